@@ -1,0 +1,14 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace mpq::cli {
+
+/// Each subcommand: parses its own options and returns the process exit status. Errors are
+/// thrown as mpq::Error and reported by main().
+int runInfo(const std::vector<std::string>& args);
+int runEval(const std::vector<std::string>& args);
+int runBench(const std::vector<std::string>& args);
+
+} // namespace mpq::cli

@@ -1,0 +1,81 @@
+// mpq — the command-line face of MPQ Workbench: every job the GUI runs, for scripts and servers.
+#include "Args.h"
+#include "Commands.h"
+#include "Terminal.h"
+
+#include "core/Device.h"
+#include "core/Error.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <string>
+#include <vector>
+
+namespace {
+
+const char* kUsage =
+    "usage: mpq <command> [arguments] [options]\n"
+    "\n"
+    "Mixed-precision post-training quantization of LLaMA-family models.\n"
+    "\n"
+    "commands:\n"
+    "  info MODEL          architecture, parameter counts and the tensor table of a model\n"
+    "  eval MODEL          perplexity on WikiText-2, C4 or a text file (protocols gptq,\n"
+    "                      sliding, documents)\n"
+    "  bench MODEL         forward-pass throughput and evaluation wall time\n"
+    "\n"
+    "MODEL is a Hugging Face LLaMA folder (config.json + safetensors, single or sharded) or a\n"
+    "llama2.c .bin checkpoint. Pickled checkpoints are never read.\n"
+    "\n"
+    "Data sets are found by name (wikitext2, c4) in the data directory: --data-dir DIR, else the\n"
+    "environment variable MPQ_DATA_DIR, else ../shared/data.\n"
+    "\n"
+    "Run 'mpq <command> --help' for a command's options. Exit status: 0 success, 1 error,\n"
+    "2 bad usage, 130 interrupted.\n";
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
+        !std::strcmp(argv[1], "help")) {
+        std::fputs(kUsage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const std::string command = argv[1];
+    const std::vector<std::string> args(argv + 2, argv + argc);
+    try {
+        const char* threads = std::getenv("MPQ_THREADS");
+        mpq::configureThreads(threads ? std::atoi(threads) : 0);
+        if (command == "info")
+            return mpq::cli::runInfo(args);
+        if (command == "eval")
+            return mpq::cli::runEval(args);
+        if (command == "bench")
+            return mpq::cli::runBench(args);
+        std::fprintf(stderr, "mpq: unknown command \"%s\"\n\n%s", command.c_str(), kUsage);
+        return 2;
+    } catch (const mpq::cli::UsageError& e) {
+        std::fprintf(stderr, "mpq %s: %s\n", command.c_str(), e.what());
+        return 2;
+    } catch (const mpq::Cancelled&) {
+        mpq::cli::endProgressLine();
+        std::fprintf(stderr, "mpq %s: cancelled; nothing was written\n", command.c_str());
+        return 130;
+    } catch (const mpq::Error& e) {
+        mpq::cli::endProgressLine();
+        std::fprintf(stderr, "mpq %s: error: %s\n", command.c_str(), e.what());
+        return 1;
+    } catch (const std::exception& e) {
+        // LibTorch reports device and memory failures as c10::Error (a std::exception).
+        mpq::cli::endProgressLine();
+        std::string what = e.what();
+        const auto cut = what.find("\nException raised from");
+        if (cut != std::string::npos)
+            what.resize(cut);
+        std::fprintf(stderr, "mpq %s: internal error: %s\n", command.c_str(), what.c_str());
+        return 1;
+    }
+}

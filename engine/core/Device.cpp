@@ -1,0 +1,130 @@
+#include "core/Device.h"
+
+#include "core/Error.h"
+#include "core/detail/TorchDevice.h"
+
+#include <ATen/Context.h>
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+namespace mpq {
+
+DType parseDType(const std::string& text)
+{
+    std::string t = text;
+    std::transform(t.begin(), t.end(), t.begin(), ::tolower);
+    if (t == "fp32" || t == "float32" || t == "float")
+        return DType::F32;
+    if (t == "fp16" || t == "float16" || t == "half")
+        return DType::F16;
+    if (t == "bf16" || t == "bfloat16")
+        return DType::BF16;
+    throw Error("unknown dtype \"" + text + "\" (use fp32, fp16 or bf16)");
+}
+
+const char* dtypeName(DType t)
+{
+    switch (t) {
+    case DType::F32: return "fp32";
+    case DType::F16: return "fp16";
+    case DType::BF16: return "bf16";
+    }
+    return "?";
+}
+
+void configureThreads(int threads)
+{
+    if (threads <= 0)
+        threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    at::set_num_threads(threads);
+}
+
+int cpuThreads()
+{
+    return at::get_num_threads();
+}
+
+bool cudaAvailable()
+{
+    return at::hasCUDA() && at::getNumGPUs() > 0;
+}
+
+void checkDevice(const std::string& device)
+{
+    if (device == "cpu")
+        return;
+    if (device.rfind("cuda", 0) != 0)
+        throw Error("unknown device \"" + device + "\" (use cpu, cuda or cuda:N)");
+    if (!at::hasCUDA())
+        throw Error("device \"" + device + "\" requested, but this build's LibTorch has no CUDA "
+                    "support (build against a CUDA LibTorch via CMAKE_PREFIX_PATH)");
+    if (at::getNumGPUs() == 0)
+        throw Error("device \"" + device + "\" requested, but no CUDA GPU is visible");
+    try {
+        const at::Device d(device);
+        if (d.has_index() && d.index() >= static_cast<int>(at::getNumGPUs()))
+            throw Error("device \"" + device + "\" does not exist");
+    } catch (const c10::Error&) {
+        throw Error("malformed device \"" + device + "\"");
+    }
+}
+
+std::string deviceDescription(const std::string& device)
+{
+    if (device.rfind("cuda", 0) != 0) {
+        std::ifstream cpuinfo("/proc/cpuinfo");
+        std::string line;
+        while (std::getline(cpuinfo, line))
+            if (line.rfind("model name", 0) == 0) {
+                auto colon = line.find(':');
+                if (colon != std::string::npos)
+                    return "CPU: " + line.substr(colon + 2) + " (" +
+                           std::to_string(at::get_num_threads()) + " threads)";
+            }
+        return "CPU (" + std::to_string(at::get_num_threads()) + " threads)";
+    }
+    // The driver lists each GPU's model under /proc; this avoids a CUDA runtime dependency.
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc/driver/nvidia/gpus", ec)) {
+        std::ifstream info(entry.path() / "information");
+        std::string line;
+        while (std::getline(info, line))
+            if (line.rfind("Model:", 0) == 0) {
+                const auto start = line.find_first_not_of(" \t", 6);
+                return "GPU: " + (start == std::string::npos ? line : line.substr(start));
+            }
+    }
+    return "GPU " + device;
+}
+
+namespace detail {
+
+at::ScalarType scalarType(DType t)
+{
+    switch (t) {
+    case DType::F32: return at::kFloat;
+    case DType::F16: return at::kHalf;
+    case DType::BF16: return at::kBFloat16;
+    }
+    return at::kFloat;
+}
+
+at::Device torchDevice(const std::string& device)
+{
+    return at::Device(device);
+}
+
+void synchronize(const at::Device& device)
+{
+    // Reading a value back waits for the work queued on the current stream; this works with
+    // every LibTorch version (DeviceGuardImpl::synchronizeDevice is not in older ones).
+    if (device.is_cuda())
+        (void)at::zeros({1}, at::TensorOptions().device(device)).sum().item<float>();
+}
+
+} // namespace detail
+} // namespace mpq

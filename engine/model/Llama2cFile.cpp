@@ -1,0 +1,99 @@
+#include "model/Llama2cFile.h"
+
+#include "core/Error.h"
+#include "core/Files.h"
+#include "model/LlamaArch.h"
+
+#include <cstring>
+
+namespace mpq {
+
+Llama2cCheckpoint readLlama2cCheckpoint(const std::string& file)
+{
+    const uint64_t fileSize = files::size(file);
+    constexpr uint64_t kHeaderBytes = 7 * sizeof(int32_t);
+    if (fileSize < kHeaderBytes)
+        throw Error(file + ": too short for a llama2.c header (" + std::to_string(fileSize) + " bytes)");
+    int32_t h[7];
+    files::readAt(file, 0, kHeaderBytes, h);
+    uint32_t magic = 0;
+    std::memcpy(&magic, h, 4);
+    if (magic == 0x616b3432u)
+        throw Error(file + ": this is a llama2.c version-1/2 checkpoint (magic \"ak42\"); only the "
+                           "legacy format (7-int32 header, fp32 tensors) is supported");
+
+    const int64_t dim = h[0], hidden = h[1], layers = h[2], heads = h[3], kvHeads = h[4];
+    const int64_t vocabSigned = h[5], seqLen = h[6];
+    ModelConfig c;
+    c.hiddenSize = dim;
+    c.intermediateSize = hidden;
+    c.numLayers = layers;
+    c.numHeads = heads;
+    c.numKvHeads = kvHeads;
+    c.vocabSize = vocabSigned < 0 ? -vocabSigned : vocabSigned;
+    c.maxPositions = seqLen;
+    c.tieWordEmbeddings = vocabSigned > 0;
+    c.rmsNormEps = 1e-5;   // llama2.c's run.c
+    c.ropeTheta = 10000.0; // llama2.c's model.py
+    c.torchDtype = "float32";
+    if (heads <= 0 || dim % heads != 0)
+        throw Error(file + ": header dim " + std::to_string(dim) + " is not divisible by n_heads " +
+                    std::to_string(heads) + " (not a llama2.c legacy checkpoint?)");
+    c.headDim = dim / heads;
+    c.validate(file);
+
+    const int64_t kvDim = kvHeads * c.headDim;
+    uint64_t offset = kHeaderBytes;
+    std::vector<TensorEntry> tensors;
+    auto take = [&](const std::string& name, std::vector<int64_t> shape) {
+        uint64_t n = 1;
+        for (int64_t d : shape)
+            n *= static_cast<uint64_t>(d);
+        TensorEntry e;
+        e.name = name;
+        e.file = file;
+        e.type = StorageType::F32;
+        e.shape = std::move(shape);
+        e.offset = offset;
+        e.bytes = n * 4;
+        offset += e.bytes;
+        return e;
+    };
+    // llama2.c stores each kind of tensor for all layers contiguously.
+    auto perLayer = [&](auto nameOf, std::vector<int64_t> shape) {
+        for (int64_t i = 0; i < layers; ++i)
+            tensors.push_back(take(nameOf(i), shape));
+    };
+    using llama::Linear;
+    tensors.push_back(take(llama::embedTensor(), {c.vocabSize, dim}));
+    perLayer(llama::inputNormTensor, {dim});
+    perLayer([](int64_t i) { return llama::linearTensor(i, Linear::Q); }, {dim, dim});
+    perLayer([](int64_t i) { return llama::linearTensor(i, Linear::K); }, {kvDim, dim});
+    perLayer([](int64_t i) { return llama::linearTensor(i, Linear::V); }, {kvDim, dim});
+    perLayer([](int64_t i) { return llama::linearTensor(i, Linear::O); }, {dim, dim});
+    perLayer(llama::postAttentionNormTensor, {dim});
+    perLayer([](int64_t i) { return llama::linearTensor(i, Linear::Gate); }, {hidden, dim});
+    perLayer([](int64_t i) { return llama::linearTensor(i, Linear::Down); }, {dim, hidden});
+    perLayer([](int64_t i) { return llama::linearTensor(i, Linear::Up); }, {hidden, dim});
+    tensors.push_back(take(llama::finalNormTensor(), {dim}));
+    offset += 2 * static_cast<uint64_t>(seqLen) * (c.headDim / 2) * 4; // freq_cis_real/imag, unused
+    if (!c.tieWordEmbeddings)
+        tensors.push_back(take(llama::lmHeadTensor(), {c.vocabSize, dim}));
+
+    if (offset != fileSize)
+        throw Error(file + ": the header (dim " + std::to_string(dim) + ", hidden " +
+                    std::to_string(hidden) + ", layers " + std::to_string(layers) + ", heads " +
+                    std::to_string(heads) + "/" + std::to_string(kvHeads) + ", vocab " +
+                    std::to_string(vocabSigned) + ", seq_len " + std::to_string(seqLen) +
+                    ") implies " + std::to_string(offset) + " bytes but the file has " +
+                    std::to_string(fileSize));
+    for (auto& t : tensors) {
+        if (t.name.find(".q_proj.") != std::string::npos)
+            t.interleavedRopeHeads = heads;
+        else if (t.name.find(".k_proj.") != std::string::npos)
+            t.interleavedRopeHeads = kvHeads;
+    }
+    return {c, std::move(tensors)};
+}
+
+} // namespace mpq

@@ -1,0 +1,34 @@
+#pragma once
+
+#include <QString>
+#include <QtTest>
+
+#include <string>
+
+namespace mpq::test {
+
+/// Where the shared test data (../shared/data) is, through the one setting MPQ_DATA_DIR.
+/// Unset: tests that need it skip with a visible message. Set but the file missing: they fail.
+struct DataLookup {
+    enum Status { Found, Skip, Fail } status = Skip;
+    std::string path;
+    QString message;
+};
+DataLookup lookupData(const char* relativePath);
+
+/// Directory with helper executables built for the tests (set by CTest).
+QString toolsDir();
+
+} // namespace mpq::test
+
+/// Declares `std::string var` holding the path of a shared data file, or skips/fails the test.
+#define MPQ_DATA_PATH(var, rel)                                                                  \
+    std::string var;                                                                             \
+    {                                                                                            \
+        const auto lookup_ = mpq::test::lookupData(rel);                                         \
+        if (lookup_.status == mpq::test::DataLookup::Skip)                                       \
+            QSKIP(qPrintable(lookup_.message));                                                  \
+        if (lookup_.status == mpq::test::DataLookup::Fail)                                       \
+            QFAIL(qPrintable(lookup_.message));                                                  \
+        var = lookup_.path;                                                                      \
+    }
