@@ -1,0 +1,139 @@
+#include "alloc/AllocationPlan.h"
+
+#include "core/Error.h"
+#include "model/LlamaArch.h"
+
+#include <nlohmann/json.hpp>
+
+namespace mpq {
+
+int MatrixPlan::uniformBits() const
+{
+    if (columnBits.empty())
+        return -1;
+    for (uint8_t b : columnBits)
+        if (b != columnBits.front())
+            return -1;
+    return columnBits.front();
+}
+
+double MatrixPlan::averageBits() const
+{
+    double sum = 0;
+    for (uint8_t b : columnBits)
+        sum += b;
+    return columnBits.empty() ? 0.0 : sum / double(columnBits.size());
+}
+
+AllocationPlan AllocationPlan::uniform(const ModelConfig& c, int bits, int64_t groupSize,
+                                       const std::string& quantizer)
+{
+    AllocationPlan plan;
+    plan.method = "uniform";
+    for (int64_t layer = 0; layer < c.numLayers; ++layer)
+        for (llama::Linear l : llama::kLinears) {
+            MatrixPlan m;
+            m.tensor = llama::linearTensor(layer, l);
+            m.layer = layer;
+            m.linear = llama::linearName(l);
+            const auto shape = llama::linearShape(c, l);
+            m.rows = shape[0];
+            m.cols = shape[1];
+            m.columnBits.assign(static_cast<size_t>(m.cols), static_cast<uint8_t>(bits));
+            m.groupSize = groupSize;
+            m.quantizer = quantizer;
+            plan.matrices.push_back(std::move(m));
+        }
+    plan.validate("uniform plan");
+    return plan;
+}
+
+const MatrixPlan* AllocationPlan::find(const std::string& tensor) const
+{
+    for (const auto& m : matrices)
+        if (m.tensor == tensor)
+            return &m;
+    return nullptr;
+}
+
+double AllocationPlan::averageCodeBits() const
+{
+    double bits = 0, weights = 0;
+    for (const auto& m : matrices) {
+        bits += m.averageBits() * double(m.rows * m.cols);
+        weights += double(m.rows * m.cols);
+    }
+    return weights > 0 ? bits / weights : 0.0;
+}
+
+void AllocationPlan::validate(const std::string& source) const
+{
+    for (const auto& m : matrices) {
+        const std::string where = source + ": matrix " + m.tensor + ": ";
+        if (int64_t(m.columnBits.size()) != m.cols || m.cols <= 0 || m.rows <= 0)
+            throw Error(where + "needs one bit-width per input column (" + std::to_string(m.cols) + ")");
+        for (uint8_t b : m.columnBits)
+            if (b < 1 || b > 8)
+                throw Error(where + "bit-width " + std::to_string(int(b)) + " is outside 1..8");
+        if (m.groupSize == 0 || m.groupSize < -1)
+            throw Error(where + "group size must be -1 (per channel) or positive");
+        if (m.quantizer != "rtn" && m.quantizer != "gptq" && m.quantizer != "hqq")
+            throw Error(where + "unknown quantizer \"" + m.quantizer + "\"");
+    }
+}
+
+std::string AllocationPlan::toJson() const
+{
+    nlohmann::json j;
+    j["method"] = method;
+    j["matrices"] = nlohmann::json::array();
+    for (const auto& m : matrices) {
+        nlohmann::json e = {{"tensor", m.tensor}, {"layer", m.layer},         {"linear", m.linear},
+                            {"rows", m.rows},     {"cols", m.cols},           {"group_size", m.groupSize},
+                            {"quantizer", m.quantizer}, {"average_bits", m.averageBits()}};
+        // Uniform matrices store one number; mixed ones the full per-column list.
+        if (m.uniformBits() > 0)
+            e["bits"] = m.uniformBits();
+        else
+            e["column_bits"] = m.columnBits;
+        if (m.predictedCost >= 0)
+            e["predicted_cost"] = m.predictedCost;
+        if (m.storageBits >= 0)
+            e["storage_bits"] = m.storageBits;
+        j["matrices"].push_back(std::move(e));
+    }
+    return j.dump(1);
+}
+
+AllocationPlan AllocationPlan::fromJson(const std::string& text, const std::string& source)
+{
+    AllocationPlan plan;
+    try {
+        const auto j = nlohmann::json::parse(text);
+        plan.method = j.value("method", std::string("custom"));
+        for (const auto& e : j.at("matrices")) {
+            MatrixPlan m;
+            m.tensor = e.at("tensor").get<std::string>();
+            m.layer = e.value("layer", int64_t(0));
+            m.linear = e.value("linear", std::string());
+            m.rows = e.at("rows").get<int64_t>();
+            m.cols = e.at("cols").get<int64_t>();
+            m.groupSize = e.value("group_size", int64_t(-1));
+            m.quantizer = e.value("quantizer", std::string("gptq"));
+            if (e.contains("column_bits"))
+                m.columnBits = e.at("column_bits").get<std::vector<uint8_t>>();
+            else
+                m.columnBits.assign(static_cast<size_t>(std::max<int64_t>(m.cols, 0)),
+                                    e.at("bits").get<uint8_t>());
+            m.predictedCost = e.value("predicted_cost", -1.0);
+            m.storageBits = e.value("storage_bits", -1.0);
+            plan.matrices.push_back(std::move(m));
+        }
+    } catch (const nlohmann::json::exception& e) {
+        throw Error(source + ": malformed allocation plan (" + e.what() + ")");
+    }
+    plan.validate(source);
+    return plan;
+}
+
+} // namespace mpq
