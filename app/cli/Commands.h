@@ -10,5 +10,6 @@ namespace mpq::cli {
 int runInfo(const std::vector<std::string>& args);
 int runEval(const std::vector<std::string>& args);
 int runBench(const std::vector<std::string>& args);
+int runQuantize(const std::vector<std::string>& args);
 
 } // namespace mpq::cli

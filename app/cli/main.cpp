@@ -22,8 +22,9 @@ const char* kUsage =
     "\n"
     "commands:\n"
     "  info MODEL          architecture, parameter counts and the tensor table of a model\n"
-    "  eval MODEL          perplexity on WikiText-2, C4 or a text file (protocols gptq,\n"
+    "  eval MODEL|RESULT   perplexity on WikiText-2, C4 or a text file (protocols gptq,\n"
     "                      sliding, documents)\n"
+    "  quantize MODEL      RTN or GPTQ, layer by layer, into a result folder\n"
     "  bench MODEL         forward-pass throughput and evaluation wall time\n"
     "\n"
     "MODEL is a Hugging Face LLaMA folder (config.json + safetensors, single or sharded) or a\n"
@@ -53,6 +54,8 @@ int main(int argc, char** argv)
             return mpq::cli::runInfo(args);
         if (command == "eval")
             return mpq::cli::runEval(args);
+        if (command == "quantize")
+            return mpq::cli::runQuantize(args);
         if (command == "bench")
             return mpq::cli::runBench(args);
         std::fprintf(stderr, "mpq: unknown command \"%s\"\n\n%s", command.c_str(), kUsage);

@@ -7,6 +7,8 @@
 #include "eval/detail/WindowRunner.h"
 #include "model/ModelSource.h"
 #include "model/detail/LlamaModel.h"
+#include "pipeline/ResultFolder.h"
+#include "pipeline/detail/ResultStore.h"
 #include "tokenizer/SentencePieceTokenizer.h"
 
 #include <c10/core/InferenceMode.h>
@@ -91,7 +93,9 @@ EvalResult evaluatePerplexity(const EvalParams& p, JobContext& ctx)
     const std::string path = data::resolveEvalSet(p.dataset, dataDir);
 
     ctx.start("open model");
-    const ModelSource source = ModelSource::open(p.model, p.tokenizer);
+    // A quantization result evaluates as its base model with the dequantized matrices.
+    const bool isResult = isResultFolder(p.model);
+    const ModelSource source = ModelSource::open(isResult ? resultModelPath(p.model) : p.model, p.tokenizer);
     for (const auto& note : source.notes())
         ctx.warn(note);
     if (source.tokenizerPath().empty())
@@ -131,7 +135,11 @@ EvalResult evaluatePerplexity(const EvalParams& p, JobContext& ctx)
     ctx.start("load weights");
     const auto tLoad = std::chrono::steady_clock::now();
     const at::Device device = detail::torchDevice(p.device);
-    const detail::LlamaModel model(source, device, detail::scalarType(p.dtype), &ctx);
+    detail::WeightOverrides overrides;
+    if (isResult)
+        overrides = detail::loadResultOverrides(p.model);
+    const detail::LlamaModel model(source, device, detail::scalarType(p.dtype), &ctx,
+                                   isResult ? &overrides : nullptr);
     detail::synchronize(device);
     r.loadSeconds = secondsSince(tLoad);
 

@@ -10,7 +10,7 @@ namespace mpq {
 
 /// What to evaluate and how (docs/eval-protocols.md).
 struct EvalParams {
-    std::string model;              ///< model folder or llama2.c .bin
+    std::string model;              ///< model folder, llama2.c .bin, or a quantization result folder
     std::string tokenizer;          ///< overrides the tokenizer found beside the model
     std::string dataset = "wikitext2"; ///< "wikitext2", "c4" or a file path
     std::string protocol = "gptq";  ///< gptq | sliding | documents

@@ -18,13 +18,22 @@ const char* storageTypeName(StorageType t)
     case StorageType::F32: return "F32";
     case StorageType::F16: return "F16";
     case StorageType::BF16: return "BF16";
+    case StorageType::U8: return "U8";
+    case StorageType::I32: return "I32";
     }
     return "?";
 }
 
 int storageTypeSize(StorageType t)
 {
-    return t == StorageType::F32 ? 4 : 2;
+    switch (t) {
+    case StorageType::F32:
+    case StorageType::I32: return 4;
+    case StorageType::F16:
+    case StorageType::BF16: return 2;
+    case StorageType::U8: return 1;
+    }
+    return 0;
 }
 
 namespace {
@@ -180,6 +189,9 @@ void ModelSource::checkAgainstConfig()
         if (it == m_index.end())
             throw Error(m_path + ": tensor \"" + want.name + "\" is missing");
         const TensorEntry& have = m_tensors[it->second];
+        if (have.type != StorageType::F32 && have.type != StorageType::F16 && have.type != StorageType::BF16)
+            throw Error(have.file + ": tensor \"" + want.name + "\" has dtype " + storageTypeName(have.type) +
+                        "; model weights must be F32, F16 or BF16");
         if (have.shape != want.shape)
             throw Error(have.file + ": tensor \"" + want.name + "\" has shape " + shapeText(have.shape) +
                         " but the config needs " + shapeText(want.shape));

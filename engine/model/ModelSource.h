@@ -9,7 +9,9 @@
 
 namespace mpq {
 
-enum class StorageType { F32, F16, BF16 };
+/// Tensor element types on disk. Model weights must be F32/F16/BF16; quantization results also
+/// hold U8 codes and I32 indices.
+enum class StorageType { F32, F16, BF16, U8, I32 };
 const char* storageTypeName(StorageType t);
 int storageTypeSize(StorageType t);
 

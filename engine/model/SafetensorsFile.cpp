@@ -24,8 +24,12 @@ StorageType parseDtype(const std::string& d, const std::string& file, const std:
         return StorageType::F16;
     if (d == "BF16")
         return StorageType::BF16;
+    if (d == "U8")
+        return StorageType::U8;
+    if (d == "I32")
+        return StorageType::I32;
     throw Error(file + ": tensor \"" + name + "\" has dtype " + d +
-                ", which is not supported (F32, F16 and BF16 are)");
+                ", which is not supported (F32, F16, BF16, U8 and I32 are)");
 }
 
 } // namespace

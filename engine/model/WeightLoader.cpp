@@ -1,5 +1,7 @@
 #include "model/detail/WeightLoader.h"
 
+#include "core/Files.h"
+
 namespace mpq::detail {
 
 at::ScalarType scalarType(StorageType t)
@@ -8,8 +10,17 @@ at::ScalarType scalarType(StorageType t)
     case StorageType::F32: return at::kFloat;
     case StorageType::F16: return at::kHalf;
     case StorageType::BF16: return at::kBFloat16;
+    case StorageType::U8: return at::kByte;
+    case StorageType::I32: return at::kInt;
     }
     return at::kFloat;
+}
+
+at::Tensor readEntry(const TensorEntry& e)
+{
+    at::Tensor raw = at::empty(e.shape, at::TensorOptions().dtype(scalarType(e.type)));
+    files::readAt(e.file, e.offset, e.bytes, raw.data_ptr());
+    return raw;
 }
 
 at::Tensor loadTensor(const ModelSource& source, const std::string& name, at::ScalarType dtype,

@@ -13,4 +13,7 @@ at::ScalarType scalarType(StorageType t);
 at::Tensor loadTensor(const ModelSource& source, const std::string& name, at::ScalarType dtype,
                       const at::Device& device);
 
+/// Reads one entry's bytes into a CPU tensor of its storage type (no permutation).
+at::Tensor readEntry(const TensorEntry& entry);
+
 } // namespace mpq::detail

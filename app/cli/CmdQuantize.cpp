@@ -1,0 +1,107 @@
+#include "Args.h"
+#include "Commands.h"
+#include "Terminal.h"
+
+#include "core/Files.h"
+#include "pipeline/QuantizeJob.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <iostream>
+
+namespace mpq::cli {
+
+int runQuantize(const std::vector<std::string>& argv)
+{
+    Args args("quantize",
+              "Quantizes a model layer by layer (GPTQ's sequential protocol: the inputs of each decoder\n"
+              "layer are the outputs of the already quantized layers; within a layer the linears go in\n"
+              "true-sequential groups [q,k,v] -> [o] -> [gate,up] -> [down]) and writes a result folder\n"
+              "that 'mpq eval RESULT' evaluates. Ctrl-C stops at the next layer and writes nothing.");
+    args.positional("MODEL", "Hugging Face folder or llama2.c .bin checkpoint");
+    args.option("method", "M", "rtn (round to nearest) or gptq", "gptq");
+    args.option("bits", "B", "bit-width of every weight, 1..8", "4");
+    args.option("group-size", "G", "columns sharing a scale/zero; -1 = one per output channel", "-1");
+    args.flag("act-order", "GPTQ: quantize columns in order of decreasing Hessian diagonal");
+    args.flag("static-groups", "GPTQ: fit group grids on the original weights before any update");
+    args.flag("sym", "symmetric grid (default: asymmetric min-max including zero)");
+    args.option("damp", "F", "GPTQ damping as a fraction of mean(diag H)", "0.01");
+    args.option("block-size", "N", "GPTQ lazy-batch block size", "128");
+    args.option("plan", "FILE", "allocation plan (JSON) giving per-matrix bits and group sizes");
+    args.option("calib", "SET", "calibration text: c4 (train excerpt), wikitext2, or a file", "c4");
+    args.option("nsamples", "N", "calibration windows", "128");
+    args.option("seqlen", "L", "tokens per calibration window", "2048");
+    args.option("seed", "S", "seed of the window draw (Python's random, as GPTQ's scripts)", "0");
+    args.option("calib-tokens", "FILE", "reuse the windows of an earlier run (its calibration.bin)");
+    args.option("device", "D", "cpu, cuda or cuda:N", "cpu");
+    args.option("dtype", "T", "activation precision: fp32, fp16 or bf16 (default fp16 on CUDA, fp32 on CPU)");
+    args.option("batch-size", "N", "calibration windows per forward pass (0 = automatic)", "0");
+    args.option("tokenizer", "PATH", "tokenizer .model to use instead of the one beside the model");
+    args.option("data-dir", "DIR", "shared data directory (default: $MPQ_DATA_DIR, else ../shared/data)");
+    args.option("out", "DIR", "result folder to write (required)");
+    args.flag("json", "print one JSON object on stdout (avg_bits, avg_bits_with_overhead, seconds, ...)");
+    if (!args.parse(argv))
+        return 0;
+    if (!args.has("out"))
+        throw UsageError("--out DIR is required (see 'mpq quantize --help')");
+
+    QuantizeParams p;
+    p.model = args.get("MODEL");
+    p.tokenizer = args.get("tokenizer");
+    p.method = args.get("method");
+    p.bits = int(args.getInt("bits"));
+    p.groupSize = args.getInt("group-size");
+    p.actOrder = args.has("act-order");
+    p.staticGroups = args.has("static-groups");
+    p.symmetric = args.has("sym");
+    p.dampPercent = args.getDouble("damp");
+    p.blockSize = args.getInt("block-size");
+    p.calib = args.get("calib");
+    p.nsamples = args.getInt("nsamples");
+    p.seqlen = args.getInt("seqlen");
+    p.seed = uint64_t(args.getInt("seed"));
+    p.calibTokens = args.get("calib-tokens");
+    p.device = args.get("device");
+    if (args.has("dtype"))
+        p.dtype = parseDType(args.get("dtype"));
+    p.batchSize = args.getInt("batch-size");
+    p.dataDir = args.get("data-dir");
+    p.out = args.get("out");
+    if (args.has("plan"))
+        p.plan = AllocationPlan::fromJson(files::readAll(args.get("plan")), args.get("plan"));
+    if (p.blockSize < 1)
+        throw UsageError("--block-size must be positive");
+    if (p.dampPercent <= 0)
+        throw UsageError("--damp must be positive");
+
+    JobContext ctx;
+    attachTerminalReporter(ctx);
+    installInterruptHandler(ctx);
+    const QuantizeReport r = quantizeModel(p, ctx);
+    endProgressLine();
+    if (args.has("json")) {
+        nlohmann::json j = {{"avg_bits", r.avgBits},
+                            {"avg_bits_with_overhead", r.avgBitsWithOverhead},
+                            {"seconds", r.seconds},
+                            {"seconds_split", {{"calibration", r.calibrationSeconds},
+                                               {"hessian", r.hessianSeconds},
+                                               {"quantize", r.quantizeSeconds},
+                                               {"forward", r.forwardSeconds}}},
+                            {"peak_device_bytes", r.peakDeviceBytes},
+                            {"device", r.deviceName},
+                            {"matrices", r.matrices.size()},
+                            {"out", r.outDir},
+                            {"warnings", r.warnings}};
+        std::cout << j.dump() << std::endl;
+    } else {
+        std::printf("quantized %zu matrices: %.3f bits per weight (%.3f with scales and zeros) in %.1f s\n",
+                    r.matrices.size(), r.avgBits, r.avgBitsWithOverhead, r.seconds);
+        std::printf("time: calibration %.1f s, Hessians %.1f s, quantization %.1f s, forward %.1f s\n",
+                    r.calibrationSeconds, r.hessianSeconds, r.quantizeSeconds, r.forwardSeconds);
+        std::printf("result: %s (evaluate with: mpq eval %s)\n", r.outDir.c_str(), r.outDir.c_str());
+    }
+    return 0;
+}
+
+} // namespace mpq::cli

@@ -1,0 +1,121 @@
+#include "data/Calibration.h"
+
+#include "core/Error.h"
+#include "core/Files.h"
+#include "data/PyRandom.h"
+#include "data/TextSources.h"
+#include "tokenizer/SentencePieceTokenizer.h"
+
+#include <cstring>
+#include <fstream>
+#include <map>
+
+namespace mpq {
+
+CalibrationSet sampleCalibration(const CalibrationParams& p, const SentencePieceTokenizer& tok,
+                                 int32_t bos, JobContext& ctx)
+{
+    if (!p.tokensFile.empty())
+        return loadCalibrationTokens(p.tokensFile, tok.vocabSize());
+    if (p.nsamples < 1 || p.seqlen < 2)
+        throw Error("calibration needs nsamples >= 1 and seqlen >= 2");
+    CalibrationSet set;
+    const std::string dir = p.dataDir.empty() ? data::dataDirectory() : p.dataDir;
+    set.sourcePath = data::resolveCalibrationSet(p.source, dir);
+    data::PyRandom rng(p.seed);
+    ctx.start("calibration data");
+
+    if (data::isJsonLines(set.sourcePath)) {
+        const auto docs = data::readJsonLinesTexts(set.sourcePath);
+        std::map<int64_t, std::vector<int32_t>> cache; // documents are drawn repeatedly
+        int64_t longEnough = -1;                       // counted lazily, to detect hopeless sets
+        for (int64_t s = 0; s < p.nsamples; ++s) {
+            const std::vector<int32_t>* ids = nullptr;
+            for (int64_t attempts = 0;; ++attempts) {
+                const int64_t i = rng.randint(0, int64_t(docs.size()) - 1);
+                auto it = cache.find(i);
+                if (it == cache.end()) {
+                    std::vector<int32_t> enc = tok.encode(docs[size_t(i)]);
+                    enc.insert(enc.begin(), bos);
+                    it = cache.emplace(i, std::move(enc)).first;
+                }
+                if (int64_t(it->second.size()) > p.seqlen) {
+                    ids = &it->second;
+                    break;
+                }
+                if (attempts == 2000 && longEnough < 0) {
+                    longEnough = 0;
+                    for (const auto& d : docs)
+                        longEnough += int64_t(tok.encode(d).size()) + 1 > p.seqlen;
+                    if (longEnough == 0)
+                        throw Error(set.sourcePath + ": no document is longer than " +
+                                    std::to_string(p.seqlen) + " tokens; lower --seqlen");
+                }
+                ctx.checkCancelled();
+            }
+            const int64_t start = rng.randint(0, int64_t(ids->size()) - p.seqlen - 1);
+            set.windows.emplace_back(ids->begin() + start, ids->begin() + start + p.seqlen);
+            ctx.report(s + 1, p.nsamples, "windows");
+        }
+    } else {
+        const std::string text = set.sourcePath.find("wiki.") != std::string::npos
+                                     ? data::loadWikitext2(set.sourcePath)
+                                     : data::readUtf8File(set.sourcePath);
+        std::vector<int32_t> ids = tok.encode(text);
+        ids.insert(ids.begin(), bos);
+        if (int64_t(ids.size()) <= p.seqlen)
+            throw Error(set.sourcePath + ": " + std::to_string(ids.size()) +
+                        " tokens are too few for calibration windows of " + std::to_string(p.seqlen));
+        for (int64_t s = 0; s < p.nsamples; ++s) {
+            const int64_t start = rng.randint(0, int64_t(ids.size()) - p.seqlen - 1);
+            set.windows.emplace_back(ids.begin() + start, ids.begin() + start + p.seqlen);
+        }
+        ctx.report(p.nsamples, p.nsamples, "windows");
+    }
+    set.description = std::to_string(p.nsamples) + " x " + std::to_string(p.seqlen) + " tokens from " +
+                      p.source + " (seed " + std::to_string(p.seed) + ")";
+    return set;
+}
+
+void saveCalibrationTokens(const CalibrationSet& set, const std::string& path)
+{
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    if (!out)
+        throw Error(path + ": cannot write");
+    const int64_t n = int64_t(set.windows.size());
+    const int64_t len = n ? int64_t(set.windows[0].size()) : 0;
+    out.write("MPQCAL01", 8);
+    out.write(reinterpret_cast<const char*>(&n), 8);
+    out.write(reinterpret_cast<const char*>(&len), 8);
+    for (const auto& w : set.windows)
+        out.write(reinterpret_cast<const char*>(w.data()), std::streamsize(w.size() * 4));
+    if (!out)
+        throw Error(path + ": write failed");
+}
+
+CalibrationSet loadCalibrationTokens(const std::string& path, int32_t vocabSize)
+{
+    const std::string data = files::readAll(path);
+    if (data.size() < 24 || data.compare(0, 8, "MPQCAL01") != 0)
+        throw Error(path + ": not a calibration token file (expected the MPQCAL01 header)");
+    int64_t n = 0, len = 0;
+    std::memcpy(&n, data.data() + 8, 8);
+    std::memcpy(&len, data.data() + 16, 8);
+    if (n < 1 || len < 2 || n > (int64_t(1) << 24) || len > (int64_t(1) << 24) ||
+        uint64_t(data.size()) != 24 + uint64_t(n) * uint64_t(len) * 4)
+        throw Error(path + ": header (" + std::to_string(n) + " x " + std::to_string(len) +
+                    ") does not match the file size");
+    CalibrationSet set;
+    set.sourcePath = path;
+    set.description = std::to_string(n) + " x " + std::to_string(len) + " tokens from " + path;
+    const auto* ids = reinterpret_cast<const int32_t*>(data.data() + 24);
+    for (int64_t i = 0; i < n; ++i) {
+        set.windows.emplace_back(ids + i * len, ids + (i + 1) * len);
+        for (int32_t t : set.windows.back())
+            if (t < 0 || t >= vocabSize)
+                throw Error(path + ": token id " + std::to_string(t) + " outside the vocabulary");
+    }
+    return set;
+}
+
+} // namespace mpq

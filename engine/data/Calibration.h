@@ -1,0 +1,40 @@
+#pragma once
+
+#include "core/JobContext.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mpq {
+
+class SentencePieceTokenizer;
+
+struct CalibrationParams {
+    std::string source = "c4";  ///< "c4" (train excerpt), "wikitext2", or a text / JSON-lines file
+    int64_t nsamples = 128;
+    int64_t seqlen = 2048;
+    uint64_t seed = 0;
+    std::string dataDir;        ///< empty: data::dataDirectory()
+    std::string tokensFile;     ///< reuse windows saved by a previous run (overrides the above)
+};
+
+struct CalibrationSet {
+    std::vector<std::vector<int32_t>> windows; ///< nsamples × seqlen token ids
+    std::string sourcePath;
+    std::string description;
+};
+
+/// GPTQ's calibration protocol. JSON lines (C4): draw a random document until one is longer
+/// than seqlen tokens (BOS + encoding), then a random window of it. Plain text (WikiText-2):
+/// tokenize the whole text once (BOS first) and draw random windows. Random numbers are Python's
+/// `random` with the same seed, so the windows are the reference scripts' windows.
+/// Throws mpq::Error when the source cannot give a window (no document long enough).
+CalibrationSet sampleCalibration(const CalibrationParams& params, const SentencePieceTokenizer& tok,
+                                 int32_t bos, JobContext& ctx);
+
+/// Saves / loads windows as a small binary file: "MPQCAL01", int64 n, int64 seqlen, int32 ids.
+void saveCalibrationTokens(const CalibrationSet& set, const std::string& path);
+CalibrationSet loadCalibrationTokens(const std::string& path, int32_t vocabSize);
+
+} // namespace mpq

@@ -1,0 +1,73 @@
+#pragma once
+
+#include "alloc/AllocationPlan.h"
+#include "core/Device.h"
+#include "core/JobContext.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mpq {
+
+/// A quantization job (docs/quantization.md). Defaults are GPTQ's.
+struct QuantizeParams {
+    std::string model;
+    std::string tokenizer;
+    std::string method = "gptq";   ///< rtn | gptq (the quantizer when no plan is given)
+    int bits = 4;
+    int64_t groupSize = -1;        ///< -1: per output channel
+    bool actOrder = false;
+    bool staticGroups = false;
+    bool symmetric = false;
+    double dampPercent = 0.01;
+    int64_t blockSize = 128;
+    std::string calib = "c4";      ///< c4 | wikitext2 | path
+    int64_t nsamples = 128;
+    int64_t seqlen = 2048;
+    uint64_t seed = 0;
+    std::string calibTokens;       ///< reuse a run's calibration windows (calibration.bin)
+    std::string device = "cpu";
+    std::optional<DType> dtype;    ///< activations; default fp16 on CUDA, fp32 on the CPU
+    int64_t batchSize = 0;         ///< calibration windows per forward pass; 0 = automatic
+    std::string dataDir;
+    std::string out;               ///< result folder (written atomically at the end)
+    std::optional<AllocationPlan> plan; ///< overrides method/bits/groupSize per matrix
+};
+
+struct MatrixReport {
+    std::string tensor;
+    int64_t layer = 0;
+    std::string linear;
+    int64_t rows = 0, cols = 0;
+    std::string quantizer;
+    double codeBits = 0;
+    double bitsWithOverhead = 0;
+    double outputError = 0;   ///< tr(ΔW H ΔWᵀ) on this layer's calibration inputs
+    double gptqLoss = 0;      ///< Σ GPTQ column losses (0 for RTN)
+    double damping = 0;
+    double seconds = 0;
+};
+
+struct QuantizeReport {
+    std::vector<MatrixReport> matrices;
+    double avgBits = 0;              ///< code bits per weight over quantized matrices
+    double avgBitsWithOverhead = 0;  ///< scales and zeros counted
+    double seconds = 0;
+    double calibrationSeconds = 0;
+    double forwardSeconds = 0;       ///< propagating quantized layer outputs
+    double hessianSeconds = 0;       ///< partial forwards collecting Hessians
+    double quantizeSeconds = 0;      ///< GPTQ / RTN
+    int64_t peakDeviceBytes = -1;    ///< CUDA only
+    std::string deviceName;
+    std::string outDir;
+    std::vector<std::string> warnings;
+};
+
+/// Quantizes a model layer by layer (GPTQ's sequential protocol with true-sequential groups)
+/// and writes the result folder. Progress: layer i of L with the matrix and ETA; cancellation
+/// at layer and GPTQ-block boundaries throws mpq::Cancelled and leaves no output behind.
+QuantizeReport quantizeModel(const QuantizeParams& params, JobContext& ctx);
+
+} // namespace mpq

@@ -1,0 +1,181 @@
+#include "quant/detail/Gptq.h"
+
+#include "core/Error.h"
+
+#include <map>
+#include <sstream>
+
+namespace mpq::detail {
+
+namespace {
+
+/// The grids of the group being processed: one per bit-width present, each with its slot.
+struct GroupGrids {
+    std::map<int, std::pair<Grid, int>> byBits; // bits -> (grid, slot id)
+};
+
+/// Fits one grid per bit-width over the columns `cols` of `values` (columns indexed 0..n-1
+/// relative to `firstCol`), appending slots.
+GroupGrids fitGroup(const at::Tensor& values, int64_t firstCol, const std::vector<int>& bitsP,
+                    bool symmetric, std::vector<Grid>& slots)
+{
+    GroupGrids g;
+    std::map<int, std::vector<int64_t>> byBits;
+    for (int64_t k = 0; k < values.size(1); ++k)
+        byBits[bitsP[size_t(firstCol + k)]].push_back(k);
+    for (const auto& [b, idx] : byBits) {
+        const at::Tensor index = at::tensor(idx, at::TensorOptions().dtype(at::kLong)).to(values.device());
+        Grid grid = fitGrid(values.index_select(1, index), b, symmetric);
+        g.byBits[b] = {grid, int(slots.size())};
+        slots.push_back(grid);
+    }
+    return g;
+}
+
+} // namespace
+
+QuantizedWeight gptqQuantize(const at::Tensor& Win, const at::Tensor& Hin, const at::Tensor& bitsIn,
+                             const GptqOptions& opt, JobContext* ctx)
+{
+    const int64_t rows = Win.size(0), cols = Win.size(1);
+    TORCH_CHECK(Hin.size(0) == cols && Hin.size(1) == cols, "Hessian must be [cols, cols]");
+    TORCH_CHECK(bitsIn.numel() == cols, "one bit-width per column expected");
+    const auto dev = Win.device();
+    const auto f32 = at::TensorOptions().dtype(at::kFloat).device(dev);
+    at::Tensor W = Win.to(at::kFloat).clone();
+    at::Tensor H = Hin.to(dev, at::kFloat).clone();
+
+    // Dead inputs never fire: their weights cannot matter, so they are zeroed.
+    const at::Tensor dead = H.diagonal() == 0;
+    H.diagonal().masked_fill_(dead, 1.0);
+    W.masked_fill_(dead.unsqueeze(0), 0.0);
+
+    std::vector<int> bits(static_cast<size_t>(cols));
+    {
+        const at::Tensor b = bitsIn.to(at::kInt).cpu().contiguous();
+        std::copy(b.data_ptr<int>(), b.data_ptr<int>() + cols, bits.begin());
+    }
+    const int64_t g = opt.grid.groupSize;
+    std::vector<Grid> slots;
+    std::vector<int> slotOfProcessed(static_cast<size_t>(cols), -1);
+
+    // Static groups: grids from the original W, in original column order.
+    std::vector<GroupGrids> staticGrids;
+    if (g > 0 && opt.staticGroups)
+        for (int64_t c0 = 0; c0 < cols; c0 += g)
+            staticGrids.push_back(fitGroup(W.slice(1, c0, std::min(cols, c0 + g)), c0, bits,
+                                           opt.grid.symmetric, slots));
+
+    at::Tensor perm;
+    std::vector<int64_t> permCpu(static_cast<size_t>(cols));
+    for (int64_t j = 0; j < cols; ++j)
+        permCpu[size_t(j)] = j;
+    if (opt.actOrder) {
+        perm = at::argsort(H.diagonal(), /*dim=*/0, /*descending=*/true);
+        W = W.index_select(1, perm);
+        H = H.index_select(0, perm).index_select(1, perm);
+        const at::Tensor p = perm.cpu().contiguous();
+        std::copy(p.data_ptr<int64_t>(), p.data_ptr<int64_t>() + cols, permCpu.begin());
+    }
+    std::vector<int> bitsP(static_cast<size_t>(cols));
+    for (int64_t j = 0; j < cols; ++j)
+        bitsP[size_t(j)] = bits[size_t(permCpu[size_t(j)])];
+
+    // H⁻¹ through Cholesky, then its upper Cholesky factor U (GPTQ's Hinv).
+    double damp = opt.dampPercent * H.diagonal().mean().item<double>();
+    at::Tensor L;
+    for (int attempt = 0;; ++attempt) {
+        const at::Tensor Hd = H + damp * at::eye(cols, f32);
+        auto [factor, info] = at::linalg_cholesky_ex(Hd);
+        if (info.item<int>() == 0) {
+            L = factor;
+            break;
+        }
+        if (attempt >= 6)
+            throw Error("GPTQ: the Hessian is not positive definite even with damping " + std::to_string(damp));
+        if (ctx) {
+            std::ostringstream msg;
+            msg << "GPTQ: Cholesky factorisation failed with damping " << damp << "; raising it tenfold";
+            ctx->warn(msg.str());
+        }
+        damp *= 10;
+    }
+    const at::Tensor U = at::linalg_cholesky(at::cholesky_inverse(L), /*upper=*/true);
+
+    // Per-channel: one grid per bit-width over all columns, fitted once up front.
+    GroupGrids current;
+    if (g <= 0)
+        current = fitGroup(W, 0, bitsP, opt.grid.symmetric, slots);
+
+    at::Tensor Q = at::zeros_like(W);
+    at::Tensor codes = at::zeros_like(W);
+    at::Tensor losses = at::zeros_like(W);
+    const int64_t B = opt.blockSize;
+    for (int64_t i1 = 0; i1 < cols; i1 += B) {
+        const int64_t i2 = std::min(cols, i1 + B), count = i2 - i1;
+        at::Tensor W1 = W.slice(1, i1, i2).clone();
+        at::Tensor Err1 = at::zeros_like(W1);
+        const at::Tensor Hinv1 = U.slice(0, i1, i2).slice(1, i1, i2);
+        const at::Tensor hdiag = Hinv1.diagonal().cpu().contiguous();
+        const float* d = hdiag.data_ptr<float>();
+        for (int64_t i = 0; i < count; ++i) {
+            const int64_t col = i1 + i;
+            if (g > 0 && opt.staticGroups) {
+                current = staticGrids[size_t(permCpu[size_t(col)] / g)];
+            } else if (g > 0 && col % g == 0) {
+                // Dynamic group: fitted on the current, error-compensated weights.
+                const int64_t end = std::min(cols, col + g);
+                at::Tensor values = W1.slice(1, i, std::min(count, i + g));
+                if (end > i2)
+                    values = at::cat({values, W.slice(1, i2, end)}, 1);
+                current = fitGroup(values, col, bitsP, opt.grid.symmetric, slots);
+            }
+            const auto& [grid, slot] = current.byBits.at(bitsP[size_t(col)]);
+            slotOfProcessed[size_t(col)] = slot;
+            const at::Tensor w = W1.slice(1, i, i + 1);                 // [rows, 1]
+            const at::Tensor c = quantizeToCodes(w, grid);
+            const at::Tensor q = dequantizeCodes(c, grid);
+            codes.slice(1, col, col + 1).copy_(c);
+            Q.slice(1, col, col + 1).copy_(q);
+            const at::Tensor err = (w - q) / d[i];                       // [rows, 1]
+            losses.slice(1, col, col + 1).copy_(err.square() * 0.5);
+            // W1[:, i:] -= err ⊗ Hinv1[i, i:]  (within-block compensation)
+            W1.slice(1, i).sub_(at::matmul(err, Hinv1.slice(0, i, i + 1).slice(1, i)));
+            Err1.slice(1, i, i + 1).copy_(err);
+        }
+        // Lazy batch update of all later columns.
+        if (i2 < cols)
+            W.slice(1, i2).sub_(at::matmul(Err1, U.slice(0, i1, i2).slice(1, i2)));
+        if (ctx)
+            ctx->checkCancelled();
+    }
+
+    QuantizedWeight out;
+    out.groupSize = g;
+    out.damping = damp;
+    std::vector<at::Tensor> scales, zeros;
+    for (const Grid& s : slots) {
+        scales.push_back(s.scale);
+        zeros.push_back(s.zero);
+        out.slotBits.push_back(s.bits);
+    }
+    out.scales = at::cat(scales, 1);
+    out.zeros = at::cat(zeros, 1);
+    at::Tensor slotTensor = at::empty({cols}, at::TensorOptions().dtype(at::kInt));
+    for (int64_t j = 0; j < cols; ++j)
+        slotTensor.data_ptr<int>()[permCpu[size_t(j)]] = slotOfProcessed[size_t(j)];
+    out.slotOfColumn = slotTensor.to(dev);
+    if (opt.actOrder) {
+        const at::Tensor inv = at::argsort(perm);
+        Q = Q.index_select(1, inv);
+        codes = codes.index_select(1, inv);
+        losses = losses.index_select(1, inv);
+        out.permutation = perm;
+    }
+    out.codes = codes.to(at::kByte);
+    out.dequant = Q;
+    out.columnLoss = losses.sum(0);
+    return out;
+}
+
+} // namespace mpq::detail
