@@ -11,5 +11,6 @@ int runInfo(const std::vector<std::string>& args);
 int runEval(const std::vector<std::string>& args);
 int runBench(const std::vector<std::string>& args);
 int runQuantize(const std::vector<std::string>& args);
+int runBenchQuantize(const std::vector<std::string>& args);
 
 } // namespace mpq::cli

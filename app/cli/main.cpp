@@ -26,6 +26,7 @@ const char* kUsage =
     "                      sliding, documents)\n"
     "  quantize MODEL      RTN or GPTQ, layer by layer, into a result folder\n"
     "  bench MODEL         forward-pass throughput and evaluation wall time\n"
+    "  bench-quantize      quantization pipeline speed on a synthetic LLaMA-7B-shaped model\n"
     "\n"
     "MODEL is a Hugging Face LLaMA folder (config.json + safetensors, single or sharded) or a\n"
     "llama2.c .bin checkpoint. Pickled checkpoints are never read.\n"
@@ -56,6 +57,8 @@ int main(int argc, char** argv)
             return mpq::cli::runEval(args);
         if (command == "quantize")
             return mpq::cli::runQuantize(args);
+        if (command == "bench-quantize")
+            return mpq::cli::runBenchQuantize(args);
         if (command == "bench")
             return mpq::cli::runBench(args);
         std::fprintf(stderr, "mpq: unknown command \"%s\"\n\n%s", command.c_str(), kUsage);

@@ -126,5 +126,22 @@ void synchronize(const at::Device& device)
         (void)at::zeros({1}, at::TensorOptions().device(device)).sum().item<float>();
 }
 
+Tf32Scope::Tf32Scope(bool enable) : m_active(enable)
+{
+    if (m_active) {
+        m_previous = at::globalContext().float32MatmulPrecision();
+        at::globalContext().setFloat32MatmulPrecision("high");
+    }
+}
+
+Tf32Scope::~Tf32Scope()
+{
+    if (m_active)
+        at::globalContext().setFloat32MatmulPrecision(
+            m_previous == at::Float32MatmulPrecision::HIGHEST ? "highest"
+            : m_previous == at::Float32MatmulPrecision::HIGH  ? "high"
+                                                               : "medium");
+}
+
 } // namespace detail
 } // namespace mpq

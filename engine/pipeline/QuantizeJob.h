@@ -50,6 +50,12 @@ struct MatrixReport {
     double seconds = 0;
 };
 
+struct LayerTiming {
+    double hessianSeconds = 0;
+    double quantizeSeconds = 0;
+    double forwardSeconds = 0;
+};
+
 struct QuantizeReport {
     std::vector<MatrixReport> matrices;
     double avgBits = 0;              ///< code bits per weight over quantized matrices
@@ -59,6 +65,7 @@ struct QuantizeReport {
     double forwardSeconds = 0;       ///< propagating quantized layer outputs
     double hessianSeconds = 0;       ///< partial forwards collecting Hessians
     double quantizeSeconds = 0;      ///< GPTQ / RTN
+    std::vector<LayerTiming> layers; ///< per decoder layer
     int64_t peakDeviceBytes = -1;    ///< CUDA only
     std::string deviceName;
     std::string outDir;

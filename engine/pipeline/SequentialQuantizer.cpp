@@ -13,6 +13,7 @@
 #include "model/detail/LlamaModel.h"
 #include "model/detail/WeightLoader.h"
 #include "pipeline/detail/ResultStore.h"
+#include "pipeline/detail/Sequential.h"
 #include "quant/detail/Gptq.h"
 #include "tokenizer/SentencePieceTokenizer.h"
 
@@ -52,10 +53,6 @@ bool stackable(const MatrixPlan& a, const MatrixPlan& b)
     return a.quantizer == b.quantizer && a.groupSize == b.groupSize && a.columnBits == b.columnBits;
 }
 
-struct GroupOutcome {
-    std::vector<std::pair<std::string, QuantizedWeight>> matrices;
-};
-
 QuantizedWeight quantizeOne(const at::Tensor& W, const at::Tensor& H, const MatrixPlan& plan,
                             const QuantizeParams& p, JobContext& ctx)
 {
@@ -87,7 +84,177 @@ QuantizedWeight rowsOf(const QuantizedWeight& q, int64_t r0, int64_t r1)
     return out;
 }
 
+/// Streams weights from a checkpoint, one decoder layer at a time.
+class CheckpointLayers : public detail::LayerProvider {
+public:
+    explicit CheckpointLayers(const ModelSource& s) : m_source(s) {}
+    const ModelConfig& config() const override { return m_source.config(); }
+    at::Tensor embedding(at::ScalarType dtype, const at::Device& device) override
+    {
+        return detail::loadTensor(m_source, llama::embedTensor(), dtype, device);
+    }
+    detail::LayerWeights layer(int64_t i, at::ScalarType dtype, const at::Device& device) override
+    {
+        return detail::loadLayer(m_source, i, dtype, device);
+    }
+
+private:
+    const ModelSource& m_source;
+};
+
 } // namespace
+
+namespace detail {
+
+void runSequential(LayerProvider& provider, const std::vector<std::vector<int32_t>>& windows,
+                   const AllocationPlan& plan, const QuantizeParams& p, JobContext& ctx,
+                   const LayerSink& sink, QuantizeReport& report)
+{
+    const ModelConfig& cfg = provider.config();
+    const at::Device device = torchDevice(p.device);
+    const at::ScalarType act = scalarType(p.dtype ? *p.dtype : (device.is_cuda() ? DType::F16 : DType::F32));
+    const int64_t n = int64_t(windows.size());
+    const int64_t T = int64_t(windows.at(0).size());
+    const int64_t batch = p.batchSize > 0 ? p.batchSize : (device.is_cuda() ? 16 : 4);
+
+    // Layer-0 inputs: the embeddings of all calibration windows.
+    at::Tensor inps;
+    {
+        at::Tensor ids = at::empty({n, T}, at::TensorOptions().dtype(at::kLong));
+        auto acc = ids.accessor<int64_t, 2>();
+        for (int64_t i = 0; i < n; ++i)
+            for (int64_t t = 0; t < T; ++t)
+                acc[i][t] = windows[size_t(i)][size_t(t)];
+        inps = at::embedding(provider.embedding(act, device), ids.to(device));
+    }
+    at::Tensor outs = at::empty_like(inps);
+    const Rope rope = Rope::build(cfg, T, device);
+
+    ctx.start("quantize");
+    const auto& groups = llama::trueSequentialGroups();
+    for (int64_t layer = 0; layer < cfg.numLayers; ++layer) {
+        ctx.checkCancelled();
+        LayerTiming timing;
+        LayerWeights w = provider.layer(layer, act, device);
+        std::vector<std::pair<std::string, QuantizedWeight>> layerResults;
+
+        for (const auto& group : groups) {
+            // Which linears of this group the plan quantizes.
+            std::vector<std::pair<Linear, const MatrixPlan*>> todo;
+            for (Linear l : group)
+                if (const MatrixPlan* m = plan.find(llama::linearTensor(layer, l)))
+                    todo.emplace_back(l, m);
+            if (todo.empty())
+                continue;
+            ctx.report(layer, cfg.numLayers, "layers",
+                       "layer " + std::to_string(layer + 1) + "/" + std::to_string(cfg.numLayers) + " " +
+                           llama::linearName(group.front()));
+
+            // H = (2/N) Σ x xᵀ over every calibration token, in fp32.
+            auto t0 = Clock::now();
+            const int64_t in = todo.front().second->cols;
+            at::Tensor H = at::zeros({in, in}, at::TensorOptions().dtype(at::kFloat).device(device));
+            const Linear first = group.front();
+            const Tf32Scope tf32(device.is_cuda() && act != at::kFloat);
+            for (int64_t b0 = 0; b0 < n; b0 += batch) {
+                const at::Tensor x = inps.slice(0, b0, std::min(n, b0 + batch));
+                decoderLayer(cfg, w, x, rope, [&](Linear which, const at::Tensor& input) {
+                    if (which != first)
+                        return true;
+                    const at::Tensor flat = input.reshape({-1, in}).to(at::kFloat);
+                    H.addmm_(flat.t(), flat);
+                    return false;
+                });
+            }
+            H.mul_(2.0 / double(n * T));
+            synchronize(device);
+            timing.hessianSeconds += since(t0);
+
+            // Quantize: stack matrices that share a plan, else one by one.
+            t0 = Clock::now();
+            std::vector<std::vector<size_t>> stacks;
+            for (size_t i = 0; i < todo.size(); ++i) {
+                bool placed = false;
+                for (auto& st : stacks)
+                    if (stackable(*todo[st.front()].second, *todo[i].second)) {
+                        st.push_back(i);
+                        placed = true;
+                        break;
+                    }
+                if (!placed)
+                    stacks.push_back({i});
+            }
+            for (const auto& st : stacks) {
+                std::vector<at::Tensor> parts;
+                for (size_t i : st)
+                    parts.push_back(w[todo[i].first].to(at::kFloat));
+                const auto tq = Clock::now();
+                const at::Tensor Wstack = parts.size() == 1 ? parts[0] : at::cat(parts, 0);
+                const QuantizedWeight q = quantizeOne(Wstack, H, *todo[st.front()].second, p, ctx);
+                int64_t r0 = 0;
+                for (size_t k = 0; k < st.size(); ++k) {
+                    const auto& [l, m] = todo[st[k]];
+                    const int64_t r1 = r0 + parts[k].size(0);
+                    QuantizedWeight qm = st.size() == 1 ? q : rowsOf(q, r0, r1);
+                    MatrixReport mr;
+                    mr.tensor = m->tensor;
+                    mr.layer = layer;
+                    mr.linear = llama::linearName(l);
+                    mr.rows = parts[k].size(0);
+                    mr.cols = parts[k].size(1);
+                    mr.quantizer = m->quantizer;
+                    mr.codeBits = qm.codeBits();
+                    mr.bitsWithOverhead = qm.bitsWithOverhead(p.symmetric);
+                    mr.outputError = outputError(parts[k], qm.dequant, H);
+                    if (q.columnLoss.defined() && st.size() == 1)
+                        mr.gptqLoss = q.columnLoss.sum().item<double>();
+                    mr.damping = q.damping;
+                    mr.seconds = since(tq) / double(st.size());
+                    report.matrices.push_back(mr);
+                    w[l] = qm.dequant.to(act);
+                    qm.dequant = at::Tensor(); // recomputed from codes when read back
+                    layerResults.emplace_back(m->tensor, std::move(qm));
+                    r0 = r1;
+                }
+            }
+            synchronize(device);
+            timing.quantizeSeconds += since(t0);
+        }
+
+        // This layer's quantized outputs are the next layer's inputs.
+        auto t0 = Clock::now();
+        for (int64_t b0 = 0; b0 < n; b0 += batch) {
+            const int64_t b1 = std::min(n, b0 + batch);
+            outs.slice(0, b0, b1).copy_(decoderLayer(cfg, w, inps.slice(0, b0, b1), rope));
+        }
+        std::swap(inps, outs);
+        synchronize(device);
+        timing.forwardSeconds = since(t0);
+
+        report.hessianSeconds += timing.hessianSeconds;
+        report.quantizeSeconds += timing.quantizeSeconds;
+        report.forwardSeconds += timing.forwardSeconds;
+        report.layers.push_back(timing);
+        if (sink)
+            sink(layer, layerResults);
+        ctx.report(layer + 1, cfg.numLayers, "layers",
+                   "layer " + std::to_string(layer + 1) + "/" + std::to_string(cfg.numLayers) + " done");
+    }
+
+    // Averages over all quantized weights.
+    double bits = 0, bitsOv = 0, weights = 0;
+    for (const auto& m : report.matrices) {
+        const double nW = double(m.rows * m.cols);
+        bits += m.codeBits * nW;
+        bitsOv += m.bitsWithOverhead * nW;
+        weights += nW;
+    }
+    report.avgBits = weights > 0 ? bits / weights : 0;
+    report.avgBitsWithOverhead = weights > 0 ? bitsOv / weights : 0;
+    report.peakDeviceBytes = peakDeviceBytes(device);
+}
+
+} // namespace detail
 
 QuantizeReport quantizeModel(const QuantizeParams& p, JobContext& ctx)
 {
@@ -110,43 +277,35 @@ QuantizeReport quantizeModel(const QuantizeParams& p, JobContext& ctx)
     const ModelConfig& cfg = source.config();
     const AllocationPlan plan = p.plan ? *p.plan
                                        : AllocationPlan::uniform(cfg, p.bits, p.groupSize, p.method);
-    for (int64_t layer = 0; layer < cfg.numLayers; ++layer)
-        for (Linear l : llama::kLinears) {
-            const MatrixPlan* m = plan.find(llama::linearTensor(layer, l));
-            const auto shape = llama::linearShape(cfg, l);
-            if (m && (m->rows != shape[0] || m->cols != shape[1]))
-                throw Error("allocation plan: " + m->tensor + " has shape " + std::to_string(m->rows) + "x" +
-                            std::to_string(m->cols) + " but the model's is " + std::to_string(shape[0]) + "x" +
-                            std::to_string(shape[1]));
-        }
+    for (const auto& m : plan.matrices) {
+        const TensorEntry& t = source.tensor(m.tensor);
+        if (t.shape.size() != 2 || m.rows != t.shape[0] || m.cols != t.shape[1])
+            throw Error("allocation plan: " + m.tensor + " has shape " + std::to_string(m.rows) + "x" +
+                        std::to_string(m.cols) + " but the model's differs");
+    }
 
-    // Calibration windows (tokenizer only needed when they are drawn, not when reused).
+    // Calibration windows (the tokenizer is needed only when they are drawn, not when reused).
     const auto tCal = Clock::now();
     CalibrationSet calib;
-    {
+    if (p.calibTokens.empty()) {
+        if (source.tokenizerPath().empty())
+            throw Error(source.path() + ": no tokenizer.model found beside the model; pass --tokenizer");
         CalibrationParams cp;
         cp.source = p.calib;
         cp.nsamples = p.nsamples;
         cp.seqlen = std::min(p.seqlen, cfg.maxPositions);
         cp.seed = p.seed;
         cp.dataDir = p.dataDir;
-        cp.tokensFile = p.calibTokens;
-        if (source.tokenizerPath().empty() && p.calibTokens.empty())
-            throw Error(source.path() + ": no tokenizer.model found beside the model; pass --tokenizer");
-        if (p.calibTokens.empty()) {
-            const auto tok = SentencePieceTokenizer::load(source.tokenizerPath());
-            calib = sampleCalibration(cp, tok, tok.bosId() >= 0 ? tok.bosId() : cfg.bosTokenId, ctx);
-        } else {
-            calib = loadCalibrationTokens(p.calibTokens, int32_t(cfg.vocabSize));
-        }
+        const auto tok = SentencePieceTokenizer::load(source.tokenizerPath());
+        calib = sampleCalibration(cp, tok, tok.bosId() >= 0 ? tok.bosId() : cfg.bosTokenId, ctx);
+    } else {
+        calib = loadCalibrationTokens(p.calibTokens, int32_t(cfg.vocabSize));
     }
 
     QuantizeReport report;
     report.calibrationSeconds = since(tCal);
     report.deviceName = deviceDescription(p.device);
     const at::Device device = detail::torchDevice(p.device);
-    const at::ScalarType act =
-        detail::scalarType(p.dtype ? *p.dtype : (device.is_cuda() ? DType::F16 : DType::F32));
     c10::InferenceMode guard;
     detail::resetPeakDeviceBytes(device);
 
@@ -169,141 +328,19 @@ QuantizeReport quantizeModel(const QuantizeParams& p, JobContext& ctx)
     } cleanup{tmpDir};
     saveCalibrationTokens(calib, files::join(tmpDir, "calibration.bin"));
 
-    const int64_t n = int64_t(calib.windows.size());
-    const int64_t T = int64_t(calib.windows[0].size());
-    const int64_t batch = p.batchSize > 0 ? p.batchSize : (device.is_cuda() ? 16 : 1);
-
-    // Layer-0 inputs: the embeddings of all calibration windows.
-    at::Tensor inps;
-    {
-        at::Tensor ids = at::empty({n, T}, at::TensorOptions().dtype(at::kLong));
-        for (int64_t i = 0; i < n; ++i)
-            for (int64_t t = 0; t < T; ++t)
-                ids[i][t] = calib.windows[size_t(i)][size_t(t)];
-        const at::Tensor embed = detail::loadTensor(source, llama::embedTensor(), act, device);
-        inps = at::embedding(embed, ids.to(device));
-    }
-    at::Tensor outs = at::empty_like(inps);
-    const detail::Rope rope = detail::Rope::build(cfg, T, device);
-
-    ctx.start("quantize");
-    const auto& groups = llama::trueSequentialGroups();
-    for (int64_t layer = 0; layer < cfg.numLayers; ++layer) {
-        ctx.checkCancelled();
-        detail::LayerWeights w = detail::loadLayer(source, layer, act, device);
-        std::vector<std::pair<std::string, QuantizedWeight>> layerResults;
-
-        for (const auto& group : groups) {
-            // Which linears of this group the plan quantizes.
-            std::vector<std::pair<Linear, const MatrixPlan*>> todo;
-            for (Linear l : group)
-                if (const MatrixPlan* m = plan.find(llama::linearTensor(layer, l)))
-                    todo.emplace_back(l, m);
-            if (todo.empty())
-                continue;
-            ctx.report(layer, cfg.numLayers, "layers",
-                       "layer " + std::to_string(layer + 1) + "/" + std::to_string(cfg.numLayers) + " " +
-                           llama::linearName(group.front()));
-
-            // H = (2/N) Σ x xᵀ over every calibration token, in fp32.
-            auto t0 = Clock::now();
-            const int64_t in = todo.front().second->cols;
-            at::Tensor H = at::zeros({in, in}, at::TensorOptions().dtype(at::kFloat).device(device));
-            const Linear first = group.front();
-            for (int64_t b0 = 0; b0 < n; b0 += batch) {
-                const at::Tensor x = inps.slice(0, b0, std::min(n, b0 + batch));
-                detail::decoderLayer(cfg, w, x, rope, [&](Linear which, const at::Tensor& input) {
-                    if (which != first)
-                        return true;
-                    const at::Tensor flat = input.reshape({-1, in}).to(at::kFloat);
-                    H.addmm_(flat.t(), flat);
-                    return false;
-                });
-            }
-            H.mul_(2.0 / double(n * T));
-            detail::synchronize(device);
-            report.hessianSeconds += since(t0);
-
-            // Quantize: stack matrices that share a plan, else one by one.
-            t0 = Clock::now();
-            std::vector<std::vector<size_t>> stacks;
-            for (size_t i = 0; i < todo.size(); ++i) {
-                bool placed = false;
-                for (auto& s : stacks)
-                    if (stackable(*todo[s.front()].second, *todo[i].second)) {
-                        s.push_back(i);
-                        placed = true;
-                        break;
-                    }
-                if (!placed)
-                    stacks.push_back({i});
-            }
-            for (const auto& s : stacks) {
-                std::vector<at::Tensor> parts;
-                for (size_t i : s)
-                    parts.push_back(w[todo[i].first].to(at::kFloat));
-                const auto tq = Clock::now();
-                const at::Tensor Wstack = parts.size() == 1 ? parts[0] : at::cat(parts, 0);
-                const QuantizedWeight q = quantizeOne(Wstack, H, *todo[s.front()].second, p, ctx);
-                int64_t r0 = 0;
-                for (size_t k = 0; k < s.size(); ++k) {
-                    const auto& [l, m] = todo[s[k]];
-                    const int64_t r1 = r0 + parts[k].size(0);
-                    QuantizedWeight qm = s.size() == 1 ? q : rowsOf(q, r0, r1);
-                    MatrixReport mr;
-                    mr.tensor = m->tensor;
-                    mr.layer = layer;
-                    mr.linear = llama::linearName(l);
-                    mr.rows = parts[k].size(0);
-                    mr.cols = parts[k].size(1);
-                    mr.quantizer = m->quantizer;
-                    mr.codeBits = qm.codeBits();
-                    mr.bitsWithOverhead = qm.bitsWithOverhead(p.symmetric);
-                    mr.outputError = detail::outputError(parts[k], qm.dequant, H);
-                    if (q.columnLoss.defined() && s.size() == 1)
-                        mr.gptqLoss = q.columnLoss.sum().item<double>();
-                    mr.damping = q.damping;
-                    mr.seconds = since(tq) / double(s.size());
-                    report.matrices.push_back(mr);
-                    w[l] = qm.dequant.to(act);
-                    qm.dequant = at::Tensor(); // recomputed from codes when read back
-                    layerResults.emplace_back(m->tensor, std::move(qm));
-                    r0 = r1;
-                }
-            }
-            detail::synchronize(device);
-            report.quantizeSeconds += since(t0);
-        }
-
-        // This layer's quantized outputs are the next layer's inputs.
-        auto t0 = Clock::now();
-        for (int64_t b0 = 0; b0 < n; b0 += batch) {
-            const int64_t b1 = std::min(n, b0 + batch);
-            outs.slice(0, b0, b1).copy_(detail::decoderLayer(cfg, w, inps.slice(0, b0, b1), rope));
-        }
-        std::swap(inps, outs);
-        detail::synchronize(device);
-        report.forwardSeconds += since(t0);
-
-        detail::writeLayerResult(tmpDir, layer, layerResults);
-        ctx.report(layer + 1, cfg.numLayers, "layers",
-                   "layer " + std::to_string(layer + 1) + "/" + std::to_string(cfg.numLayers) + " done");
-    }
-
-    // Averages over all quantized weights.
-    double bits = 0, bitsOv = 0, weights = 0;
-    for (const auto& m : report.matrices) {
-        const double nW = double(m.rows * m.cols);
-        bits += m.codeBits * nW;
-        bitsOv += m.bitsWithOverhead * nW;
-        weights += nW;
-    }
-    report.avgBits = weights > 0 ? bits / weights : 0;
-    report.avgBitsWithOverhead = weights > 0 ? bitsOv / weights : 0;
-    report.peakDeviceBytes = detail::peakDeviceBytes(device);
+    CheckpointLayers provider(source);
+    detail::runSequential(provider, calib.windows, plan, p, ctx,
+                          [&](int64_t layer, std::vector<std::pair<std::string, QuantizedWeight>>& results) {
+                              detail::writeLayerResult(tmpDir, layer, results);
+                          },
+                          report);
     report.seconds = since(tStart);
     report.warnings = ctx.warnings();
 
+    const at::ScalarType act =
+        detail::scalarType(p.dtype ? *p.dtype : (device.is_cuda() ? DType::F16 : DType::F32));
+    const int64_t n = int64_t(calib.windows.size());
+    const int64_t T = int64_t(calib.windows[0].size());
     nlohmann::json j;
     j["format"] = "mpq-result";
     j["version"] = 1;

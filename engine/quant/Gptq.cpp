@@ -2,7 +2,10 @@
 
 #include "core/Error.h"
 
+#include "quant/detail/GptqBlock.h"
+
 #include <map>
+#include <numeric>
 #include <sstream>
 
 namespace mpq::detail {
@@ -110,39 +113,41 @@ QuantizedWeight gptqQuantize(const at::Tensor& Win, const at::Tensor& Hin, const
     at::Tensor Q = at::zeros_like(W);
     at::Tensor codes = at::zeros_like(W);
     at::Tensor losses = at::zeros_like(W);
-    const int64_t B = opt.blockSize;
+    // Every dynamic group must start at a block start, so that its grid can be fitted on the
+    // current weights before the block runs; blocks only change rounding, not the algorithm.
+    int64_t B = opt.blockSize;
+    if (g > 0 && !opt.staticGroups)
+        B = std::gcd(B, g);
+    const at::Tensor maxqAll = at::tensor(std::vector<float>(bitsP.begin(), bitsP.end()), f32.device(at::kCPU))
+                                   .exp2_()
+                                   .sub_(1)
+                                   .to(dev);
     for (int64_t i1 = 0; i1 < cols; i1 += B) {
         const int64_t i2 = std::min(cols, i1 + B), count = i2 - i1;
-        at::Tensor W1 = W.slice(1, i1, i2).clone();
-        at::Tensor Err1 = at::zeros_like(W1);
-        const at::Tensor Hinv1 = U.slice(0, i1, i2).slice(1, i1, i2);
-        const at::Tensor hdiag = Hinv1.diagonal().cpu().contiguous();
-        const float* d = hdiag.data_ptr<float>();
-        for (int64_t i = 0; i < count; ++i) {
-            const int64_t col = i1 + i;
-            if (g > 0 && opt.staticGroups) {
+        at::Tensor W1 = W.slice(1, i1, i2).contiguous();
+        if (g > 0 && !opt.staticGroups && i1 % g == 0) {
+            // Dynamic group: fitted on the current, error-compensated weights.
+            const int64_t end = std::min(cols, i1 + g);
+            at::Tensor values = end > i2 ? at::cat({W1, W.slice(1, i2, end)}, 1) : W1;
+            current = fitGroup(values, i1, bitsP, opt.grid.symmetric, slots);
+        }
+        // Each column's grid (scale, zero) as [rows, count] for the block kernel.
+        std::vector<at::Tensor> sc, zc;
+        for (int64_t col = i1; col < i2; ++col) {
+            if (g > 0 && opt.staticGroups)
                 current = staticGrids[size_t(permCpu[size_t(col)] / g)];
-            } else if (g > 0 && col % g == 0) {
-                // Dynamic group: fitted on the current, error-compensated weights.
-                const int64_t end = std::min(cols, col + g);
-                at::Tensor values = W1.slice(1, i, std::min(count, i + g));
-                if (end > i2)
-                    values = at::cat({values, W.slice(1, i2, end)}, 1);
-                current = fitGroup(values, col, bitsP, opt.grid.symmetric, slots);
-            }
             const auto& [grid, slot] = current.byBits.at(bitsP[size_t(col)]);
             slotOfProcessed[size_t(col)] = slot;
-            const at::Tensor w = W1.slice(1, i, i + 1);                 // [rows, 1]
-            const at::Tensor c = quantizeToCodes(w, grid);
-            const at::Tensor q = dequantizeCodes(c, grid);
-            codes.slice(1, col, col + 1).copy_(c);
-            Q.slice(1, col, col + 1).copy_(q);
-            const at::Tensor err = (w - q) / d[i];                       // [rows, 1]
-            losses.slice(1, col, col + 1).copy_(err.square() * 0.5);
-            // W1[:, i:] -= err ⊗ Hinv1[i, i:]  (within-block compensation)
-            W1.slice(1, i).sub_(at::matmul(err, Hinv1.slice(0, i, i + 1).slice(1, i)));
-            Err1.slice(1, i, i + 1).copy_(err);
+            sc.push_back(grid.scale);
+            zc.push_back(grid.zero);
         }
+        const at::Tensor scale = at::cat(sc, 1).contiguous(), zero = at::cat(zc, 1).contiguous();
+        const at::Tensor Hinv1 = U.slice(0, i1, i2).slice(1, i1, i2).contiguous();
+        at::Tensor c1 = at::empty_like(W1), Q1 = at::empty_like(W1), Err1 = at::empty_like(W1);
+        gptqBlock(W1, Hinv1, scale, zero, maxqAll.slice(0, i1, i2).contiguous(), c1, Q1, Err1);
+        codes.slice(1, i1, i2).copy_(c1);
+        Q.slice(1, i1, i2).copy_(Q1);
+        losses.slice(1, i1, i2).copy_(Err1.square().mul_(0.5)); // (w − q)² / Hinv_ii² / 2
         // Lazy batch update of all later columns.
         if (i2 < cols)
             W.slice(1, i2).sub_(at::matmul(Err1, U.slice(0, i1, i2).slice(1, i2)));

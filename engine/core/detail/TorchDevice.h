@@ -12,4 +12,19 @@ at::Device torchDevice(const std::string& device);
 /// Waits for queued GPU work (for timing); no-op on CPU.
 void synchronize(const at::Device& device);
 
+/// Lets fp32 matrix products use TF32 tensor cores while alive (CUDA). Used only where the
+/// operands are fp16/bf16 values widened to fp32: TF32 keeps 10 mantissa bits, so such operands
+/// lose nothing and the products still accumulate in fp32.
+class Tf32Scope {
+public:
+    explicit Tf32Scope(bool enable);
+    ~Tf32Scope();
+    Tf32Scope(const Tf32Scope&) = delete;
+    Tf32Scope& operator=(const Tf32Scope&) = delete;
+
+private:
+    bool m_active = false;
+    at::Float32MatmulPrecision m_previous = at::Float32MatmulPrecision::HIGHEST;
+};
+
 } // namespace mpq::detail

@@ -1,0 +1,86 @@
+#include "Args.h"
+#include "Commands.h"
+#include "Terminal.h"
+
+#include "pipeline/QuantizeBench.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <iostream>
+
+namespace mpq::cli {
+
+int runBenchQuantize(const std::vector<std::string>& argv)
+{
+    Args args("bench-quantize",
+              "Times the sequential quantization pipeline on a synthetic model generated on the device\n"
+              "(random weights and calibration tokens, nothing read from disk): total wall time, the\n"
+              "split into Hessian collection / quantization / forward, and peak GPU memory.");
+    args.option("preset", "NAME", "model shape: llama-7b (32 layers, hidden 4096, intermediate 11008, 32 "
+                                  "heads) or tiny", "llama-7b");
+    args.option("layers", "N", "override the number of decoder layers (0 = the preset's)", "0");
+    args.option("method", "M", "rtn or gptq", "gptq");
+    args.option("bits", "B", "bit-width", "4");
+    args.option("group-size", "G", "group size (-1 = per channel)", "-1");
+    args.flag("act-order", "GPTQ act-order");
+    args.option("nsamples", "N", "calibration windows", "128");
+    args.option("seqlen", "L", "tokens per window", "2048");
+    args.option("device", "D", "cpu, cuda or cuda:N", "cuda");
+    args.option("dtype", "T", "activation precision (default fp16 on CUDA, fp32 on CPU)");
+    args.option("batch-size", "N", "windows per forward pass (0 = automatic)", "0");
+    args.flag("json", "print one JSON object on stdout");
+    if (!args.parse(argv))
+        return 0;
+
+    SyntheticModelSpec spec = SyntheticModelSpec::preset(args.get("preset"));
+    if (args.getInt("layers") > 0)
+        spec.layers = args.getInt("layers");
+    QuantizeParams p;
+    p.method = args.get("method");
+    p.bits = int(args.getInt("bits"));
+    p.groupSize = args.getInt("group-size");
+    p.actOrder = args.has("act-order");
+    p.nsamples = args.getInt("nsamples");
+    p.seqlen = args.getInt("seqlen");
+    p.device = args.get("device");
+    if (args.has("dtype"))
+        p.dtype = parseDType(args.get("dtype"));
+    p.batchSize = args.getInt("batch-size");
+
+    JobContext ctx;
+    attachTerminalReporter(ctx);
+    installInterruptHandler(ctx);
+    const QuantizeReport r = benchmarkQuantization(spec, p, ctx);
+    endProgressLine();
+    const double L = double(std::max<size_t>(1, r.layers.size()));
+    nlohmann::json j = {{"device", r.deviceName},
+                        {"preset", args.get("preset")},
+                        {"layers", spec.layers},
+                        {"method", p.method},
+                        {"bits", p.bits},
+                        {"group_size", p.groupSize},
+                        {"act_order", p.actOrder},
+                        {"calibration", std::to_string(p.nsamples) + "x" + std::to_string(p.seqlen)},
+                        {"seconds", r.seconds},
+                        {"split_seconds", {{"hessian", r.hessianSeconds}, {"quantize", r.quantizeSeconds},
+                                           {"forward", r.forwardSeconds}}},
+                        {"per_layer_seconds", {{"hessian", r.hessianSeconds / L}, {"quantize", r.quantizeSeconds / L},
+                                               {"forward", r.forwardSeconds / L}}},
+                        {"peak_device_gib", r.peakDeviceBytes >= 0 ? r.peakDeviceBytes / 1073741824.0 : -1.0},
+                        {"avg_bits", r.avgBits},
+                        {"avg_bits_with_overhead", r.avgBitsWithOverhead}};
+    if (args.has("json")) {
+        std::cout << j.dump() << std::endl;
+    } else {
+        std::printf("%s %d-bit on synthetic %s (%lld layers), %s\n", p.method.c_str(), p.bits,
+                    args.get("preset").c_str(), (long long)spec.layers, r.deviceName.c_str());
+        std::printf("total %.1f s; per layer: Hessians %.2f s, quantization %.2f s, forward %.2f s\n", r.seconds,
+                    r.hessianSeconds / L, r.quantizeSeconds / L, r.forwardSeconds / L);
+        if (r.peakDeviceBytes >= 0)
+            std::printf("peak GPU memory %.2f GiB\n", r.peakDeviceBytes / 1073741824.0);
+    }
+    return 0;
+}
+
+} // namespace mpq::cli

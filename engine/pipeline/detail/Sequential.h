@@ -1,0 +1,34 @@
+#pragma once
+
+#include "alloc/AllocationPlan.h"
+#include "model/detail/LlamaModel.h"
+#include "pipeline/QuantizeJob.h"
+#include "quant/detail/QuantizedWeight.h"
+
+#include <functional>
+#include <utility>
+#include <vector>
+
+namespace mpq::detail {
+
+/// Where the sequential driver gets weights from: a checkpoint on disk (streamed one layer at
+/// a time) or a synthetic model generated on the device for benchmarks.
+class LayerProvider {
+public:
+    virtual ~LayerProvider() = default;
+    virtual const ModelConfig& config() const = 0;
+    virtual at::Tensor embedding(at::ScalarType dtype, const at::Device& device) = 0;
+    virtual LayerWeights layer(int64_t index, at::ScalarType dtype, const at::Device& device) = 0;
+};
+
+/// Receives each decoder layer's quantized matrices as soon as the layer is done.
+using LayerSink = std::function<void(int64_t layer, std::vector<std::pair<std::string, QuantizedWeight>>&)>;
+
+/// The sequential driver proper: layer-0 inputs from the calibration windows, then per layer
+/// the true-sequential groups (Hessians → quantize → recompute), then the quantized outputs.
+/// Fills matrices, timings and averages of the report.
+void runSequential(LayerProvider& provider, const std::vector<std::vector<int32_t>>& windows,
+                   const AllocationPlan& plan, const QuantizeParams& params, JobContext& ctx,
+                   const LayerSink& sink, QuantizeReport& report);
+
+} // namespace mpq::detail

@@ -1,0 +1,184 @@
+#include "quant/detail/Hqq.h"
+
+#include <c10/core/InferenceMode.h>
+
+#include <cmath>
+#include <limits>
+
+namespace mpq::detail {
+
+at::Tensor metaQuantize(const at::Tensor& x, int bits, int64_t groupSize, const at::Tensor& atLeast)
+{
+    TORCH_CHECK(bits >= 1 && bits <= 16, "meta-quantization needs 1..16 bits, got ", bits);
+    TORCH_CHECK(groupSize > 0, "meta-quantization group size must be positive, got ", groupSize);
+    TORCH_CHECK(!atLeast.defined() || atLeast.sizes() == x.sizes(),
+                "meta-quantization: the lower limits must have the values' shape");
+    const int64_t n = x.numel();
+    if (n == 0)
+        return x.to(at::kFloat);
+    const int64_t groups = (n + groupSize - 1) / groupSize;
+    // Pads the flattened values to whole groups by repeating the last one: the last group's min
+    // and max stay as they are.
+    auto grouped = [&](const at::Tensor& t) {
+        const at::Tensor flat = t.to(at::kFloat).reshape({-1});
+        if (groups * groupSize == n)
+            return flat.view({groups, groupSize});
+        return at::cat({flat, flat.slice(0, n - 1, n).expand({groups * groupSize - n})})
+            .view({groups, groupSize});
+    };
+    const at::Tensor v = grouped(x);
+    const at::Tensor lo = v.amin(1, true);
+    const at::Tensor hi = v.amax(1, true);
+    const double maxq = std::ldexp(1.0, bits) - 1.0;
+    const at::Tensor step = (hi - lo) / maxq;
+    const at::Tensor safe = at::where(step > 0, step, at::ones_like(step));
+    at::Tensor q = ((v - lo) / safe).round_();
+    if (atLeast.defined())
+        q = at::maximum(q, ((grouped(atLeast) - lo) / safe).ceil_());
+    q.clamp_(0.0, maxq);
+    return (lo + q * safe).reshape({-1}).slice(0, 0, n).view(x.sizes());
+}
+
+namespace {
+
+/// The half-quadratic zero-point iterations of hqq's optimize_weights_proximal on groups laid out
+/// as rows of V [n, gsz], with the (already stored) scales s [n, 1] fixed. hqq writes them with
+/// its inverse scale 1/s:
+///     q   = clamp(round(W/s + z)),  Ŵ = s·(q − z)
+///     W_e = shrink_p(W − Ŵ, β) = sign·relu(|W − Ŵ| − |W − Ŵ|^(p−1)/β)    (ℓp shrinkage)
+///     z   = mean_g(q − (W − W_e)/s)                                     (closed-form zero)
+///     β  ← κ·β
+/// In code units, with the residual d = W/s + z − q = (W − Ŵ)/s, W_e/s = d·relu(1 − c|d|^(p−2))
+/// for c = s^(p−2)/β, so the zero update is z ← z − mean_g(d · min(c|d|^(p−2), 1)).
+/// Returns the best zero (hqq's early stop on the mean absolute error) and fills the stats.
+at::Tensor optimiseZero(const at::Tensor& V, const at::Tensor& s, at::Tensor z, double maxq,
+                        const HqqOptions& opt, int& updates, int& kept, double& firstError,
+                        double& bestError)
+{
+    const at::Tensor u = V / s;
+    const double p = opt.lpNorm;
+    at::Tensor c = s.pow(p - 2.0) / opt.beta; // c = s^(p−2)/β falls by κ as β grows
+    at::Tensor bestZ = z;
+    bestError = std::numeric_limits<double>::infinity();
+    kept = 0;
+    updates = 0;
+    const double count = double(V.numel());
+    for (int k = 0;; ++k) {
+        at::Tensor d = u + z;
+        const at::Tensor q = d.clamp(0.0, maxq).round_();
+        d.sub_(q);                                  // (W − Ŵ)/s
+        at::Tensor a = d.abs();
+        // mean |W − Ŵ| over the whole matrix part, in weight units (hqq's early-stop measure)
+        const double err = (a.sum(1, true) * s).sum().item<double>() / count;
+        if (k == 0)
+            firstError = err;
+        if (err < bestError) {
+            bestError = err;
+            bestZ = z;
+            kept = k;
+        } else if (opt.earlyStop) {
+            break;
+        }
+        if (k == opt.iterations)
+            break;
+        // z ← z − mean_g(d · min(c|d|^(p−2), 1)); at d = 0 the power is +inf and min(…,1)·0 = 0
+        a.pow_(p - 2.0).mul_(c).clamp_max_(1.0).mul_(d);
+        z = z - a.mean(1, true);
+        c = c / opt.kappa;
+        ++updates;
+    }
+    return bestZ;
+}
+
+} // namespace
+
+QuantizedWeight hqqQuantize(const at::Tensor& W, int bits, int64_t groupSize, const HqqOptions& opt,
+                            HqqStats* stats)
+{
+    TORCH_CHECK(W.dim() == 2, "HQQ quantizes 2-D weight matrices, got ", W.dim(), " dimensions");
+    TORCH_CHECK(bits >= 1 && bits <= 8, "HQQ bit-width must be in 1..8, got ", bits);
+    TORCH_CHECK(groupSize == -1 || groupSize > 0,
+                "HQQ group size must be positive or -1 (one group per row), got ", groupSize);
+    TORCH_CHECK(opt.lpNorm > 0 && opt.lpNorm <= 1, "HQQ lp_norm must be in (0, 1], got ", opt.lpNorm);
+    TORCH_CHECK(opt.beta > 0 && opt.kappa > 1, "HQQ needs beta > 0 and kappa > 1");
+    TORCH_CHECK(opt.iterations >= 0, "HQQ iterations must not be negative");
+    TORCH_CHECK(opt.metaBits == 0 || (opt.metaBits >= 2 && opt.metaBits <= 16),
+                "HQQ meta bits must be 0 (fp32 scales and zeros) or 2..16, got ", opt.metaBits);
+    c10::InferenceMode guard;
+
+    const at::Tensor Wf = W.to(at::kFloat).contiguous();
+    const int64_t rows = Wf.size(0), cols = Wf.size(1);
+    TORCH_CHECK(rows > 0 && cols > 0, "HQQ needs a non-empty matrix");
+    const int64_t g = groupSize == -1 ? cols : std::min(groupSize, cols);
+    const int64_t full = cols / g, tail = cols - full * g;
+    const int64_t slots = full + (tail > 0 ? 1 : 0);
+    const double maxq = std::ldexp(1.0, bits) - 1.0;
+
+    // Groups as rows of a matrix: the full groups [rows·full, g] and the remainder [rows, tail].
+    const at::Tensor mainV = Wf.slice(1, 0, full * g).reshape({rows * full, g});
+    const at::Tensor tailV = tail > 0 ? Wf.slice(1, full * g, cols).contiguous() : at::Tensor();
+    auto perSlot = [&](const at::Tensor& mainPart, const at::Tensor& tailPart) {
+        at::Tensor m = mainPart.view({rows, full});
+        return tail > 0 ? at::cat({m, tailPart.view({rows, 1})}, 1) : m;
+    };
+    const at::Tensor lo = perSlot(mainV.amin(1), tail > 0 ? tailV.amin(1) : at::Tensor());
+    const at::Tensor hi = perSlot(mainV.amax(1), tail > 0 ? tailV.amax(1) : at::Tensor());
+
+    // 1. min-max start. A constant group c gets s = |c|/maxq (z = ∓maxq), which keeps its zero
+    //    in the usual range; an all-zero group gets a tiny positive scale.
+    const at::Tensor range = hi - lo;
+    at::Tensor s = at::where(range > 0, range / maxq, at::clamp_min(lo.abs(), 1e-20) / maxq);
+    // 2. the scale is stored meta-quantized; the zero is optimised for the stored scale. The
+    //    stored scale may shrink the group's range by half a code at most (maxq·s' ≥ range − s'/2):
+    //    a scale rounded further down would clip the group's extremes, by up to 13 codes at 8 bits.
+    if (opt.metaBits > 0)
+        s = metaQuantize(s, opt.metaBits, opt.metaGroupSize, s * (maxq / (maxq + 0.5)));
+    at::Tensor z = -lo / s;
+
+    // 3. half-quadratic zero-point optimisation, vectorised over all groups of each part.
+    HqqStats st;
+    {
+        const at::Tensor sMain = s.slice(1, 0, full).reshape({rows * full, 1});
+        const at::Tensor zMain = z.slice(1, 0, full).reshape({rows * full, 1});
+        int updates = 0, kept = 0;
+        double first = 0, best = 0;
+        at::Tensor zm = optimiseZero(mainV, sMain, zMain, maxq, opt, updates, kept, first, best);
+        st.iterations = updates;
+        st.bestIteration = kept;
+        const double nMain = double(rows * full * g);
+        st.initialError = first * nMain;
+        st.finalError = best * nMain;
+        at::Tensor zt;
+        if (tail > 0) {
+            const at::Tensor sTail = s.slice(1, full, slots).contiguous();
+            const at::Tensor zTail = z.slice(1, full, slots).contiguous();
+            zt = optimiseZero(tailV, sTail, zTail, maxq, opt, updates, kept, first, best);
+            st.initialError += first * double(rows * tail);
+            st.finalError += best * double(rows * tail);
+        }
+        z = perSlot(zm, zt);
+        st.initialError /= double(rows * cols);
+        st.finalError /= double(rows * cols);
+    }
+    // 4. the zero is stored meta-quantized; the codes are the best ones for the stored s and z.
+    if (opt.metaBits > 0)
+        z = metaQuantize(z, opt.metaBits, opt.metaGroupSize);
+
+    QuantizedWeight qw;
+    qw.slotOfColumn = (at::arange(cols, Wf.options().dtype(at::kLong)) / g).clamp_max_(slots - 1).to(at::kInt);
+    const at::Tensor slotIdx = qw.slotOfColumn.to(at::kLong);
+    const at::Tensor sCol = s.index_select(1, slotIdx);
+    const at::Tensor zCol = z.index_select(1, slotIdx);
+    const at::Tensor codes = (Wf / sCol + zCol).clamp_(0.0, maxq).round_();
+    qw.codes = codes.to(at::kByte);
+    qw.scales = s.contiguous();
+    qw.zeros = z.contiguous();
+    qw.slotBits.assign(static_cast<size_t>(slots), bits);
+    qw.groupSize = groupSize == -1 ? -1 : g;
+    qw.dequant = sCol * (codes - zCol);
+    if (stats)
+        *stats = st;
+    return qw;
+}
+
+} // namespace mpq::detail
