@@ -1,0 +1,407 @@
+// The `mpq` command line, driven with QProcess as a user drives it: help texts, exit statuses
+// (0 success, 1 error, 2 bad usage, 130 interrupted), messages on stderr that name the file,
+// machine-readable --json output, and Ctrl-C (SIGINT) stopping a long evaluation cleanly.
+
+#include "TestData.h"
+
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QSet>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <algorithm>
+#include <csignal>
+#include <cstring>
+#include <map>
+#include <string>
+#include <sys/types.h>
+
+#ifndef MPQ_CLI_PATH
+#error "MPQ_CLI_PATH must name the mpq executable (tests/cli.cmake)"
+#endif
+
+namespace
+{
+
+struct Result {
+    bool finished = false;
+    QProcess::ExitStatus status = QProcess::CrashExit;
+    int exitCode = -1;
+    QString out;
+    QString err;
+    qint64 ms = 0;
+
+    QString describe() const
+    {
+        return QStringLiteral("%1, exit code %2 after %3 ms\nstdout: %4\nstderr: %5")
+            .arg(status == QProcess::NormalExit ? "normal exit" : "CRASHED (signal)")
+            .arg(exitCode)
+            .arg(ms)
+            .arg(out.left(2000), err.left(2000));
+    }
+};
+
+QString mpqPath()
+{
+    return QStringLiteral(MPQ_CLI_PATH);
+}
+
+Result runMpq(const QStringList& args, int timeoutMs = 120000)
+{
+    QProcess p;
+    QElapsedTimer timer;
+    timer.start();
+    p.start(mpqPath(), args);
+    Result r;
+    r.finished = p.waitForStarted(10000) && p.waitForFinished(timeoutMs);
+    if (!r.finished) {
+        p.kill();
+        p.waitForFinished(5000);
+    }
+    r.ms = timer.elapsed();
+    r.status = p.exitStatus();
+    r.exitCode = p.exitCode();
+    r.out = QString::fromUtf8(p.readAllStandardOutput());
+    r.err = QString::fromUtf8(p.readAllStandardError());
+    return r;
+}
+
+bool writeFile(const QString& path, const QByteArray& bytes)
+{
+    QFile f(path);
+    return f.open(QIODevice::WriteOnly | QIODevice::Truncate) && f.write(bytes) == bytes.size();
+}
+
+/// A llama2.c legacy .bin of zeros with a consistent header (dim 16, hidden 40, 2 layers,
+/// 4 heads, 2 kv heads, vocab 32, seq_len 8; shared classifier).
+QByteArray tinyLlama2c()
+{
+    const int32_t h[7] = {16, 40, 2, 4, 2, 32, 8};
+    const int64_t dim = 16, hidden = 40, layers = 2, kvDim = 8, vocab = 32, seq = 8, headSize = 4;
+    const int64_t floats = vocab * dim +
+                           layers * (2 * dim + 2 * dim * dim + 2 * kvDim * dim + 3 * hidden * dim) + dim +
+                           2 * seq * (headSize / 2);
+    QByteArray b(reinterpret_cast<const char*>(h), sizeof h);
+    b.append(QByteArray(int(floats * 4), '\0'));
+    return b;
+}
+
+/// Options of `--help`: name → whether it takes a value.
+std::map<QString, bool> helpOptions(const QString& help)
+{
+    std::map<QString, bool> out;
+    static const QRegularExpression line(QStringLiteral("^\\s+--([a-z][a-z0-9-]*)( \\S+)?\\s*$"));
+    for (const QString& l : help.split(QLatin1Char('\n'))) {
+        const auto m = line.match(l);
+        if (m.hasMatch())
+            out[m.captured(1)] = !m.captured(2).isEmpty();
+    }
+    return out;
+}
+
+} // namespace
+
+class TestCli : public QObject
+{
+    Q_OBJECT
+
+  private Q_SLOTS:
+    void initTestCase();
+    void topLevelHelp();
+    void subcommandHelp_data();
+    void subcommandHelp();
+    void usageErrors_data();
+    void usageErrors();
+    void nonexistentModel_data();
+    void nonexistentModel();
+    void corruptModel();
+    void infoJson();
+    void infoJsonRealModel();
+    void evalJson();
+    void sigintStopsEval();
+
+  private:
+    QTemporaryDir m_tmp;
+    QString m_text; ///< a small UTF-8 text file, for --dataset
+};
+
+void TestCli::initTestCase()
+{
+    QVERIFY2(QFileInfo(mpqPath()).isExecutable(), qPrintable(mpqPath() + " is not an executable"));
+    QVERIFY(m_tmp.isValid());
+    m_text = m_tmp.filePath("text.txt");
+    QVERIFY(writeFile(m_text, "Once upon a time there was a test.\n"));
+}
+
+void TestCli::topLevelHelp()
+{
+    for (const QString& flag : {QStringLiteral("--help"), QStringLiteral("-h"), QStringLiteral("help")}) {
+        const Result r = runMpq({flag});
+        QVERIFY2(r.status == QProcess::NormalExit && r.exitCode == 0, qPrintable(r.describe()));
+        for (const char* command : {"info", "eval", "bench"})
+            QVERIFY2(r.out.contains(QRegularExpression(QStringLiteral("^\\s+%1\\b").arg(command),
+                                                       QRegularExpression::MultilineOption)),
+                     qPrintable(QStringLiteral("'%1' is not listed:\n%2").arg(command, r.out)));
+        QVERIFY(r.out.contains("Exit status"));
+    }
+    // No command at all: usage on stderr, exit 2.
+    const Result r = runMpq({});
+    QVERIFY2(r.status == QProcess::NormalExit && r.exitCode == 2, qPrintable(r.describe()));
+    QVERIFY(r.out.isEmpty());
+    QVERIFY(r.err.contains("usage: mpq"));
+}
+
+void TestCli::subcommandHelp_data()
+{
+    QTest::addColumn<QString>("command");
+    QTest::addColumn<QStringList>("options");
+    const QStringList eval = {"dataset",    "protocol",    "seqlen",    "stride",   "device", "dtype",
+                              "batch-size", "max-windows", "tokenizer", "data-dir", "json"};
+    QTest::newRow("info") << "info" << QStringList{"tokenizer", "json"};
+    QTest::newRow("eval") << "eval" << eval;
+    QTest::newRow("bench") << "bench" << (eval + QStringList{"forward-batch", "iterations", "skip-eval"});
+}
+
+void TestCli::subcommandHelp()
+{
+    QFETCH(QString, command);
+    QFETCH(QStringList, options);
+    const Result r = runMpq({command, "--help"});
+    QVERIFY2(r.status == QProcess::NormalExit && r.exitCode == 0, qPrintable(r.describe()));
+    QVERIFY(r.out.startsWith("usage: mpq " + command + " MODEL"));
+    QVERIFY(r.err.isEmpty());
+    const auto listed = helpOptions(r.out);
+    for (const QString& o : options)
+        QVERIFY2(listed.count(o),
+                 qPrintable(QStringLiteral("--%1 is not in 'mpq %2 --help':\n%3").arg(o, command, r.out)));
+    QVERIFY(listed.count("help"));
+
+    // Every option the help lists is one the parser accepts: all of them on one command line
+    // with a model that does not exist fail with status 1 (the missing model), not 2 (bad usage).
+    const std::map<QString, QString> values = {
+        {"dataset", m_text},    {"protocol", "gptq"}, {"seqlen", "16"},
+        {"stride", "8"},        {"device", "cpu"},    {"dtype", "fp32"},
+        {"batch-size", "1"},    {"max-windows", "1"}, {"data-dir", m_tmp.path()},
+        {"forward-batch", "1"}, {"iterations", "1"},  {"tokenizer", m_tmp.filePath("tok.model")}};
+    const QString missingModel = m_tmp.filePath("no-model");
+    QStringList args = {command, missingModel};
+    for (const auto& [name, takesValue] : listed) {
+        if (name == "help")
+            continue;
+        args << "--" + name;
+        if (takesValue)
+            args << (values.count(name) ? values.at(name) : QStringLiteral("1"));
+    }
+    const Result u = runMpq(args);
+    QVERIFY2(u.status == QProcess::NormalExit && u.exitCode == 1,
+             qPrintable(args.join(' ') + "\n" + u.describe()));
+    QVERIFY2(u.err.contains(missingModel), qPrintable(u.describe()));
+}
+
+void TestCli::usageErrors_data()
+{
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<QString>("message");
+    const QString m = QStringLiteral("model-dir");
+    QTest::newRow("unknown command") << QStringList{"quantise", m} << "unknown command";
+    QTest::newRow("unknown option") << QStringList{"info", m, "--bogus"} << "unknown option --bogus";
+    QTest::newRow("unknown option with value")
+        << QStringList{"eval", m, "--bogus=1"} << "unknown option --bogus";
+    QTest::newRow("missing model") << QStringList{"info"} << "missing MODEL";
+    QTest::newRow("missing model (eval)") << QStringList{"eval", "--json"} << "missing MODEL";
+    QTest::newRow("missing option value") << QStringList{"eval", m, "--seqlen"} << "needs a value";
+    QTest::newRow("non-integer value") << QStringList{"eval", m, "--seqlen", "2k"} << "needs an integer";
+    QTest::newRow("non-integer iterations")
+        << QStringList{"bench", m, "--iterations", "x"} << "needs an integer";
+    QTest::newRow("extra argument") << QStringList{"info", m, "other"} << "unexpected argument";
+    QTest::newRow("value on a flag") << QStringList{"info", m, "--json=yes"} << "takes no value";
+}
+
+void TestCli::usageErrors()
+{
+    QFETCH(QStringList, args);
+    QFETCH(QString, message);
+    const Result r = runMpq(args);
+    QVERIFY2(r.status == QProcess::NormalExit && r.exitCode == 2, qPrintable(r.describe()));
+    QVERIFY2(r.err.contains(message), qPrintable(r.describe()));
+    QVERIFY2(r.out.isEmpty(), qPrintable(r.describe()));
+}
+
+void TestCli::nonexistentModel_data()
+{
+    QTest::addColumn<QString>("command");
+    QTest::newRow("info") << "info";
+    QTest::newRow("eval") << "eval";
+    QTest::newRow("bench") << "bench";
+}
+
+void TestCli::nonexistentModel()
+{
+    QFETCH(QString, command);
+    const QString missing = m_tmp.filePath("models/absent-model");
+    QStringList args = {command, missing};
+    if (command != "info")
+        args << "--dataset" << m_text << "--seqlen"
+             << "8";
+    const Result r = runMpq(args);
+    QVERIFY2(r.status == QProcess::NormalExit, qPrintable(r.describe()));
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY2(r.err.contains(missing), qPrintable(r.describe()));
+    QVERIFY2(r.err.contains("error"), qPrintable(r.describe()));
+    QVERIFY(r.out.isEmpty());
+}
+
+void TestCli::corruptModel()
+{
+    // A Hugging Face folder whose safetensors header claims more bytes than the file has.
+    const QString dir = m_tmp.filePath("corrupt");
+    QVERIFY(QDir().mkpath(dir));
+    QVERIFY(writeFile(dir + "/config.json",
+                      R"({"model_type": "llama", "hidden_size": 16, "intermediate_size": 40,
+                          "num_hidden_layers": 2, "num_attention_heads": 4, "vocab_size": 32})"));
+    QByteArray st(8, '\0');
+    st[0] = char(200); // header length 200, but only 20 bytes follow
+    st.append("{\"a\": {\"dtype\": \"F32\"");
+    QVERIFY(writeFile(dir + "/model.safetensors", st));
+    for (const QString& command : {QStringLiteral("info"), QStringLiteral("eval"), QStringLiteral("bench")}) {
+        QStringList args = {command, dir};
+        if (command != "info")
+            args << "--dataset" << m_text;
+        const Result r = runMpq(args);
+        QVERIFY2(r.status == QProcess::NormalExit && r.exitCode == 1, qPrintable(r.describe()));
+        QVERIFY2(r.err.contains(dir + "/model.safetensors"), qPrintable(r.describe()));
+    }
+}
+
+void TestCli::infoJson()
+{
+    const QString file = m_tmp.filePath("tiny.bin");
+    QVERIFY(writeFile(file, tinyLlama2c()));
+    const Result r = runMpq({"info", file, "--json"});
+    QVERIFY2(r.status == QProcess::NormalExit && r.exitCode == 0, qPrintable(r.describe()));
+    QJsonParseError error;
+    const QJsonDocument doc = QJsonDocument::fromJson(r.out.toUtf8(), &error);
+    QVERIFY2(error.error == QJsonParseError::NoError && doc.isObject(),
+             qPrintable(error.errorString() + "\n" + r.out));
+    const QJsonObject j = doc.object();
+    QCOMPARE(j["format"].toString(), QStringLiteral("llama2c"));
+    QCOMPARE(j["path"].toString(), file);
+    const QJsonObject c = j["config"].toObject();
+    QCOMPARE(c["hidden_size"].toInteger(), qint64(16));
+    QCOMPARE(c["intermediate_size"].toInteger(), qint64(40));
+    QCOMPARE(c["num_hidden_layers"].toInteger(), qint64(2));
+    QCOMPARE(c["num_attention_heads"].toInteger(), qint64(4));
+    QCOMPARE(c["num_key_value_heads"].toInteger(), qint64(2));
+    QCOMPARE(c["head_dim"].toInteger(), qint64(4));
+    QCOMPARE(c["vocab_size"].toInteger(), qint64(32));
+    QCOMPARE(c["max_position_embeddings"].toInteger(), qint64(8));
+    QCOMPARE(c["tie_word_embeddings"].toBool(), true);
+    QCOMPARE(j["tensors"].toArray().size(), qsizetype(1 + 9 * 2 + 1));
+    // embedding 32·16 + 2 layers · (q 256 + k 128 + v 128 + o 256 + 3·640 mlp + 32 norms) + 16
+    QCOMPARE(j["parameters"].toObject()["total"].toInteger(),
+             qint64(512 + 2 * (256 + 128 + 128 + 256 + 1920 + 32) + 16));
+    QVERIFY(r.err.isEmpty());
+}
+
+void TestCli::infoJsonRealModel()
+{
+    MPQ_DATA_PATH(dir, "models/mpq-llama-42m");
+    const Result r = runMpq({"info", QString::fromStdString(dir), "--json"});
+    QVERIFY2(r.status == QProcess::NormalExit && r.exitCode == 0, qPrintable(r.describe()));
+    const QJsonObject j = QJsonDocument::fromJson(r.out.toUtf8()).object();
+    QCOMPARE(j["format"].toString(), QStringLiteral("huggingface"));
+    const QJsonObject c = j["config"].toObject();
+    QCOMPARE(c["hidden_size"].toInteger(), qint64(512));
+    QCOMPARE(c["intermediate_size"].toInteger(), qint64(1408));
+    QCOMPARE(c["num_hidden_layers"].toInteger(), qint64(8));
+    QCOMPARE(c["vocab_size"].toInteger(), qint64(32000));
+    QCOMPARE(c["rope_theta"].toDouble(), 10000.0);
+    QCOMPARE(c["torch_dtype"].toString(), QStringLiteral("float16"));
+    QCOMPARE(j["parameters"].toObject()["total"].toInteger(), qint64(42082816));
+    QSet<QString> files;
+    for (const auto& t : j["tensors"].toArray())
+        files.insert(t.toObject()["file"].toString());
+    QCOMPARE(files.size(), qsizetype(5));
+    QVERIFY(j["tokenizer"].toString().endsWith("/tokenizer.model"));
+}
+
+void TestCli::evalJson()
+{
+    MPQ_DATA_PATH(model, "models/stories260K/stories260K.bin");
+    MPQ_DATA_PATH(text, "tinystories/tinystories-sample5.txt");
+    const Result r = runMpq({"eval", QString::fromStdString(model), "--dataset", QString::fromStdString(text),
+                             "--protocol", "documents", "--seqlen", "512", "--json"});
+    QVERIFY2(r.status == QProcess::NormalExit && r.exitCode == 0, qPrintable(r.describe()));
+    // Exactly one JSON object on stdout, on one line; progress went to stderr.
+    const QStringList lines = r.out.split('\n', Qt::SkipEmptyParts);
+    QCOMPARE(lines.size(), 1);
+    QJsonParseError error;
+    const QJsonDocument doc = QJsonDocument::fromJson(r.out.toUtf8(), &error);
+    QVERIFY2(error.error == QJsonParseError::NoError && doc.isObject(), qPrintable(r.out));
+    const QJsonObject j = doc.object();
+    QVERIFY(j.contains("perplexity") && j.contains("mean_nll") && j.contains("tokens"));
+    QVERIFY2(std::abs(j["perplexity"].toDouble() - 3.55) <= 0.005, qPrintable(r.out));
+    QVERIFY2(std::abs(j["mean_nll"].toDouble() - 1.266) <= 0.0005, qPrintable(r.out));
+    QCOMPARE(j["tokens"].toInteger(), qint64(1804));
+    QCOMPARE(j["windows"].toInteger(), qint64(5));
+    QCOMPARE(j["protocol"].toString(), QStringLiteral("documents"));
+    qDebug("mpq eval stories260K --json: %lld ms", r.ms);
+}
+
+void TestCli::sigintStopsEval()
+{
+    MPQ_DATA_PATH(model, "models/mpq-llama-42m");
+    MPQ_DATA_PATH(joined, "wikitext2/wiki.test.joined.txt");
+    const QString dataDir = QFileInfo(QString::fromStdString(joined)).dir().absolutePath() + "/..";
+    QProcess p;
+    // The full WikiText-2 run: 166 windows of 2048 tokens, minutes on a CPU.
+    p.start(mpqPath(),
+            {"eval", QString::fromStdString(model), "--dataset", "wikitext2", "--data-dir", dataDir});
+    QVERIFY(p.waitForStarted(10000));
+    QElapsedTimer sinceStart;
+    sinceStart.start();
+    // Interrupt in the first forward pass, the longest stretch between cancellation checks:
+    // wait for the weights to start loading (tokenization is over then; loading takes well under
+    // a second), then 2 s more, and at least ~3 s in all.
+    QByteArray err;
+    while (!err.contains("load weights") && sinceStart.elapsed() < 60000 && p.state() == QProcess::Running) {
+        p.waitForReadyRead(200);
+        err += p.readAllStandardError();
+    }
+    QVERIFY2(err.contains("load weights"), err.constData());
+    QTest::qWait(int(std::max<qint64>(2000, 3000 - sinceStart.elapsed())));
+    QVERIFY2(p.state() == QProcess::Running, qPrintable("mpq eval ended before the interrupt: " +
+                                                        QString::fromUtf8(p.readAllStandardError())));
+    QElapsedTimer sinceSignal;
+    sinceSignal.start();
+    QCOMPARE(::kill(pid_t(p.processId()), SIGINT), 0);
+    const bool finished = p.waitForFinished(60000);
+    const qint64 ms = sinceSignal.elapsed();
+    if (!finished) {
+        p.kill();
+        p.waitForFinished(5000);
+        QFAIL("mpq eval did not stop within 60 s of SIGINT");
+    }
+    err += p.readAllStandardError();
+    qDebug("mpq eval exited %lld ms after SIGINT (sent %lld ms after start)", ms, sinceStart.elapsed() - ms);
+    QVERIFY2(p.exitStatus() == QProcess::NormalExit,
+             qPrintable("killed by a signal:\n" + QString::fromUtf8(err)));
+    QVERIFY2(p.exitCode() == 130,
+             qPrintable(QStringLiteral("exit code %1:\n%2").arg(p.exitCode()).arg(QString::fromUtf8(err))));
+    QVERIFY2(err.contains("cancelled"), err.constData());
+    QVERIFY(p.readAllStandardOutput().isEmpty()); // no result printed
+    // One window (2048 tokens) is the longest stretch between cancellation checks: ~2.5 s alone
+    // on two cores (measured 2.5 s), up to ~7 s when other jobs share them.
+    QVERIFY2(ms < 20000, qPrintable(QStringLiteral("took %1 ms to stop").arg(ms)));
+}
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "tst_cli.moc"
