@@ -7,6 +7,23 @@
 
 namespace mpq::cli {
 
+DType parseDTypeOption(const std::string& text)
+{
+    try {
+        return parseDType(text);
+    } catch (const Error& e) {
+        throw UsageError(e.what());
+    }
+}
+
+void checkDeviceOption(const std::string& device)
+{
+    const bool cudaIndexed = device.rfind("cuda:", 0) == 0 && device.size() > 5 &&
+                             device.find_first_not_of("0123456789", 5) == std::string::npos;
+    if (device != "cpu" && device != "cuda" && !cudaIndexed)
+        throw UsageError("unknown device \"" + device + "\" (use cpu, cuda or cuda:N)");
+}
+
 Args::Args(std::string command, std::string summary)
     : m_command(std::move(command)), m_summary(std::move(summary))
 {

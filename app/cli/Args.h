@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "core/Device.h"
 #include "core/Error.h"
 
 namespace mpq::cli {
@@ -14,6 +15,12 @@ class UsageError : public Error {
 public:
     using Error::Error;
 };
+
+/// parseDType() that reports a malformed value as bad usage.
+DType parseDTypeOption(const std::string& text);
+/// Rejects device names that are not cpu / cuda / cuda:N as bad usage (availability is checked
+/// later, as an ordinary error).
+void checkDeviceOption(const std::string& device);
 
 /// A small declarative option parser: each subcommand declares its options with help text, so
 /// `--help` always lists every option, and unknown or malformed options are rejected.

@@ -44,8 +44,9 @@ int runBenchQuantize(const std::vector<std::string>& argv)
     p.nsamples = args.getInt("nsamples");
     p.seqlen = args.getInt("seqlen");
     p.device = args.get("device");
+    checkDeviceOption(p.device);
     if (args.has("dtype"))
-        p.dtype = parseDType(args.get("dtype"));
+        p.dtype = parseDTypeOption(args.get("dtype"));
     p.batchSize = args.getInt("batch-size");
 
     JobContext ctx;

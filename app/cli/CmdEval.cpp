@@ -3,6 +3,7 @@
 #include "Terminal.h"
 
 #include "eval/Perplexity.h"
+#include "eval/Windows.h"
 
 #include <nlohmann/json.hpp>
 
@@ -41,7 +42,13 @@ EvalParams evalParamsFrom(const Args& args, const std::string& model)
     p.seqlen = args.getInt("seqlen");
     p.stride = args.getInt("stride");
     p.device = args.get("device");
-    p.dtype = parseDType(args.get("dtype"));
+    p.dtype = parseDTypeOption(args.get("dtype"));
+    checkDeviceOption(p.device);
+    try {
+        eval::parseProtocol(p.protocol);
+    } catch (const Error& e) {
+        throw UsageError(e.what());
+    }
     p.batchSize = args.getInt("batch-size");
     p.maxWindows = args.getInt("max-windows");
     p.dataDir = args.get("data-dir");

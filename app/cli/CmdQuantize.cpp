@@ -63,8 +63,9 @@ int runQuantize(const std::vector<std::string>& argv)
     p.seed = uint64_t(args.getInt("seed"));
     p.calibTokens = args.get("calib-tokens");
     p.device = args.get("device");
+    checkDeviceOption(p.device);
     if (args.has("dtype"))
-        p.dtype = parseDType(args.get("dtype"));
+        p.dtype = parseDTypeOption(args.get("dtype"));
     p.batchSize = args.getInt("batch-size");
     p.dataDir = args.get("data-dir");
     p.out = args.get("out");

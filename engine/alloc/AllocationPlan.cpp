@@ -100,6 +100,8 @@ std::string AllocationPlan::toJson() const
             e["predicted_cost"] = m.predictedCost;
         if (m.storageBits >= 0)
             e["storage_bits"] = m.storageBits;
+        if (!m.diagnostics.empty())
+            e["diagnostics"] = nlohmann::json::parse(m.diagnostics);
         j["matrices"].push_back(std::move(e));
     }
     return j.dump(1);
@@ -127,6 +129,8 @@ AllocationPlan AllocationPlan::fromJson(const std::string& text, const std::stri
                                     e.at("bits").get<uint8_t>());
             m.predictedCost = e.value("predicted_cost", -1.0);
             m.storageBits = e.value("storage_bits", -1.0);
+            if (e.contains("diagnostics"))
+                m.diagnostics = e.at("diagnostics").dump();
             plan.matrices.push_back(std::move(m));
         }
     } catch (const nlohmann::json::exception& e) {

@@ -22,6 +22,7 @@ struct MatrixPlan {
     std::string quantizer = "gptq";   ///< rtn | gptq | hqq
     double predictedCost = -1;        ///< allocator's predicted error; negative when none
     double storageBits = -1;          ///< allocator's predicted storage in bits; negative when none
+    std::string diagnostics;          ///< allocator's own record as a JSON object (e.g. training curves)
 
     /// The single bit-width when all columns agree, else -1.
     int uniformBits() const;

@@ -31,7 +31,8 @@ std::string firstExisting(const std::vector<std::string>& candidates, const std:
     throw Error(msg);
 }
 
-/// Index of the first byte of an invalid UTF-8 sequence, or npos.
+/// Index of the first byte of an invalid UTF-8 sequence, or npos. Well-formed means Unicode's
+/// Table 3-7: no overlong forms, no surrogates, nothing above U+10FFFF.
 size_t invalidUtf8At(const std::string& s)
 {
     const auto* p = reinterpret_cast<const unsigned char*>(s.data());
@@ -39,10 +40,32 @@ size_t invalidUtf8At(const std::string& s)
     size_t i = 0;
     while (i < n) {
         const unsigned char c = p[i];
-        size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-        if (len == 0 || i + len > n || (len == 2 && c < 0xC2))
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        size_t len = 0;
+        unsigned char lo = 0x80, hi = 0xBF; // allowed range of the second byte
+        if (c >= 0xC2 && c <= 0xDF)
+            len = 2;
+        else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3;
+            if (c == 0xE0)
+                lo = 0xA0;
+            else if (c == 0xED)
+                hi = 0x9F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4;
+            if (c == 0xF0)
+                lo = 0x90;
+            else if (c == 0xF4)
+                hi = 0x8F;
+        } else {
             return i;
-        for (size_t k = 1; k < len; ++k)
+        }
+        if (i + len > n || p[i + 1] < lo || p[i + 1] > hi)
+            return i;
+        for (size_t k = 2; k < len; ++k)
             if ((p[i + k] & 0xC0) != 0x80)
                 return i;
         i += len;

@@ -14,6 +14,8 @@
 #include <c10/core/InferenceMode.h>
 
 #include <chrono>
+#include <future>
+#include <tuple>
 #include <cmath>
 
 namespace mpq {
@@ -121,18 +123,17 @@ EvalResult evaluatePerplexity(const EvalParams& p, JobContext& ctx)
     r.dtype = dtypeName(p.dtype);
     r.seqlen = seqlen;
 
-    ctx.start("tokenize");
+    // Tokenizing (CPU) and loading the weights (I/O, device start-up) overlap.
+    ctx.start("load weights");
     const auto tTok = std::chrono::steady_clock::now();
     const int32_t bos = tok.bosId() >= 0 ? tok.bosId() : source.config().bosTokenId;
-    std::vector<eval::Window> windows = eval::buildWindows(p, tok, bos, seqlen, path, &r.inputTokens);
-    if (p.maxWindows > 0 && int64_t(windows.size()) > p.maxWindows)
-        windows.resize(static_cast<size_t>(p.maxWindows));
-    if (windows.empty())
-        throw Error(path + ": too little text for one window of " + std::to_string(seqlen) + " tokens");
-    r.tokenizeSeconds = secondsSince(tTok);
+    auto tokenized = std::async(std::launch::async, [&] {
+        int64_t inputTokens = 0;
+        auto w = eval::buildWindows(p, tok, bos, seqlen, path, &inputTokens);
+        return std::make_tuple(std::move(w), inputTokens, secondsSince(tTok));
+    });
 
     c10::InferenceMode guard;
-    ctx.start("load weights");
     const auto tLoad = std::chrono::steady_clock::now();
     const at::Device device = detail::torchDevice(p.device);
     detail::WeightOverrides overrides;
@@ -142,6 +143,14 @@ EvalResult evaluatePerplexity(const EvalParams& p, JobContext& ctx)
                                    isResult ? &overrides : nullptr);
     detail::synchronize(device);
     r.loadSeconds = secondsSince(tLoad);
+
+    auto [windows, inputTokens, tokenizeSeconds] = tokenized.get();
+    r.inputTokens = inputTokens;
+    r.tokenizeSeconds = tokenizeSeconds;
+    if (p.maxWindows > 0 && int64_t(windows.size()) > p.maxWindows)
+        windows.resize(static_cast<size_t>(p.maxWindows));
+    if (windows.empty())
+        throw Error(path + ": too little text for one window of " + std::to_string(seqlen) + " tokens");
 
     ctx.start("eval " + p.dataset);
     const auto tFwd = std::chrono::steady_clock::now();

@@ -133,7 +133,12 @@ at::Tensor decoderLayer(const ModelConfig& c, const LayerWeights& w, const at::T
     const at::Tensor y = rmsNorm(h, w.postNorm, c.rmsNormEps);
     if (observer && !observer(Linear::Gate, y))
         return {};
-    const at::Tensor act = at::silu(applyLinear(y, w[Linear::Gate])) * applyLinear(y, w[Linear::Up]);
+    const at::Tensor gate = applyLinear(y, w[Linear::Gate]);
+    // LibTorch's CPU kernels have no fp16 SiLU: compute it in fp32 there, as applyLinear does.
+    const at::Tensor act = (gate.is_cpu() && gate.scalar_type() == at::kHalf
+                                ? at::silu(gate.to(at::kFloat)).to(at::kHalf)
+                                : at::silu(gate)) *
+                           applyLinear(y, w[Linear::Up]);
     if (observer && !observer(Linear::Down, act))
         return {};
     return h + applyLinear(act, w[Linear::Down]);
@@ -155,7 +160,15 @@ LlamaModel::LlamaModel(const ModelSource& source, const at::Device& device, at::
         }
         m_layers.push_back(loadLayer(source, i, dtype, device, overrides));
     }
-    m_rope = Rope::build(m_config, m_config.maxPositions, device);
+    m_rope = Rope::build(m_config, std::min<int64_t>(m_config.maxPositions, 4096), device);
+}
+
+void LlamaModel::ensureRope(int64_t tokens) const
+{
+    TORCH_CHECK(tokens <= m_config.maxPositions, "sequence of ", tokens, " tokens exceeds the model's context (",
+                m_config.maxPositions, ")");
+    if (tokens > m_rope.cos.size(0))
+        m_rope = Rope::build(m_config, tokens, m_device);
 }
 
 at::Tensor LlamaModel::embed(const at::Tensor& ids) const
@@ -165,6 +178,7 @@ at::Tensor LlamaModel::embed(const at::Tensor& ids) const
 
 at::Tensor LlamaModel::layer(int64_t i, const at::Tensor& hidden) const
 {
+    ensureRope(hidden.size(1));
     return decoderLayer(m_config, m_layers.at(static_cast<size_t>(i)), hidden, m_rope);
 }
 

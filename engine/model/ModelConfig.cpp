@@ -125,7 +125,8 @@ void ModelConfig::validate(const std::string& source) const
     if (!(rmsNormEps > 0) || !(ropeTheta > 0))
         throw Error(source + ": rms_norm_eps and rope_theta must be positive");
     const int64_t limit = int64_t(1) << 20;
-    if (hiddenSize > limit || intermediateSize > limit || numLayers > 4096 || vocabSize > (int64_t(1) << 24))
+    if (hiddenSize > limit || intermediateSize > limit || numLayers > 4096 || vocabSize > (int64_t(1) << 24) ||
+        maxPositions > (int64_t(1) << 24))
         throw Error(source + ": implausibly large dimensions");
 }
 

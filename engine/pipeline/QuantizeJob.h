@@ -1,6 +1,7 @@
 #pragma once
 
 #include "alloc/AllocationPlan.h"
+#include "alloc/MgptqOptions.h"
 #include "core/Device.h"
 #include "core/JobContext.h"
 
@@ -34,6 +35,10 @@ struct QuantizeParams {
     std::string dataDir;
     std::string out;               ///< result folder (written atomically at the end)
     std::optional<AllocationPlan> plan; ///< overrides method/bits/groupSize per matrix
+    /// Per-column allocation inside the pipeline (needs each matrix's Hessian): empty for none,
+    /// else "mgptq-gcn", "mgptq-mlp" or "hessian-greedy" (docs/mgptq.md).
+    std::string allocator;
+    MgptqOptions mgptq;
 };
 
 struct MatrixReport {
@@ -70,6 +75,7 @@ struct QuantizeReport {
     std::string deviceName;
     std::string outDir;
     std::vector<std::string> warnings;
+    AllocationPlan appliedPlan;      ///< the plan as applied (allocators fill in per-column bits)
 };
 
 /// Quantizes a model layer by layer (GPTQ's sequential protocol with true-sequential groups)

@@ -108,8 +108,9 @@ namespace detail {
 
 void runSequential(LayerProvider& provider, const std::vector<std::vector<int32_t>>& windows,
                    const AllocationPlan& plan, const QuantizeParams& p, JobContext& ctx,
-                   const LayerSink& sink, QuantizeReport& report)
+                   const LayerSink& sink, QuantizeReport& report, ColumnAllocator* allocator)
 {
+    report.appliedPlan.method = plan.method;
     const ModelConfig& cfg = provider.config();
     const at::Device device = torchDevice(p.device);
     const at::ScalarType act = scalarType(p.dtype ? *p.dtype : (device.is_cuda() ? DType::F16 : DType::F32));
@@ -140,11 +141,11 @@ void runSequential(LayerProvider& provider, const std::vector<std::vector<int32_
 
         for (const auto& group : groups) {
             // Which linears of this group the plan quantizes.
-            std::vector<std::pair<Linear, const MatrixPlan*>> todo;
+            std::vector<std::pair<Linear, MatrixPlan>> planned;
             for (Linear l : group)
                 if (const MatrixPlan* m = plan.find(llama::linearTensor(layer, l)))
-                    todo.emplace_back(l, m);
-            if (todo.empty())
+                    planned.emplace_back(l, *m);
+            if (planned.empty())
                 continue;
             ctx.report(layer, cfg.numLayers, "layers",
                        "layer " + std::to_string(layer + 1) + "/" + std::to_string(cfg.numLayers) + " " +
@@ -152,7 +153,7 @@ void runSequential(LayerProvider& provider, const std::vector<std::vector<int32_
 
             // H = (2/N) Σ x xᵀ over every calibration token, in fp32.
             auto t0 = Clock::now();
-            const int64_t in = todo.front().second->cols;
+            const int64_t in = planned.front().second.cols;
             at::Tensor H = at::zeros({in, in}, at::TensorOptions().dtype(at::kFloat).device(device));
             const Linear first = group.front();
             const Tf32Scope tf32(device.is_cuda() && act != at::kFloat);
@@ -169,6 +170,16 @@ void runSequential(LayerProvider& provider, const std::vector<std::vector<int32_
             H.mul_(2.0 / double(n * T));
             synchronize(device);
             timing.hessianSeconds += since(t0);
+
+            // Per-column allocation needs the Hessian: it happens here, matrix by matrix.
+            if (allocator)
+                for (auto& [l, m] : planned)
+                    m = allocator->allocate(m, w[l].to(at::kFloat), H, ctx);
+            std::vector<std::pair<Linear, const MatrixPlan*>> todo;
+            for (auto& [l, m] : planned) {
+                report.appliedPlan.matrices.push_back(m);
+                todo.emplace_back(l, &m);
+            }
 
             // Quantize: stack matrices that share a plan, else one by one.
             t0 = Clock::now();
@@ -329,11 +340,12 @@ QuantizeReport quantizeModel(const QuantizeParams& p, JobContext& ctx)
     saveCalibrationTokens(calib, files::join(tmpDir, "calibration.bin"));
 
     CheckpointLayers provider(source);
+    const auto allocator = detail::makeColumnAllocator(p);
     detail::runSequential(provider, calib.windows, plan, p, ctx,
                           [&](int64_t layer, std::vector<std::pair<std::string, QuantizedWeight>>& results) {
                               detail::writeLayerResult(tmpDir, layer, results);
                           },
-                          report);
+                          report, allocator.get());
     report.seconds = since(tStart);
     report.warnings = ctx.warnings();
 
@@ -345,14 +357,14 @@ QuantizeReport quantizeModel(const QuantizeParams& p, JobContext& ctx)
     j["format"] = "mpq-result";
     j["version"] = 1;
     j["model"] = source.path();
-    j["method"] = plan.method == "uniform" ? p.method : plan.method;
+    j["method"] = !p.allocator.empty() ? p.allocator : plan.method == "uniform" ? p.method : plan.method;
     j["settings"] = {{"bits", p.bits},          {"group_size", p.groupSize},     {"act_order", p.actOrder},
                      {"static_groups", p.staticGroups}, {"symmetric", p.symmetric}, {"damp_percent", p.dampPercent},
                      {"block_size", p.blockSize}, {"calib", p.calib},          {"nsamples", n},
                      {"seqlen", T},             {"seed", p.seed},               {"device", p.device},
                      {"activation_dtype", std::string(c10::toString(act))}};
     j["calibration"] = {{"file", "calibration.bin"}, {"source", calib.sourcePath}, {"description", calib.description}};
-    j["plan"] = nlohmann::json::parse(plan.toJson());
+    j["plan"] = nlohmann::json::parse(report.appliedPlan.toJson());
     j["avg_bits"] = report.avgBits;
     j["avg_bits_with_overhead"] = report.avgBitsWithOverhead;
     j["seconds"] = report.seconds;

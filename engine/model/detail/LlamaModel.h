@@ -78,7 +78,9 @@ private:
     at::Tensor m_finalNorm;
     at::Tensor m_lmHead; ///< aliases m_embed when tied
     std::vector<LayerWeights> m_layers;
-    Rope m_rope;
+    /// Rotary tables grow on demand up to the model's context (a config may claim millions).
+    void ensureRope(int64_t tokens) const;
+    mutable Rope m_rope;
 };
 
 } // namespace mpq::detail

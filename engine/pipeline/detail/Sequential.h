@@ -1,6 +1,7 @@
 #pragma once
 
 #include "alloc/AllocationPlan.h"
+#include "alloc/detail/ColumnAllocator.h"
 #include "model/detail/LlamaModel.h"
 #include "pipeline/QuantizeJob.h"
 #include "quant/detail/QuantizedWeight.h"
@@ -27,8 +28,10 @@ using LayerSink = std::function<void(int64_t layer, std::vector<std::pair<std::s
 /// The sequential driver proper: layer-0 inputs from the calibration windows, then per layer
 /// the true-sequential groups (Hessians → quantize → recompute), then the quantized outputs.
 /// Fills matrices, timings and averages of the report.
+/// `allocator` (may be null) decides per-column bits of each matrix from its Hessian first;
+/// report.appliedPlan receives the plan as applied.
 void runSequential(LayerProvider& provider, const std::vector<std::vector<int32_t>>& windows,
                    const AllocationPlan& plan, const QuantizeParams& params, JobContext& ctx,
-                   const LayerSink& sink, QuantizeReport& report);
+                   const LayerSink& sink, QuantizeReport& report, ColumnAllocator* allocator = nullptr);
 
 } // namespace mpq::detail

@@ -1,0 +1,29 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mpq {
+
+/// Settings of MG-PTQ's per-column bit allocation (docs/mgptq.md gives the reasons for each
+/// default). Plain data: shared by the CLI, the GUI and the session files.
+struct MgptqOptions {
+    std::vector<int> bitsSet = {2, 3, 4};  ///< candidate bit-widths, each in 1..8
+    std::optional<double> alpha;           ///< fixed α (the paper's knob) …
+    std::optional<double> targetBits;      ///< … or a target average of code bits (α searched)
+    std::string model = "gcn";             ///< gcn | mlp (ablation) | hessian-greedy (baseline)
+    int epochs = 200;
+    double learningRate = 1e-2;
+    double tauStart = 1.0;
+    double tauEnd = 0.1;
+    bool straightThrough = false;          ///< hard (straight-through) Gumbel-Softmax samples
+    int64_t hiddenDim = 32;
+    int64_t featureDim = 32;               ///< node features after the seeded projection
+    int64_t topK = 32;                     ///< adjacency kept per row when the graph is sparsified
+    int64_t denseLimit = 4096;             ///< columns up to which the adjacency stays dense
+    uint64_t seed = 0;
+};
+
+} // namespace mpq

@@ -1,0 +1,32 @@
+#pragma once
+
+#include "alloc/AllocationPlan.h"
+#include "core/JobContext.h"
+
+#include <ATen/ATen.h>
+
+#include <memory>
+
+namespace mpq {
+struct QuantizeParams;
+}
+
+namespace mpq::detail {
+
+/// Decides the per-column bit-widths of one matrix inside the sequential pipeline, at the point
+/// where the matrix's calibration Hessian is known (MG-PTQ, its MLP ablation, the
+/// Hessian-greedy baseline). W [rows, cols] and H [cols, cols] are fp32 on the job's device.
+class ColumnAllocator {
+public:
+    virtual ~ColumnAllocator() = default;
+    /// Returns `base` with columnBits, predictedCost and diagnostics (e.g. training curves as
+    /// JSON) filled in. Checks ctx for cancellation between epochs. Throws mpq::Error.
+    virtual MatrixPlan allocate(const MatrixPlan& base, const at::Tensor& W, const at::Tensor& H,
+                                JobContext& ctx) = 0;
+};
+
+/// The allocator named by params.allocator ("mgptq-gcn", "mgptq-mlp", "hessian-greedy"), or
+/// nullptr when it is empty. Throws mpq::Error for an unknown name or invalid options.
+std::unique_ptr<ColumnAllocator> makeColumnAllocator(const QuantizeParams& params);
+
+} // namespace mpq::detail
