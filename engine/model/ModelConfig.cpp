@@ -124,10 +124,16 @@ void ModelConfig::validate(const std::string& source) const
         throw Error(source + ": head dimension must be even for rotary embeddings");
     if (!(rmsNormEps > 0) || !(ropeTheta > 0))
         throw Error(source + ": rms_norm_eps and rope_theta must be positive");
-    const int64_t limit = int64_t(1) << 20;
-    if (hiddenSize > limit || intermediateSize > limit || numLayers > 4096 || vocabSize > (int64_t(1) << 24) ||
-        maxPositions > (int64_t(1) << 24))
-        throw Error(source + ": implausibly large dimensions");
+    auto bounded = [&](int64_t v, int64_t limit, const char* name) {
+        if (v > limit)
+            throw Error(source + ": " + name + " " + std::to_string(v) + " is implausibly large (limit " +
+                        std::to_string(limit) + ")");
+    };
+    bounded(hiddenSize, int64_t(1) << 20, "hidden size");
+    bounded(intermediateSize, int64_t(1) << 20, "intermediate size");
+    bounded(numLayers, 4096, "number of layers");
+    bounded(vocabSize, int64_t(1) << 24, "vocabulary size");
+    bounded(maxPositions, int64_t(1) << 24, "max_position_embeddings (context length)");
 }
 
 } // namespace mpq
