@@ -1,4 +1,5 @@
 #include "alloc/detail/ColumnAllocator.h"
+#include "alloc/detail/MgptqTrain.h"
 
 #include "core/Error.h"
 #include "pipeline/QuantizeJob.h"
@@ -9,7 +10,17 @@ std::unique_ptr<ColumnAllocator> makeColumnAllocator(const QuantizeParams& param
 {
     if (params.allocator.empty())
         return nullptr;
-    throw Error("unknown column allocator \"" + params.allocator + "\"");
+    std::string name = params.allocator;
+    if (name == "mgptq") // the model named in the options: gcn | mlp | hessian-greedy
+        name = params.mgptq.model == "hessian-greedy" ? "hessian-greedy" : "mgptq-" + params.mgptq.model;
+    if (name == "mgptq-gcn")
+        return std::make_unique<MgptqAllocator>(params.mgptq, true, params.symmetric);
+    if (name == "mgptq-mlp")
+        return std::make_unique<MgptqAllocator>(params.mgptq, false, params.symmetric);
+    if (name == "hessian-greedy")
+        return std::make_unique<HessianGreedyAllocator>(params.mgptq, params.symmetric);
+    throw Error("unknown column allocator \"" + params.allocator +
+                "\" (expected mgptq-gcn, mgptq-mlp or hessian-greedy)");
 }
 
 } // namespace mpq::detail

@@ -1,0 +1,119 @@
+#include "alloc/detail/MgptqGraph.h"
+
+#include "core/Error.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <cmath>
+#include <string>
+
+namespace mpq::detail {
+
+at::Tensor HessianGraph::propagate(const at::Tensor& X) const
+{
+    if (dense)
+        return at::matmul(adjacency, X);
+    // Gather-based sparse product: row i sums value[i, m] · X[index[i, m]] over its k+1 entries.
+    const int64_t d = X.size(1);
+    const at::Tensor gathered = X.index_select(0, index.reshape({-1})).view({nodes, k + 1, d});
+    return (gathered * value.unsqueeze(-1)).sum(1);
+}
+
+at::Tensor hessianCoupling(const at::Tensor& H, double dampPercent, double* damping)
+{
+    TORCH_CHECK(H.dim() == 2 && H.size(0) == H.size(1), "MG-PTQ graph: H must be square, got ", H.sizes());
+    const int64_t n = H.size(0);
+    at::Tensor Hd = H.to(at::kFloat).clone();
+    at::Tensor diag = Hd.diagonal();
+    diag.masked_fill_(diag == 0, 1); // dead inputs, as GPTQ treats them
+    double lambda = dampPercent * diag.mean().item<double>();
+    if (!(lambda > 0))
+        lambda = 1e-8;
+    const at::Tensor I = at::eye(n, Hd.options());
+    for (int attempt = 0; attempt < 5; ++attempt, lambda *= 10) {
+        auto [L, info] = at::linalg_cholesky_ex(Hd + lambda * I);
+        if (info.item<int64_t>() != 0)
+            continue;
+        // U: upper Cholesky factor of the damped H⁻¹ — the factor GPTQ's compensation uses.
+        auto [U, info2] = at::linalg_cholesky_ex(at::cholesky_inverse(L), /*upper=*/true);
+        if (info2.item<int64_t>() != 0)
+            continue;
+        if (damping)
+            *damping = lambda;
+        // Row i of U / U_ii are GPTQ's update coefficients: rounding column i moves column j > i
+        // by err_i · U_ij / U_ii. Their magnitude is the coupling of i and j.
+        const at::Tensor C = at::triu(U.abs() / U.diagonal().unsqueeze(1), 1);
+        return C + C.t();
+    }
+    throw Error("MG-PTQ graph: the damped Hessian (" + std::to_string(n) +
+                " columns) is not positive definite even with 10^4 times the damping");
+}
+
+HessianGraph normalizedGraph(const at::Tensor& A, int64_t k)
+{
+    const int64_t n = A.size(0);
+    HessianGraph g;
+    g.nodes = n;
+    at::Tensor a = A.abs().clone();
+    a.diagonal().zero_();
+    if (k <= 0 || k >= n - 1) {
+        // Â = D^-½ (|A| + I) D^-½ (Kipf & Welling, eq. 2)
+        a.diagonal().fill_(1);
+        const at::Tensor dinv = a.sum(1).rsqrt();
+        g.adjacency = dinv.unsqueeze(1) * a * dinv.unsqueeze(0);
+        g.dense = true;
+        return g;
+    }
+    auto [vals, idx] = at::topk(a, k, 1);
+    const at::Tensor self = at::arange(n, idx.options()).unsqueeze(1);
+    g.index = at::cat({self, idx}, 1).contiguous();
+    const at::Tensor v = at::cat({at::ones({n, 1}, vals.options()), vals}, 1);
+    const at::Tensor dinv = v.sum(1).rsqrt(); // degrees of the kept rows
+    g.value = (v * dinv.unsqueeze(1) * dinv.index_select(0, g.index.reshape({-1})).view({n, k + 1})).contiguous();
+    g.dense = false;
+    g.k = k;
+    return g;
+}
+
+HessianGraph buildHessianGraph(const at::Tensor& H, const MgptqOptions& opt)
+{
+    double damping = 0;
+    const at::Tensor A = hessianCoupling(H, opt.dampPercent, &damping);
+    const int64_t n = H.size(0);
+    HessianGraph g = normalizedGraph(A, n > opt.denseLimit ? opt.topK : 0);
+    g.damping = damping;
+    return g;
+}
+
+at::Tensor nodeFeatures(const at::Tensor& W, const at::Tensor& H, const at::Tensor& ownError,
+                        int64_t featureDim, uint64_t seed)
+{
+    TORCH_CHECK(W.dim() == 2 && H.size(0) == W.size(1), "MG-PTQ features: W ", W.sizes(), " and H ", H.sizes(),
+                " do not match");
+    const int64_t rows = W.size(0);
+    const auto opts = W.options().dtype(at::kFloat);
+    const at::Tensor Wf = W.to(at::kFloat);
+    std::vector<at::Tensor> parts;
+    if (featureDim > 0) {
+        // A fixed Gaussian projection (Johnson–Lindenstrauss) of each column's d_out weights,
+        // seeded on the CPU so that every device sees the same matrix.
+        auto gen = at::detail::createCPUGenerator(seed);
+        const at::Tensor P = (at::randn({rows, featureDim}, gen) / std::sqrt(double(rows))).to(opts.device());
+        const at::Tensor scale = Wf.pow(2).mean().sqrt().clamp_min(1e-12);
+        parts.push_back(at::matmul(Wf.t(), P) / scale);
+    }
+    const double eps = 1e-20;
+    const at::Tensor norm = Wf.norm(2, {0});
+    const at::Tensor maxAbs = std::get<0>(Wf.abs().max(0));
+    const at::Tensor hd = H.diagonal().to(at::kFloat).clamp_min(0);
+    parts.push_back(at::stack({(norm + eps).log(), (maxAbs + eps).log(), (hd + eps).log(),
+                               (hd * norm.pow(2) + eps).log()},
+                              1));
+    parts.push_back((ownError.to(at::kFloat).clamp_min(0) + eps).log());
+    at::Tensor X = at::cat(parts, 1);
+    const at::Tensor mu = X.mean(0, true);
+    const at::Tensor sd = (X - mu).pow(2).mean(0, true).sqrt();
+    return ((X - mu) / (sd + 1e-6)).contiguous();
+}
+
+} // namespace mpq::detail

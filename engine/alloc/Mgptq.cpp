@@ -1,0 +1,342 @@
+// MG-PTQ (Liu et al., arXiv 2501.18154): per-column bit allocation by a GCN over the Hessian
+// graph, trained per matrix with Gumbel-Softmax on L = L_quant + α·L_bit (docs/mgptq.md).
+#include "alloc/Mgptq.h"
+#include "alloc/detail/MgptqGraph.h"
+#include "alloc/detail/MgptqModel.h"
+#include "alloc/detail/MgptqTrain.h"
+
+#include "core/Error.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <queue>
+#include <set>
+
+namespace mpq {
+
+double averageColumnBits(const std::vector<uint8_t>& columnBits)
+{
+    double s = 0;
+    for (uint8_t b : columnBits)
+        s += b;
+    return columnBits.empty() ? 0.0 : s / double(columnBits.size());
+}
+
+double columnBitsWithOverhead(const std::vector<uint8_t>& columnBits, int64_t groupSize, bool symmetric)
+{
+    const int64_t cols = int64_t(columnBits.size());
+    if (cols == 0)
+        return 0;
+    const int64_t g = groupSize > 0 ? groupSize : cols;
+    double overhead = 0; // bits per row
+    for (int64_t c0 = 0; c0 < cols; c0 += g) {
+        std::set<int> present(columnBits.begin() + c0, columnBits.begin() + std::min(cols, c0 + g));
+        for (int b : present)
+            overhead += 16.0 + (symmetric ? 0.0 : double(b));
+    }
+    return averageColumnBits(columnBits) + overhead / double(cols);
+}
+
+int64_t repairToTarget(std::vector<int>& choice, const std::vector<std::vector<double>>& error,
+                       const std::vector<int>& bitsSet, double target)
+{
+    const size_t n = choice.size();
+    double total = 0;
+    for (int c : choice)
+        total += bitsSet[size_t(c)];
+    const double limit = target * double(n) + 1e-9;
+    int64_t moves = 0;
+    using Entry = std::tuple<double, size_t, int>; // (key, column, candidate when queued)
+    if (total > limit) {
+        // Down: cheapest error increase per bit saved first.
+        std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> q;
+        auto push = [&](size_t j) {
+            const int c = choice[j];
+            if (c > 0)
+                q.emplace((error[j][size_t(c - 1)] - error[j][size_t(c)]) / double(bitsSet[size_t(c)] - bitsSet[size_t(c - 1)]),
+                          j, c);
+        };
+        for (size_t j = 0; j < n; ++j)
+            push(j);
+        while (total > limit && !q.empty()) {
+            auto [key, j, c] = q.top();
+            q.pop();
+            if (choice[j] != c)
+                continue;
+            total -= bitsSet[size_t(c)] - bitsSet[size_t(c - 1)];
+            choice[j] = c - 1;
+            ++moves;
+            push(j);
+        }
+    } else {
+        // Up: largest error decrease per bit spent first, while the budget allows.
+        std::priority_queue<Entry> q;
+        auto push = [&](size_t j) {
+            const int c = choice[j];
+            if (size_t(c + 1) < bitsSet.size())
+                q.emplace((error[j][size_t(c)] - error[j][size_t(c + 1)]) / double(bitsSet[size_t(c + 1)] - bitsSet[size_t(c)]),
+                          j, c);
+        };
+        for (size_t j = 0; j < n; ++j)
+            push(j);
+        while (!q.empty()) {
+            auto [key, j, c] = q.top();
+            q.pop();
+            if (choice[j] != c)
+                continue;
+            const double step = bitsSet[size_t(c + 1)] - bitsSet[size_t(c)];
+            if (total + step > limit)
+                continue;
+            total += step;
+            choice[j] = c + 1;
+            ++moves;
+            push(j);
+        }
+    }
+    return moves;
+}
+
+} // namespace mpq
+
+namespace mpq::detail {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t0)
+{
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+void synchronize(const at::Tensor& t)
+{
+    if (t.is_cuda())
+        (void)t.sum().item<double>(); // a device round trip: accurate timings without CUDA headers
+}
+
+} // namespace
+
+at::Tensor sampleGumbel(at::IntArrayRef sizes, at::Generator generator)
+{
+    // U ∈ (0, 1) strictly, so that both logarithms are finite.
+    const at::Tensor u = at::empty(sizes, at::kFloat).uniform_(1e-10, 1.0 - 1e-7, generator);
+    return -(-u.log()).log();
+}
+
+at::Tensor gumbelSoftmax(const at::Tensor& logits, const at::Tensor& gumbel, double tau, bool hard)
+{
+    const at::Tensor y = at::softmax((logits + gumbel.to(logits.options())) / tau, -1);
+    if (!hard)
+        return y;
+    // Straight-through: the forward value is one-hot, the gradient the soft sample's.
+    const at::Tensor index = y.argmax(-1, true);
+    const at::Tensor oneHot = at::zeros_like(y).scatter_(-1, index, 1.0);
+    return oneHot - y.detach() + y;
+}
+
+double annealedTau(double tauStart, double tauEnd, int epoch, int epochs)
+{
+    if (epochs <= 1)
+        return tauEnd;
+    const double t = double(epoch) / double(epochs - 1);
+    return tauStart * std::pow(tauEnd / tauStart, t); // τ_t = τ0 (τ1/τ0)^(t/(E−1))
+}
+
+std::string MgptqResult::toJson() const
+{
+    nlohmann::json j;
+    j["alpha"] = alpha;
+    j["predicted_cost"] = predictedCost;
+    j["normalizer"] = normalizer;
+    j["code_bits"] = codeBits;
+    j["bits_with_overhead"] = bitsWithOverhead;
+    j["argmax_bits"] = argmaxBits;
+    j["repair_moves"] = repairMoves;
+    j["graph"] = graphKind;
+    if (topK > 0)
+        j["top_k"] = topK;
+    j["seconds"] = {{"graph", graphSeconds}, {"precompute", precomputeSeconds}, {"train", trainSeconds},
+                    {"total", totalSeconds}};
+    std::vector<double> loss, lq, lb, avg, alphas, taus;
+    for (const auto& e : curve) {
+        loss.push_back(e.loss);
+        lq.push_back(e.lQuant);
+        lb.push_back(e.lBit);
+        avg.push_back(e.avgBits);
+        alphas.push_back(e.alpha);
+        taus.push_back(e.tau);
+    }
+    j["curves"] = {{"loss", loss}, {"l_quant", lq}, {"l_bit", lb}, {"avg_bits", avg}, {"alpha", alphas}, {"tau", taus}};
+    return j.dump();
+}
+
+void validateMgptqOptions(const MgptqOptions& opt, bool needsNetwork)
+{
+    if (opt.bitsSet.empty())
+        throw Error("mgptq: --bits-set is empty");
+    std::set<int> seen;
+    for (int b : opt.bitsSet) {
+        if (b < 1 || b > 8)
+            throw Error("mgptq: bit-width " + std::to_string(b) + " in --bits-set is outside 1..8");
+        if (!seen.insert(b).second)
+            throw Error("mgptq: bit-width " + std::to_string(b) + " appears twice in --bits-set");
+    }
+    if (!opt.alpha && !opt.targetBits)
+        throw Error("mgptq: give --alpha (fixed bit penalty) or --target-bits (target average)");
+    if (opt.alpha && !(*opt.alpha >= 0))
+        throw Error("mgptq: --alpha must be non-negative");
+    if (opt.targetBits && (*opt.targetBits < *seen.begin() || *opt.targetBits > *seen.rbegin()))
+        throw Error("mgptq: --target-bits " + std::to_string(*opt.targetBits) + " is outside the candidate range [" +
+                    std::to_string(*seen.begin()) + ", " + std::to_string(*seen.rbegin()) + "]");
+    if (!needsNetwork)
+        return;
+    if (opt.epochs <= 0)
+        throw Error("mgptq: --epochs must be positive");
+    if (!(opt.learningRate > 0))
+        throw Error("mgptq: --lr must be positive");
+    if (!(opt.tauStart > 0 && opt.tauEnd > 0))
+        throw Error("mgptq: --tau-start and --tau-end must be positive");
+    if (opt.hiddenDim <= 0 || opt.featureDim < 0 || opt.topK <= 0 || opt.denseLimit < 0)
+        throw Error("mgptq: hidden/feature dimensions, top-k and dense limit must be positive");
+}
+
+MgptqResult allocateMgptq(const at::Tensor& W, const at::Tensor& H, const MgptqOptions& opt,
+                          const GridOptions& grid, bool useGraph, JobContext* ctx)
+{
+    validateMgptqOptions(opt, true);
+    TORCH_CHECK(W.dim() == 2 && H.dim() == 2 && H.size(0) == W.size(1) && H.size(1) == W.size(1),
+                "MG-PTQ: W ", W.sizes(), " and H ", H.sizes(), " do not match");
+    const auto t00 = Clock::now();
+    torch::NoGradGuard noGradOutside;
+    const at::Tensor Wf = W.to(at::kFloat).contiguous();
+    const at::Tensor Hf = H.to(Wf.options());
+    const int64_t n = Wf.size(1);
+    std::vector<int> bitsSet = opt.bitsSet;
+    std::sort(bitsSet.begin(), bitsSet.end());
+    const int64_t K = int64_t(bitsSet.size());
+    MgptqResult r;
+
+    // The graph (skipped by the MLP ablation).
+    auto t0 = Clock::now();
+    HessianGraph graph;
+    if (useGraph) {
+        graph = buildHessianGraph(Hf, opt);
+        r.graphKind = graph.kind();
+        r.topK = graph.dense ? 0 : graph.k;
+    } else {
+        r.graphKind = "none";
+    }
+    synchronize(Wf);
+    r.graphSeconds = since(t0);
+
+    // Each candidate's RTN error E_b = W − Q_b, once; then the block Gram matrix
+    // G[(b, j), (c, k)] = (E_bᵀ E_c)_jk · H_jk, so that for per-column mixture weights p
+    // tr(ΔW H ΔWᵀ) = Σ_bc p_bᵀ G_bc p_c with ΔW = Σ_b E_b diag(p_b)  (Σ_b p_b = 1).
+    t0 = Clock::now();
+    std::vector<at::Tensor> errs;
+    for (int b : bitsSet) {
+        const at::Tensor bits = at::full({n}, b, at::TensorOptions().dtype(at::kInt).device(Wf.device()));
+        errs.push_back(Wf - rtnQuantize(Wf, bits, grid).dequant);
+    }
+    const at::Tensor E = at::cat(errs, 1);                    // [rows, K·n]
+    at::Tensor G = at::matmul(E.t(), E);                      // [K·n, K·n]
+    G.view({K, n, K, n}).mul_(Hf.view({1, n, 1, n}));
+    errs.clear();
+    const at::Tensor ownError = G.diagonal().view({K, n}).t().contiguous(); // [n, K]: H_jj ‖E_b[:, j]‖²
+    double Z = G.slice(0, 0, n).slice(1, 0, n).sum().item<double>();      // all columns at the lowest
+    if (!(Z > 0))
+        Z = 1;
+    r.normalizer = Z;
+    const at::Tensor X = nodeFeatures(Wf, Hf, ownError, opt.featureDim, opt.seed);
+    synchronize(Wf);
+    r.precomputeSeconds = since(t0);
+
+    // The network, initialised from the seed on the CPU, then moved to W's device.
+    auto gen = at::detail::createCPUGenerator(opt.seed);
+    MgptqNet net(MgptqNetOptions(X.size(1), opt.hiddenDim, K).useGraph(useGraph));
+    net->initialize(gen);
+    net->to(Wf.device());
+    torch::optim::Adam adam(net->parameters(), torch::optim::AdamOptions(opt.learningRate));
+    const at::Tensor bitsT = at::tensor(std::vector<float>(bitsSet.begin(), bitsSet.end())).to(Wf.device());
+
+    const bool targetMode = opt.targetBits.has_value();
+    const double target = targetMode ? *opt.targetBits : 0.0;
+    double alpha = opt.alpha ? *opt.alpha : opt.alphaStart;
+    t0 = Clock::now();
+    {
+        torch::AutoGradMode gradOn(true);
+        for (int epoch = 0; epoch < opt.epochs; ++epoch) {
+            if (ctx)
+                ctx->checkCancelled();
+            const double tau = annealedTau(opt.tauStart, opt.tauEnd, epoch, opt.epochs);
+            const at::Tensor logits = net->forward(X, graph);
+            const at::Tensor y = gumbelSoftmax(logits, sampleGumbel({n, K}, gen).to(Wf.device()), tau,
+                                               opt.straightThrough);
+            const at::Tensor v = y.t().reshape({-1});
+            const at::Tensor lQuant = at::dot(v, at::mv(G, v)) / Z;               // tr(ΔW H ΔWᵀ) / Z
+            const at::Tensor expBits = (at::softmax(logits, 1) * bitsT).sum(1).mean(); // E[avg bits]
+            const at::Tensor lBit = targetMode ? expBits - target : expBits;
+            const at::Tensor loss = lQuant + alpha * lBit;                        // L = L_quant + α·L_bit
+            adam.zero_grad();
+            loss.backward();
+            adam.step();
+
+            MgptqEpoch e;
+            e.loss = loss.item<double>();
+            e.lQuant = lQuant.item<double>();
+            e.lBit = lBit.item<double>();
+            e.avgBits = bitsT.index_select(0, logits.argmax(1)).mean().item<double>();
+            e.alpha = alpha;
+            e.tau = tau;
+            r.curve.push_back(e);
+            if (targetMode) // multiplicative dual ascent on the constraint E[avg] ≤ target
+                alpha *= std::exp(opt.alphaRate * (expBits.item<double>() - target));
+        }
+    }
+    synchronize(Wf);
+    r.trainSeconds = since(t0);
+    r.alpha = alpha;
+
+    // argmax, then (target mode) the greedy repair.
+    const at::Tensor choiceT = net->forward(X, graph).argmax(1).to(at::kCPU).to(at::kLong).contiguous();
+    std::vector<int> choice(static_cast<size_t>(n));
+    for (int64_t j = 0; j < n; ++j)
+        choice[size_t(j)] = int(choiceT.data_ptr<int64_t>()[j]);
+    auto bitsOf = [&](const std::vector<int>& ch) {
+        std::vector<uint8_t> bits(ch.size());
+        for (size_t j = 0; j < ch.size(); ++j)
+            bits[j] = uint8_t(bitsSet[size_t(ch[j])]);
+        return bits;
+    };
+    r.argmaxBits = averageColumnBits(bitsOf(choice));
+    if (targetMode) {
+        const at::Tensor own = ownError.to(at::kCPU).to(at::kDouble).contiguous();
+        std::vector<std::vector<double>> err(static_cast<size_t>(n), std::vector<double>(static_cast<size_t>(K)));
+        for (int64_t j = 0; j < n; ++j)
+            for (int64_t c = 0; c < K; ++c)
+                err[size_t(j)][size_t(c)] = own.data_ptr<double>()[j * K + c];
+        r.repairMoves = repairToTarget(choice, err, bitsSet, target);
+    }
+    r.columnBits = bitsOf(choice);
+    const at::Tensor oneHot = at::zeros({K, n}, Wf.options());
+    oneHot.scatter_(0, at::tensor(std::vector<int64_t>(choice.begin(), choice.end())).to(Wf.device()).unsqueeze(0), 1.0);
+    const at::Tensor v = oneHot.reshape({-1});
+    r.predictedCost = at::dot(v, at::mv(G, v)).item<double>();
+    r.codeBits = averageColumnBits(r.columnBits);
+    r.bitsWithOverhead = columnBitsWithOverhead(r.columnBits, grid.groupSize, grid.symmetric);
+    r.totalSeconds = since(t00);
+    return r;
+}
+
+std::vector<double> hessianGreedyScores(const at::Tensor& W, const at::Tensor& H)
+{
+    const at::Tensor s = (H.diagonal().to(at::kDouble) * W.to(at::kDouble).pow(2).sum(0)).to(at::kCPU).contiguous();
+    return std::vector<double>(s.data_ptr<double>(), s.data_ptr<double>() + s.numel());
+}
+
+} // namespace mpq::detail

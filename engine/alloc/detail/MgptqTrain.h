@@ -1,0 +1,92 @@
+#pragma once
+
+#include "alloc/AllocationPlan.h"
+#include "alloc/MgptqOptions.h"
+#include "alloc/detail/ColumnAllocator.h"
+#include "core/JobContext.h"
+#include "quant/detail/Grid.h"
+
+#include <ATen/ATen.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mpq::detail {
+
+/// Standard Gumbel noise −log(−log U) of `sizes`, drawn from `generator` (CPU, fp32), so that a
+/// seed gives the same noise on every device.
+at::Tensor sampleGumbel(at::IntArrayRef sizes, at::Generator generator);
+
+/// Gumbel-Softmax (Jang et al. 2017) over the last dimension: y = softmax((logits + g)/τ).
+/// hard: the straight-through variant, one-hot(argmax y) in the forward pass with the soft
+/// gradient. Differentiable in `logits`; `gumbel` is broadcast to logits' shape.
+at::Tensor gumbelSoftmax(const at::Tensor& logits, const at::Tensor& gumbel, double tau, bool hard);
+
+/// τ of `epoch` (0-based) of `epochs`: exponential from tauStart to tauEnd.
+double annealedTau(double tauStart, double tauEnd, int epoch, int epochs);
+
+/// One epoch's record.
+struct MgptqEpoch {
+    double loss = 0, lQuant = 0, lBit = 0, avgBits = 0, alpha = 0, tau = 0;
+};
+
+/// What MG-PTQ decided for one matrix.
+struct MgptqResult {
+    std::vector<uint8_t> columnBits;
+    std::vector<MgptqEpoch> curve;
+    double alpha = 0;            ///< α used (the last one in target mode)
+    double predictedCost = 0;    ///< tr(ΔW H ΔWᵀ) of RTN at the chosen bits (per-channel grids)
+    double normalizer = 0;       ///< L_quant's divisor: the error with every column at the lowest candidate
+    double codeBits = 0;
+    double bitsWithOverhead = 0;
+    double argmaxBits = 0;       ///< average before the target repair
+    int64_t repairMoves = 0;
+    std::string graphKind;       ///< "dense", "top-k" or "none" (MLP)
+    int64_t topK = 0;
+    double graphSeconds = 0, precomputeSeconds = 0, trainSeconds = 0, totalSeconds = 0;
+
+    /// The diagnostics JSON object (curves, α, graph, timings, bits).
+    std::string toJson() const;
+};
+
+/// Checks options (bit set 1..8 without repeats, exactly one of α / target, epochs > 0,
+/// 0 < tauEnd ≤ tauStart, …). Throws mpq::Error naming the option.
+void validateMgptqOptions(const MgptqOptions& opt, bool needsNetwork);
+
+/// MG-PTQ for one matrix: W [rows, cols], H [cols, cols] fp32 on one device (training runs
+/// there). `grid` is the quantizer's grid (group size, symmetry) used for the candidates' RTN.
+/// useGraph false: the MLP ablation. Checks `ctx` for cancellation every epoch (throws
+/// mpq::Cancelled). Deterministic for a seed on a given device. Throws mpq::Error.
+MgptqResult allocateMgptq(const at::Tensor& W, const at::Tensor& H, const MgptqOptions& opt,
+                          const GridOptions& grid, bool useGraph, JobContext* ctx = nullptr);
+
+/// The Hessian-greedy baseline's scores H_jj·‖W[:, j]‖² as a CPU fp64 vector.
+std::vector<double> hessianGreedyScores(const at::Tensor& W, const at::Tensor& H);
+
+/// ColumnAllocator for "mgptq-gcn" / "mgptq-mlp".
+class MgptqAllocator : public ColumnAllocator {
+public:
+    MgptqAllocator(MgptqOptions options, bool useGraph, bool symmetric);
+    MatrixPlan allocate(const MatrixPlan& base, const at::Tensor& W, const at::Tensor& H,
+                        JobContext& ctx) override;
+
+private:
+    MgptqOptions m_options;
+    bool m_useGraph;
+    bool m_symmetric;
+};
+
+/// ColumnAllocator for "hessian-greedy" (needs options.targetBits).
+class HessianGreedyAllocator : public ColumnAllocator {
+public:
+    HessianGreedyAllocator(MgptqOptions options, bool symmetric);
+    MatrixPlan allocate(const MatrixPlan& base, const at::Tensor& W, const at::Tensor& H,
+                        JobContext& ctx) override;
+
+private:
+    MgptqOptions m_options;
+    bool m_symmetric;
+};
+
+} // namespace mpq::detail
