@@ -264,10 +264,16 @@ MgptqResult allocateMgptq(const at::Tensor& W, const at::Tensor& H, const MgptqO
     torch::optim::Adam adam(net->parameters(), torch::optim::AdamOptions(opt.learningRate));
     const at::Tensor bitsT = at::tensor(std::vector<float>(bitsSet.begin(), bitsSet.end())).to(Wf.device());
 
+    // Fixed α: L_bit = E[avg bits]. Target mode: an exact penalty on the excess,
+    // L_bit = max(0, E[avg bits] − target), with a weight above any useful trade-off (α = 10: one
+    // bit of average above the target costs ten times the all-lowest error), so that training
+    // settles at the target; the greedy repair below then makes the argmax meet it.
     const bool targetMode = opt.targetBits.has_value();
     const double target = targetMode ? *opt.targetBits : 0.0;
-    double alpha = opt.alpha ? *opt.alpha : opt.alphaStart;
+    const double alpha = opt.alpha ? *opt.alpha : opt.alphaStart;
     t0 = Clock::now();
+    std::vector<at::Tensor> records; // read back once at the end: no device round trip per epoch
+    records.reserve(size_t(opt.epochs));
     {
         torch::AutoGradMode gradOn(true);
         for (int epoch = 0; epoch < opt.epochs; ++epoch) {
@@ -280,22 +286,27 @@ MgptqResult allocateMgptq(const at::Tensor& W, const at::Tensor& H, const MgptqO
             const at::Tensor v = y.t().reshape({-1});
             const at::Tensor lQuant = at::dot(v, at::mv(G, v)) / Z;               // tr(ΔW H ΔWᵀ) / Z
             const at::Tensor expBits = (at::softmax(logits, 1) * bitsT).sum(1).mean(); // E[avg bits]
-            const at::Tensor lBit = targetMode ? expBits - target : expBits;
+            const at::Tensor lBit = targetMode ? at::relu(expBits - target) : expBits;
             const at::Tensor loss = lQuant + alpha * lBit;                        // L = L_quant + α·L_bit
             adam.zero_grad();
             loss.backward();
             adam.step();
-
+            const at::Tensor argmaxBits = bitsT.index_select(0, logits.argmax(1)).mean();
+            records.push_back(at::stack({loss.detach(), lQuant.detach(), lBit.detach(), argmaxBits}));
+        }
+    }
+    if (!records.empty()) {
+        const at::Tensor rec = at::stack(records).to(at::kCPU).to(at::kDouble).contiguous();
+        const double* p = rec.data_ptr<double>();
+        for (int epoch = 0; epoch < opt.epochs; ++epoch, p += 4) {
             MgptqEpoch e;
-            e.loss = loss.item<double>();
-            e.lQuant = lQuant.item<double>();
-            e.lBit = lBit.item<double>();
-            e.avgBits = bitsT.index_select(0, logits.argmax(1)).mean().item<double>();
+            e.loss = p[0];
+            e.lQuant = p[1];
+            e.lBit = p[2];
+            e.avgBits = p[3];
             e.alpha = alpha;
-            e.tau = tau;
+            e.tau = annealedTau(opt.tauStart, opt.tauEnd, epoch, opt.epochs);
             r.curve.push_back(e);
-            if (targetMode) // multiplicative dual ascent on the constraint E[avg] ≤ target
-                alpha *= std::exp(opt.alphaRate * (expBits.item<double>() - target));
         }
     }
     synchronize(Wf);

@@ -25,11 +25,10 @@ struct MgptqOptions {
     int64_t denseLimit = 4096;             ///< columns up to which the adjacency stays dense
     uint64_t seed = 0;
     double dampPercent = 0.01;             ///< Hessian damping for the adjacency (as GPTQ's)
-    /// Target mode: α is adapted every epoch, α ← α·exp(alphaRate·(E[avg bits] − target)),
-    /// starting from `alpha` when given, else alphaStart; then a greedy repair of the argmax
-    /// meets the target (docs/mgptq.md).
-    double alphaStart = 0.3;
-    double alphaRate = 1.0;
+    /// Target mode: the penalty weight on the excess max(0, E[avg bits] − target) when `alpha`
+    /// is not given (an exact penalty); a greedy repair of the argmax then meets the target
+    /// (docs/mgptq.md).
+    double alphaStart = 10.0;
     double targetTolerance = 0.02;         ///< target mode: |achieved − target| bound (code bits)
 };
 
