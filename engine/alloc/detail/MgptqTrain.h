@@ -35,7 +35,7 @@ struct MgptqEpoch {
 struct MgptqResult {
     std::vector<uint8_t> columnBits;
     std::vector<MgptqEpoch> curve;
-    double alpha = 0;            ///< α used (the last one in target mode)
+    double alpha = 0;            ///< α used (in target mode: the weight of the excess penalty)
     double predictedCost = 0;    ///< tr(ΔW H ΔWᵀ) of RTN at the chosen bits (per-channel grids)
     double normalizer = 0;       ///< L_quant's divisor: the error with every column at the lowest candidate
     double codeBits = 0;
