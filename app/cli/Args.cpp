@@ -175,6 +175,17 @@ double Args::getDouble(const std::string& name) const
     throw UsageError("option --" + name + " needs a number, got \"" + v + "\"");
 }
 
+void Args::set(const std::string& name, const std::string& value)
+{
+    m_values[name] = value;
+    m_given[name] = true;
+}
+
+void Args::unset(const std::string& name)
+{
+    m_given[name] = false;
+}
+
 std::vector<std::string> Args::getList(const std::string& name) const
 {
     std::vector<std::string> out;

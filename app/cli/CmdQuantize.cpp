@@ -4,6 +4,7 @@
 
 #include "core/Files.h"
 #include "pipeline/QuantizeJob.h"
+#include "AllocatorOptions.h"
 
 #include <nlohmann/json.hpp>
 
@@ -12,16 +13,14 @@
 
 namespace mpq::cli {
 
-int runQuantize(const std::vector<std::string>& argv)
+void addQuantizeOptions(Args& args)
 {
-    Args args("quantize",
-              "Quantizes a model layer by layer (GPTQ's sequential protocol: the inputs of each decoder\n"
-              "layer are the outputs of the already quantized layers; within a layer the linears go in\n"
-              "true-sequential groups [q,k,v] -> [o] -> [gate,up] -> [down]) and writes a result folder\n"
-              "that 'mpq eval RESULT' evaluates. Ctrl-C stops at the next layer and writes nothing.");
-    args.positional("MODEL", "Hugging Face folder or llama2.c .bin checkpoint");
-    args.option("method", "M", "rtn (round to nearest) or gptq", "gptq");
-    args.option("bits", "B", "bit-width of every weight, 1..8", "4");
+    args.option("method", "M",
+                "rtn (round to nearest), gptq, hqq (data-free), mgptq (MG-PTQ: per-column bits from a graph "
+                "neural allocator, then GPTQ) or mxq (data-free: one HQQ configuration per matrix chosen by a "
+                "mixed integer program under --budget)",
+                "gptq");
+    args.option("bits", "B", "bit-width of every weight, 1..8 (rtn, gptq, hqq)", "4");
     args.option("group-size", "G", "columns sharing a scale/zero; -1 = one per output channel", "-1");
     args.flag("act-order", "GPTQ: quantize columns in order of decreasing Hessian diagonal");
     args.flag("static-groups", "GPTQ: fit group grids on the original weights before any update");
@@ -39,15 +38,14 @@ int runQuantize(const std::vector<std::string>& argv)
     args.option("batch-size", "N", "calibration windows per forward pass (0 = automatic)", "0");
     args.option("tokenizer", "PATH", "tokenizer .model to use instead of the one beside the model");
     args.option("data-dir", "DIR", "shared data directory (default: $MPQ_DATA_DIR, else ../shared/data)");
-    args.option("out", "DIR", "result folder to write (required)");
-    args.flag("json", "print one JSON object on stdout (avg_bits, avg_bits_with_overhead, seconds, ...)");
-    if (!args.parse(argv))
-        return 0;
-    if (!args.has("out"))
-        throw UsageError("--out DIR is required (see 'mpq quantize --help')");
+    addAllocatorOptions(args);
+}
 
+QuantizeParams quantizeParamsFrom(const Args& args)
+{
     QuantizeParams p;
     p.model = args.get("MODEL");
+    p.dataDir = args.get("data-dir");
     p.tokenizer = args.get("tokenizer");
     p.method = args.get("method");
     p.bits = int(args.getInt("bits"));
@@ -67,7 +65,6 @@ int runQuantize(const std::vector<std::string>& argv)
     if (args.has("dtype"))
         p.dtype = parseDTypeOption(args.get("dtype"));
     p.batchSize = args.getInt("batch-size");
-    p.dataDir = args.get("data-dir");
     p.out = args.get("out");
     if (args.has("plan"))
         p.plan = AllocationPlan::fromJson(files::readAll(args.get("plan")), args.get("plan"));
@@ -76,9 +73,33 @@ int runQuantize(const std::vector<std::string>& argv)
     if (p.dampPercent <= 0)
         throw UsageError("--damp must be positive");
 
+    return p;
+}
+
+int runQuantize(const std::vector<std::string>& argv)
+{
+    Args args("quantize",
+              "Quantizes a model layer by layer (GPTQ's sequential protocol: the inputs of each decoder\n"
+              "layer are the outputs of the already quantized layers; within a layer the linears go in\n"
+              "true-sequential groups [q,k,v] -> [o] -> [gate,up] -> [down]) and writes a result folder\n"
+              "that 'mpq eval RESULT' evaluates. Ctrl-C stops at the next layer and writes nothing.");
+    args.positional("MODEL", "Hugging Face folder or llama2.c .bin checkpoint");
+    addQuantizeOptions(args);
+    args.option("out", "DIR", "result folder to write (required)");
+    args.flag("json", "print one JSON object on stdout (avg_bits, avg_bits_with_overhead, seconds, ...)");
+    if (!args.parse(argv))
+        return 0;
+    if (!args.has("out"))
+        throw UsageError("--out DIR is required (see 'mpq quantize --help')");
+
+    QuantizeParams p = quantizeParamsFrom(args);
+
     JobContext ctx;
     attachTerminalReporter(ctx);
     installInterruptHandler(ctx);
+    MxqCostCache costs;
+    const std::string method = args.get("method");
+    applyAllocatorOptions(args, method, args.has("json") ? nullptr : stdout, costs, p, ctx);
     const QuantizeReport r = quantizeModel(p, ctx);
     endProgressLine();
     if (args.has("json")) {
@@ -93,7 +114,10 @@ int runQuantize(const std::vector<std::string>& argv)
                             {"device", r.deviceName},
                             {"matrices", r.matrices.size()},
                             {"out", r.outDir},
+                            {"method", method},
                             {"warnings", r.warnings}};
+        if (!p.extraJson.empty())
+            j["solver"] = nlohmann::json::parse(p.extraJson);
         std::cout << j.dump() << std::endl;
     } else {
         std::printf("quantized %zu matrices: %.3f bits per weight (%.3f with scales and zeros) in %.1f s\n",

@@ -12,5 +12,6 @@ int runEval(const std::vector<std::string>& args);
 int runBench(const std::vector<std::string>& args);
 int runQuantize(const std::vector<std::string>& args);
 int runBenchQuantize(const std::vector<std::string>& args);
+int runSweep(const std::vector<std::string>& args);
 
 } // namespace mpq::cli

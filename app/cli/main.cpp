@@ -24,7 +24,8 @@ const char* kUsage =
     "  info MODEL          architecture, parameter counts and the tensor table of a model\n"
     "  eval MODEL|RESULT   perplexity on WikiText-2, C4 or a text file (protocols gptq,\n"
     "                      sliding, documents)\n"
-    "  quantize MODEL      RTN or GPTQ, layer by layer, into a result folder\n"
+    "  quantize MODEL      RTN, GPTQ, HQQ, MG-PTQ or MXQ into a result folder\n"
+    "  sweep MODEL         quantize + evaluate along alpha, target bits, budget or bits\n"
     "  bench MODEL         forward-pass throughput and evaluation wall time\n"
     "  bench-quantize      quantization pipeline speed on a synthetic LLaMA-7B-shaped model\n"
     "\n"
@@ -57,6 +58,8 @@ int main(int argc, char** argv)
             return mpq::cli::runEval(args);
         if (command == "quantize")
             return mpq::cli::runQuantize(args);
+        if (command == "sweep")
+            return mpq::cli::runSweep(args);
         if (command == "bench-quantize")
             return mpq::cli::runBenchQuantize(args);
         if (command == "bench")

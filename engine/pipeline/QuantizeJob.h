@@ -16,7 +16,7 @@ namespace mpq {
 struct QuantizeParams {
     std::string model;
     std::string tokenizer;
-    std::string method = "gptq";   ///< rtn | gptq (the quantizer when no plan is given)
+    std::string method = "gptq";   ///< rtn | gptq | hqq (the quantizer when no plan is given)
     int bits = 4;
     int64_t groupSize = -1;        ///< -1: per output channel
     bool actOrder = false;
@@ -39,6 +39,7 @@ struct QuantizeParams {
     /// else "mgptq-gcn", "mgptq-mlp" or "hessian-greedy" (docs/mgptq.md).
     std::string allocator;
     MgptqOptions mgptq;
+    std::string extraJson;         ///< a JSON object stored as "extra" in result.json (e.g. MXQ's solve)
 };
 
 struct MatrixReport {
@@ -49,7 +50,8 @@ struct MatrixReport {
     std::string quantizer;
     double codeBits = 0;
     double bitsWithOverhead = 0;
-    double outputError = 0;   ///< tr(ΔW H ΔWᵀ) on this layer's calibration inputs
+    double outputError = 0;   ///< tr(ΔW H ΔWᵀ) on this layer's calibration inputs (-1: data-free)
+    double frobeniusError = -1; ///< ‖W − Ŵ‖_F (data-free runs)
     double gptqLoss = 0;      ///< Σ GPTQ column losses (0 for RTN)
     double damping = 0;
     double seconds = 0;

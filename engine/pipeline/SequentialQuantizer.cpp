@@ -15,8 +15,10 @@
 #include "pipeline/detail/ResultStore.h"
 #include "pipeline/detail/Sequential.h"
 #include "quant/detail/Gptq.h"
+#include "quant/detail/Hqq.h"
 #include "tokenizer/SentencePieceTokenizer.h"
 
+#include <ATen/core/grad_mode.h>
 #include <c10/core/InferenceMode.h>
 #include <nlohmann/json.hpp>
 
@@ -59,9 +61,13 @@ QuantizedWeight quantizeOne(const at::Tensor& W, const at::Tensor& H, const Matr
     detail::GridOptions grid{plan.groupSize, p.symmetric};
     if (plan.quantizer == "rtn")
         return detail::rtnQuantize(W, bitsTensor(plan), grid);
+    if (plan.quantizer == "hqq") {
+        if (plan.uniformBits() < 0)
+            throw Error("matrix " + plan.tensor + ": HQQ needs one bit-width per matrix");
+        return detail::hqqQuantize(W, plan.uniformBits(), plan.groupSize);
+    }
     if (plan.quantizer != "gptq")
-        throw Error("matrix " + plan.tensor + ": quantizer \"" + plan.quantizer +
-                    "\" is not available in the sequential pipeline (rtn, gptq)");
+        throw Error("matrix " + plan.tensor + ": unknown quantizer \"" + plan.quantizer + "\"");
     detail::GptqOptions opt;
     opt.blockSize = p.blockSize;
     opt.dampPercent = p.dampPercent;
@@ -172,9 +178,14 @@ void runSequential(LayerProvider& provider, const std::vector<std::vector<int32_
             timing.hessianSeconds += since(t0);
 
             // Per-column allocation needs the Hessian: it happens here, matrix by matrix.
-            if (allocator)
+            if (allocator) {
+                // Allocators may train (MG-PTQ): autograd on, on ordinary (non-inference) copies.
+                c10::InferenceMode inferenceOff(false);
+                at::AutoGradMode gradOn(true);
+                const at::Tensor Hc = H.clone();
                 for (auto& [l, m] : planned)
-                    m = allocator->allocate(m, w[l].to(at::kFloat), H, ctx);
+                    m = allocator->allocate(m, w[l].to(at::kFloat).clone(), Hc, ctx);
+            }
             std::vector<std::pair<Linear, const MatrixPlan*>> todo;
             for (auto& [l, m] : planned) {
                 report.appliedPlan.matrices.push_back(m);
@@ -265,6 +276,66 @@ void runSequential(LayerProvider& provider, const std::vector<std::vector<int32_
     report.peakDeviceBytes = peakDeviceBytes(device);
 }
 
+void runDataFree(LayerProvider& provider, const AllocationPlan& plan, const QuantizeParams& p, JobContext& ctx,
+                 const LayerSink& sink, QuantizeReport& report)
+{
+    const ModelConfig& cfg = provider.config();
+    const at::Device device = torchDevice(p.device);
+    report.appliedPlan = plan;
+    ctx.start("quantize");
+    for (int64_t layer = 0; layer < cfg.numLayers; ++layer) {
+        ctx.checkCancelled();
+        const auto t0 = Clock::now();
+        LayerWeights w = provider.layer(layer, at::kFloat, device);
+        std::vector<std::pair<std::string, QuantizedWeight>> layerResults;
+        for (Linear l : llama::kLinears) {
+            const MatrixPlan* m = plan.find(llama::linearTensor(layer, l));
+            if (!m)
+                continue;
+            ctx.report(layer, cfg.numLayers, "layers",
+                       "layer " + std::to_string(layer + 1) + "/" + std::to_string(cfg.numLayers) + " " +
+                           llama::linearName(l));
+            const auto tq = Clock::now();
+            QuantizedWeight q = quantizeOne(w[l], at::Tensor(), *m, p, ctx);
+            MatrixReport mr;
+            mr.tensor = m->tensor;
+            mr.layer = layer;
+            mr.linear = llama::linearName(l);
+            mr.rows = w[l].size(0);
+            mr.cols = w[l].size(1);
+            mr.quantizer = m->quantizer;
+            mr.codeBits = q.codeBits();
+            mr.bitsWithOverhead = m->storageBits >= 0 ? m->storageBits / double(mr.rows * mr.cols)
+                                                      : q.bitsWithOverhead(p.symmetric);
+            mr.outputError = -1; // data-free: no Hessian
+            mr.frobeniusError = (w[l] - q.dequant).to(at::kDouble).norm().item<double>();
+            mr.seconds = since(tq);
+            report.matrices.push_back(mr);
+            q.dequant = at::Tensor();
+            layerResults.emplace_back(m->tensor, std::move(q));
+        }
+        synchronize(device);
+        LayerTiming timing;
+        timing.quantizeSeconds = since(t0);
+        report.quantizeSeconds += timing.quantizeSeconds;
+        report.layers.push_back(timing);
+        if (sink)
+            sink(layer, layerResults);
+        ctx.report(layer + 1, cfg.numLayers, "layers",
+                   "layer " + std::to_string(layer + 1) + "/" + std::to_string(cfg.numLayers) + " done");
+    }
+    double bits = 0, bitsOv = 0, weights = 0;
+    for (const auto& m : report.matrices) {
+        const double nW = double(m.rows * m.cols);
+        bits += m.codeBits * nW;
+        bitsOv += m.bitsWithOverhead * nW;
+        weights += nW;
+    }
+    report.avgBits = weights > 0 ? bits / weights : 0;
+    report.avgBitsWithOverhead = weights > 0 ? bitsOv / weights : 0;
+    report.peakDeviceBytes = peakDeviceBytes(device);
+}
+
 } // namespace detail
 
 QuantizeReport quantizeModel(const QuantizeParams& p, JobContext& ctx)
@@ -273,8 +344,8 @@ QuantizeReport quantizeModel(const QuantizeParams& p, JobContext& ctx)
     checkDevice(p.device);
     if (p.out.empty())
         throw Error("no output folder given (--out)");
-    if (p.method != "rtn" && p.method != "gptq")
-        throw Error("unknown method \"" + p.method + "\" (rtn or gptq)");
+    if (p.method != "rtn" && p.method != "gptq" && p.method != "hqq")
+        throw Error("unknown method \"" + p.method + "\" (rtn, gptq or hqq)");
     if (!p.plan && (p.bits < 1 || p.bits > 8))
         throw Error("--bits must be in 1..8");
     if (p.groupSize == 0 || p.groupSize < -1)
@@ -295,10 +366,17 @@ QuantizeReport quantizeModel(const QuantizeParams& p, JobContext& ctx)
                         std::to_string(m.cols) + " but the model's differs");
     }
 
+    // HQQ (uniform or MXQ's plan) is data-free: no calibration, no Hessians.
+    bool dataFree = p.allocator.empty();
+    for (const auto& m : plan.matrices)
+        dataFree = dataFree && m.quantizer == "hqq";
+
     // Calibration windows (the tokenizer is needed only when they are drawn, not when reused).
     const auto tCal = Clock::now();
     CalibrationSet calib;
-    if (p.calibTokens.empty()) {
+    if (dataFree) {
+        // nothing to draw
+    } else if (p.calibTokens.empty()) {
         if (source.tokenizerPath().empty())
             throw Error(source.path() + ": no tokenizer.model found beside the model; pass --tokenizer");
         CalibrationParams cp;
@@ -337,22 +415,26 @@ QuantizeReport quantizeModel(const QuantizeParams& p, JobContext& ctx)
             }
         }
     } cleanup{tmpDir};
-    saveCalibrationTokens(calib, files::join(tmpDir, "calibration.bin"));
+    if (!dataFree)
+        saveCalibrationTokens(calib, files::join(tmpDir, "calibration.bin"));
 
     CheckpointLayers provider(source);
-    const auto allocator = detail::makeColumnAllocator(p);
-    detail::runSequential(provider, calib.windows, plan, p, ctx,
-                          [&](int64_t layer, std::vector<std::pair<std::string, QuantizedWeight>>& results) {
-                              detail::writeLayerResult(tmpDir, layer, results);
-                          },
-                          report, allocator.get());
+    const auto sink = [&](int64_t layer, std::vector<std::pair<std::string, QuantizedWeight>>& results) {
+        detail::writeLayerResult(tmpDir, layer, results);
+    };
+    if (dataFree) {
+        detail::runDataFree(provider, plan, p, ctx, sink, report);
+    } else {
+        const auto allocator = detail::makeColumnAllocator(p);
+        detail::runSequential(provider, calib.windows, plan, p, ctx, sink, report, allocator.get());
+    }
     report.seconds = since(tStart);
     report.warnings = ctx.warnings();
 
     const at::ScalarType act =
         detail::scalarType(p.dtype ? *p.dtype : (device.is_cuda() ? DType::F16 : DType::F32));
     const int64_t n = int64_t(calib.windows.size());
-    const int64_t T = int64_t(calib.windows[0].size());
+    const int64_t T = n ? int64_t(calib.windows[0].size()) : 0;
     nlohmann::json j;
     j["format"] = "mpq-result";
     j["version"] = 1;
@@ -363,8 +445,12 @@ QuantizeReport quantizeModel(const QuantizeParams& p, JobContext& ctx)
                      {"block_size", p.blockSize}, {"calib", p.calib},          {"nsamples", n},
                      {"seqlen", T},             {"seed", p.seed},               {"device", p.device},
                      {"activation_dtype", std::string(c10::toString(act))}};
-    j["calibration"] = {{"file", "calibration.bin"}, {"source", calib.sourcePath}, {"description", calib.description}};
+    if (!dataFree)
+        j["calibration"] = {{"file", "calibration.bin"}, {"source", calib.sourcePath},
+                            {"description", calib.description}};
     j["plan"] = nlohmann::json::parse(report.appliedPlan.toJson());
+    if (!p.extraJson.empty())
+        j["extra"] = nlohmann::json::parse(p.extraJson);
     j["avg_bits"] = report.avgBits;
     j["avg_bits_with_overhead"] = report.avgBitsWithOverhead;
     j["seconds"] = report.seconds;
@@ -372,7 +458,8 @@ QuantizeReport quantizeModel(const QuantizeParams& p, JobContext& ctx)
         j["matrices"].push_back({{"tensor", m.tensor}, {"layer", m.layer}, {"linear", m.linear},
                                  {"rows", m.rows}, {"cols", m.cols}, {"quantizer", m.quantizer},
                                  {"code_bits", m.codeBits}, {"bits_with_overhead", m.bitsWithOverhead},
-                                 {"output_error", m.outputError}, {"gptq_loss", m.gptqLoss},
+                                 {"output_error", m.outputError}, {"frobenius_error", m.frobeniusError},
+                                 {"gptq_loss", m.gptqLoss},
                                  {"damping", m.damping}});
     j["warnings"] = report.warnings;
     {

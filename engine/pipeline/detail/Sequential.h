@@ -34,4 +34,9 @@ void runSequential(LayerProvider& provider, const std::vector<std::vector<int32_
                    const AllocationPlan& plan, const QuantizeParams& params, JobContext& ctx,
                    const LayerSink& sink, QuantizeReport& report, ColumnAllocator* allocator = nullptr);
 
+/// The data-free driver (HQQ, MXQ): per layer, quantize every planned matrix from its weights
+/// alone; no calibration, no Hessians.
+void runDataFree(LayerProvider& provider, const AllocationPlan& plan, const QuantizeParams& params,
+                 JobContext& ctx, const LayerSink& sink, QuantizeReport& report);
+
 } // namespace mpq::detail

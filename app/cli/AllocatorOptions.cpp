@@ -1,0 +1,154 @@
+#include "AllocatorOptions.h"
+
+#include "alloc/MxqSolver.h"
+#include "core/Files.h"
+
+#include <nlohmann/json.hpp>
+
+#include <sstream>
+
+namespace mpq::cli {
+
+void addAllocatorOptions(Args& args)
+{
+    args.option("bits-set", "LIST", "mgptq: candidate bit-widths", "2,3,4");
+    args.option("alpha", "A", "mgptq: fixed bit penalty alpha (the paper's knob)");
+    args.option("target-bits", "T", "mgptq: target average code bits (alpha is searched)");
+    args.option("gnn", "KIND", "mgptq: gcn (MG-PTQ), mlp (ablation without the graph) or hessian-greedy "
+                               "(non-learned baseline)", "gcn");
+    args.option("epochs", "E", "mgptq: training epochs per matrix", "200");
+    args.option("lr", "LR", "mgptq: learning rate", "0.01");
+    args.option("tau-start", "T0", "mgptq: Gumbel-Softmax temperature at the first epoch", "1.0");
+    args.option("tau-end", "T1", "mgptq: temperature at the last epoch", "0.1");
+    args.flag("straight-through", "mgptq: hard (straight-through) Gumbel-Softmax samples");
+    args.option("budget", "BITS", "mxq: memory budget in average bits per parameter (scales and zeros "
+                                  "included)");
+    args.option("budget-mib", "MIB", "mxq: memory budget in MiB for the quantized matrices");
+    args.option("configs", "SPEC", "mxq: candidate configurations BITS x GROUPS", "2,3,4,8x32,64,128");
+    args.option("cost", "KIND", "mxq: fnorm (data-free, the paper's) or hessian (extension; not yet wired "
+                                "to calibration Hessians in the CLI)", "fnorm");
+    args.option("costs", "FILE", "mxq: cost table to reuse (JSON); computed and saved beside --out when absent");
+}
+
+namespace {
+
+std::vector<int> parseInts(const std::string& text, const char* option)
+{
+    std::vector<int> out;
+    std::stringstream ss(text);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+        try {
+            size_t used = 0;
+            out.push_back(std::stoi(item, &used));
+            if (used != item.size())
+                throw std::invalid_argument(item);
+        } catch (const std::exception&) {
+            throw UsageError(std::string("--") + option + ": \"" + item + "\" is not an integer");
+        }
+    }
+    if (out.empty())
+        throw UsageError(std::string("--") + option + " needs at least one value");
+    return out;
+}
+
+void solveInto(const MxqCostTable& table, const MxqBudget& budget, std::FILE* log, QuantizeParams& p,
+               JobContext& ctx)
+{
+    const MxqSolution s = solveMxq(table, budget, {}, &ctx);
+    if (log)
+        std::fprintf(log, "mxq: %s (%s, %s): %.4f bits/parameter, objective %.6g, gap %.2g, %.3f s\n",
+                     mxqStatusName(s.status), s.solver.c_str(), budget.describe().c_str(), s.bitsPerParameter,
+                     s.objective, s.gap, s.seconds);
+    if (!s.hasSolution())
+        throw Error("mxq: " + s.message);
+    p.plan = toPlan(table, s);
+    p.method = "hqq";
+    p.extraJson = nlohmann::json({{"status", mxqStatusName(s.status)},
+                                  {"solver", s.solver},
+                                  {"message", s.message},
+                                  {"budget", budget.describe()},
+                                  {"objective", s.objective},
+                                  {"gap", s.gap},
+                                  {"bits_per_parameter", s.bitsPerParameter},
+                                  {"solve_seconds", s.seconds},
+                                  {"cost_kind", table.costKind},
+                                  {"cost_seconds", table.seconds}})
+                      .dump();
+}
+
+const MxqCostTable& costTable(const Args& args, MxqCostCache& costs, const QuantizeParams& p, JobContext& ctx)
+{
+    if (costs.table)
+        return *costs.table;
+    if (args.get("cost") != "fnorm")
+        throw UsageError("--cost hessian is not available from the command line yet; use fnorm");
+    const std::string file = args.get("costs");
+    if (!file.empty() && files::exists(file)) {
+        costs.table = MxqCostTable::load(file);
+    } else {
+        MxqCostParams cp;
+        cp.model = p.model;
+        cp.device = p.device;
+        cp.configs = parseMxqConfigs(args.get("configs"));
+        costs.table = computeMxqCosts(cp, ctx);
+        if (!file.empty())
+            costs.table->save(file);
+    }
+    return *costs.table;
+}
+
+} // namespace
+
+void applyMxqBudget(const Args& args, double budgetBits, std::FILE* log, MxqCostCache& costs, QuantizeParams& p,
+                    JobContext& ctx)
+{
+    solveInto(costTable(args, costs, p, ctx), MxqBudget::bitsPerParameter(budgetBits), log, p, ctx);
+}
+
+void applyAllocatorOptions(const Args& args, const std::string& method, std::FILE* log, MxqCostCache& costs,
+                           QuantizeParams& p, JobContext& ctx)
+{
+    if (method == "rtn" || method == "gptq" || method == "hqq") {
+        p.method = method;
+        return;
+    }
+    if (method == "mgptq") {
+        MgptqOptions& o = p.mgptq;
+        o.bitsSet = parseInts(args.get("bits-set"), "bits-set");
+        if (args.has("alpha") == args.has("target-bits"))
+            throw UsageError("mgptq needs exactly one of --alpha and --target-bits");
+        if (args.has("alpha"))
+            o.alpha = args.getDouble("alpha");
+        else
+            o.targetBits = args.getDouble("target-bits");
+        const std::string gnn = args.get("gnn");
+        if (gnn != "gcn" && gnn != "mlp" && gnn != "hessian-greedy")
+            throw UsageError("--gnn must be gcn, mlp or hessian-greedy");
+        o.model = gnn;
+        o.epochs = int(args.getInt("epochs"));
+        o.learningRate = args.getDouble("lr");
+        o.tauStart = args.getDouble("tau-start");
+        o.tauEnd = args.getDouble("tau-end");
+        o.straightThrough = args.has("straight-through");
+        p.allocator = gnn == "hessian-greedy" ? "hessian-greedy" : "mgptq-" + gnn;
+        p.method = "gptq";
+        int top = 1;
+        for (int b : o.bitsSet)
+            top = std::max(top, b);
+        p.bits = top; // the base plan; the allocator replaces every column's width
+        return;
+    }
+    if (method == "mxq") {
+        if (args.has("budget") == args.has("budget-mib"))
+            throw UsageError("mxq needs exactly one of --budget and --budget-mib");
+        const MxqCostTable& table = costTable(args, costs, p, ctx);
+        const MxqBudget budget = args.has("budget") ? MxqBudget::bitsPerParameter(args.getDouble("budget"))
+                                                    : MxqBudget::mib(args.getDouble("budget-mib"));
+        solveInto(table, budget, log, p, ctx);
+        return;
+    }
+    throw UsageError("unknown method \"" + method + "\" (rtn, gptq, hqq, mgptq or mxq)");
+}
+
+} // namespace mpq::cli

@@ -1,0 +1,32 @@
+#pragma once
+
+#include "Args.h"
+
+#include "alloc/MxqProblem.h"
+#include "pipeline/QuantizeJob.h"
+
+#include <cstdio>
+#include <optional>
+
+namespace mpq::cli {
+
+/// MXQ's cost table, computed once per model and reused by every budget of a sweep.
+struct MxqCostCache {
+    std::optional<MxqCostTable> table;
+};
+
+/// Options of the allocating methods (mgptq, mxq), shared by `quantize` and `sweep`.
+void addAllocatorOptions(Args& args);
+
+/// Turns --method and the allocator options into the job: mgptq sets the column allocator and
+/// its options; mxq computes (or loads) the cost table, solves for --budget and sets the plan;
+/// rtn/gptq/hqq set the method. Solver status is printed to `log` when given.
+/// Throws mpq::Error (infeasible budget included) or UsageError.
+void applyAllocatorOptions(const Args& args, const std::string& method, std::FILE* log, MxqCostCache& costs,
+                           QuantizeParams& p, JobContext& ctx);
+
+/// The MXQ part alone, for one budget in bits per parameter.
+void applyMxqBudget(const Args& args, double budgetBits, std::FILE* log, MxqCostCache& costs, QuantizeParams& p,
+                    JobContext& ctx);
+
+} // namespace mpq::cli

@@ -1,0 +1,118 @@
+#include "AllocatorOptions.h"
+#include "Args.h"
+#include "Commands.h"
+#include "Terminal.h"
+
+#include "core/Files.h"
+#include "eval/Perplexity.h"
+#include "pipeline/QuantizeJob.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+namespace mpq::cli {
+
+void addQuantizeOptions(Args& args);
+QuantizeParams quantizeParamsFrom(const Args& args);
+
+int runSweep(const std::vector<std::string>& argv)
+{
+    Args args("sweep",
+              "Quantizes a model at several points of a trade-off and evaluates each: mgptq over --alpha\n"
+              "or --target-bits values, mxq over --budget values (the cost table is computed once), and\n"
+              "rtn/gptq/hqq over --bits values. Per point: average bits (code, and with scales/zeros)\n"
+              "and WikiText-2/C4 perplexity. The curve is saved as OUT/sweep.json, each point's result\n"
+              "as OUT/point-NN.");
+    args.positional("MODEL", "Hugging Face folder or llama2.c .bin checkpoint");
+    addQuantizeOptions(args);
+    args.option("eval-datasets", "LIST", "data sets evaluated at every point", "wikitext2,c4");
+    args.option("eval-seqlen", "L", "evaluation window (default: the calibration --seqlen)");
+    args.option("eval-dtype", "T", "evaluation precision (default fp16 on CUDA, fp32 on CPU)");
+    args.option("out", "DIR", "folder for the sweep (required)");
+    args.flag("json", "print the sweep as one JSON object on stdout");
+    if (!args.parse(argv))
+        return 0;
+    if (!args.has("out"))
+        throw UsageError("--out DIR is required (see 'mpq sweep --help')");
+
+    const std::string method = args.get("method");
+    std::string axis;
+    if (method == "mgptq")
+        axis = args.has("alpha") ? "alpha" : "target-bits";
+    else if (method == "mxq")
+        axis = "budget";
+    else
+        axis = "bits";
+    if (method == "mgptq" && args.has("alpha") == args.has("target-bits"))
+        throw UsageError("mgptq sweeps need exactly one of --alpha LIST and --target-bits LIST");
+    if (method == "mxq" && !args.has("budget"))
+        throw UsageError("mxq sweeps need --budget LIST (bits per parameter)");
+    const std::vector<std::string> points = args.getList(axis);
+    if (points.empty())
+        throw UsageError("--" + axis + " needs at least one value");
+
+    JobContext ctx;
+    attachTerminalReporter(ctx);
+    installInterruptHandler(ctx);
+    const std::string outDir = files::absolute(args.get("out"));
+    std::filesystem::create_directories(outDir);
+    MxqCostCache costs;
+    Args pointArgs = args;
+    if (method == "mxq" && !args.has("costs"))
+        pointArgs.set("costs", files::join(outDir, "mxq-costs.json"));
+
+    nlohmann::json sweep = {{"model", files::absolute(args.get("MODEL"))}, {"method", method}, {"axis", axis}};
+    sweep["points"] = nlohmann::json::array();
+    for (size_t i = 0; i < points.size(); ++i) {
+        ctx.checkCancelled();
+        pointArgs.set(axis, points[i]);
+        QuantizeParams p = quantizeParamsFrom(pointArgs);
+        char name[32];
+        std::snprintf(name, sizeof name, "point-%02zu", i);
+        p.out = files::join(outDir, name);
+        applyAllocatorOptions(pointArgs, method, args.has("json") ? nullptr : stderr, costs, p, ctx);
+        const QuantizeReport r = quantizeModel(p, ctx);
+        endProgressLine();
+        nlohmann::json point = {{"value", std::stod(points[i])},
+                                {"avg_bits", r.avgBits},
+                                {"avg_bits_with_overhead", r.avgBitsWithOverhead},
+                                {"quantize_seconds", r.seconds},
+                                {"result", r.outDir}};
+        if (!p.extraJson.empty())
+            point["solver"] = nlohmann::json::parse(p.extraJson);
+        for (const std::string& ds : args.getList("eval-datasets")) {
+            EvalParams e;
+            e.model = r.outDir;
+            e.tokenizer = p.tokenizer;
+            e.dataset = ds;
+            e.seqlen = args.has("eval-seqlen") ? args.getInt("eval-seqlen") : p.seqlen;
+            e.device = p.device;
+            e.dtype = args.has("eval-dtype") ? parseDTypeOption(args.get("eval-dtype"))
+                                             : (p.device == "cpu" ? DType::F32 : DType::F16);
+            e.dataDir = p.dataDir;
+            const EvalResult er = evaluatePerplexity(e, ctx);
+            endProgressLine();
+            point["perplexity"][ds] = er.perplexity;
+        }
+        if (!args.has("json")) {
+            std::printf("%s=%s: %.3f bits (%.3f with overhead)", axis.c_str(), points[i].c_str(), r.avgBits,
+                        r.avgBitsWithOverhead);
+            for (auto it = point["perplexity"].begin(); it != point["perplexity"].end(); ++it)
+                std::printf("  %s %.3f", it.key().c_str(), it.value().get<double>());
+            std::printf("\n");
+            std::fflush(stdout);
+        }
+        sweep["points"].push_back(point);
+        // Saved after every point: an interrupted sweep keeps the points it finished.
+        std::ofstream(files::join(outDir, "sweep.json")) << sweep.dump(1) << "\n";
+    }
+    if (args.has("json"))
+        std::cout << sweep.dump() << std::endl;
+    return 0;
+}
+
+} // namespace mpq::cli
