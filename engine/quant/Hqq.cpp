@@ -49,27 +49,39 @@ namespace {
 ///     z   = mean_g(q − (W − W_e)/s)                                     (closed-form zero)
 ///     β  ← κ·β
 /// In code units, with the residual d = W/s + z − q = (W − Ŵ)/s, W_e/s = d·relu(1 − c|d|^(p−2))
-/// for c = s^(p−2)/β, so the zero update is z ← z − mean_g(d · min(c|d|^(p−2), 1)).
+/// for c = s^(p−2)/β, so the zero update is z ← z − mean_g(d · min((τ/|d|)^(2−p), 1)) with the
+/// threshold τ = c^(1/(2−p)) = β^(−1/(2−p))/s: residuals below τ are shrunk to nothing (W_e = 0).
+/// For LLM weights (|W − Ŵ| ≪ β^(−1/(2−p)) ≈ 0.17) that holds for every residual, and the update
+/// is the mean residual; the power is then skipped (one max per group decides, same result).
 /// Returns the best zero (hqq's early stop on the mean absolute error) and fills the stats.
 at::Tensor optimiseZero(const at::Tensor& V, const at::Tensor& s, at::Tensor z, double maxq,
                         const HqqOptions& opt, int& updates, int& kept, double& firstError,
                         double& bestError)
 {
     const at::Tensor u = V / s;
-    const double p = opt.lpNorm;
-    at::Tensor c = s.pow(p - 2.0) / opt.beta; // c = s^(p−2)/β falls by κ as β grows
+    const double e = 2.0 - opt.lpNorm;
+    at::Tensor tau = s.reciprocal() * std::pow(opt.beta, -1.0 / e); // falls by κ^(1/(2−p)) per step
+    const double tauDecay = std::pow(opt.kappa, -1.0 / e);
     at::Tensor bestZ = z;
     bestError = std::numeric_limits<double>::infinity();
     kept = 0;
     updates = 0;
     const double count = double(V.numel());
+    // Two work buffers the size of V, reused by every iteration (no allocation in the loop).
+    at::Tensor d = at::empty_like(u), q = at::empty_like(u);
     for (int k = 0;; ++k) {
-        at::Tensor d = u + z;
-        const at::Tensor q = d.clamp(0.0, maxq).round_();
+        at::add_out(d, u, z);
+        at::clamp_out(q, d, 0.0, maxq).round_();
         d.sub_(q);                                  // (W − Ŵ)/s
-        at::Tensor a = d.abs();
-        // mean |W − Ŵ| over the whole matrix part, in weight units (hqq's early-stop measure)
-        const double err = (a.sum(1, true) * s).sum().item<double>() / count;
+        // One host sync per iteration for both: mean |W − Ŵ| in weight units (hqq's early-stop
+        // measure) and whether any residual reaches the shrinkage threshold. Fused norms read d
+        // once each and write nothing of its size.
+        const at::Tensor l1 = at::linalg_vector_norm(d, 1, {1}, true);
+        const at::Tensor linf = at::linalg_vector_norm(d, INFINITY, {1}, true);
+        const at::Tensor both = at::stack({(l1 * s).sum() / count, (linf / tau).max()})
+                                    .to(at::kCPU, at::kDouble);
+        const double err = both[0].item<double>();
+        const bool shrinkActive = both[1].item<double>() > 1.0;
         if (k == 0)
             firstError = err;
         if (err < bestError) {
@@ -81,10 +93,11 @@ at::Tensor optimiseZero(const at::Tensor& V, const at::Tensor& s, at::Tensor z, 
         }
         if (k == opt.iterations)
             break;
-        // z ← z − mean_g(d · min(c|d|^(p−2), 1)); at d = 0 the power is +inf and min(…,1)·0 = 0
-        a.pow_(p - 2.0).mul_(c).clamp_max_(1.0).mul_(d);
-        z = z - a.mean(1, true);
-        c = c / opt.kappa;
+        if (shrinkActive) // at d = 0: τ/0 = inf, min(inf, 1)·0 = 0
+            z = z - d.abs().reciprocal_().mul_(tau).pow_(e).clamp_max_(1.0).mul_(d).mean(1, true);
+        else
+            z = z - d.mean(1, true);
+        tau = tau * tauDecay;
         ++updates;
     }
     return bestZ;
@@ -164,18 +177,35 @@ QuantizedWeight hqqQuantize(const at::Tensor& W, int bits, int64_t groupSize, co
     if (opt.metaBits > 0)
         z = metaQuantize(z, opt.metaBits, opt.metaGroupSize);
 
+    // Codes and Ŵ per group view, broadcasting s and z (the same elementwise operations as
+    // QuantizedWeight::dequantize(), so that the two agree bit for bit).
+    auto quantizePart = [&](const at::Tensor& V, const at::Tensor& sp, const at::Tensor& zp,
+                            at::Tensor& codes, at::Tensor& dequant) {
+        codes = (V / sp).add_(zp).clamp_(0.0, maxq).round_();
+        dequant = sp * (codes - zp);
+    };
+    at::Tensor codes, dequant;
+    quantizePart(mainV, s.slice(1, 0, full).reshape({rows * full, 1}),
+                 z.slice(1, 0, full).reshape({rows * full, 1}), codes, dequant);
+    codes = codes.view({rows, full * g});
+    dequant = dequant.view({rows, full * g});
+    if (tail > 0) {
+        at::Tensor tailCodes, tailDequant;
+        quantizePart(tailV, s.slice(1, full, slots), z.slice(1, full, slots), tailCodes, tailDequant);
+        codes = at::cat({codes, tailCodes}, 1);
+        dequant = at::cat({dequant, tailDequant}, 1);
+    }
+
     QuantizedWeight qw;
-    qw.slotOfColumn = (at::arange(cols, Wf.options().dtype(at::kLong)) / g).clamp_max_(slots - 1).to(at::kInt);
-    const at::Tensor slotIdx = qw.slotOfColumn.to(at::kLong);
-    const at::Tensor sCol = s.index_select(1, slotIdx);
-    const at::Tensor zCol = z.index_select(1, slotIdx);
-    const at::Tensor codes = (Wf / sCol + zCol).clamp_(0.0, maxq).round_();
+    qw.slotOfColumn = at::div(at::arange(cols, Wf.options().dtype(at::kLong)), g, "floor")
+                          .clamp_max_(slots - 1)
+                          .to(at::kInt);
     qw.codes = codes.to(at::kByte);
     qw.scales = s.contiguous();
     qw.zeros = z.contiguous();
     qw.slotBits.assign(static_cast<size_t>(slots), bits);
     qw.groupSize = groupSize == -1 ? -1 : g;
-    qw.dequant = sCol * (codes - zCol);
+    qw.dequant = dequant;
     if (stats)
         *stats = st;
     return qw;

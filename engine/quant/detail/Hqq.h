@@ -13,9 +13,12 @@ namespace mpq::detail {
 /// that QuantizedWeight's slot s is column group s; a last, shorter group takes the remainder when
 /// groupSize does not divide cols; groupSize -1 means one group per row. Steps:
 ///   1. min-max start per group: s = (max − min)/(2^b − 1), z = −min/s;
-///   2. s is meta-quantized (opt.metaBits, groups of opt.metaGroupSize) first: the zero-point
-///      optimisation then works with the scale that is stored;
-///   3. the half-quadratic zero-point iterations (hqq's optimize_weights_proximal, below);
+///   2. s is meta-quantized (opt.metaBits, groups of opt.metaGroupSize consecutive values of the
+///      row-major [rows, groups] scales) first, to the nearest level unless that would shrink
+///      the group's range by more than half a code: the zero-point optimisation then works with
+///      the scale that is stored;
+///   3. the half-quadratic zero-point iterations (hqq's optimize_weights_proximal, in Hqq.cpp),
+///      keeping the best zero by mean |W − Ŵ| (early stop when it stops falling);
 ///   4. z is meta-quantized, and the codes are recomputed from the stored s and z, so that
 ///      result.dequantize() == result.dequant exactly and the reported error is that of Ŵ.
 /// Ŵ = scales · (codes − zeros), as everywhere in the engine (hqq itself keeps 1/s).

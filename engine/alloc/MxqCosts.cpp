@@ -1,0 +1,119 @@
+#include "alloc/detail/MxqCosts.h"
+
+#include "core/Device.h"
+#include "core/Error.h"
+#include "core/detail/TorchDevice.h"
+#include "model/detail/WeightLoader.h"
+#include "quant/detail/Hqq.h"
+
+#include <c10/core/InferenceMode.h>
+
+#include <chrono>
+
+namespace mpq::detail {
+
+double frobeniusCost(const at::Tensor& W, const at::Tensor& What)
+{
+    return (W.to(at::kFloat) - What.to(at::kFloat)).pow(2).sum(at::kDouble).sqrt().item<double>();
+}
+
+double hessianCost(const at::Tensor& W, const at::Tensor& What, const at::Tensor& H)
+{
+    TORCH_CHECK(H.dim() == 2 && H.size(0) == W.size(1) && H.size(1) == W.size(1),
+                "the Hessian of a [", W.size(0), ", ", W.size(1), "] matrix must be [", W.size(1),
+                ", ", W.size(1), "], got ", H.sizes());
+    const at::Tensor dW = W.to(at::kFloat) - What.to(at::kFloat);
+    // tr(ΔW H ΔWᵀ) = Σ_r (ΔW H)_r · ΔW_r
+    return (at::mm(dW, H.to(dW.device(), at::kFloat)) * dW).sum(at::kDouble).item<double>();
+}
+
+std::vector<double> mxqMatrixCosts(const at::Tensor& W, const std::vector<MxqConfig>& configs,
+                                   const HqqOptions& hqq, const at::Tensor& H, JobContext* ctx,
+                                   std::vector<HqqStats>* stats)
+{
+    c10::InferenceMode guard;
+    std::vector<double> out;
+    out.reserve(configs.size());
+    const at::Tensor Wf = W.to(at::kFloat).contiguous();
+    for (const auto& c : configs) {
+        if (ctx)
+            ctx->checkCancelled();
+        HqqStats st;
+        const QuantizedWeight q = hqqQuantize(Wf, c.bits, c.groupSize, hqq, &st);
+        if (stats)
+            stats->push_back(st);
+        out.push_back(H.defined() ? hessianCost(Wf, q.dequant, H) : frobeniusCost(Wf, q.dequant));
+    }
+    return out;
+}
+
+MxqCostTable computeMxqCosts(const ModelSource& source, const MxqCostParams& params,
+                             JobContext& ctx, const MxqHessianSource& hessians)
+{
+    checkDevice(params.device);
+    const at::Device device = torchDevice(params.device);
+    const ModelConfig& mc = source.config();
+    const int64_t first = params.firstLayer;
+    const int64_t last = params.lastLayer < 0 ? mc.numLayers : params.lastLayer;
+    if (first < 0 || first >= last || last > mc.numLayers)
+        throw Error("MXQ costs: layer range [" + std::to_string(first) + ", " + std::to_string(last) +
+                    ") is not inside the model's " + std::to_string(mc.numLayers) + " layers");
+
+    MxqCostTable table;
+    table.model = source.path();
+    table.costKind = hessians ? "hessian" : "fnorm";
+    table.device = params.device;
+    table.hqq = params.hqq;
+    table.configs = params.configs;
+    if (table.configs.empty())
+        throw Error("MXQ costs: no configurations given");
+    for (const auto& c : table.configs)
+        if (c.bits < 1 || c.bits > 8 || c.groupSize <= 0)
+            throw Error("MXQ costs: configuration " + c.label() + " is invalid (bits 1..8, group > 0)");
+
+    const auto t0 = std::chrono::steady_clock::now();
+    ctx.start("mxq costs");
+    const int64_t total = (last - first) * int64_t(llama::kLinears.size());
+    int64_t done = 0;
+    c10::InferenceMode guard;
+    for (int64_t layer = first; layer < last; ++layer) {
+        for (llama::Linear l : llama::kLinears) {
+            ctx.checkCancelled();
+            MxqMatrixCosts m;
+            m.tensor = llama::linearTensor(layer, l);
+            m.layer = layer;
+            m.linear = llama::linearName(l);
+            ctx.report(done, total, "matrices", m.tensor);
+            // One matrix at a time on the device: the peak is one matrix and HQQ's temporaries.
+            const at::Tensor W = loadTensor(source, m.tensor, at::kFloat, device);
+            m.rows = W.size(0);
+            m.cols = W.size(1);
+            at::Tensor H;
+            if (hessians) {
+                H = hessians(layer, l);
+                if (!H.defined())
+                    throw Error("MXQ costs: no calibration Hessian for " + m.tensor);
+            }
+            m.cost = mxqMatrixCosts(W, table.configs, table.hqq, H, &ctx);
+            for (const auto& c : table.configs)
+                m.storageBits.push_back(mxqStorageBits(m.rows, m.cols, c));
+            table.matrices.push_back(std::move(m));
+            ++done;
+        }
+    }
+    ctx.report(done, total, "matrices");
+    table.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return table;
+}
+
+} // namespace mpq::detail
+
+namespace mpq {
+
+MxqCostTable computeMxqCosts(const MxqCostParams& params, JobContext& ctx)
+{
+    const ModelSource source = ModelSource::open(params.model);
+    return detail::computeMxqCosts(source, params, ctx);
+}
+
+} // namespace mpq

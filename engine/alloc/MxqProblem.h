@@ -1,0 +1,90 @@
+#pragma once
+
+#include "core/JobContext.h"
+#include "quant/HqqOptions.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mpq {
+
+/// One MXQ configuration: HQQ at `bits` with groups of `groupSize` input columns.
+struct MxqConfig {
+    int bits = 4;
+    int64_t groupSize = 64;
+
+    /// "b4g64".
+    std::string label() const;
+    /// MXQ's storage per weight: b + 2·8/g (8-bit scale and zero per group) + 32/(128·g) (one
+    /// fp16 scale/zero pair of the meta-quantization per 128 groups), e.g. 4.2539 for b4g64.
+    double bitsPerWeight() const;
+    bool operator==(const MxqConfig& o) const { return bits == o.bits && groupSize == o.groupSize; }
+};
+
+/// The paper's twelve: b ∈ {2, 3, 4, 8} × g ∈ {32, 64, 128}.
+std::vector<MxqConfig> defaultMxqConfigs();
+/// Parses "2,3,4,8x32,64,128" (bits × group sizes, every combination) or a list of labels
+/// "b4g64,b3g128". Throws mpq::Error with the offending part.
+std::vector<MxqConfig> parseMxqConfigs(const std::string& text);
+
+/// Storage in bits of a [rows, cols] matrix at `c`, counting groups exactly:
+/// rows·cols·b + rows·⌈cols/g⌉·16 + ⌈rows·⌈cols/g⌉/128⌉·32. Equals |W|·bitsPerWeight() when g
+/// divides cols and 128 divides the number of groups (every LLaMA shape).
+double mxqStorageBits(int64_t rows, int64_t cols, const MxqConfig& c);
+
+/// The costs of every configuration for one matrix (index-aligned with MxqCostTable::configs).
+struct MxqMatrixCosts {
+    std::string tensor;              ///< Hugging Face tensor name
+    int64_t layer = 0;
+    std::string linear;              ///< "q_proj" … "down_proj"
+    int64_t rows = 0;
+    int64_t cols = 0;
+    std::vector<double> cost;        ///< ‖W − Ŵ‖_F (or tr(ΔW H ΔWᵀ) for the hessian kind)
+    std::vector<double> storageBits; ///< mxqStorageBits(rows, cols, config)
+
+    int64_t parameters() const { return rows * cols; }
+};
+
+/// Everything the MXQ solver needs, computed once per model (the expensive part) and kept, so
+/// that a new budget only re-solves. Plain data with a versioned JSON form.
+struct MxqCostTable {
+    std::string model;               ///< the model path it was computed from (informative)
+    std::string costKind = "fnorm";  ///< "fnorm": ‖W − Ŵ‖_F; "hessian": tr(ΔW H ΔWᵀ) (extension)
+    std::string device;              ///< where the costs were computed
+    HqqOptions hqq;                  ///< the HQQ settings used
+    double seconds = 0;              ///< time spent computing the costs
+    std::vector<MxqConfig> configs;
+    std::vector<MxqMatrixCosts> matrices;
+
+    int64_t totalParameters() const;
+    /// Checks sizes (one cost and storage per configuration, finite, non-negative) and
+    /// configurations (bits 1..8, positive group sizes). Throws mpq::Error naming `source`.
+    void validate(const std::string& source) const;
+
+    std::string toJson() const;
+    /// Throws mpq::Error naming `source` on malformed input or an unknown format version.
+    static MxqCostTable fromJson(const std::string& text, const std::string& source);
+    /// Writes the JSON (to a temporary file, then renamed). Throws mpq::Error naming the file.
+    void save(const std::string& path) const;
+    static MxqCostTable load(const std::string& path);
+};
+
+/// How to compute a model's cost table.
+struct MxqCostParams {
+    std::string model;                              ///< Hugging Face folder or llama2.c .bin
+    std::string device = "cpu";                     ///< "cpu", "cuda", "cuda:N"
+    std::vector<MxqConfig> configs = defaultMxqConfigs();
+    HqqOptions hqq;
+    int64_t firstLayer = 0;                         ///< decoder layers [firstLayer, lastLayer)
+    int64_t lastLayer = -1;                         ///< -1: up to the last layer
+};
+
+/// The data-free MXQ cost table (cost = ‖W − Ŵ_HQQ‖_F) of every linear of every decoder layer.
+/// Streams one decoder layer at a time to the device; reports progress per matrix on `ctx`
+/// (stage "mxq costs", unit "matrices", detail = tensor name, with ETA) and checks cancellation
+/// before each matrix and configuration (throws mpq::Cancelled). Throws mpq::Error on a bad
+/// model, device or configuration. Runs on the calling thread.
+MxqCostTable computeMxqCosts(const MxqCostParams& params, JobContext& ctx);
+
+} // namespace mpq

@@ -1,0 +1,39 @@
+#pragma once
+
+#include "alloc/MxqProblem.h"
+#include "core/JobContext.h"
+#include "model/LlamaArch.h"
+#include "model/ModelSource.h"
+
+#include <ATen/ATen.h>
+
+#include <functional>
+#include <vector>
+
+namespace mpq::detail {
+
+/// ‖W − Ŵ‖_F in fp64 accumulation.
+double frobeniusCost(const at::Tensor& W, const at::Tensor& What);
+/// tr(ΔW H ΔWᵀ) with ΔW = W − Ŵ [rows, cols] and H [cols, cols] (the layer-output error of GPTQ's
+/// objective); fp32 products, fp64 sum.
+double hessianCost(const at::Tensor& W, const at::Tensor& What, const at::Tensor& H);
+
+/// HQQ-quantizes W once per configuration and returns each configuration's cost: ‖W − Ŵ‖_F, or
+/// tr(ΔW H ΔWᵀ) when H is defined (the data-aware extension). On W's device; `ctx`, when given,
+/// is checked for cancellation between configurations; `stats`, when given, receives HQQ's
+/// statistics per configuration. Throws c10::Error on bad shapes.
+std::vector<double> mxqMatrixCosts(const at::Tensor& W, const std::vector<MxqConfig>& configs,
+                                   const HqqOptions& hqq, const at::Tensor& H = {},
+                                   JobContext* ctx = nullptr, std::vector<HqqStats>* stats = nullptr);
+
+/// Calibration Hessian H [in, in] of one linear's input (fp32, any device), for the data-aware
+/// extension. Computed by the caller (e.g. the GPTQ pipeline's calibration pass).
+using MxqHessianSource = std::function<at::Tensor(int64_t layer, llama::Linear linear)>;
+
+/// computeMxqCosts() on an opened model. With `hessians`, the costs are tr(ΔW H ΔWᵀ) and the
+/// table's costKind is "hessian" (extension); without, ‖W − Ŵ‖_F ("fnorm"). Streams one decoder
+/// layer at a time (detail::loadLayer) to params.device.
+MxqCostTable computeMxqCosts(const ModelSource& source, const MxqCostParams& params,
+                             JobContext& ctx, const MxqHessianSource& hessians = {});
+
+} // namespace mpq::detail
