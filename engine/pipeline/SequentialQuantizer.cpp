@@ -112,6 +112,25 @@ private:
 
 namespace detail {
 
+namespace {
+
+/// Size-weighted averages over all quantized matrices, and the device's peak memory.
+void finishReport(QuantizeReport& report, const at::Device& device)
+{
+    double bits = 0, bitsOv = 0, weights = 0;
+    for (const auto& m : report.matrices) {
+        const double nW = double(m.rows * m.cols);
+        bits += m.codeBits * nW;
+        bitsOv += m.bitsWithOverhead * nW;
+        weights += nW;
+    }
+    report.avgBits = weights > 0 ? bits / weights : 0;
+    report.avgBitsWithOverhead = weights > 0 ? bitsOv / weights : 0;
+    report.peakDeviceBytes = peakDeviceBytes(device);
+}
+
+} // namespace
+
 void runSequential(LayerProvider& provider, const std::vector<std::vector<int32_t>>& windows,
                    const AllocationPlan& plan, const QuantizeParams& p, JobContext& ctx,
                    const LayerSink& sink, QuantizeReport& report, ColumnAllocator* allocator)
@@ -263,17 +282,7 @@ void runSequential(LayerProvider& provider, const std::vector<std::vector<int32_
                    "layer " + std::to_string(layer + 1) + "/" + std::to_string(cfg.numLayers) + " done");
     }
 
-    // Averages over all quantized weights.
-    double bits = 0, bitsOv = 0, weights = 0;
-    for (const auto& m : report.matrices) {
-        const double nW = double(m.rows * m.cols);
-        bits += m.codeBits * nW;
-        bitsOv += m.bitsWithOverhead * nW;
-        weights += nW;
-    }
-    report.avgBits = weights > 0 ? bits / weights : 0;
-    report.avgBitsWithOverhead = weights > 0 ? bitsOv / weights : 0;
-    report.peakDeviceBytes = peakDeviceBytes(device);
+    finishReport(report, device);
 }
 
 void runDataFree(LayerProvider& provider, const AllocationPlan& plan, const QuantizeParams& p, JobContext& ctx,
@@ -324,16 +333,7 @@ void runDataFree(LayerProvider& provider, const AllocationPlan& plan, const Quan
         ctx.report(layer + 1, cfg.numLayers, "layers",
                    "layer " + std::to_string(layer + 1) + "/" + std::to_string(cfg.numLayers) + " done");
     }
-    double bits = 0, bitsOv = 0, weights = 0;
-    for (const auto& m : report.matrices) {
-        const double nW = double(m.rows * m.cols);
-        bits += m.codeBits * nW;
-        bitsOv += m.bitsWithOverhead * nW;
-        weights += nW;
-    }
-    report.avgBits = weights > 0 ? bits / weights : 0;
-    report.avgBitsWithOverhead = weights > 0 ? bitsOv / weights : 0;
-    report.peakDeviceBytes = peakDeviceBytes(device);
+    finishReport(report, device);
 }
 
 } // namespace detail
