@@ -129,6 +129,42 @@ void finishReport(QuantizeReport& report, const at::Device& device)
     report.peakDeviceBytes = peakDeviceBytes(device);
 }
 
+/// "layer i/L <what>" for progress details.
+std::string layerLabel(int64_t layer, int64_t layers, const std::string& what)
+{
+    return "layer " + std::to_string(layer + 1) + "/" + std::to_string(layers) + " " + what;
+}
+
+/// The fields every driver reports for a quantized matrix; error figures are the caller's.
+MatrixReport describeMatrix(const MatrixPlan& m, int64_t layer, Linear l, const at::Tensor& W,
+                            const QuantizedWeight& q, bool symmetric)
+{
+    MatrixReport mr;
+    mr.tensor = m.tensor;
+    mr.layer = layer;
+    mr.linear = llama::linearName(l);
+    mr.rows = W.size(0);
+    mr.cols = W.size(1);
+    mr.quantizer = m.quantizer;
+    mr.codeBits = q.codeBits();
+    mr.bitsWithOverhead = q.bitsWithOverhead(symmetric);
+    return mr;
+}
+
+/// Books a finished layer: timings, the sink, and progress.
+void finishLayer(QuantizeReport& report, const LayerTiming& timing, int64_t layer, int64_t layers,
+                 std::vector<std::pair<std::string, QuantizedWeight>>& results, const LayerSink& sink,
+                 JobContext& ctx)
+{
+    report.hessianSeconds += timing.hessianSeconds;
+    report.quantizeSeconds += timing.quantizeSeconds;
+    report.forwardSeconds += timing.forwardSeconds;
+    report.layers.push_back(timing);
+    if (sink)
+        sink(layer, results);
+    ctx.report(layer + 1, layers, "layers", layerLabel(layer, layers, "done"));
+}
+
 } // namespace
 
 void runSequential(LayerProvider& provider, const std::vector<std::vector<int32_t>>& windows,
@@ -173,8 +209,7 @@ void runSequential(LayerProvider& provider, const std::vector<std::vector<int32_
             if (planned.empty())
                 continue;
             ctx.report(layer, cfg.numLayers, "layers",
-                       "layer " + std::to_string(layer + 1) + "/" + std::to_string(cfg.numLayers) + " " +
-                           llama::linearName(group.front()));
+                       layerLabel(layer, cfg.numLayers, llama::linearName(group.front())));
 
             // H = (2/N) Σ x xᵀ over every calibration token, in fp32.
             auto t0 = Clock::now();
@@ -237,15 +272,7 @@ void runSequential(LayerProvider& provider, const std::vector<std::vector<int32_
                     const auto& [l, m] = todo[st[k]];
                     const int64_t r1 = r0 + parts[k].size(0);
                     QuantizedWeight qm = st.size() == 1 ? q : rowsOf(q, r0, r1);
-                    MatrixReport mr;
-                    mr.tensor = m->tensor;
-                    mr.layer = layer;
-                    mr.linear = llama::linearName(l);
-                    mr.rows = parts[k].size(0);
-                    mr.cols = parts[k].size(1);
-                    mr.quantizer = m->quantizer;
-                    mr.codeBits = qm.codeBits();
-                    mr.bitsWithOverhead = qm.bitsWithOverhead(p.symmetric);
+                    MatrixReport mr = describeMatrix(*m, layer, l, parts[k], qm, p.symmetric);
                     mr.outputError = outputError(parts[k], qm.dequant, H);
                     if (q.columnLoss.defined() && st.size() == 1)
                         mr.gptqLoss = q.columnLoss.sum().item<double>();
@@ -272,14 +299,7 @@ void runSequential(LayerProvider& provider, const std::vector<std::vector<int32_
         synchronize(device);
         timing.forwardSeconds = since(t0);
 
-        report.hessianSeconds += timing.hessianSeconds;
-        report.quantizeSeconds += timing.quantizeSeconds;
-        report.forwardSeconds += timing.forwardSeconds;
-        report.layers.push_back(timing);
-        if (sink)
-            sink(layer, layerResults);
-        ctx.report(layer + 1, cfg.numLayers, "layers",
-                   "layer " + std::to_string(layer + 1) + "/" + std::to_string(cfg.numLayers) + " done");
+        finishLayer(report, timing, layer, cfg.numLayers, layerResults, sink, ctx);
     }
 
     finishReport(report, device);
@@ -302,20 +322,12 @@ void runDataFree(LayerProvider& provider, const AllocationPlan& plan, const Quan
             if (!m)
                 continue;
             ctx.report(layer, cfg.numLayers, "layers",
-                       "layer " + std::to_string(layer + 1) + "/" + std::to_string(cfg.numLayers) + " " +
-                           llama::linearName(l));
+                       layerLabel(layer, cfg.numLayers, llama::linearName(l)));
             const auto tq = Clock::now();
             QuantizedWeight q = quantizeOne(w[l], at::Tensor(), *m, p, ctx);
-            MatrixReport mr;
-            mr.tensor = m->tensor;
-            mr.layer = layer;
-            mr.linear = llama::linearName(l);
-            mr.rows = w[l].size(0);
-            mr.cols = w[l].size(1);
-            mr.quantizer = m->quantizer;
-            mr.codeBits = q.codeBits();
-            mr.bitsWithOverhead = m->storageBits >= 0 ? m->storageBits / double(mr.rows * mr.cols)
-                                                      : q.bitsWithOverhead(p.symmetric);
+            MatrixReport mr = describeMatrix(*m, layer, l, w[l], q, p.symmetric);
+            if (m->storageBits >= 0) // MXQ's storage formula (meta-quantized scales and zeros)
+                mr.bitsWithOverhead = m->storageBits / double(mr.rows * mr.cols);
             mr.outputError = -1; // data-free: no Hessian
             mr.frobeniusError = (w[l] - q.dequant).to(at::kDouble).norm().item<double>();
             mr.seconds = since(tq);
@@ -326,12 +338,7 @@ void runDataFree(LayerProvider& provider, const AllocationPlan& plan, const Quan
         synchronize(device);
         LayerTiming timing;
         timing.quantizeSeconds = since(t0);
-        report.quantizeSeconds += timing.quantizeSeconds;
-        report.layers.push_back(timing);
-        if (sink)
-            sink(layer, layerResults);
-        ctx.report(layer + 1, cfg.numLayers, "layers",
-                   "layer " + std::to_string(layer + 1) + "/" + std::to_string(cfg.numLayers) + " done");
+        finishLayer(report, timing, layer, cfg.numLayers, layerResults, sink, ctx);
     }
     finishReport(report, device);
 }
