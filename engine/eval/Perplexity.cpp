@@ -8,7 +8,7 @@
 #include "model/ModelSource.h"
 #include "model/detail/LlamaModel.h"
 #include "pipeline/ResultFolder.h"
-#include "pipeline/detail/ResultStore.h"
+#include "pipeline/detail/QuantizedRun.h"
 #include "tokenizer/SentencePieceTokenizer.h"
 
 #include <c10/core/InferenceMode.h>
@@ -96,8 +96,11 @@ EvalResult evaluatePerplexity(const EvalParams& p, JobContext& ctx)
 
     ctx.start("open model");
     // A quantization result evaluates as its base model with the dequantized matrices.
-    const bool isResult = isResultFolder(p.model);
-    const ModelSource source = ModelSource::open(isResult ? resultModelPath(p.model) : p.model, p.tokenizer);
+    const bool isResult = isQuantizedRun(p.model);
+    std::unique_ptr<detail::QuantizedRun> run;
+    if (isResult)
+        run = detail::openQuantizedRun(p.model);
+    const ModelSource source = ModelSource::open(isResult ? run->modelPath() : p.model, p.tokenizer);
     for (const auto& note : source.notes())
         ctx.warn(note);
     if (source.tokenizerPath().empty())
@@ -138,7 +141,7 @@ EvalResult evaluatePerplexity(const EvalParams& p, JobContext& ctx)
     const at::Device device = detail::torchDevice(p.device);
     detail::WeightOverrides overrides;
     if (isResult)
-        overrides = detail::loadResultOverrides(p.model);
+        overrides = detail::runOverrides(*run);
     const detail::LlamaModel model(source, device, detail::scalarType(p.dtype), &ctx,
                                    isResult ? &overrides : nullptr);
     detail::synchronize(device);

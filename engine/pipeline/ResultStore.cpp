@@ -119,22 +119,5 @@ std::vector<std::pair<std::string, QuantizedWeight>> readLayerResult(const std::
     return out;
 }
 
-WeightOverrides loadResultOverrides(const std::string& dir)
-{
-    WeightOverrides overrides;
-    const std::string layers = files::join(dir, "layers");
-    std::error_code ec;
-    std::vector<std::string> names;
-    for (const auto& entry : std::filesystem::directory_iterator(layers, ec))
-        if (entry.path().extension() == ".safetensors")
-            names.push_back(entry.path().string());
-    if (ec || names.empty())
-        throw Error(dir + ": no quantized layers (layers/*.safetensors)");
-    for (const auto& f : names)
-        for (auto& [name, q] : readLayerResult(f))
-            overrides[name] = q.dequant;
-    return overrides;
-}
-
 } // namespace detail
 } // namespace mpq

@@ -14,7 +14,5 @@ void writeLayerResult(const std::string& dir, int64_t layer,
                       const std::vector<std::pair<std::string, QuantizedWeight>>& matrices);
 /// Reads a layer file back (codes, scales, zeros, slots; dequant recomputed), on the CPU.
 std::vector<std::pair<std::string, QuantizedWeight>> readLayerResult(const std::string& file);
-/// Dequantized weights of every matrix of a result folder, as overrides for the base model.
-WeightOverrides loadResultOverrides(const std::string& resultDir);
 
 } // namespace mpq::detail

@@ -1,0 +1,48 @@
+#pragma once
+
+#include "alloc/AllocationPlan.h"
+#include "model/detail/LlamaModel.h"
+#include "quant/detail/QuantizedWeight.h"
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace mpq::detail {
+
+/// One decoder layer's quantized matrices, by Hugging Face tensor name.
+using QuantizedLayer = std::vector<std::pair<std::string, QuantizedWeight>>;
+
+/// A quantization run read back from storage: its base model, the plan as applied and the
+/// quantized matrices of each completed decoder layer. Storage formats implement it: result
+/// folders (pipeline/ResultStore.cpp), HDF5 sessions ("FILE#RUN", engine/session) and packed
+/// exports (engine/export). Consumers (eval, export, the GUI's adapters) use only this.
+/// Not thread-safe; tensors come back on the CPU.
+class QuantizedRun {
+public:
+    virtual ~QuantizedRun() = default;
+    /// How a person named it ("results/q4", "s.h5#gptq-1"), for messages.
+    virtual std::string describe() const = 0;
+    /// Absolute path of the base model.
+    virtual std::string modelPath() const = 0;
+    /// "gptq", "mgptq-gcn", "mxq", …
+    virtual std::string method() const = 0;
+    /// The allocation plan as applied (per-column bits included).
+    virtual AllocationPlan plan() const = 0;
+    /// The run's settings as a JSON object (bits, group size, act-order, calibration, …).
+    virtual std::string settingsJson() const = 0;
+    /// Indices of the decoder layers whose matrices are stored, ascending.
+    virtual std::vector<int64_t> layers() const = 0;
+    /// The quantized matrices of one stored layer (dequant filled in). Throws mpq::Error.
+    virtual QuantizedLayer layer(int64_t index) const = 0;
+};
+
+/// Opens a result folder, "SESSION#RUN" or a packed export. Throws mpq::Error naming the
+/// input when it is none of these or is damaged.
+std::unique_ptr<QuantizedRun> openQuantizedRun(const std::string& spec);
+
+/// Dequantized weights of every stored matrix, as overrides for the base model.
+WeightOverrides runOverrides(const QuantizedRun& run);
+
+} // namespace mpq::detail
