@@ -1,0 +1,56 @@
+#pragma once
+
+#include "alloc/MxqProblem.h"
+#include "eval/Perplexity.h"
+#include "pipeline/QuantizeJob.h"
+
+#include <QMetaType>
+#include <QString>
+#include <QStringList>
+
+#include <vector>
+
+namespace mpq::gui {
+
+/// One job for the JobRunner, built by the run dialog (or the demo): quantize the model at one or
+/// more points of a method's knob and evaluate each, or evaluate the unquantized reference.
+/// Plain data, copied to the worker thread.
+struct JobRequest {
+    enum class Kind { Quantize, Reference };
+    Kind kind = Kind::Quantize;
+    /// rtn | gptq | hqq (uniform; knob = bits), mgptq (knob = α or target bits), mxq (knob = budget).
+    QString method = QStringLiteral("gptq");
+    /// What `values` are: "bits", "alpha", "target-bits" or "budget".
+    QString axis = QStringLiteral("bits");
+    std::vector<double> values{4};
+    /// Everything else of the quantization (model, calibration, group size, MG-PTQ options, …);
+    /// method, bits, allocator, plan and out are set per point by the runner.
+    QuantizeParams params;
+    QString outFolder;              ///< each point goes to outFolder/<run folder>
+    QStringList runNames;           ///< one per value (the runner makes them when empty)
+    QStringList evalDatasets;       ///< evaluated after each point (and for Reference)
+    EvalParams eval;                ///< seqlen, windows, dtype, …; model and dataset set per run
+    QString mxqCosts;               ///< cost table file: loaded when it exists, else computed and saved
+    std::vector<MxqConfig> mxqConfigs = defaultMxqConfigs();
+
+    /// "mgptq α=0.1", "gptq 4-bit", "mxq 3.5 bits" — the default name of the point `i`.
+    QString pointName(size_t i) const;
+};
+
+/// Progress of the running job, as the status bar shows it.
+struct JobProgress {
+    QString stage;
+    QString detail;
+    qint64 done = 0;
+    qint64 total = 0;
+    QString unit;
+    double elapsedSeconds = 0;
+    double etaSeconds = -1;
+    int point = 0;   ///< which point of the request (0-based)
+    int points = 1;
+};
+
+} // namespace mpq::gui
+
+Q_DECLARE_METATYPE(mpq::gui::JobRequest)
+Q_DECLARE_METATYPE(mpq::gui::JobProgress)

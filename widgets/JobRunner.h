@@ -1,0 +1,68 @@
+#pragma once
+
+#include "JobRequest.h"
+#include "RunData.h"
+
+#include <QObject>
+
+#include <atomic>
+#include <mutex>
+#include <vector>
+
+namespace mpq {
+class JobContext;
+}
+
+namespace mpq::gui {
+
+/// Runs quantization and evaluation jobs of the engine. Move it to a worker QThread and start
+/// jobs with run() through a queued call (or a queued connection): the engine then runs on that
+/// thread and every result comes back as a typed signal, delivered on the receivers' thread.
+/// cancel() may be called from any thread. Every engine error ends the job with failed(message);
+/// a cancelled job ends with cancelled(). Finished points of a multi-point job are kept (their
+/// result folders are complete) when a later point fails or is cancelled.
+class JobRunner : public QObject {
+    Q_OBJECT
+public:
+    explicit JobRunner(QObject* parent = nullptr);
+
+    /// Asks the running job to stop at its next boundary (layer, block, epoch, window). Thread-safe.
+    void cancel();
+
+public Q_SLOTS:
+    /// Runs `request` to the end on the calling (worker) thread.
+    void run(const mpq::gui::JobRequest& request);
+
+Q_SIGNALS:
+    void started(const QString& description);
+    void progress(const mpq::gui::JobProgress& progress);
+    void warning(const QString& message);
+    /// A point's quantization began; `run` has its name, method and knob, no matrices yet.
+    void runStarted(const mpq::gui::RunData& run);
+    /// One decoder layer of the running point was written: its matrices' per-column bits.
+    void layerReady(const QString& run, const std::vector<mpq::gui::MatrixResult>& matrices);
+    /// A point's result folder is complete (read back from disk).
+    void runFinished(const mpq::gui::RunData& run);
+    /// A perplexity was measured; `run` is empty for the unquantized reference.
+    void evaluated(const QString& run, const QString& dataset, double perplexity);
+    /// The MXQ cost table is at this path (computed or loaded).
+    void costsReady(const QString& path);
+    void finished();
+    void failed(const QString& message);
+    void cancelled();
+
+private:
+    void runQuantize(const JobRequest& request, JobContext& ctx);
+    void runReference(const JobRequest& request, JobContext& ctx);
+    void evaluate(const JobRequest& request, const QString& model, const QString& run, JobContext& ctx, int point);
+    void attach(JobContext& ctx, int point, int points, const QString& partialDir, const QString& run);
+
+    std::mutex m_mutex;
+    JobContext* m_ctx = nullptr;  ///< the running job's context, guarded by m_mutex
+    std::atomic<bool> m_cancel{false};
+};
+
+} // namespace mpq::gui
+
+Q_DECLARE_METATYPE(std::vector<mpq::gui::MatrixResult>)
+Q_DECLARE_METATYPE(mpq::gui::RunData)

@@ -1,0 +1,134 @@
+#include "LayerTreeModel.h"
+
+namespace mpq::gui {
+
+namespace {
+// Internal ids: 0 for a layer row, layer index + 1 for a matrix row.
+constexpr quintptr kLayerRow = 0;
+
+QString errorText(const MatrixResult& m)
+{
+    if (m.outputError >= 0)
+        return QString::number(m.outputError, 'g', 4);
+    if (m.frobeniusError >= 0)
+        return QStringLiteral("‖ΔW‖ %1").arg(m.frobeniusError, 0, 'g', 4);
+    return QStringLiteral("—");
+}
+} // namespace
+
+LayerTreeModel::LayerTreeModel(QObject* parent) : QAbstractItemModel(parent) {}
+
+void LayerTreeModel::setRun(const RunData& run)
+{
+    beginResetModel();
+    m_layers.clear();
+    for (const MatrixResult& m : run.matrices) {
+        if (m_layers.empty() || m_layers.back().layer != m.layer)
+            m_layers.push_back({m.layer, {}});
+        m_layers.back().matrices.push_back(m);
+    }
+    endResetModel();
+}
+
+QModelIndex LayerTreeModel::indexOfTensor(const QString& tensor) const
+{
+    for (size_t l = 0; l < m_layers.size(); ++l)
+        for (size_t r = 0; r < m_layers[l].matrices.size(); ++r)
+            if (m_layers[l].matrices[r].tensor == tensor)
+                return createIndex(int(r), 0, quintptr(l + 1));
+    return {};
+}
+
+QModelIndex LayerTreeModel::index(int row, int column, const QModelIndex& parent) const
+{
+    if (row < 0 || column < 0 || column >= ColumnCount)
+        return {};
+    if (!parent.isValid())
+        return row < int(m_layers.size()) ? createIndex(row, column, kLayerRow) : QModelIndex();
+    if (parent.internalId() != kLayerRow || parent.row() >= int(m_layers.size()))
+        return {};
+    if (row >= int(m_layers[size_t(parent.row())].matrices.size()))
+        return {};
+    return createIndex(row, column, quintptr(parent.row() + 1));
+}
+
+QModelIndex LayerTreeModel::parent(const QModelIndex& child) const
+{
+    if (!child.isValid() || child.internalId() == kLayerRow)
+        return {};
+    return createIndex(int(child.internalId() - 1), 0, kLayerRow);
+}
+
+int LayerTreeModel::rowCount(const QModelIndex& parent) const
+{
+    if (!parent.isValid())
+        return int(m_layers.size());
+    if (parent.column() != 0 || parent.internalId() != kLayerRow)
+        return 0;
+    return int(m_layers[size_t(parent.row())].matrices.size());
+}
+
+int LayerTreeModel::columnCount(const QModelIndex&) const { return ColumnCount; }
+
+QVariant LayerTreeModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
+        return {};
+    switch (section) {
+    case Name: return tr("Matrix");
+    case Shape: return tr("Shape");
+    case Bits: return tr("Bits");
+    case BitsWithOverhead: return tr("Bits + s/z");
+    case Error: return tr("Error");
+    }
+    return {};
+}
+
+QVariant LayerTreeModel::data(const QModelIndex& index, int role) const
+{
+    if (!index.isValid())
+        return {};
+    if (index.internalId() == kLayerRow)
+        return layerData(m_layers[size_t(index.row())], index.column(), role);
+    const Layer& l = m_layers[size_t(index.internalId() - 1)];
+    return matrixData(l.matrices[size_t(index.row())], index.column(), role);
+}
+
+QVariant LayerTreeModel::layerData(const Layer& l, int column, int role) const
+{
+    if (role != Qt::DisplayRole && role != Qt::ToolTipRole)
+        return {};
+    double bits = 0, weights = 0;
+    for (const auto& m : l.matrices) {
+        bits += m.averageBits() * double(m.rows * m.cols);
+        weights += double(m.rows * m.cols);
+    }
+    switch (column) {
+    case Name: return tr("layer %1").arg(l.layer);
+    case Shape: return tr("%1 matrices").arg(l.matrices.size());
+    case Bits: return weights > 0 ? QString::number(bits / weights, 'f', 3) : QString();
+    default: return {};
+    }
+}
+
+QVariant LayerTreeModel::matrixData(const MatrixResult& m, int column, int role) const
+{
+    if (role == TensorRole)
+        return m.tensor;
+    if (role == Qt::ToolTipRole)
+        return m.tensor;
+    if (role == Qt::TextAlignmentRole && column != Name)
+        return int(Qt::AlignRight | Qt::AlignVCenter);
+    if (role != Qt::DisplayRole)
+        return {};
+    switch (column) {
+    case Name: return m.linear;
+    case Shape: return QStringLiteral("%1 × %2").arg(m.rows).arg(m.cols);
+    case Bits: return QString::number(m.averageBits(), 'f', 3);
+    case BitsWithOverhead: return m.bitsWithOverhead >= 0 ? QString::number(m.bitsWithOverhead, 'f', 3) : QStringLiteral("—");
+    case Error: return errorText(m);
+    }
+    return {};
+}
+
+} // namespace mpq::gui

@@ -1,0 +1,34 @@
+#pragma once
+
+#include "TrainingCurves.h"
+
+#include <QString>
+
+#include <cstdint>
+#include <vector>
+
+namespace mpq::gui {
+
+/// What the views show of one quantized weight matrix. Plain data filled by the loaders (result
+/// folders, partial layer files of a running job, later session files).
+struct MatrixResult {
+    QString tensor;                   ///< Hugging Face name, e.g. model.layers.3.mlp.down_proj.weight
+    int layer = 0;
+    QString linear;                   ///< q_proj … down_proj
+    int64_t rows = 0;
+    int64_t cols = 0;
+    std::vector<uint8_t> columnBits;  ///< one bit-width per input column (original order)
+    int64_t groupSize = -1;
+    QString quantizer;
+    double bitsWithOverhead = -1;     ///< negative when not known yet (job still running)
+    double outputError = -1;          ///< tr(ΔW H ΔWᵀ); negative when data-free or not known yet
+    double frobeniusError = -1;       ///< ‖W − Ŵ‖_F; negative when not recorded
+    TrainingCurves curves;
+
+    /// Mean of columnBits (0 when empty).
+    double averageBits() const;
+    /// "layer 3 · down_proj".
+    QString label() const;
+};
+
+} // namespace mpq::gui

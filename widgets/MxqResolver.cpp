@@ -1,0 +1,81 @@
+#include "MxqResolver.h"
+
+#include "alloc/MxqSolver.h"
+
+#include <QMetaObject>
+
+namespace mpq::gui {
+
+MxqResolver::MxqResolver(QObject* parent) : QObject(parent) { qRegisterMetaType<MxqResolved>(); }
+
+void MxqResolver::setTable(std::shared_ptr<const MxqCostTable> table)
+{
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_table = std::move(table);
+}
+
+bool MxqResolver::hasTable() const
+{
+    std::lock_guard<std::mutex> lock(m_mutex);
+    return m_table != nullptr;
+}
+
+quint64 MxqResolver::request(double budgetBits)
+{
+    const quint64 generation = ++m_latest;
+    QMetaObject::invokeMethod(this, [this, generation, budgetBits] { solve(generation, budgetBits); },
+                              Qt::QueuedConnection);
+    return generation;
+}
+
+void MxqResolver::solve(quint64 generation, double budgetBits)
+{
+    if (generation != m_latest.load())
+        return; // a newer request is queued behind this one
+    std::shared_ptr<const MxqCostTable> table;
+    {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        table = m_table;
+    }
+    if (!table) {
+        Q_EMIT failed(generation, tr("no MXQ cost table in this session: run MXQ once to compute it"));
+        return;
+    }
+    try {
+        MxqSolveOptions options;
+        options.timeLimitSeconds = 2; // interactive: a feasible answer now beats a proof later
+        const MxqSolution s = solveMxq(*table, MxqBudget::bitsPerParameter(budgetBits), options);
+        MxqResolved r;
+        r.generation = generation;
+        r.budget = budgetBits;
+        r.seconds = s.seconds;
+        r.status = QString::fromLatin1(mxqStatusName(s.status));
+        if (!s.hasSolution()) {
+            Q_EMIT failed(generation, QString::fromStdString(s.message));
+            return;
+        }
+        r.bitsPerParameter = s.bitsPerParameter;
+        r.matrices.reserve(table->matrices.size());
+        for (size_t i = 0; i < table->matrices.size(); ++i) {
+            const MxqMatrixCosts& m = table->matrices[i];
+            const MxqConfig& c = table->configs[size_t(s.choice[i])];
+            MatrixResult mr;
+            mr.tensor = QString::fromStdString(m.tensor);
+            mr.layer = int(m.layer);
+            mr.linear = QString::fromStdString(m.linear);
+            mr.rows = m.rows;
+            mr.cols = m.cols;
+            mr.columnBits.assign(size_t(m.cols), uint8_t(c.bits));
+            mr.groupSize = c.groupSize;
+            mr.quantizer = QStringLiteral("hqq");
+            mr.bitsWithOverhead = c.bitsPerWeight();
+            mr.frobeniusError = m.cost[size_t(s.choice[i])];
+            r.matrices.push_back(std::move(mr));
+        }
+        Q_EMIT solved(r);
+    } catch (const std::exception& e) {
+        Q_EMIT failed(generation, QString::fromStdString(e.what()));
+    }
+}
+
+} // namespace mpq::gui

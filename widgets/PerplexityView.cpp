@@ -1,0 +1,88 @@
+#include "PerplexityView.h"
+
+#include "QCustomPlotInclude.h"
+
+#include <algorithm>
+
+namespace mpq::gui {
+
+namespace {
+QColor datasetColor(int i)
+{
+    static const QColor colors[] = {QColor(0x00, 0x72, 0xb2), QColor(0xe6, 0x9f, 0x00), QColor(0x00, 0x9e, 0x73),
+                                    QColor(0xcc, 0x79, 0xa7)};
+    return colors[i % 4];
+}
+} // namespace
+
+PerplexityView::PerplexityView(QWidget* parent) : PlotView(parent)
+{
+    setToolTip(tr("Perplexity of every evaluated run, per method and bit-width, on each data set; dashed "
+                  "lines are the unquantized model."));
+    QCustomPlot* p = plot();
+    p->xAxis->setLabel(tr("method @ average bits per weight (scales and zeros included)"));
+    p->legend->setVisible(true);
+    p->legend->setFont(QFont(p->font().family(), 8));
+    p->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+    p->axisRect()->setRangeZoom(Qt::Vertical);
+    p->axisRect()->setRangeDrag(Qt::Vertical);
+    styleAxes(p);
+    setTable({});
+}
+
+void PerplexityView::setTable(const PerplexityTable& table)
+{
+    QCustomPlot* p = plot();
+    p->clearPlottables();
+    p->clearItems();
+    p->yAxis->setLabel(tr("perplexity (lower is better)"));
+    auto* group = new QCPBarsGroup(p);
+    const int nd = int(table.datasets.size());
+    const double width = 0.8 / std::max(nd, 1);
+    double yMax = 0;
+    QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
+    for (int e = 0; e < int(table.entries.size()); ++e)
+        ticker->addTick(e, QStringLiteral("%1\n%2 b").arg(table.entries[size_t(e)].method)
+                                .arg(table.entries[size_t(e)].avgBits, 0, 'f', 2));
+    p->xAxis->setTicker(ticker);
+    p->xAxis->setTickLabelRotation(table.entries.size() > 8 ? 45 : 0);
+    for (int d = 0; d < nd; ++d) {
+        auto* bars = new QCPBars(p->xAxis, p->yAxis);
+        bars->setWidth(width);
+        bars->setBarsGroup(group);
+        bars->setPen(Qt::NoPen);
+        bars->setBrush(datasetColor(d));
+        bars->setName(table.datasets[d]);
+        QVector<double> x, y;
+        for (int e = 0; e < int(table.entries.size()); ++e) {
+            const double v = table.entries[size_t(e)].value[size_t(d)];
+            if (v > 0) {
+                x << e;
+                y << v;
+                yMax = std::max(yMax, v);
+            }
+        }
+        bars->setData(x, y);
+        const double ref = d < int(table.reference.size()) ? table.reference[size_t(d)] : -1;
+        if (ref > 0) {
+            auto* line = new QCPItemStraightLine(p);
+            line->setPen(QPen(datasetColor(d).darker(130), 1.5, Qt::DashLine));
+            line->point1->setCoords(0, ref);
+            line->point2->setCoords(1, ref);
+            auto* label = new QCPItemText(p);
+            label->position->setCoords(-0.45, ref);
+            label->setPositionAlignment(Qt::AlignLeft | Qt::AlignBottom);
+            label->setText(tr("%1 %2: %3").arg(table.referenceLabel, table.datasets[d]).arg(ref, 0, 'f', 2));
+            label->setFont(QFont(p->font().family(), 8));
+            label->setColor(datasetColor(d).darker(130));
+            yMax = std::max(yMax, ref);
+        }
+    }
+    p->xAxis->setRange(-0.6, std::max<double>(double(table.entries.size()) - 0.4, 0.6));
+    p->yAxis->setRange(0, yMax > 0 ? yMax * 1.15 : 10);
+    setCaption(table.empty() ? tr("No perplexities yet: evaluated runs appear here.")
+                             : tr("%1 evaluated runs on %2").arg(table.entries.size()).arg(table.datasets.join(QStringLiteral(", "))));
+    replotNow();
+}
+
+} // namespace mpq::gui

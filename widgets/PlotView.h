@@ -1,0 +1,41 @@
+#pragma once
+
+#include <QString>
+#include <QWidget>
+
+class QCustomPlot;
+class QLabel;
+
+namespace mpq::gui {
+
+/// The common frame of every plot view: a caption line above one QCustomPlot, a context menu
+/// that exports the plot, and exportTo() for PNG, SVG and PDF. Subclasses fill the plot. Lives on
+/// the GUI thread; the plot is owned by this widget.
+class PlotView : public QWidget {
+    Q_OBJECT
+public:
+    explicit PlotView(QWidget* parent = nullptr);
+    ~PlotView() override;
+
+    /// Writes the plot as it is now; the format follows the suffix (.png, .svg, .pdf). Returns
+    /// false with a readable reason in `error` when the suffix is unknown or the write fails.
+    bool exportTo(const QString& path, QString* error = nullptr) const;
+    /// The caption's text (what the view currently shows, or why it is empty).
+    QString caption() const;
+    /// Redraws the plot immediately (used by the slider benchmark and tests).
+    void replotNow();
+
+protected:
+    QCustomPlot* plot() const { return m_plot; }
+    void setCaption(const QString& text);
+    /// Applies the workbench's fonts and margins to an axis rect's axes.
+    static void styleAxes(QCustomPlot* plot);
+
+private:
+    void showExportMenu(const QPoint& pos);
+
+    QLabel* m_caption = nullptr;
+    QCustomPlot* m_plot = nullptr;
+};
+
+} // namespace mpq::gui

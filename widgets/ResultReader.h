@@ -1,0 +1,25 @@
+#pragma once
+
+#include "RunData.h"
+
+#include <QString>
+
+#include <vector>
+
+namespace mpq::gui {
+
+/// Reads what the engine writes to disk into the views' plain structs. Every function throws
+/// mpq::Error with a message naming the file when the input is missing or malformed; none opens a
+/// dialog. Thread-safe (no shared state): adapters call them on their worker thread.
+struct ResultReader {
+    /// A finished result folder (docs/result-folder.md): result.json with the applied plan
+    /// (per-column bits), per-matrix errors and MG-PTQ training curves from the diagnostics.
+    static RunData readResultFolder(const QString& dir);
+    /// The matrices of one layer file (layers/layer-NNN.safetensors) as the job writes it, with
+    /// per-column bits from slot_of_column and slot_bits; errors are not known yet.
+    static std::vector<MatrixResult> readLayerFile(const QString& file);
+    /// Parses an allocator's diagnostics JSON (MG-PTQ: `curves`); empty curves when absent.
+    static TrainingCurves parseCurves(const std::string& diagnosticsJson);
+};
+
+} // namespace mpq::gui

@@ -1,0 +1,35 @@
+#pragma once
+
+#include "MatrixResult.h"
+
+#include <QMap>
+#include <QString>
+
+#include <vector>
+
+namespace mpq::gui {
+
+/// One quantization run as the workbench shows it: where it is, how it was made, its matrices and
+/// the perplexities measured on it. Plain data (copied between threads by value).
+struct RunData {
+    QString name;           ///< unique within a workbench session, e.g. "mgptq α=0.5"
+    QString method;         ///< gptq | rtn | hqq | mgptq-gcn | mgptq-mlp | hessian-greedy | mxq
+    QString resultDir;      ///< the result folder (docs/result-folder.md); empty while running
+    QString model;          ///< base model path
+    double sweepValue = 0;  ///< α, target bits, budget or bits of the sweep point (informative)
+    QString sweepAxis;      ///< "alpha", "target-bits", "budget", "bits" or empty
+    double avgBits = 0;     ///< code bits per weight
+    double avgBitsWithOverhead = 0;
+    double seconds = 0;
+    bool complete = false;  ///< false while the job is still writing layers
+    std::vector<MatrixResult> matrices;
+    QMap<QString, double> perplexity; ///< data set ("wikitext2", "c4", …) → perplexity
+    QStringList warnings;
+
+    /// The matrix with this tensor name, or nullptr.
+    const MatrixResult* find(const QString& tensor) const;
+    /// Replaces (by tensor name) or appends matrices, keeping layer/linear order.
+    void merge(const std::vector<MatrixResult>& update);
+};
+
+} // namespace mpq::gui

@@ -1,0 +1,44 @@
+#pragma once
+
+#include "PerplexityTable.h"
+#include "RunData.h"
+#include "TradeoffSeries.h"
+
+#include <QMap>
+#include <QString>
+#include <QStringList>
+
+#include <vector>
+
+namespace mpq::gui {
+
+/// Everything one workbench session holds: the model, its runs (each a result folder), the
+/// unquantized reference perplexities and the MXQ cost table's location. The views' structs
+/// (trade-off series, perplexity table) are derived from it. Plain data owned by the main window;
+/// lives on the GUI thread.
+struct Workbench {
+    QString model;                    ///< base model path
+    bool synthetic = false;           ///< the model is the engine's generated synthetic LLaMA
+    QString folder;                   ///< where new runs are written
+    QString mxqCosts;                 ///< MXQ cost table (JSON) of the model; empty when none
+    QMap<QString, double> reference;  ///< data set → perplexity of the unquantized model
+    std::vector<RunData> runs;
+
+    RunData* run(const QString& name);
+    const RunData* run(const QString& name) const;
+    /// Adds or replaces (by name) a run.
+    void upsert(const RunData& r);
+    /// A run name not used yet, e.g. "gptq 4-bit (2)".
+    QString uniqueName(const QString& base) const;
+
+    /// One series per method family: GPTQ/RTN/HQQ uniform points (knob = bits), MG-PTQ (knob = α
+    /// or target bits), MXQ (knob = budget, live re-solve). Points sorted by knob; perplexity on
+    /// `dataset` (negative when not measured).
+    std::vector<TradeoffSeries> tradeoff(const QString& dataset) const;
+    /// Perplexities of all evaluated runs on `datasets`, grouped by method and bits.
+    PerplexityTable perplexityTable(const QStringList& datasets) const;
+    /// Legend name of a method family: "GPTQ", "MG-PTQ (GCN)", "MXQ", …
+    static QString familyName(const QString& method);
+};
+
+} // namespace mpq::gui
