@@ -1,3 +1,4 @@
+#include "AllocatorOptions.h"
 #include "Args.h"
 #include "Commands.h"
 #include "Terminal.h"
@@ -20,7 +21,8 @@ int runBenchQuantize(const std::vector<std::string>& argv)
     args.option("preset", "NAME", "model shape: llama-7b (32 layers, hidden 4096, intermediate 11008, 32 "
                                   "heads) or tiny", "llama-7b");
     args.option("layers", "N", "override the number of decoder layers (0 = the preset's)", "0");
-    args.option("method", "M", "rtn or gptq", "gptq");
+    args.option("method", "M", "rtn, gptq or mgptq (MG-PTQ's allocator, then GPTQ; allocator options below)",
+                "gptq");
     args.option("bits", "B", "bit-width", "4");
     args.option("group-size", "G", "group size (-1 = per channel)", "-1");
     args.flag("act-order", "GPTQ act-order");
@@ -30,6 +32,7 @@ int runBenchQuantize(const std::vector<std::string>& argv)
     args.option("dtype", "T", "activation precision (default fp16 on CUDA, fp32 on CPU)");
     args.option("batch-size", "N", "windows per forward pass (0 = automatic)", "0");
     args.flag("json", "print one JSON object on stdout");
+    addAllocatorOptions(args);
     if (!args.parse(argv))
         return 0;
 
@@ -37,7 +40,10 @@ int runBenchQuantize(const std::vector<std::string>& argv)
     if (args.getInt("layers") > 0)
         spec.layers = args.getInt("layers");
     QuantizeParams p;
-    p.method = args.get("method");
+    const std::string method = args.get("method");
+    if (method != "rtn" && method != "gptq" && method != "mgptq")
+        throw UsageError("--method must be rtn, gptq or mgptq");
+    p.method = method;
     p.bits = int(args.getInt("bits"));
     p.groupSize = args.getInt("group-size");
     p.actOrder = args.has("act-order");
@@ -52,13 +58,29 @@ int runBenchQuantize(const std::vector<std::string>& argv)
     JobContext ctx;
     attachTerminalReporter(ctx);
     installInterruptHandler(ctx);
+    if (method == "mgptq") {
+        MxqCostCache unused;
+        applyAllocatorOptions(args, method, nullptr, unused, p, ctx);
+    }
     const QuantizeReport r = benchmarkQuantization(spec, p, ctx);
     endProgressLine();
+    // Allocation time per matrix, from the allocators' own records in the applied plan.
+    nlohmann::json allocation = nlohmann::json::array();
+    double allocationSeconds = 0;
+    for (const MatrixPlan& m : r.appliedPlan.matrices) {
+        if (m.diagnostics.empty())
+            continue;
+        const auto d = nlohmann::json::parse(m.diagnostics);
+        const double sec = d.contains("seconds") ? d["seconds"].value("total", 0.0) : 0.0;
+        allocationSeconds += sec;
+        allocation.push_back({{"tensor", m.tensor}, {"rows", m.rows}, {"cols", m.cols}, {"seconds", d.value("seconds", nlohmann::json::object())},
+                              {"code_bits", d.value("code_bits", 0.0)}});
+    }
     const double L = double(std::max<size_t>(1, r.layers.size()));
     nlohmann::json j = {{"device", r.deviceName},
                         {"preset", args.get("preset")},
                         {"layers", spec.layers},
-                        {"method", p.method},
+                        {"method", method},
                         {"bits", p.bits},
                         {"group_size", p.groupSize},
                         {"act_order", p.actOrder},
@@ -71,13 +93,22 @@ int runBenchQuantize(const std::vector<std::string>& argv)
                         {"peak_device_gib", r.peakDeviceBytes >= 0 ? r.peakDeviceBytes / 1073741824.0 : -1.0},
                         {"avg_bits", r.avgBits},
                         {"avg_bits_with_overhead", r.avgBitsWithOverhead}};
+    if (!allocation.empty()) {
+        j["allocator"] = p.allocator;
+        j["allocation_seconds"] = allocationSeconds;
+        j["allocation"] = allocation;
+    }
     if (args.has("json")) {
         std::cout << j.dump() << std::endl;
     } else {
-        std::printf("%s %d-bit on synthetic %s (%lld layers), %s\n", p.method.c_str(), p.bits,
+        std::printf("%s at %.3f code bits on synthetic %s (%lld layers), %s\n", method.c_str(), r.avgBits,
                     args.get("preset").c_str(), (long long)spec.layers, r.deviceName.c_str());
         std::printf("total %.1f s; per layer: Hessians %.2f s, quantization %.2f s, forward %.2f s\n", r.seconds,
                     r.hessianSeconds / L, r.quantizeSeconds / L, r.forwardSeconds / L);
+        if (!allocation.empty())
+            std::printf("allocation (%s): %.1f s in all, %.3f s per matrix on average (%zu matrices)\n",
+                        p.allocator.c_str(), allocationSeconds, allocationSeconds / double(allocation.size()),
+                        allocation.size());
         if (r.peakDeviceBytes >= 0)
             std::printf("peak GPU memory %.2f GiB\n", r.peakDeviceBytes / 1073741824.0);
     }

@@ -94,7 +94,8 @@ QuantizeReport benchmarkQuantization(const SyntheticModelSpec& spec, const Quant
     detail::resetPeakDeviceBytes(device);
     QuantizeReport report;
     report.deviceName = deviceDescription(p.device);
-    detail::runSequential(provider, windows, plan, p, ctx, {}, report);
+    const auto allocator = detail::makeColumnAllocator(p); // MG-PTQ and its baselines; null for plain GPTQ
+    detail::runSequential(provider, windows, plan, p, ctx, {}, report, allocator.get());
     report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     report.warnings = ctx.warnings();
     return report;
