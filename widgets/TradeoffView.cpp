@@ -77,6 +77,15 @@ const TradeoffSeries* TradeoffView::current() const
     return nullptr;
 }
 
+bool TradeoffView::setCurrentMethod(const QString& method)
+{
+    const int i = m_method->findText(method);
+    if (i < 0)
+        return false;
+    m_method->setCurrentIndex(i); // rebuilds the slider
+    return true;
+}
+
 QString TradeoffView::currentMethod() const { return m_method->currentText(); }
 double TradeoffView::currentKnob() const { return m_scale.value(m_slider->value()); }
 QString TradeoffView::dataset() const { return m_dataset; }

@@ -34,6 +34,8 @@ public:
     void setResolved(double avgBits, const QString& text);
     void clearResolved();
 
+    /// Chooses the method whose knob the slider moves (a legend name); false when absent.
+    bool setCurrentMethod(const QString& method);
     /// Moves the slider as a person would (emits the same signals). For tests and the benchmark.
     void moveSlider(int position);
     int sliderSteps() const;

@@ -1,0 +1,72 @@
+// mpq-workbench: the Qt main of MPQ Workbench. Thin: options, then the main window.
+#include "MainWindow.h"
+#include "SliderBench.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QTimer>
+
+#include <cstdio>
+
+using mpq::gui::MainWindow;
+
+int main(int argc, char** argv)
+{
+    QApplication app(argc, argv);
+    QApplication::setOrganizationName(QStringLiteral("mpq"));
+    QApplication::setApplicationName(QStringLiteral("mpq-workbench"));
+    QApplication::setApplicationVersion(QStringLiteral("0.1.0"));
+
+    QCommandLineParser cli;
+    cli.setApplicationDescription(QStringLiteral("MPQ Workbench: mixed-precision quantization of LLaMA models"));
+    cli.addHelpOption();
+    cli.addVersionOption();
+    cli.addPositionalArgument(QStringLiteral("path"), QStringLiteral("model folder, llama2.c .bin, result folder or session (.mpqwb)"));
+    const QCommandLineOption demo(QStringLiteral("demo"), QStringLiteral("open a small model and run a fast GPTQ + MG-PTQ"));
+    const QCommandLineOption shots(QStringLiteral("screenshots"), QStringLiteral("when idle, save every view as PNG into DIR and quit"), QStringLiteral("DIR"));
+    const QCommandLineOption costs(QStringLiteral("mxq-costs"), QStringLiteral("MXQ cost table (JSON) for the live re-solve"), QStringLiteral("FILE"));
+    const QCommandLineOption bench(QStringLiteral("bench-slider"), QStringLiteral("time slider moves on the opened session, print the figures and quit"));
+    const QCommandLineOption benchMethod(QStringLiteral("bench-method"), QStringLiteral("series for --bench-slider (default: MXQ, else the first)"), QStringLiteral("NAME"));
+    const QCommandLineOption quitIdle(QStringLiteral("quit-when-idle"), QStringLiteral("quit when the job queue is empty"));
+    cli.addOptions({demo, shots, costs, bench, benchMethod, quitIdle});
+    cli.process(app);
+
+    MainWindow window;
+    const bool batch = cli.isSet(shots) || cli.isSet(bench) || cli.isSet(quitIdle);
+    window.setInteractive(!batch);
+    window.show();
+    int rc = 0;
+    if (!cli.positionalArguments().isEmpty() && !window.openPath(cli.positionalArguments().front()) && batch) {
+        std::fprintf(stderr, "mpq-workbench: %s\n", qPrintable(window.lastError()));
+        return 1;
+    }
+    if (cli.isSet(costs))
+        window.setMxqCosts(cli.value(costs));
+
+    const auto whenIdle = [&] {
+        if (cli.isSet(bench)) {
+            try {
+                const auto r = mpq::gui::SliderBench::run(window, cli.value(benchMethod), 40);
+                std::printf("slider benchmark: %s, %d moves, %d matrices in the bit map: median %.2f ms, mean %.2f ms, max %.2f ms\n",
+                            qPrintable(r.method), r.moves, r.matrices, r.medianMs, r.meanMs, r.maxMs);
+            } catch (const std::exception& e) {
+                std::fprintf(stderr, "mpq-workbench: %s\n", e.what());
+                rc = 1;
+            }
+        }
+        if (cli.isSet(shots)) {
+            const QStringList files = window.saveScreenshots(cli.value(shots));
+            for (const QString& f : files)
+                std::printf("%s\n", qPrintable(f));
+        }
+        if (batch)
+            QApplication::exit(rc);
+    };
+    QObject::connect(&window, &MainWindow::idle, &app, whenIdle, Qt::QueuedConnection);
+    if (cli.isSet(demo))
+        window.startDemo();
+    else if (batch)
+        QTimer::singleShot(0, &app, whenIdle);
+    const int code = QApplication::exec();
+    return rc ? rc : code;
+}
