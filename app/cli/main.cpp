@@ -26,6 +26,7 @@ const char* kUsage =
     "                      sliding, documents)\n"
     "  quantize MODEL      RTN, GPTQ, HQQ, MG-PTQ or MXQ into a result folder\n"
     "  sweep MODEL         quantize + evaluate along alpha, target bits, budget or bits\n"
+    "  export RUN          a run as a Hugging Face (fp16), GPTQ or mpq-packed checkpoint\n"
     "  bench MODEL         forward-pass throughput and evaluation wall time\n"
     "  bench-quantize      quantization pipeline speed on a synthetic LLaMA-7B-shaped model\n"
     "\n"
@@ -60,6 +61,8 @@ int main(int argc, char** argv)
             return mpq::cli::runQuantize(args);
         if (command == "sweep")
             return mpq::cli::runSweep(args);
+        if (command == "export")
+            return mpq::cli::runExport(args);
         if (command == "bench-quantize")
             return mpq::cli::runBenchQuantize(args);
         if (command == "bench")

@@ -2,6 +2,7 @@
 
 #include "core/Error.h"
 #include "core/Files.h"
+#include "export/detail/PackedFormat.h"
 #include "pipeline/ResultFolder.h"
 #include "pipeline/detail/ResultStore.h"
 
@@ -80,6 +81,8 @@ std::unique_ptr<QuantizedRun> openQuantizedRun(const std::string& spec)
 {
     if (isResultFolder(spec))
         return std::make_unique<ResultFolderRun>(spec);
+    if (isPackedExport(spec))
+        return openPackedRun(spec);
     throw Error(spec + ": not a quantization result (a result folder with result.json was expected)");
 }
 
@@ -96,7 +99,7 @@ WeightOverrides runOverrides(const QuantizedRun& run)
 
 bool isQuantizedRun(const std::string& spec)
 {
-    return isResultFolder(spec);
+    return isResultFolder(spec) || detail::isPackedExport(spec);
 }
 
 std::string quantizedRunModelPath(const std::string& spec)

@@ -1,0 +1,107 @@
+// Reads an mpq-packed export back as a stored quantization run (mpq eval, the GUI, re-export).
+#include "export/detail/PackedFormat.h"
+
+#include "core/Error.h"
+#include "core/Files.h"
+#include "model/SafetensorsFile.h"
+#include "model/detail/WeightLoader.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+
+namespace mpq::detail {
+
+bool isPackedExport(const std::string& path)
+{
+    return files::isDirectory(path) && files::exists(files::join(path, packedManifestName()));
+}
+
+namespace {
+
+class PackedRun final : public QuantizedRun {
+public:
+    explicit PackedRun(std::string dir) : m_dir(std::move(dir))
+    {
+        const std::string file = files::join(m_dir, packedManifestName());
+        try {
+            m_json = nlohmann::json::parse(files::readAll(file));
+            if (m_json.value("format", "") != "mpq-packed")
+                throw Error(file + ": not an mpq-packed manifest (format field)");
+            const int version = m_json.value("version", 0);
+            if (version < 1 || version > kPackedFormatVersion)
+                throw Error(file + ": mpq-packed version " + std::to_string(version) +
+                            " is not one this build understands (1)");
+            m_model = m_json.at("base_model").at("path").get<std::string>();
+            m_layers = m_json.at("layers").get<std::vector<int64_t>>();
+            for (const auto& wf : m_json.at("base_model").at("weight_files")) {
+                const std::string f = wf.at("file").get<std::string>();
+                if (!files::exists(f))
+                    throw Error(file + ": the base model's weight file " + f +
+                                " is missing (the export references the base model for its unquantized tensors)");
+                if (files::size(f) != wf.at("bytes").get<uint64_t>())
+                    throw Error(file + ": the base model's weight file " + f +
+                                " has changed size since the export was written");
+            }
+        } catch (const nlohmann::json::exception& e) {
+            throw Error(file + ": malformed manifest (" + e.what() + ")");
+        }
+        if (m_layers.empty())
+            throw Error(file + ": lists no quantized layers");
+    }
+
+    std::string describe() const override { return m_dir; }
+    std::string modelPath() const override { return m_model; }
+    std::string method() const override { return m_json.value("method", std::string()); }
+    AllocationPlan plan() const override
+    {
+        if (!m_json.contains("plan"))
+            return {};
+        return AllocationPlan::fromJson(m_json["plan"].dump(), files::join(m_dir, packedManifestName()));
+    }
+    std::string settingsJson() const override
+    {
+        return m_json.contains("settings") ? m_json["settings"].dump() : "{}";
+    }
+    std::vector<int64_t> layers() const override { return m_layers; }
+
+    QuantizedLayer layer(int64_t index) const override
+    {
+        if (std::find(m_layers.begin(), m_layers.end(), index) == m_layers.end())
+            throw Error(m_dir + ": decoder layer " + std::to_string(index) + " is not stored");
+        char name[40];
+        std::snprintf(name, sizeof name, "layer-%03lld.safetensors", (long long)index);
+        const std::string file = files::join(files::join(m_dir, "layers"), name);
+        if (!files::exists(file))
+            throw Error(file + ": missing (listed in " + std::string(packedManifestName()) + ")");
+        // Entries are "<tensor>.<part>", where <tensor> ends in ".weight".
+        std::map<std::string, std::map<std::string, at::Tensor>> parts;
+        for (const TensorEntry& e : readSafetensorsHeader(file)) {
+            const auto weight = e.name.rfind(".weight.");
+            if (weight == std::string::npos)
+                throw Error(file + ": unexpected entry \"" + e.name + "\"");
+            parts[e.name.substr(0, weight + 7)][e.name.substr(weight + 8)] = readEntry(e);
+        }
+        QuantizedLayer out;
+        for (const auto& [tensor, p] : parts)
+            out.emplace_back(tensor, readPackedMatrix(p, tensor, file));
+        return out;
+    }
+
+private:
+    std::string m_dir;
+    std::string m_model;
+    nlohmann::json m_json;
+    std::vector<int64_t> m_layers;
+};
+
+} // namespace
+
+std::unique_ptr<QuantizedRun> openPackedRun(const std::string& dir)
+{
+    return std::make_unique<PackedRun>(dir);
+}
+
+} // namespace mpq::detail
