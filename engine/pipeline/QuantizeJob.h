@@ -40,6 +40,16 @@ struct QuantizeParams {
     std::string allocator;
     MgptqOptions mgptq;
     std::string extraJson;         ///< a JSON object stored as "extra" in result.json (e.g. MXQ's solve)
+    /// HDF5 session to write the run into, layer by layer (created when absent; docs/session-format.md).
+    /// At least one of `out` and `session` is needed.
+    std::string session;
+    std::string runName;           ///< the run's name in the session; empty: "<method>-<n>"
+    /// Continue run `runName` of `session` (empty name: its newest unfinished run) from its last
+    /// complete layer with its stored settings, plan and calibration windows; the other fields
+    /// except `out` are ignored. The result is bit-identical to an uninterrupted run's.
+    bool resume = false;
+    int64_t storeHessianLimit = 1024; ///< sessions: store the full H of matrices with ≤ this many columns (-1 all, 0 none)
+    int64_t viewTopK = 16;         ///< sessions: neighbours per column kept in the stored adjacency
 };
 
 struct MatrixReport {
@@ -76,13 +86,17 @@ struct QuantizeReport {
     int64_t peakDeviceBytes = -1;    ///< CUDA only
     std::string deviceName;
     std::string outDir;
+    std::string sessionRun;          ///< "SESSION#RUN" when written into a session
+    int64_t resumedLayers = 0;       ///< decoder layers taken from the session (resume)
     std::vector<std::string> warnings;
     AllocationPlan appliedPlan;      ///< the plan as applied (allocators fill in per-column bits)
 };
 
 /// Quantizes a model layer by layer (GPTQ's sequential protocol with true-sequential groups)
-/// and writes the result folder. Progress: layer i of L with the matrix and ETA; cancellation
-/// at layer and GPTQ-block boundaries throws mpq::Cancelled and leaves no output behind.
+/// and writes the result folder and/or the session run. Progress: layer i of L with the matrix
+/// and ETA; cancellation at layer and GPTQ-block boundaries throws mpq::Cancelled and leaves no
+/// result folder behind, while a session keeps the finished layers (status "cancelled",
+/// resumable). Throws mpq::Error for bad settings, files or sessions.
 QuantizeReport quantizeModel(const QuantizeParams& params, JobContext& ctx);
 
 } // namespace mpq

@@ -5,6 +5,8 @@
 #include "export/detail/PackedFormat.h"
 #include "pipeline/ResultFolder.h"
 #include "pipeline/detail/ResultStore.h"
+#include "session/Session.h"
+#include "session/detail/SessionRun.h"
 
 #include <nlohmann/json.hpp>
 
@@ -83,7 +85,10 @@ std::unique_ptr<QuantizedRun> openQuantizedRun(const std::string& spec)
         return std::make_unique<ResultFolderRun>(spec);
     if (isPackedExport(spec))
         return openPackedRun(spec);
-    throw Error(spec + ": not a quantization result (a result folder with result.json was expected)");
+    // "SESSION#RUN" (docs/session-format.md); a bare session file asks for the run's name.
+    if (const auto [file, run] = session::splitRunSpec(spec); session::isHdf5File(file))
+        return session::detail::openSessionRun(file, run);
+    throw Error(spec + ": not a quantization result (a result folder with result.json, SESSION#RUN or a packed export was expected)");
 }
 
 WeightOverrides runOverrides(const QuantizedRun& run)
@@ -99,7 +104,7 @@ WeightOverrides runOverrides(const QuantizedRun& run)
 
 bool isQuantizedRun(const std::string& spec)
 {
-    return isResultFolder(spec) || detail::isPackedExport(spec);
+    return isResultFolder(spec) || detail::isPackedExport(spec) || session::isHdf5File(session::splitRunSpec(spec).first);
 }
 
 std::string quantizedRunModelPath(const std::string& spec)

@@ -90,24 +90,6 @@ QuantizedWeight rowsOf(const QuantizedWeight& q, int64_t r0, int64_t r1)
     return out;
 }
 
-/// Streams weights from a checkpoint, one decoder layer at a time.
-class CheckpointLayers : public detail::LayerProvider {
-public:
-    explicit CheckpointLayers(const ModelSource& s) : m_source(s) {}
-    const ModelConfig& config() const override { return m_source.config(); }
-    at::Tensor embedding(at::ScalarType dtype, const at::Device& device) override
-    {
-        return detail::loadTensor(m_source, llama::embedTensor(), dtype, device);
-    }
-    detail::LayerWeights layer(int64_t i, at::ScalarType dtype, const at::Device& device) override
-    {
-        return detail::loadLayer(m_source, i, dtype, device);
-    }
-
-private:
-    const ModelSource& m_source;
-};
-
 } // namespace
 
 namespace detail {
@@ -152,24 +134,36 @@ MatrixReport describeMatrix(const MatrixPlan& m, int64_t layer, Linear l, const 
 }
 
 /// Books a finished layer: timings, the sink, and progress.
-void finishLayer(QuantizeReport& report, const LayerTiming& timing, int64_t layer, int64_t layers,
-                 std::vector<std::pair<std::string, QuantizedWeight>>& results, const LayerSink& sink,
-                 JobContext& ctx)
+void finishLayer(QuantizeReport& report, LayerRecord& record, int64_t layers, const LayerSink& sink, JobContext& ctx)
 {
-    report.hessianSeconds += timing.hessianSeconds;
-    report.quantizeSeconds += timing.quantizeSeconds;
-    report.forwardSeconds += timing.forwardSeconds;
-    report.layers.push_back(timing);
-    if (sink)
-        sink(layer, results);
-    ctx.report(layer + 1, layers, "layers", layerLabel(layer, layers, "done"));
+    report.hessianSeconds += record.timing.hessianSeconds;
+    report.quantizeSeconds += record.timing.quantizeSeconds;
+    report.forwardSeconds += record.timing.forwardSeconds;
+    report.layers.push_back(record.timing);
+    if (sink.layer)
+        sink.layer(record);
+    ctx.report(record.layer + 1, layers, "layers", layerLabel(record.layer, layers, "done"));
+}
+
+/// Books a layer stored by an earlier run (resume): its figures as they were measured then.
+void restoreLayer(QuantizeReport& report, const LayerRecord& record)
+{
+    for (const auto& m : record.matrices) {
+        report.matrices.push_back(m.report);
+        report.appliedPlan.matrices.push_back(m.plan);
+    }
+    report.hessianSeconds += record.timing.hessianSeconds;
+    report.quantizeSeconds += record.timing.quantizeSeconds;
+    report.forwardSeconds += record.timing.forwardSeconds;
+    report.layers.push_back(record.timing);
 }
 
 } // namespace
 
 void runSequential(LayerProvider& provider, const std::vector<std::vector<int32_t>>& windows,
                    const AllocationPlan& plan, const QuantizeParams& p, JobContext& ctx,
-                   const LayerSink& sink, QuantizeReport& report, ColumnAllocator* allocator)
+                   const LayerSink& sink, QuantizeReport& report, ColumnAllocator* allocator,
+                   const ResumeState* resume)
 {
     report.appliedPlan.method = plan.method;
     const ModelConfig& cfg = provider.config();
@@ -193,14 +187,46 @@ void runSequential(LayerProvider& provider, const std::vector<std::vector<int32_
     const Rope rope = Rope::build(cfg, T, device);
 
     ctx.start("quantize");
+    const int64_t stored = resume ? int64_t(resume->layers.size()) : 0;
     const auto& groups = llama::trueSequentialGroups();
     for (int64_t layer = 0; layer < cfg.numLayers; ++layer) {
         ctx.checkCancelled();
-        LayerTiming timing;
+        LayerRecord record;
+        record.layer = layer;
+        LayerTiming& timing = record.timing;
         LayerWeights w = provider.layer(layer, act, device);
-        std::vector<std::pair<std::string, QuantizedWeight>> layerResults;
 
-        for (const auto& group : groups) {
+        if (layer < stored) {
+            // Resume: this layer's quantized weights are stored; only its outputs are needed.
+            const LayerRecord& old = resume->layers[size_t(layer)];
+            for (const auto& m : old.matrices) {
+                bool found = false;
+                for (Linear l : llama::kLinears)
+                    if (llama::linearTensor(layer, l) == m.plan.tensor) {
+                        QuantizedWeight q = m.q;
+                        q.codes = q.codes.to(device);
+                        q.scales = q.scales.to(device);
+                        q.zeros = q.zeros.to(device);
+                        q.slotOfColumn = q.slotOfColumn.to(device);
+                        w[l] = q.dequantize().to(act);
+                        found = true;
+                    }
+                if (!found)
+                    throw Error("resume: stored matrix " + m.plan.tensor + " is not a linear of layer " +
+                                std::to_string(layer));
+            }
+            for (int64_t b0 = 0; b0 < n; b0 += batch) {
+                const int64_t b1 = std::min(n, b0 + batch);
+                outs.slice(0, b0, b1).copy_(decoderLayer(cfg, w, inps.slice(0, b0, b1), rope));
+            }
+            std::swap(inps, outs);
+            restoreLayer(report, old);
+            ctx.report(layer + 1, cfg.numLayers, "layers", layerLabel(layer, cfg.numLayers, "restored"));
+            continue;
+        }
+
+        for (size_t gi = 0; gi < groups.size(); ++gi) {
+            const auto& group = groups[gi];
             // Which linears of this group the plan quantizes.
             std::vector<std::pair<Linear, MatrixPlan>> planned;
             for (Linear l : group)
@@ -241,9 +267,11 @@ void runSequential(LayerProvider& provider, const std::vector<std::vector<int32_
                     m = allocator->allocate(m, w[l].to(at::kFloat).clone(), Hc, ctx);
             }
             std::vector<std::pair<Linear, const MatrixPlan*>> todo;
+            std::vector<MatrixPlan> groupPlans;
             for (auto& [l, m] : planned) {
                 report.appliedPlan.matrices.push_back(m);
                 todo.emplace_back(l, &m);
+                groupPlans.push_back(m);
             }
 
             // Quantize: stack matrices that share a plan, else one by one.
@@ -279,14 +307,18 @@ void runSequential(LayerProvider& provider, const std::vector<std::vector<int32_
                     mr.damping = q.damping;
                     mr.seconds = since(tq) / double(st.size());
                     report.matrices.push_back(mr);
-                    w[l] = qm.dequant.to(act);
+                    // The next inputs come from the stored form (codes, scales, zeros), exactly
+                    // as a resumed run rebuilds them.
+                    w[l] = qm.dequantize().to(act);
                     qm.dequant = at::Tensor(); // recomputed from codes when read back
-                    layerResults.emplace_back(m->tensor, std::move(qm));
+                    record.matrices.push_back({std::move(qm), *m, mr, int(gi)});
                     r0 = r1;
                 }
             }
             synchronize(device);
             timing.quantizeSeconds += since(t0);
+            if (sink.hessian)
+                sink.hessian(layer, int(gi), H, groupPlans);
         }
 
         // This layer's quantized outputs are the next layer's inputs.
@@ -299,24 +331,33 @@ void runSequential(LayerProvider& provider, const std::vector<std::vector<int32_
         synchronize(device);
         timing.forwardSeconds = since(t0);
 
-        finishLayer(report, timing, layer, cfg.numLayers, layerResults, sink, ctx);
+        finishLayer(report, record, cfg.numLayers, sink, ctx);
     }
 
     finishReport(report, device);
 }
 
 void runDataFree(LayerProvider& provider, const AllocationPlan& plan, const QuantizeParams& p, JobContext& ctx,
-                 const LayerSink& sink, QuantizeReport& report)
+                 const LayerSink& sink, QuantizeReport& report, const ResumeState* resume)
 {
     const ModelConfig& cfg = provider.config();
     const at::Device device = torchDevice(p.device);
     report.appliedPlan = plan;
     ctx.start("quantize");
+    const int64_t stored = resume ? int64_t(resume->layers.size()) : 0;
     for (int64_t layer = 0; layer < cfg.numLayers; ++layer) {
         ctx.checkCancelled();
+        if (layer < stored) { // data-free layers are independent: nothing to rebuild
+            for (const auto& m : resume->layers[size_t(layer)].matrices)
+                report.matrices.push_back(m.report);
+            report.quantizeSeconds += resume->layers[size_t(layer)].timing.quantizeSeconds;
+            report.layers.push_back(resume->layers[size_t(layer)].timing);
+            continue;
+        }
         const auto t0 = Clock::now();
         LayerWeights w = provider.layer(layer, at::kFloat, device);
-        std::vector<std::pair<std::string, QuantizedWeight>> layerResults;
+        LayerRecord record;
+        record.layer = layer;
         for (Linear l : llama::kLinears) {
             const MatrixPlan* m = plan.find(llama::linearTensor(layer, l));
             if (!m)
@@ -333,154 +374,15 @@ void runDataFree(LayerProvider& provider, const AllocationPlan& plan, const Quan
             mr.seconds = since(tq);
             report.matrices.push_back(mr);
             q.dequant = at::Tensor();
-            layerResults.emplace_back(m->tensor, std::move(q));
+            record.matrices.push_back({std::move(q), *m, mr, -1});
         }
         synchronize(device);
-        LayerTiming timing;
-        timing.quantizeSeconds = since(t0);
-        finishLayer(report, timing, layer, cfg.numLayers, layerResults, sink, ctx);
+        record.timing.quantizeSeconds = since(t0);
+        finishLayer(report, record, cfg.numLayers, sink, ctx);
     }
     finishReport(report, device);
 }
 
 } // namespace detail
-
-QuantizeReport quantizeModel(const QuantizeParams& p, JobContext& ctx)
-{
-    const auto tStart = Clock::now();
-    checkDevice(p.device);
-    if (p.out.empty())
-        throw Error("no output folder given (--out)");
-    if (p.method != "rtn" && p.method != "gptq" && p.method != "hqq")
-        throw Error("unknown method \"" + p.method + "\" (rtn, gptq or hqq)");
-    if (!p.plan && (p.bits < 1 || p.bits > 8))
-        throw Error("--bits must be in 1..8");
-    if (p.groupSize == 0 || p.groupSize < -1)
-        throw Error("--group-size must be positive (or -1 for per-channel)");
-    if (files::exists(p.out) && !files::isDirectory(p.out))
-        throw Error(p.out + ": exists and is not a folder");
-
-    const ModelSource source = ModelSource::open(p.model, p.tokenizer);
-    for (const auto& note : source.notes())
-        ctx.warn(note);
-    const ModelConfig& cfg = source.config();
-    const AllocationPlan plan = p.plan ? *p.plan
-                                       : AllocationPlan::uniform(cfg, p.bits, p.groupSize, p.method);
-    for (const auto& m : plan.matrices) {
-        const TensorEntry& t = source.tensor(m.tensor);
-        if (t.shape.size() != 2 || m.rows != t.shape[0] || m.cols != t.shape[1])
-            throw Error("allocation plan: " + m.tensor + " has shape " + std::to_string(m.rows) + "x" +
-                        std::to_string(m.cols) + " but the model's differs");
-    }
-
-    // HQQ (uniform or MXQ's plan) is data-free: no calibration, no Hessians.
-    bool dataFree = p.allocator.empty();
-    for (const auto& m : plan.matrices)
-        dataFree = dataFree && m.quantizer == "hqq";
-
-    // Calibration windows (the tokenizer is needed only when they are drawn, not when reused).
-    const auto tCal = Clock::now();
-    CalibrationSet calib;
-    if (dataFree) {
-        // nothing to draw
-    } else if (p.calibTokens.empty()) {
-        if (source.tokenizerPath().empty())
-            throw Error(source.path() + ": no tokenizer.model found beside the model; pass --tokenizer");
-        CalibrationParams cp;
-        cp.source = p.calib;
-        cp.nsamples = p.nsamples;
-        cp.seqlen = std::min(p.seqlen, cfg.maxPositions);
-        cp.seed = p.seed;
-        cp.dataDir = p.dataDir;
-        const auto tok = SentencePieceTokenizer::load(source.tokenizerPath());
-        calib = sampleCalibration(cp, tok, tok.bosId() >= 0 ? tok.bosId() : cfg.bosTokenId, ctx);
-    } else {
-        calib = loadCalibrationTokens(p.calibTokens, int32_t(cfg.vocabSize));
-    }
-
-    QuantizeReport report;
-    report.calibrationSeconds = since(tCal);
-    report.deviceName = deviceDescription(p.device);
-    const at::Device device = detail::torchDevice(p.device);
-    c10::InferenceMode guard;
-    detail::resetPeakDeviceBytes(device);
-
-    // Everything is written into a temporary sibling folder and renamed at the end: a cancelled
-    // or failed run leaves no half-written result under the requested name.
-    const std::string outDir = files::absolute(p.out);
-    const std::string tmpDir = outDir + ".partial";
-    std::filesystem::remove_all(tmpDir);
-    std::filesystem::create_directories(tmpDir);
-    struct Cleanup {
-        std::string dir;
-        bool keep = false;
-        ~Cleanup()
-        {
-            if (!keep) {
-                std::error_code ec;
-                std::filesystem::remove_all(dir, ec);
-            }
-        }
-    } cleanup{tmpDir};
-    if (!dataFree)
-        saveCalibrationTokens(calib, files::join(tmpDir, "calibration.bin"));
-
-    CheckpointLayers provider(source);
-    const auto sink = [&](int64_t layer, std::vector<std::pair<std::string, QuantizedWeight>>& results) {
-        detail::writeLayerResult(tmpDir, layer, results);
-    };
-    if (dataFree) {
-        detail::runDataFree(provider, plan, p, ctx, sink, report);
-    } else {
-        const auto allocator = detail::makeColumnAllocator(p);
-        detail::runSequential(provider, calib.windows, plan, p, ctx, sink, report, allocator.get());
-    }
-    report.seconds = since(tStart);
-    report.warnings = ctx.warnings();
-
-    const at::ScalarType act =
-        detail::scalarType(p.dtype ? *p.dtype : (device.is_cuda() ? DType::F16 : DType::F32));
-    const int64_t n = int64_t(calib.windows.size());
-    const int64_t T = n ? int64_t(calib.windows[0].size()) : 0;
-    nlohmann::json j;
-    j["format"] = "mpq-result";
-    j["version"] = 1;
-    j["model"] = source.path();
-    j["method"] = !p.allocator.empty() ? p.allocator : plan.method == "uniform" ? p.method : plan.method;
-    j["settings"] = {{"bits", p.bits},          {"group_size", p.groupSize},     {"act_order", p.actOrder},
-                     {"static_groups", p.staticGroups}, {"symmetric", p.symmetric}, {"damp_percent", p.dampPercent},
-                     {"block_size", p.blockSize}, {"calib", p.calib},          {"nsamples", n},
-                     {"seqlen", T},             {"seed", p.seed},               {"device", p.device},
-                     {"activation_dtype", std::string(c10::toString(act))}};
-    if (!dataFree)
-        j["calibration"] = {{"file", "calibration.bin"}, {"source", calib.sourcePath},
-                            {"description", calib.description}};
-    j["plan"] = nlohmann::json::parse(report.appliedPlan.toJson());
-    if (!p.extraJson.empty())
-        j["extra"] = nlohmann::json::parse(p.extraJson);
-    j["avg_bits"] = report.avgBits;
-    j["avg_bits_with_overhead"] = report.avgBitsWithOverhead;
-    j["seconds"] = report.seconds;
-    for (const auto& m : report.matrices)
-        j["matrices"].push_back({{"tensor", m.tensor}, {"layer", m.layer}, {"linear", m.linear},
-                                 {"rows", m.rows}, {"cols", m.cols}, {"quantizer", m.quantizer},
-                                 {"code_bits", m.codeBits}, {"bits_with_overhead", m.bitsWithOverhead},
-                                 {"output_error", m.outputError}, {"frobenius_error", m.frobeniusError},
-                                 {"gptq_loss", m.gptqLoss},
-                                 {"damping", m.damping}});
-    j["warnings"] = report.warnings;
-    {
-        std::ofstream out(files::join(tmpDir, "result.json"));
-        out << j.dump(1) << "\n";
-        if (!out)
-            throw Error(tmpDir + "/result.json: write failed");
-    }
-    ctx.checkCancelled();
-    std::filesystem::remove_all(outDir);
-    std::filesystem::rename(tmpDir, outDir);
-    cleanup.keep = true;
-    report.outDir = outDir;
-    return report;
-}
 
 } // namespace mpq

@@ -1,0 +1,354 @@
+// quantizeModel(): one quantization job end to end — model, plan, calibration windows, the
+// driver — writing a result folder (docs/result-folder.md) and/or a session run
+// (docs/session-format.md), or resuming an interrupted session run.
+#include "pipeline/QuantizeJob.h"
+
+#include "core/Error.h"
+#include "core/Files.h"
+#include "core/detail/DeviceMemory.h"
+#include "core/detail/TorchDevice.h"
+#include "data/Calibration.h"
+#include "model/ModelSource.h"
+#include "model/detail/LlamaModel.h"
+#include "model/detail/WeightLoader.h"
+#include "pipeline/QuantizeParamsJson.h"
+#include "pipeline/detail/ResultStore.h"
+#include "pipeline/detail/Sequential.h"
+#include "session/detail/RunJournal.h"
+#include "session/detail/Sha256.h"
+#include "tokenizer/SentencePieceTokenizer.h"
+
+#include <c10/core/InferenceMode.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+namespace mpq {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double since(Clock::time_point t0)
+{
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+/// Streams weights from a checkpoint, one decoder layer at a time.
+class CheckpointLayers : public detail::LayerProvider {
+public:
+    explicit CheckpointLayers(const ModelSource& s) : m_source(s) {}
+    const ModelConfig& config() const override { return m_source.config(); }
+    at::Tensor embedding(at::ScalarType dtype, const at::Device& device) override
+    {
+        return detail::loadTensor(m_source, llama::embedTensor(), dtype, device);
+    }
+    detail::LayerWeights layer(int64_t i, at::ScalarType dtype, const at::Device& device) override
+    {
+        return detail::loadLayer(m_source, i, dtype, device);
+    }
+
+private:
+    const ModelSource& m_source;
+};
+
+std::string configJson(const ModelConfig& c)
+{
+    return nlohmann::json{{"hidden_size", c.hiddenSize},       {"intermediate_size", c.intermediateSize},
+                          {"num_hidden_layers", c.numLayers},  {"num_attention_heads", c.numHeads},
+                          {"num_key_value_heads", c.numKvHeads}, {"head_dim", c.headDim},
+                          {"vocab_size", c.vocabSize},         {"max_position_embeddings", c.maxPositions},
+                          {"rms_norm_eps", c.rmsNormEps},      {"rope_theta", c.ropeTheta},
+                          {"tie_word_embeddings", c.tieWordEmbeddings}, {"torch_dtype", c.torchDtype},
+                          {"bos_token_id", c.bosTokenId},      {"eos_token_id", c.eosTokenId}}
+        .dump();
+}
+
+session::ModelReference modelReference(const ModelSource& source)
+{
+    session::ModelReference m;
+    m.path = source.path();
+    m.configJson = configJson(source.config());
+    for (const auto& f : source.weightFiles())
+        m.sha256.emplace_back(files::absolute(f), session::detail::sha256File(f));
+    return m;
+}
+
+/// A resumed run must see the same weights: same architecture and the same bytes.
+void checkSameModel(const session::ModelReference& stored, const session::ModelReference& now,
+                    const std::string& run)
+{
+    if (stored.configJson != now.configJson || stored.sha256 != now.sha256)
+        throw Error(run + ": the model at " + now.path +
+                    " is not the one this run started from (its configuration or weight files' SHA-256 "
+                    "differ); a resumed run would not match, start a new run instead");
+}
+
+std::string reportJson(const QuantizeReport& r, const std::string& status)
+{
+    return nlohmann::json{{"status", status},
+                          {"avg_bits", r.avgBits},
+                          {"avg_bits_with_overhead", r.avgBitsWithOverhead},
+                          {"seconds", r.seconds},
+                          {"seconds_split", {{"calibration", r.calibrationSeconds},
+                                             {"hessian", r.hessianSeconds},
+                                             {"quantize", r.quantizeSeconds},
+                                             {"forward", r.forwardSeconds}}},
+                          {"peak_device_bytes", r.peakDeviceBytes},
+                          {"device", r.deviceName},
+                          {"matrices", r.matrices.size()},
+                          {"resumed_layers", r.resumedLayers}}
+        .dump();
+}
+
+} // namespace
+
+
+QuantizeReport quantizeModel(const QuantizeParams& given, JobContext& ctx)
+{
+    const auto tStart = Clock::now();
+    QuantizeParams p = given;
+
+    // Resume: the stored run decides everything but the result folder.
+    std::unique_ptr<session::detail::RunJournal> journal;
+    session::detail::RunHeader header;
+    detail::ResumeState resume;
+    if (p.resume) {
+        if (p.session.empty())
+            throw Error("resume: no session given");
+        journal = session::detail::RunJournal::resume(p.session, p.runName, header, resume);
+        QuantizeParams stored = quantizeParamsFromJson(header.settingsJson, p.session + "#" + header.name);
+        stored.session = p.session;
+        stored.runName = header.name;
+        stored.resume = true;
+        stored.out = p.out;
+        if (!header.inputPlanJson.empty())
+            stored.plan = AllocationPlan::fromJson(header.inputPlanJson, p.session + "#" + header.name);
+        stored.extraJson = header.extraJson;
+        p = stored;
+    }
+
+    checkDevice(p.device);
+    if (p.out.empty() && p.session.empty())
+        throw Error("no output given: a result folder (--out) or a session (--session)");
+    if (p.method != "rtn" && p.method != "gptq" && p.method != "hqq")
+        throw Error("unknown method \"" + p.method + "\" (rtn, gptq or hqq)");
+    if (!p.plan && (p.bits < 1 || p.bits > 8))
+        throw Error("--bits must be in 1..8");
+    if (p.groupSize == 0 || p.groupSize < -1)
+        throw Error("--group-size must be positive (or -1 for per-channel)");
+    if (!p.out.empty() && files::exists(p.out) && !files::isDirectory(p.out))
+        throw Error(p.out + ": exists and is not a folder");
+    if (!p.session.empty() && files::isDirectory(p.session))
+        throw Error(p.session + ": is a folder; a session is a file (e.g. run.h5)");
+    if (!p.runName.empty())
+        session::checkRunName(p.runName);
+    if (!p.resume && !p.session.empty() && files::exists(p.session))
+        (void)session::Session::open(p.session); // refuse damaged or foreign files before any work
+
+    const ModelSource source = ModelSource::open(p.model, p.tokenizer);
+    for (const auto& note : source.notes())
+        ctx.warn(note);
+    const ModelConfig& cfg = source.config();
+    const AllocationPlan plan = p.plan ? *p.plan
+                                       : AllocationPlan::uniform(cfg, p.bits, p.groupSize, p.method);
+    for (const auto& m : plan.matrices) {
+        const TensorEntry& t = source.tensor(m.tensor);
+        if (t.shape.size() != 2 || m.rows != t.shape[0] || m.cols != t.shape[1])
+            throw Error("allocation plan: " + m.tensor + " has shape " + std::to_string(m.rows) + "x" +
+                        std::to_string(m.cols) + " but the model's differs");
+    }
+    const std::string method =
+        !p.allocator.empty() ? p.allocator : plan.method == "uniform" ? p.method : plan.method;
+
+    // HQQ (uniform or MXQ's plan) is data-free: no calibration, no Hessians.
+    bool dataFree = p.allocator.empty();
+    for (const auto& m : plan.matrices)
+        dataFree = dataFree && m.quantizer == "hqq";
+
+    // Calibration windows (the tokenizer is needed only when they are drawn, not when reused).
+    const auto tCal = Clock::now();
+    CalibrationSet calib;
+    if (dataFree) {
+        // nothing to draw
+    } else if (p.resume) {
+        if (header.windows <= 0)
+            throw Error(p.session + "#" + header.name + ": the run has no stored calibration windows");
+        for (int64_t i = 0; i < header.windows; ++i)
+            calib.windows.emplace_back(header.tokens.begin() + long(i * header.length),
+                                       header.tokens.begin() + long((i + 1) * header.length));
+        calib.sourcePath = header.calibrationSource;
+        calib.description = header.calibrationDescription;
+    } else if (p.calibTokens.empty()) {
+        if (source.tokenizerPath().empty())
+            throw Error(source.path() + ": no tokenizer.model found beside the model; pass --tokenizer");
+        CalibrationParams cp;
+        cp.source = p.calib;
+        cp.nsamples = p.nsamples;
+        cp.seqlen = std::min(p.seqlen, cfg.maxPositions);
+        cp.seed = p.seed;
+        cp.dataDir = p.dataDir;
+        const auto tok = SentencePieceTokenizer::load(source.tokenizerPath());
+        calib = sampleCalibration(cp, tok, tok.bosId() >= 0 ? tok.bosId() : cfg.bosTokenId, ctx);
+    } else {
+        calib = loadCalibrationTokens(p.calibTokens, int32_t(cfg.vocabSize));
+    }
+
+    QuantizeReport report;
+    report.calibrationSeconds = since(tCal);
+    report.deviceName = deviceDescription(p.device);
+    report.resumedLayers = int64_t(resume.layers.size());
+    const at::Device device = detail::torchDevice(p.device);
+    c10::InferenceMode guard;
+    detail::resetPeakDeviceBytes(device);
+    const at::ScalarType act =
+        detail::scalarType(p.dtype ? *p.dtype : (device.is_cuda() ? DType::F16 : DType::F32));
+    const int64_t n = int64_t(calib.windows.size());
+    const int64_t T = n ? int64_t(calib.windows[0].size()) : 0;
+
+    // The session run: a new one, or the resumed one after checking it is the same model.
+    if (!p.session.empty()) {
+        const session::ModelReference model = modelReference(source);
+        if (p.resume) {
+            checkSameModel(header.model, model, p.session + "#" + header.name);
+        } else {
+            header.name = p.runName;
+            header.method = method;
+            header.layersTotal = cfg.numLayers;
+            header.model = model;
+            header.settingsJson = quantizeParamsToJson(p);
+            if (p.plan)
+                header.inputPlanJson = p.plan->toJson();
+            header.extraJson = p.extraJson;
+            header.windows = n;
+            header.length = T;
+            for (const auto& w : calib.windows)
+                header.tokens.insert(header.tokens.end(), w.begin(), w.end());
+            header.calibrationSource = calib.sourcePath;
+            header.calibrationDescription = calib.description;
+            journal = session::detail::RunJournal::start(p.session, header);
+        }
+        report.sessionRun = p.session + "#" + journal->name();
+    }
+
+    // The result folder is written into a temporary sibling folder and renamed at the end: a
+    // cancelled or failed run leaves no half-written result under the requested name.
+    const std::string outDir = p.out.empty() ? std::string() : files::absolute(p.out);
+    const std::string tmpDir = p.out.empty() ? std::string() : outDir + ".partial";
+    struct Cleanup {
+        std::string dir;
+        bool keep = false;
+        ~Cleanup()
+        {
+            if (!keep && !dir.empty()) {
+                std::error_code ec;
+                std::filesystem::remove_all(dir, ec);
+            }
+        }
+    } cleanup{tmpDir};
+    auto writeFolderLayer = [&](const detail::LayerRecord& r) {
+        std::vector<std::pair<std::string, detail::QuantizedWeight>> pairs;
+        for (const auto& m : r.matrices)
+            pairs.emplace_back(m.plan.tensor, m.q);
+        detail::writeLayerResult(tmpDir, r.layer, pairs);
+    };
+    if (!tmpDir.empty()) {
+        std::filesystem::remove_all(tmpDir);
+        std::filesystem::create_directories(tmpDir);
+        if (!dataFree)
+            saveCalibrationTokens(calib, files::join(tmpDir, "calibration.bin"));
+        for (const auto& r : resume.layers)
+            writeFolderLayer(r);
+    }
+
+    CheckpointLayers provider(source);
+    detail::LayerSink sink;
+    sink.layer = [&](detail::LayerRecord& r) {
+        if (!tmpDir.empty())
+            writeFolderLayer(r);
+        if (journal)
+            journal->addLayer(r);
+    };
+    if (journal)
+        sink.hessian = [&](int64_t layer, int group, const at::Tensor& H, const std::vector<MatrixPlan>&) {
+            journal->addHessian(layer, group, H, p.mgptq, p.storeHessianLimit, p.viewTopK, ctx);
+        };
+    const detail::ResumeState* resumeState = p.resume ? &resume : nullptr;
+    try {
+        if (dataFree) {
+            detail::runDataFree(provider, plan, p, ctx, sink, report, resumeState);
+        } else {
+            const auto allocator = detail::makeColumnAllocator(p);
+            detail::runSequential(provider, calib.windows, plan, p, ctx, sink, report, allocator.get(),
+                                  resumeState);
+        }
+    } catch (const Cancelled&) {
+        // The session keeps the finished layers, resumable; the result folder is dropped.
+        report.seconds = since(tStart);
+        if (journal)
+            journal->finish("cancelled", reportJson(report, "cancelled"), ctx.warnings());
+        throw;
+    } catch (const std::exception& e) {
+        report.seconds = since(tStart);
+        if (journal) {
+            try {
+                ctx.warn(std::string("the run failed: ") + e.what());
+                journal->finish("failed", reportJson(report, "failed"), ctx.warnings());
+            } catch (const std::exception&) {
+                // the journal stays; the run reads as interrupted and can be resumed
+            }
+        }
+        throw;
+    }
+    report.seconds = since(tStart);
+    report.warnings = ctx.warnings();
+
+    if (!tmpDir.empty()) {
+        nlohmann::json j;
+        j["format"] = "mpq-result";
+        j["version"] = 1;
+        j["model"] = source.path();
+        j["method"] = method;
+        j["settings"] = {{"bits", p.bits},          {"group_size", p.groupSize},     {"act_order", p.actOrder},
+                         {"static_groups", p.staticGroups}, {"symmetric", p.symmetric}, {"damp_percent", p.dampPercent},
+                         {"block_size", p.blockSize}, {"calib", p.calib},          {"nsamples", n},
+                         {"seqlen", T},             {"seed", p.seed},               {"device", p.device},
+                         {"activation_dtype", std::string(c10::toString(act))}};
+        if (!dataFree)
+            j["calibration"] = {{"file", "calibration.bin"}, {"source", calib.sourcePath},
+                                {"description", calib.description}};
+        j["plan"] = nlohmann::json::parse(report.appliedPlan.toJson());
+        if (!p.extraJson.empty())
+            j["extra"] = nlohmann::json::parse(p.extraJson);
+        j["avg_bits"] = report.avgBits;
+        j["avg_bits_with_overhead"] = report.avgBitsWithOverhead;
+        j["seconds"] = report.seconds;
+        if (!report.sessionRun.empty())
+            j["session_run"] = report.sessionRun;
+        for (const auto& m : report.matrices)
+            j["matrices"].push_back({{"tensor", m.tensor}, {"layer", m.layer}, {"linear", m.linear},
+                                     {"rows", m.rows}, {"cols", m.cols}, {"quantizer", m.quantizer},
+                                     {"code_bits", m.codeBits}, {"bits_with_overhead", m.bitsWithOverhead},
+                                     {"output_error", m.outputError}, {"frobenius_error", m.frobeniusError},
+                                     {"gptq_loss", m.gptqLoss},
+                                     {"damping", m.damping}});
+        j["warnings"] = report.warnings;
+        std::ofstream out(files::join(tmpDir, "result.json"));
+        out << j.dump(1) << "\n";
+        if (!out)
+            throw Error(tmpDir + "/result.json: write failed");
+    }
+    if (journal)
+        journal->finish("complete", reportJson(report, "complete"), report.warnings);
+    if (!tmpDir.empty()) {
+        std::filesystem::remove_all(outDir);
+        std::filesystem::rename(tmpDir, outDir);
+        cleanup.keep = true;
+        report.outDir = outDir;
+    }
+    return report;
+}
+
+} // namespace mpq
