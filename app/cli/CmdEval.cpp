@@ -2,8 +2,11 @@
 #include "Commands.h"
 #include "Terminal.h"
 
+#include "core/Files.h"
+
 #include "eval/Perplexity.h"
 #include "eval/Windows.h"
+#include "session/Session.h"
 
 #include <nlohmann/json.hpp>
 
@@ -71,18 +74,57 @@ int runEval(const std::vector<std::string>& argv)
 {
     Args args("eval", "Measures perplexity of a model on a text set under a named protocol\n"
                       "(docs/eval-protocols.md). Progress goes to stderr; Ctrl-C stops cleanly.");
-    args.positional("MODEL", "Hugging Face folder or llama2.c .bin checkpoint");
+    args.positional("MODEL", "Hugging Face folder, llama2.c .bin checkpoint, result folder or SESSION#RUN");
     addEvalOptions(args);
+    args.option("session", "FILE", "store the evaluation in this session (SESSION#RUN: stored in SESSION by default)");
+    args.flag("no-store", "SESSION#RUN: do not store the evaluation in the session");
     args.flag("json", "print one JSON object on stdout (perplexity, mean_nll, tokens, ...)");
     if (!args.parse(argv))
         return 0;
 
     const EvalParams params = evalParamsFrom(args, args.get("MODEL"));
+    // A session run is evaluated only when complete; its evaluation is stored in the session.
+    std::string storeIn = args.get("session"), runName;
+    {
+        const auto [file, run] = session::splitRunSpec(params.model);
+        if (!run.empty() && session::isHdf5File(file)) {
+            const session::RunInfo info = session::Session::open(file).run(run);
+            if (info.status != session::RunStatus::Complete)
+                throw Error(params.model + ": the run is " + session::statusName(info.status) + " (" +
+                            std::to_string(info.layersDone.size()) + " of " + std::to_string(info.layersTotal) +
+                            " layers stored); finish it first with: mpq quantize --resume " + params.model);
+            runName = run;
+            if (storeIn.empty())
+                storeIn = file;
+        } else if (session::isHdf5File(file) && run.empty()) {
+            throw UsageError(params.model + " is a session file: name a run as " + params.model +
+                             "#RUN (see 'mpq session ls " + params.model + "')");
+        }
+    }
+    if (args.has("no-store"))
+        storeIn.clear();
+    if (!storeIn.empty() && files::exists(storeIn))
+        (void)session::Session::open(storeIn); // a bad session file is reported before the evaluation
     JobContext ctx;
     attachTerminalReporter(ctx);
     installInterruptHandler(ctx);
     const EvalResult r = evaluatePerplexity(params, ctx);
     endProgressLine();
+    if (!storeIn.empty()) {
+        session::Evaluation e;
+        e.run = runName;
+        e.model = params.model;
+        e.dataset = r.dataset;
+        e.protocol = r.protocol;
+        e.seqlen = r.seqlen;
+        e.perplexity = r.perplexity;
+        e.meanNll = r.meanNll;
+        e.tokens = r.tokens;
+        e.resultJson = evalResultJson(r).dump();
+        const int64_t id = session::addEvaluation(storeIn, e);
+        if (!args.has("json"))
+            std::fprintf(stderr, "stored as evaluation #%lld in %s\n", (long long)id, storeIn.c_str());
+    }
     if (args.has("json")) {
         std::cout << evalResultJson(r).dump() << std::endl;
     } else {

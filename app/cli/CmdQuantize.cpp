@@ -2,13 +2,16 @@
 #include "Commands.h"
 #include "Terminal.h"
 
+#include "core/Error.h"
 #include "core/Files.h"
 #include "pipeline/QuantizeJob.h"
 #include "AllocatorOptions.h"
+#include "session/Session.h"
 
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 namespace mpq::cli {
@@ -66,6 +69,7 @@ QuantizeParams quantizeParamsFrom(const Args& args)
         p.dtype = parseDTypeOption(args.get("dtype"));
     p.batchSize = args.getInt("batch-size");
     p.out = args.get("out");
+
     if (args.has("plan"))
         p.plan = AllocationPlan::fromJson(files::readAll(args.get("plan")), args.get("plan"));
     if (p.blockSize < 1)
@@ -76,33 +80,23 @@ QuantizeParams quantizeParamsFrom(const Args& args)
     return p;
 }
 
-int runQuantize(const std::vector<std::string>& argv)
+namespace {
+
+void addSessionOptions(Args& args)
 {
-    Args args("quantize",
-              "Quantizes a model layer by layer (GPTQ's sequential protocol: the inputs of each decoder\n"
-              "layer are the outputs of the already quantized layers; within a layer the linears go in\n"
-              "true-sequential groups [q,k,v] -> [o] -> [gate,up] -> [down]) and writes a result folder\n"
-              "that 'mpq eval RESULT' evaluates. Ctrl-C stops at the next layer and writes nothing.");
-    args.positional("MODEL", "Hugging Face folder or llama2.c .bin checkpoint");
-    addQuantizeOptions(args);
-    args.option("out", "DIR", "result folder to write (required)");
-    args.flag("json", "print one JSON object on stdout (avg_bits, avg_bits_with_overhead, seconds, ...)");
-    if (!args.parse(argv))
-        return 0;
-    if (!args.has("out"))
-        throw UsageError("--out DIR is required (see 'mpq quantize --help')");
+    args.option("session", "FILE",
+                "HDF5 session file to write the run into, layer by layer (created when absent; several runs "
+                "share one file; docs/session-format.md)");
+    args.option("run", "NAME", "the run's name in the session (default: <method>-<n>)");
+    args.option("store-hessian", "N",
+                "session: store the full Hessian of matrices with at most N columns (-1: all, 0: none; the "
+                "diagonal and a sparse adjacency are always stored)",
+                "1024");
+}
 
-    QuantizeParams p = quantizeParamsFrom(args);
-
-    JobContext ctx;
-    attachTerminalReporter(ctx);
-    installInterruptHandler(ctx);
-    MxqCostCache costs;
-    const std::string method = args.get("method");
-    applyAllocatorOptions(args, method, args.has("json") ? nullptr : stdout, costs, p, ctx);
-    const QuantizeReport r = quantizeModel(p, ctx);
-    endProgressLine();
-    if (args.has("json")) {
+void printReport(const QuantizeReport& r, const std::string& method, const QuantizeParams& p, bool json)
+{
+    if (json) {
         nlohmann::json j = {{"avg_bits", r.avgBits},
                             {"avg_bits_with_overhead", r.avgBitsWithOverhead},
                             {"seconds", r.seconds},
@@ -116,16 +110,119 @@ int runQuantize(const std::vector<std::string>& argv)
                             {"out", r.outDir},
                             {"method", method},
                             {"warnings", r.warnings}};
+        if (!r.sessionRun.empty()) {
+            j["session_run"] = r.sessionRun;
+            j["resumed_layers"] = r.resumedLayers;
+        }
         if (!p.extraJson.empty())
             j["solver"] = nlohmann::json::parse(p.extraJson);
         std::cout << j.dump() << std::endl;
-    } else {
-        std::printf("quantized %zu matrices: %.3f bits per weight (%.3f with scales and zeros) in %.1f s\n",
-                    r.matrices.size(), r.avgBits, r.avgBitsWithOverhead, r.seconds);
-        std::printf("time: calibration %.1f s, Hessians %.1f s, quantization %.1f s, forward %.1f s\n",
-                    r.calibrationSeconds, r.hessianSeconds, r.quantizeSeconds, r.forwardSeconds);
-        std::printf("result: %s (evaluate with: mpq eval %s)\n", r.outDir.c_str(), r.outDir.c_str());
+        return;
     }
+    std::printf("quantized %zu matrices: %.3f bits per weight (%.3f with scales and zeros) in %.1f s\n",
+                r.matrices.size(), r.avgBits, r.avgBitsWithOverhead, r.seconds);
+    std::printf("time: calibration %.1f s, Hessians %.1f s, quantization %.1f s, forward %.1f s\n",
+                r.calibrationSeconds, r.hessianSeconds, r.quantizeSeconds, r.forwardSeconds);
+    if (r.resumedLayers > 0)
+        std::printf("resumed: %lld decoder layers were taken from the session\n", (long long)r.resumedLayers);
+    if (!r.outDir.empty())
+        std::printf("result: %s (evaluate with: mpq eval %s)\n", r.outDir.c_str(), r.outDir.c_str());
+    if (!r.sessionRun.empty())
+        std::printf("session run: %s (evaluate with: mpq eval %s)\n", r.sessionRun.c_str(), r.sessionRun.c_str());
+}
+
+/// Runs the job; a cancelled session run says how to continue it.
+QuantizeReport runJob(const QuantizeParams& p, JobContext& ctx)
+{
+    try {
+        return quantizeModel(p, ctx);
+    } catch (const Cancelled&) {
+        if (p.session.empty())
+            throw;
+        endProgressLine();
+        std::fprintf(stderr,
+                     "mpq quantize: cancelled; %s keeps the finished layers (continue with: mpq quantize "
+                     "--resume %s%s)\n",
+                     p.session.c_str(), p.session.c_str(), p.runName.empty() ? "" : ("#" + p.runName).c_str());
+        std::exit(130);
+    }
+}
+
+/// `mpq quantize --resume FILE[#RUN] [--out DIR]`: the stored settings decide everything else.
+int runResume(const std::vector<std::string>& argv)
+{
+    Args args("quantize --resume",
+              "Continues an unfinished run of a session from its last complete decoder layer, with the\n"
+              "run's stored settings, plan and calibration windows. The result is bit-identical to an\n"
+              "uninterrupted run's (on the same device and thread count).");
+    args.option("resume", "FILE[#RUN]", "the session, and the run (default: its newest unfinished run)");
+    args.option("out", "DIR", "also write a result folder");
+    args.flag("json", "print one JSON object on stdout");
+    if (!args.parse(argv))
+        return 0;
+    const auto [file, run] = session::splitRunSpec(args.get("resume"));
+    if (file.empty())
+        throw UsageError("--resume needs a session file");
+    QuantizeParams p;
+    p.session = file;
+    p.runName = run;
+    p.resume = true;
+    p.out = args.get("out");
+    JobContext ctx;
+    attachTerminalReporter(ctx);
+    installInterruptHandler(ctx);
+    const QuantizeReport r = runJob(p, ctx);
+    endProgressLine();
+    printReport(r, r.appliedPlan.method, p, args.has("json"));
+    return 0;
+}
+
+} // namespace
+
+int runQuantize(const std::vector<std::string>& argv)
+{
+    for (const auto& a : argv)
+        if (a == "--resume" || a.rfind("--resume=", 0) == 0)
+            return runResume(argv);
+
+    Args args("quantize",
+              "Quantizes a model layer by layer (GPTQ's sequential protocol: the inputs of each decoder\n"
+              "layer are the outputs of the already quantized layers; within a layer the linears go in\n"
+              "true-sequential groups [q,k,v] -> [o] -> [gate,up] -> [down]) and writes a result folder\n"
+              "and/or a run of an HDF5 session. 'mpq eval RESULT' or 'mpq eval SESSION#RUN' evaluates it.\n"
+              "Ctrl-C stops at the next layer: a result folder is not written, a session keeps the\n"
+              "finished layers and 'mpq quantize --resume SESSION[#RUN]' continues them.");
+    args.positional("MODEL", "Hugging Face folder or llama2.c .bin checkpoint");
+    addQuantizeOptions(args);
+    args.option("out", "DIR", "result folder to write (this, --session, or both)");
+    addSessionOptions(args);
+    args.option("resume", "FILE[#RUN]", "continue an unfinished session run instead (see 'mpq quantize --resume x --help')");
+    args.flag("json", "print one JSON object on stdout (avg_bits, avg_bits_with_overhead, seconds, ...)");
+    if (!args.parse(argv))
+        return 0;
+    if (!args.has("out") && !args.has("session"))
+        throw UsageError("--out DIR or --session FILE is required (see 'mpq quantize --help')");
+    if (args.has("run") && !args.has("session"))
+        throw UsageError("--run names a run in a session: give --session FILE too");
+
+    QuantizeParams p = quantizeParamsFrom(args);
+    p.session = args.get("session");
+    p.runName = args.get("run");
+    p.storeHessianLimit = args.getInt("store-hessian");
+    if (!p.runName.empty())
+        session::checkRunName(p.runName);
+
+    JobContext ctx;
+    attachTerminalReporter(ctx);
+    installInterruptHandler(ctx);
+    MxqCostCache costs;
+    const std::string method = args.get("method");
+    applyAllocatorOptions(args, method, args.has("json") ? nullptr : stdout, costs, p, ctx);
+    const QuantizeReport r = runJob(p, ctx);
+    endProgressLine();
+    if (!r.sessionRun.empty() && costs.table) // the GUI's budget slider re-solves from it
+        session::saveMxqCostTable(p.session, session::splitRunSpec(r.sessionRun).second, *costs.table);
+    printReport(r, method, p, args.has("json"));
     return 0;
 }
 

@@ -6,6 +6,7 @@
 #include "core/Files.h"
 #include "eval/Perplexity.h"
 #include "pipeline/QuantizeJob.h"
+#include "session/Session.h"
 
 #include <nlohmann/json.hpp>
 
@@ -13,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <algorithm>
 
 namespace mpq::cli {
 
@@ -26,18 +28,39 @@ int runSweep(const std::vector<std::string>& argv)
               "or --target-bits values, mxq over --budget values (the cost table is computed once), and\n"
               "rtn/gptq/hqq over --bits values. Per point: average bits (code, and with scales/zeros)\n"
               "and WikiText-2/C4 perplexity. The curve is saved as OUT/sweep.json, each point's result\n"
-              "as OUT/point-NN.");
+              "as OUT/point-NN; with --session, each point is a run of the session (NAME-NN), the curve a\n"
+              "sweep table, the evaluations and MXQ's cost table are stored there too.");
     args.positional("MODEL", "Hugging Face folder or llama2.c .bin checkpoint");
     addQuantizeOptions(args);
     args.option("eval-datasets", "LIST", "data sets evaluated at every point", "wikitext2,c4");
     args.option("eval-seqlen", "L", "evaluation window (default: the calibration --seqlen)");
     args.option("eval-dtype", "T", "evaluation precision (default fp16 on CUDA, fp32 on CPU)");
-    args.option("out", "DIR", "folder for the sweep (required)");
+    args.option("out", "DIR", "folder for the sweep (this, --session, or both)");
+    args.option("session", "FILE", "HDF5 session to store the sweep in (created when absent)");
+    args.option("name", "NAME", "the sweep's name in the session (default: sweep-<n>)");
     args.flag("json", "print the sweep as one JSON object on stdout");
     if (!args.parse(argv))
         return 0;
-    if (!args.has("out"))
-        throw UsageError("--out DIR is required (see 'mpq sweep --help')");
+    if (!args.has("out") && !args.has("session"))
+        throw UsageError("--out DIR or --session FILE is required (see 'mpq sweep --help')");
+    const std::string sessionFile = args.get("session");
+    std::string sweepName = args.get("name");
+    if (!sessionFile.empty()) {
+        std::vector<std::string> taken;
+        if (files::exists(sessionFile)) {
+            const session::Session s = session::Session::open(sessionFile);
+            for (const auto& sw : s.sweeps())
+                taken.push_back(sw.name);
+            for (const auto& r : s.runs())
+                taken.push_back(r.name.substr(0, r.name.rfind('-')));
+        }
+        if (sweepName.empty())
+            for (int k = 1; sweepName.empty() || std::count(taken.begin(), taken.end(), sweepName); ++k)
+                sweepName = "sweep-" + std::to_string(k);
+        else if (std::count(taken.begin(), taken.end(), sweepName))
+            throw UsageError(sessionFile + " already has a sweep (or runs) named " + sweepName + "; choose another --name");
+        session::checkRunName(sweepName + "-00");
+    }
 
     const std::string method = args.get("method");
     std::string axis;
@@ -58,12 +81,19 @@ int runSweep(const std::vector<std::string>& argv)
     JobContext ctx;
     attachTerminalReporter(ctx);
     installInterruptHandler(ctx);
-    const std::string outDir = files::absolute(args.get("out"));
-    std::filesystem::create_directories(outDir);
+    const std::string outDir = args.has("out") ? files::absolute(args.get("out")) : std::string();
+    if (!outDir.empty())
+        std::filesystem::create_directories(outDir);
     MxqCostCache costs;
     Args pointArgs = args;
-    if (method == "mxq" && !args.has("costs"))
+    if (method == "mxq" && !args.has("costs") && !outDir.empty())
         pointArgs.set("costs", files::join(outDir, "mxq-costs.json"));
+    session::Sweep stored;
+    stored.name = sweepName;
+    stored.method = method;
+    stored.axis = axis;
+    stored.model = files::absolute(args.get("MODEL"));
+    bool costsStored = false;
 
     nlohmann::json sweep = {{"model", files::absolute(args.get("MODEL"))}, {"method", method}, {"axis", axis}};
     sweep["points"] = nlohmann::json::array();
@@ -73,20 +103,35 @@ int runSweep(const std::vector<std::string>& argv)
         QuantizeParams p = quantizeParamsFrom(pointArgs);
         char name[32];
         std::snprintf(name, sizeof name, "point-%02zu", i);
-        p.out = files::join(outDir, name);
+        p.out = outDir.empty() ? std::string() : files::join(outDir, name);
+        if (!sessionFile.empty()) {
+            char suffix[16];
+            std::snprintf(suffix, sizeof suffix, "-%02zu", i);
+            p.session = sessionFile;
+            p.runName = sweepName + suffix;
+        }
         applyAllocatorOptions(pointArgs, method, args.has("json") ? nullptr : stderr, costs, p, ctx);
+        if (!sessionFile.empty() && costs.table && !costsStored) {
+            session::saveMxqCostTable(sessionFile, sweepName, *costs.table);
+            costsStored = true;
+        }
         const QuantizeReport r = quantizeModel(p, ctx);
         endProgressLine();
         nlohmann::json point = {{"value", std::stod(points[i])},
                                 {"avg_bits", r.avgBits},
                                 {"avg_bits_with_overhead", r.avgBitsWithOverhead},
                                 {"quantize_seconds", r.seconds},
-                                {"result", r.outDir}};
+                                {"result", r.outDir.empty() ? r.sessionRun : r.outDir}};
+        session::SweepPoint sp;
+        sp.value = std::stod(points[i]);
+        sp.run = p.runName;
+        sp.avgBits = r.avgBits;
+        sp.avgBitsWithOverhead = r.avgBitsWithOverhead;
         if (!p.extraJson.empty())
             point["solver"] = nlohmann::json::parse(p.extraJson);
         for (const std::string& ds : args.getList("eval-datasets")) {
             EvalParams e;
-            e.model = r.outDir;
+            e.model = r.outDir.empty() ? r.sessionRun : r.outDir;
             e.tokenizer = p.tokenizer;
             e.dataset = ds;
             e.seqlen = args.has("eval-seqlen") ? args.getInt("eval-seqlen") : p.seqlen;
@@ -97,6 +142,19 @@ int runSweep(const std::vector<std::string>& argv)
             const EvalResult er = evaluatePerplexity(e, ctx);
             endProgressLine();
             point["perplexity"][ds] = er.perplexity;
+            sp.perplexity.emplace_back(ds, er.perplexity);
+            if (!sessionFile.empty()) {
+                session::Evaluation ev;
+                ev.run = p.runName;
+                ev.model = r.sessionRun;
+                ev.dataset = er.dataset;
+                ev.protocol = er.protocol;
+                ev.seqlen = er.seqlen;
+                ev.perplexity = er.perplexity;
+                ev.meanNll = er.meanNll;
+                ev.tokens = er.tokens;
+                session::addEvaluation(sessionFile, ev);
+            }
         }
         if (!args.has("json")) {
             std::printf("%s=%s: %.3f bits (%.3f with overhead)", axis.c_str(), points[i].c_str(), r.avgBits,
@@ -108,7 +166,12 @@ int runSweep(const std::vector<std::string>& argv)
         }
         sweep["points"].push_back(point);
         // Saved after every point: an interrupted sweep keeps the points it finished.
-        std::ofstream(files::join(outDir, "sweep.json")) << sweep.dump(1) << "\n";
+        if (!outDir.empty())
+            std::ofstream(files::join(outDir, "sweep.json")) << sweep.dump(1) << "\n";
+        if (!sessionFile.empty()) {
+            stored.points.push_back(sp);
+            session::saveSweep(sessionFile, stored);
+        }
     }
     if (args.has("json"))
         std::cout << sweep.dump() << std::endl;

@@ -13,6 +13,7 @@ int runBench(const std::vector<std::string>& args);
 int runQuantize(const std::vector<std::string>& args);
 int runBenchQuantize(const std::vector<std::string>& args);
 int runSweep(const std::vector<std::string>& args);
+int runSession(const std::vector<std::string>& args);
 int runExport(const std::vector<std::string>& args);
 
 } // namespace mpq::cli

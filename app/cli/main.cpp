@@ -24,12 +24,14 @@ const char* kUsage =
     "  info MODEL          architecture, parameter counts and the tensor table of a model\n"
     "  eval MODEL|RESULT   perplexity on WikiText-2, C4 or a text file (protocols gptq,\n"
     "                      sliding, documents)\n"
-    "  quantize MODEL      RTN, GPTQ, HQQ, MG-PTQ or MXQ into a result folder\n"
+    "  quantize MODEL      RTN, GPTQ, HQQ, MG-PTQ or MXQ into a result folder or a session\n"
     "  sweep MODEL         quantize + evaluate along alpha, target bits, budget or bits\n"
+    "  session ls FILE     runs, settings, figures, evaluations and sweeps of a session file\n"
     "  export RUN          a run as a Hugging Face (fp16), GPTQ or mpq-packed checkpoint\n"
     "  bench MODEL         forward-pass throughput and evaluation wall time\n"
     "  bench-quantize      quantization pipeline speed on a synthetic LLaMA-7B-shaped model\n"
     "\n"
+    "RESULT is a result folder or SESSION#RUN (a run of an HDF5 session file).\n"
     "MODEL is a Hugging Face LLaMA folder (config.json + safetensors, single or sharded) or a\n"
     "llama2.c .bin checkpoint. Pickled checkpoints are never read.\n"
     "\n"
@@ -61,6 +63,8 @@ int main(int argc, char** argv)
             return mpq::cli::runQuantize(args);
         if (command == "sweep")
             return mpq::cli::runSweep(args);
+        if (command == "session")
+            return mpq::cli::runSession(args);
         if (command == "export")
             return mpq::cli::runExport(args);
         if (command == "bench-quantize")
