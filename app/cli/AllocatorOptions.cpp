@@ -25,8 +25,9 @@ void addAllocatorOptions(Args& args)
                                   "included)");
     args.option("budget-mib", "MIB", "mxq: memory budget in MiB for the quantized matrices");
     args.option("configs", "SPEC", "mxq: candidate configurations BITS x GROUPS", "2,3,4,8x32,64,128");
-    args.option("cost", "KIND", "mxq: fnorm (data-free, the paper's) or hessian (extension; not yet wired "
-                                "to calibration Hessians in the CLI)", "fnorm");
+    args.option("cost", "KIND", "mxq: fnorm (data-free, the paper's) or hessian (extension: tr(dW H dW^T) "
+                                "with calibration Hessians of the unquantized model; uses --calib, "
+                                "--nsamples, --seqlen, --seed)", "fnorm");
     args.option("costs", "FILE", "mxq: cost table to reuse (JSON); computed and saved beside --out when absent");
 }
 
@@ -81,16 +82,30 @@ const MxqCostTable& costTable(const Args& args, MxqCostCache& costs, const Quant
 {
     if (costs.table)
         return *costs.table;
-    if (args.get("cost") != "fnorm")
-        throw UsageError("--cost hessian is not available from the command line yet; use fnorm");
+    const std::string kind = args.get("cost");
+    if (kind != "fnorm" && kind != "hessian")
+        throw UsageError("--cost must be fnorm or hessian");
     const std::string file = args.get("costs");
     if (!file.empty() && files::exists(file)) {
         costs.table = MxqCostTable::load(file);
+        if (costs.table->costKind != kind)
+            throw UsageError(file + " holds " + costs.table->costKind + " costs, but --cost " + kind +
+                             " was asked for; give another --costs file");
     } else {
         MxqCostParams cp;
         cp.model = p.model;
         cp.device = p.device;
         cp.configs = parseMxqConfigs(args.get("configs"));
+        cp.costKind = kind;
+        // hessian: the calibration options of the job (--calib, --nsamples, --seqlen, --seed).
+        cp.calibration.source = p.calib;
+        cp.calibration.nsamples = p.nsamples;
+        cp.calibration.seqlen = p.seqlen;
+        cp.calibration.seed = p.seed;
+        cp.calibration.dataDir = p.dataDir;
+        cp.calibration.tokensFile = p.calibTokens;
+        cp.tokenizer = p.tokenizer;
+        cp.batchSize = p.batchSize;
         costs.table = computeMxqCosts(cp, ctx);
         if (!file.empty())
             costs.table->save(file);

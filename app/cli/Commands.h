@@ -15,5 +15,6 @@ int runBenchQuantize(const std::vector<std::string>& args);
 int runSweep(const std::vector<std::string>& args);
 int runSession(const std::vector<std::string>& args);
 int runExport(const std::vector<std::string>& args);
+int runBenchMxq(const std::vector<std::string>& args);
 
 } // namespace mpq::cli

@@ -30,6 +30,7 @@ const char* kUsage =
     "  export RUN          a run as a Hugging Face (fp16), GPTQ or mpq-packed checkpoint\n"
     "  bench MODEL         forward-pass throughput and evaluation wall time\n"
     "  bench-quantize      quantization pipeline speed on a synthetic LLaMA-7B-shaped model\n"
+    "  bench-mxq           MXQ speed (HQQ passes + solve) on a synthetic LLaMA-7B-shaped model\n"
     "\n"
     "RESULT is a result folder or SESSION#RUN (a run of an HDF5 session file).\n"
     "MODEL is a Hugging Face LLaMA folder (config.json + safetensors, single or sharded) or a\n"
@@ -67,6 +68,8 @@ int main(int argc, char** argv)
             return mpq::cli::runSession(args);
         if (command == "export")
             return mpq::cli::runExport(args);
+        if (command == "bench-mxq")
+            return mpq::cli::runBenchMxq(args);
         if (command == "bench-quantize")
             return mpq::cli::runBenchQuantize(args);
         if (command == "bench")

@@ -13,6 +13,9 @@ want() { [ -z "$SEL" ] || [[ " ${SEL} " == *" $1 "* ]]; }
 sweep() { local name=$1; shift; want $name || return 0; timeout 200 $mpq sweep $M --device cuda --out $W/$name "$@" 2>$W/$name.err | tee -a $O/sweeps.log; cp $W/$name/sweep.json $O/$name.json 2>/dev/null; tail -2 $W/$name.err; }
 sweep mxq --method mxq --budget 3.13,3.25,3.5,3.75,4.0,4.25,4.51
 sweep hqq --method hqq --bits 4,3 --group-size 64
+sweep hqq32 --method hqq --bits 4,3 --group-size 32
+sweep hqq128 --method hqq --bits 4,3 --group-size 128
+sweep mxq_h --method mxq --cost hessian --budget 3.13,3.25,3.5,3.75,4.0,4.25,4.51
 sweep mg_gcn --method mgptq --gnn gcn --target-bits 2.25,2.5,3.0
 sweep mg_mlp --method mgptq --gnn mlp --target-bits 2.25,2.5,3.0
 sweep mg_greedy --method mgptq --gnn hessian-greedy --target-bits 2.25,2.5,3.0

@@ -1,10 +1,12 @@
 #include "alloc/detail/MxqCosts.h"
+#include "alloc/detail/FpHessians.h"
 
 #include "core/Device.h"
 #include "core/Error.h"
 #include "core/detail/TorchDevice.h"
 #include "model/detail/WeightLoader.h"
 #include "quant/detail/Hqq.h"
+#include "tokenizer/SentencePieceTokenizer.h"
 
 #include <c10/core/InferenceMode.h>
 
@@ -112,8 +114,35 @@ namespace mpq {
 
 MxqCostTable computeMxqCosts(const MxqCostParams& params, JobContext& ctx)
 {
-    const ModelSource source = ModelSource::open(params.model);
-    return detail::computeMxqCosts(source, params, ctx);
+    if (params.costKind == "fnorm") {
+        const ModelSource source = ModelSource::open(params.model);
+        return detail::computeMxqCosts(source, params, ctx);
+    }
+    if (params.costKind != "hessian")
+        throw Error("MXQ costs: unknown cost \"" + params.costKind + "\" (fnorm or hessian)");
+    checkDevice(params.device);
+    const auto t0 = std::chrono::steady_clock::now();
+    const ModelSource source = ModelSource::open(params.model, params.tokenizer);
+    const ModelConfig& cfg = source.config();
+    CalibrationSet calib;
+    if (!params.calibration.tokensFile.empty()) {
+        calib = loadCalibrationTokens(params.calibration.tokensFile, int32_t(cfg.vocabSize));
+    } else {
+        if (source.tokenizerPath().empty())
+            throw Error(source.path() + ": no tokenizer.model found beside the model; pass --tokenizer");
+        CalibrationParams cp = params.calibration;
+        cp.seqlen = std::min(cp.seqlen, cfg.maxPositions);
+        const auto tok = SentencePieceTokenizer::load(source.tokenizerPath());
+        calib = sampleCalibration(cp, tok, tok.bosId() >= 0 ? tok.bosId() : cfg.bosTokenId, ctx);
+    }
+    const at::Device device = detail::torchDevice(params.device);
+    const at::ScalarType act = device.is_cuda() ? at::kHalf : at::kFloat;
+    const int64_t batch = params.batchSize > 0 ? params.batchSize : (device.is_cuda() ? 16 : 4);
+    detail::FpHessianPass pass(source, calib.windows, device, act, batch);
+    MxqCostTable table = detail::computeMxqCosts(source, params, ctx,
+                                                 [&](int64_t layer, llama::Linear l) { return pass(layer, l); });
+    table.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return table;
 }
 
 } // namespace mpq

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/JobContext.h"
+#include "data/Calibration.h"
 #include "quant/HqqOptions.h"
 
 #include <cstdint>
@@ -78,9 +79,17 @@ struct MxqCostParams {
     HqqOptions hqq;
     int64_t firstLayer = 0;                         ///< decoder layers [firstLayer, lastLayer)
     int64_t lastLayer = -1;                         ///< -1: up to the last layer
+    /// "fnorm": ‖W − Ŵ‖_F (MXQ's, data-free); "hessian": tr(ΔW H ΔWᵀ) with calibration Hessians
+    /// of the unquantized model (extension, docs/mxq.md), which needs the fields below.
+    std::string costKind = "fnorm";
+    CalibrationParams calibration;                  ///< hessian: the calibration windows
+    std::string tokenizer;                          ///< hessian: tokenizer.model (default: beside the model)
+    int64_t batchSize = 0;                          ///< hessian: windows per forward pass (0: automatic)
 };
 
-/// The data-free MXQ cost table (cost = ‖W − Ŵ_HQQ‖_F) of every linear of every decoder layer.
+/// The MXQ cost table of every linear of every decoder layer: data-free (cost = ‖W − Ŵ_HQQ‖_F),
+/// or with costKind "hessian" tr(ΔW H ΔWᵀ) after a calibration pass through the unquantized model
+/// (activations fp16 on CUDA, fp32 on the CPU).
 /// Streams one decoder layer at a time to the device; reports progress per matrix on `ctx`
 /// (stage "mxq costs", unit "matrices", detail = tensor name, with ETA) and checks cancellation
 /// before each matrix and configuration (throws mpq::Cancelled). Throws mpq::Error on a bad

@@ -1,4 +1,5 @@
 #include "alloc/MxqSolver.h"
+#include "alloc/detail/MxqSearch.h"
 
 #include "core/Error.h"
 
@@ -9,16 +10,11 @@
 #include <limits>
 #include <mutex>
 
-#ifdef MPQ_HAVE_CBC
-#include <CbcConfig.h>
-#include <CbcEventHandler.hpp>
-#include <CbcModel.hpp>
-#include <CbcSolver.hpp>
-#include <CoinMessageHandler.hpp>
-#include <OsiClpSolverInterface.hpp>
-#endif
 
 namespace mpq {
+
+using detail::Candidate;
+using detail::Greedy;
 
 namespace {
 
@@ -30,13 +26,6 @@ std::string fmt(double v, int digits = 4)
     std::snprintf(buf, sizeof buf, "%.*f", digits, v);
     return buf;
 }
-
-/// A configuration of one matrix that is not dominated by another.
-struct Candidate {
-    int config = 0;
-    double cost = 0;
-    double storage = 0;
-};
 
 /// Per matrix, its Pareto front sorted by storage ascending (so cost strictly descending):
 /// a configuration with no less storage and no lower cost than another is never needed.
@@ -60,16 +49,6 @@ std::vector<std::vector<Candidate>> paretoFronts(const MxqCostTable& t)
     return fronts;
 }
 
-/// The greedy solution of the multiple-choice knapsack and its LP relaxation bound (Sinha &
-/// Zemel): upgrades along each matrix's lower convex hull, taken by decreasing cost saved per
-/// bit; the first one that does not fit is taken fractionally by the LP. The integer solution
-/// skips it and is then improved by single and pairwise exchanges.
-struct Greedy {
-    std::vector<int> position; ///< per matrix, index into its front
-    double cost = 0;
-    double storage = 0;
-    double lpBound = 0;
-};
 
 /// Local search from a feasible assignment: repeatedly applies the best move of one matrix to
 /// a costlier-but-smaller or cheaper-but-larger configuration that fits in `left`, or the best
@@ -222,9 +201,11 @@ Greedy greedySolve(const std::vector<std::vector<Candidate>>& fronts, double bud
     return g;
 }
 
-/// Fills choice, objective, storage and the achieved bits from positions on the fronts.
-void setChoice(MxqSolution& s, const std::vector<std::vector<Candidate>>& fronts,
-               const std::vector<int>& position)
+} // namespace
+
+namespace detail {
+
+void setChoice(MxqSolution& s, const Fronts& fronts, const std::vector<int>& position)
 {
     s.choice.assign(fronts.size(), 0);
     s.objective = 0;
@@ -245,131 +226,20 @@ double relativeGap(double objective, double bound)
     return gap < 1e-12 ? 0.0 : gap; // rounding noise of the bound
 }
 
-#ifdef MPQ_HAVE_CBC
-/// Stops the branch and bound at its next event once the job is cancelled.
-class CancelHandler : public CbcEventHandler {
-public:
-    explicit CancelHandler(const JobContext* ctx) : m_ctx(ctx) {}
-    CbcAction event(CbcEvent) override
-    {
-        return m_ctx && m_ctx->isCancelled() ? stop : noAction;
-    }
-    CbcEventHandler* clone() const override { return new CancelHandler(*this); }
 
-private:
-    const JobContext* m_ctx;
-};
-
-/// CBC's solver driver (CbcMain0/CbcMain1) keeps static state: one solve at a time per process.
-std::mutex& cbcMutex()
+#if !defined(MPQ_MIP_GLPK) && !defined(MPQ_MIP_CBC)
+std::string mipSolverName()
 {
-    static std::mutex m;
-    return m;
+    return {};
 }
 
-/// Branch and cut over the fronts with CBC's standard driver (presolve, cuts, heuristics: the
-/// `cbc` program's defaults), from the greedy incumbent. Columns are (matrix, candidate) in order.
-/// The knapsack row is scaled to a right-hand side of 1, the objective to 10⁶ at the incumbent:
-/// CBC's absolute tolerances (about 10⁻⁶ on the objective) then resolve 10⁻¹² of it. At an
-/// objective near 1, CBC proved "optimal" assignments that were 2·10⁻⁶ worse than the optimum.
-void cbcSolve(MxqSolution& s, const std::vector<std::vector<Candidate>>& fronts,
-              const Greedy& greedy, const MxqSolveOptions& opt, const JobContext* ctx)
+void mipSolve(MxqSolution&, const Fronts&, const Greedy&, const MxqSolveOptions&, const JobContext*)
 {
-    const Greedy* start = opt.greedyStart ? &greedy : nullptr;
-    const int rows = int(fronts.size()) + 1;
-    const int knapsack = int(fronts.size());
-    double costScale = greedy.cost;
-    costScale = costScale > 0 ? costScale / 1e6 : 1.0;
-    std::vector<int> colStart{0}, rowIndex;
-    std::vector<double> value, obj, lower, upper;
-    std::vector<int> firstColumn;
-    for (size_t m = 0; m < fronts.size(); ++m) {
-        firstColumn.push_back(int(obj.size()));
-        for (const auto& c : fronts[m]) {
-            rowIndex.push_back(int(m));
-            value.push_back(1.0);
-            rowIndex.push_back(knapsack);
-            value.push_back(c.storage / s.budgetBits);
-            colStart.push_back(int(rowIndex.size()));
-            obj.push_back(c.cost / costScale);
-            lower.push_back(0.0);
-            upper.push_back(1.0);
-        }
-    }
-    const int cols = int(obj.size());
-    std::vector<double> rowLower(size_t(rows), 1.0), rowUpper(size_t(rows), 1.0);
-    rowLower[size_t(knapsack)] = -std::numeric_limits<double>::max();
-
-    OsiClpSolverInterface lp;
-    lp.messageHandler()->setLogLevel(0);
-    lp.setHintParam(OsiDoReducePrint, true, OsiHintTry);
-    lp.loadProblem(cols, rows, colStart.data(), rowIndex.data(), value.data(), lower.data(),
-                   upper.data(), obj.data(), rowLower.data(), rowUpper.data());
-    for (int j = 0; j < cols; ++j)
-        lp.setInteger(j);
-
-    std::lock_guard<std::mutex> lock(cbcMutex());
-    CbcModel model(lp);
-    model.setLogLevel(0);
-    model.messageHandler()->setLogLevel(0);
-    CancelHandler cancel(ctx);
-    model.passInEventHandler(&cancel);
-    if (start) {
-        std::vector<double> x(size_t(cols), 0.0);
-        double o = 0;
-        for (size_t m = 0; m < fronts.size(); ++m) {
-            x[size_t(firstColumn[m] + start->position[m])] = 1.0;
-            o += fronts[m][start->position[m]].cost / costScale;
-        }
-        model.setBestSolution(x.data(), cols, o, true);
-    }
-    CbcSolverUsefulData data;
-    CbcMain0(model, data);
-    char seconds[32], gap[32];
-    std::snprintf(seconds, sizeof seconds, "%.6g", std::max(0.01, opt.timeLimitSeconds));
-    std::snprintf(gap, sizeof gap, "%.6g", std::max(0.0, opt.relativeGap));
-    const char* argv[] = {"mpq-mxq", "-log", "0", "-timeMode", "elapsed", "-seconds", seconds,
-                          "-ratioGap", gap, "-allowableGap", "1e-9", "-increment", "1e-9",
-                          "-solve", "-quit"};
-    CbcMain1(int(sizeof argv / sizeof argv[0]), argv, model, nullptr, data);
-    s.nodes = model.getNodeCount();
-
-    if (ctx && ctx->isCancelled())
-        throw Cancelled();
-    const double* best = model.bestSolution();
-    if (!best) {
-        s.status = model.isProvenInfeasible() ? MxqStatus::Infeasible : MxqStatus::Error;
-        s.message = model.isProvenInfeasible()
-                        ? "CBC proved the budget infeasible"
-                        : "CBC found no solution (status " + std::to_string(model.status()) +
-                              ", secondary " + std::to_string(model.secondaryStatus()) + ")";
-        return;
-    }
-    std::vector<int> position(fronts.size(), 0);
-    for (size_t m = 0; m < fronts.size(); ++m) {
-        int arg = 0;
-        for (int k = 1; k < int(fronts[m].size()); ++k)
-            if (best[firstColumn[m] + k] > best[firstColumn[m] + arg])
-                arg = k;
-        position[m] = arg;
-    }
-    setChoice(s, fronts, position);
-    s.status = model.isProvenOptimal() ? MxqStatus::Optimal : MxqStatus::Feasible;
-    // After CbcMain1, getBestPossibleObjValue() can be a stale root bound (seen: 1 % below an
-    // optimum proven at the root). A proof of optimality bounds the objective within the gaps
-    // asked for; otherwise the better of CBC's bound and the LP bound of the greedy stage holds.
-    double bound = model.getBestPossibleObjValue() * costScale;
-    if (!std::isfinite(bound))
-        bound = -std::numeric_limits<double>::infinity();
-    bound = std::max(bound, greedy.lpBound);
-    if (s.status == MxqStatus::Optimal)
-        bound = std::max(bound, s.objective - std::max(opt.relativeGap * s.objective, 1e-9 * costScale));
-    s.bound = std::min(s.objective, bound);
-    s.gap = relativeGap(s.objective, s.bound);
+    throw Error("no MIP solver in this build");
 }
 #endif
 
-} // namespace
+} // namespace detail
 
 double MxqBudget::toBits(int64_t parameters) const
 {
@@ -449,35 +319,34 @@ MxqSolution solveMxq(const MxqCostTable& table, const MxqBudget& budget,
     const Greedy greedy = greedySolve(fronts, s.budgetBits);
     // The greedy solution is optimal (within the gap asked for) when it is that close to the LP
     // bound; then no branch and bound is needed.
-    const bool greedyOptimal = relativeGap(greedy.cost, greedy.lpBound) <= options.relativeGap;
-#ifdef MPQ_HAVE_CBC
-    s.solver = std::string("CBC ") + CBC_VERSION;
-    if (!greedyOptimal) {
+    const bool greedyOptimal = detail::relativeGap(greedy.cost, greedy.lpBound) <= options.relativeGap;
+    const std::string mip = detail::mipSolverName();
+    if (mip.empty()) {
+        s.solver = "greedy (no MIP solver in this build)";
+    } else if (greedyOptimal) {
+        s.solver = "greedy, proven by its LP bound";
+    } else {
+        s.solver = mip;
         try {
-            cbcSolve(s, fronts, greedy, options, ctx);
+            detail::mipSolve(s, fronts, greedy, options, ctx);
         } catch (const Cancelled&) {
             throw;
         } catch (const std::exception& e) {
             s.status = MxqStatus::Error;
-            s.message = std::string("CBC failed: ") + e.what();
+            s.message = mip + " failed: " + e.what();
             return finish();
         } catch (...) { // CoinError does not derive from std::exception
             s.status = MxqStatus::Error;
-            s.message = "CBC failed with an exception";
+            s.message = mip + " failed with an exception";
             return finish();
         }
         if (!s.hasSolution())
             return finish();
-    } else {
-        s.solver = "greedy, proven by its LP bound";
     }
-#else
-    s.solver = "greedy (no MIP solver in this build)";
-#endif
     if (s.choice.empty()) {
-        setChoice(s, fronts, greedy.position);
+        detail::setChoice(s, fronts, greedy.position);
         s.bound = std::min(s.objective, greedy.lpBound);
-        s.gap = relativeGap(s.objective, s.bound);
+        s.gap = detail::relativeGap(s.objective, s.bound);
         s.status = greedyOptimal ? MxqStatus::Optimal : MxqStatus::Feasible;
     }
     if (s.storageBits > s.budgetBits * (1.0 + 1e-9)) {

@@ -1,0 +1,115 @@
+#include "Args.h"
+#include "Commands.h"
+#include "Terminal.h"
+
+#include "alloc/MxqBench.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <iostream>
+#include <stdexcept>
+
+namespace mpq::cli {
+
+int runBenchMxq(const std::vector<std::string>& argv)
+{
+    Args args("bench-mxq",
+              "Times MXQ on a synthetic LLaMA-shaped model generated on the device (seeded Gaussian\n"
+              "weights; nothing read from disk): every HQQ configuration of every matrix with its\n"
+              "||W - W_hat||_F, then the mixed integer program at each budget. Prints the HQQ time, the\n"
+              "solve time per budget (what the GUI's budget slider pays per move) and peak GPU memory.");
+    args.option("layers", "N", "decoder layers (LLaMA-7B: 32)", "32");
+    args.option("hidden", "N", "hidden size (LLaMA-7B: 4096)", "4096");
+    args.option("intermediate", "N", "MLP size (LLaMA-7B: 11008)", "11008");
+    args.option("configs", "SPEC", "candidate configurations BITS x GROUPS", "2,3,4,8x32,64,128");
+    args.option("budget", "LIST", "budgets in bits per parameter, comma-separated; the first is solved "
+                                  "inside the timed run, the others re-solve the cached costs",
+                "3.5,3.13,4.25,4.51");
+    args.option("device", "D", "cpu, cuda or cuda:N", "cuda");
+    args.option("seed", "S", "weight seed", "0");
+    args.flag("json", "print one JSON object on stdout");
+    if (!args.parse(argv))
+        return 0;
+
+    MxqBenchParams p;
+    p.layers = args.getInt("layers");
+    p.hidden = args.getInt("hidden");
+    p.intermediate = args.getInt("intermediate");
+    p.seed = uint64_t(args.getInt("seed"));
+    p.configs = parseMxqConfigs(args.get("configs"));
+    p.device = args.get("device");
+    checkDeviceOption(p.device);
+    std::vector<double> budgets;
+    for (const std::string& item : args.getList("budget")) {
+        try {
+            size_t used = 0;
+            budgets.push_back(std::stod(item, &used));
+            if (used != item.size())
+                throw std::invalid_argument(item);
+        } catch (const std::exception&) {
+            throw UsageError("--budget: \"" + item + "\" is not a number");
+        }
+    }
+    if (budgets.empty())
+        throw UsageError("--budget needs at least one value");
+    p.budgetBitsPerParameter = budgets.front();
+    if (p.layers <= 0 || p.hidden <= 0 || p.intermediate <= 0)
+        throw UsageError("--layers, --hidden and --intermediate must be positive");
+
+    JobContext ctx;
+    attachTerminalReporter(ctx);
+    installInterruptHandler(ctx);
+    const MxqBenchResult r = benchmarkMxq(p, ctx);
+    endProgressLine();
+
+    nlohmann::json solves = nlohmann::json::array();
+    auto record = [&](double budget, const MxqSolution& s) {
+        solves.push_back({{"budget", budget},
+                          {"status", mxqStatusName(s.status)},
+                          {"solver", s.solver},
+                          {"bits_per_parameter", s.bitsPerParameter},
+                          {"objective", s.objective},
+                          {"gap", s.gap},
+                          {"nodes", s.nodes},
+                          {"seconds", s.seconds}});
+    };
+    record(budgets.front(), r.solution);
+    for (size_t i = 1; i < budgets.size(); ++i) {
+        ctx.checkCancelled();
+        record(budgets[i], solveMxq(r.table, MxqBudget::bitsPerParameter(budgets[i]), p.solve, &ctx));
+    }
+    const nlohmann::json j = {{"device", r.deviceName},
+                              {"layers", r.layers},
+                              {"matrices", r.matrices},
+                              {"configs", r.configs},
+                              {"parameters", r.parameters},
+                              {"total_seconds", r.totalSeconds},
+                              {"generate_seconds", r.generateSeconds},
+                              {"hqq_seconds", r.hqqSeconds},
+                              {"solve_seconds", r.solveSeconds},
+                              {"hqq_mean_iterations", r.meanIterations},
+                              {"hqq_mean_best_iteration", r.meanBestIteration},
+                              {"peak_device_gib", r.peakDeviceBytes >= 0 ? r.peakDeviceBytes / 1073741824.0 : -1.0},
+                              {"solves", solves}};
+    if (args.has("json")) {
+        std::cout << j.dump() << std::endl;
+        return 0;
+    }
+    std::printf("MXQ on a synthetic model: %lld layers, %lld matrices x %lld configurations, %s\n",
+                (long long)r.layers, (long long)r.matrices, (long long)r.configs, r.deviceName.c_str());
+    std::printf("total %.2f s (weights %.2f s, HQQ + costs %.2f s, solve %.3f s)\n", r.totalSeconds,
+                r.generateSeconds, r.hqqSeconds, r.solveSeconds);
+    std::printf("HQQ: %.1f zero-point updates per call on average (best at %.1f)\n", r.meanIterations,
+                r.meanBestIteration);
+    if (r.peakDeviceBytes >= 0)
+        std::printf("peak GPU memory %.2f GiB\n", r.peakDeviceBytes / 1073741824.0);
+    for (const auto& s : solves)
+        std::printf("budget %.3f: %s by %s, %.4f bits/parameter, gap %.2g, %lld nodes, %.2f ms\n",
+                    s["budget"].get<double>(), s["status"].get<std::string>().c_str(),
+                    s["solver"].get<std::string>().c_str(), s["bits_per_parameter"].get<double>(),
+                    s["gap"].get<double>(), (long long)s["nodes"].get<int64_t>(), 1000.0 * s["seconds"].get<double>());
+    return 0;
+}
+
+} // namespace mpq::cli
