@@ -24,6 +24,8 @@ HessianGraphView::HessianGraphView(QWidget* parent) : PlotView(parent)
                   "column couples into another (heat map, log colour) and the strongest couplings as edges, "
                   "nodes coloured by bits."));
     QCustomPlot* p = plot();
+    // The default axis rect goes; its legend is kept and moved into the graph's rect.
+    p->axisRect()->insetLayout()->take(p->legend);
     p->plotLayout()->clear();
     m_heatRect = new QCPAxisRect(p);
     m_graphRect = new QCPAxisRect(p);
@@ -55,6 +57,9 @@ HessianGraphView::HessianGraphView(QWidget* parent) : PlotView(parent)
         r->setRangeDrag(Qt::Horizontal | Qt::Vertical);
         r->setRangeZoom(Qt::Horizontal | Qt::Vertical);
     }
+    m_graphRect->insetLayout()->addElement(p->legend, Qt::AlignTop | Qt::AlignRight);
+    p->legend->setFont(QFont(p->font().family(), 8));
+    p->legend->setVisible(false);
     QCPAxis* gx = m_graphRect->axis(QCPAxis::atBottom);
     QCPAxis* gy = m_graphRect->axis(QCPAxis::atLeft);
     gx->setLabel(tr("node-link drawing (unit circle, position = column order)"));
@@ -112,6 +117,7 @@ void HessianGraphView::rebuild()
         m_heat->data()->fill(std::numeric_limits<double>::quiet_NaN());
         m_order.clear();
         m_layout = GraphLayout{};
+        p->legend->setVisible(false);
         setCaption(m_data.tensor.isEmpty() ? tr("Select a matrix to see its Hessian graph.")
                                            : tr("%1: no Hessian stored for this run.").arg(m_data.tensor));
         replotNow();
@@ -163,12 +169,6 @@ void HessianGraphView::rebuild()
         curve->addData(m_layout.x[size_t(c)], m_layout.y[size_t(c)]);
     }
     p->legend->setVisible(true);
-    p->legend->setFont(QFont(p->font().family(), 8));
-    if (!m_graphRect->insetLayout()->elements(false).contains(p->legend)) {
-        if (p->legend->layout())
-            p->legend->layout()->take(p->legend);
-        m_graphRect->insetLayout()->addElement(p->legend, Qt::AlignTop | Qt::AlignRight);
-    }
     setCaption(tr("%1 — %2 columns; heat map cells below %3 left blank; %4 strongest edges drawn. Source: %5")
                    .arg(m_data.tensor)
                    .arg(n)

@@ -184,8 +184,11 @@ void TradeoffView::rebuildSlider()
     const QSignalBlocker block(m_slider);
     m_slider->setRange(0, m_scale.steps);
     m_slider->setEnabled(s && !s->points.empty());
-    m_lastRun.clear();
+    // A rebuild (new results arriving) must not switch the run the person is looking at: the
+    // nearest point is remembered without emitting pointChosen.
     m_slider->setValue(0);
+    const int i = s ? s->nearest(m_scale.value(0)) : -1;
+    m_lastRun = i >= 0 ? s->points[size_t(i)].run : QString();
     onSlider(0);
 }
 

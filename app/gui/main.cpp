@@ -55,6 +55,10 @@ int main(int argc, char** argv)
             }
         }
         if (cli.isSet(shots)) {
+            // Show the last MG-PTQ run (mixed bits) when there is one: the most telling map.
+            for (const auto& r : window.workbench().runs)
+                if (r.method.startsWith(QLatin1String("mgptq")))
+                    window.showRun(r.name);
             const QStringList files = window.saveScreenshots(cli.value(shots));
             for (const QString& f : files)
                 std::printf("%s\n", qPrintable(f));

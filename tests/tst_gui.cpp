@@ -1,0 +1,104 @@
+// Smoke test of the main window on the offscreen platform: bad input gives a readable error (no
+// crash), a synthetic model quantizes through the worker thread, the maps fill in, the session
+// auto-saves and reopens.
+#include "BitMapView.h"
+#include "MainWindow.h"
+#include "SliderBench.h"
+#include "TradeoffView.h"
+
+#include "demo/SyntheticModel.h"
+
+#include <QSignalSpy>
+#include <QTabWidget>
+#include <QTemporaryDir>
+#include <QtTest>
+
+using namespace mpq::gui;
+
+class TestGui : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY(m_home.isValid());
+        qputenv("MPQ_WORKBENCH_HOME", m_home.path().toLocal8Bit());
+    }
+    void badInputShowsErrors()
+    {
+        MainWindow w;
+        w.setInteractive(false);
+        QVERIFY(!w.openPath(m_home.filePath(QStringLiteral("missing-model"))));
+        QVERIFY(w.lastError().contains(QLatin1String("does not exist")));
+        const QString corrupt = m_home.filePath(QStringLiteral("corrupt.mpqwb"));
+        QFile f(corrupt);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("{\"format\":\"mpq-workbench\",\"version\":1,\"runs\":[");
+        f.close();
+        QVERIFY(!w.openPath(corrupt));
+        QVERIFY(w.lastError().contains(QLatin1String("not a workbench session")));
+        const QString notModel = m_home.filePath(QStringLiteral("empty-folder"));
+        QDir().mkpath(notModel);
+        QVERIFY(!w.openPath(notModel));
+        QVERIFY(!w.lastError().isEmpty());
+    }
+    void quantizeSyntheticModelAndReopen()
+    {
+        mpq::SyntheticDemoSpec spec;
+        spec.layers = 2;
+        spec.hidden = 32;
+        spec.intermediate = 64;
+        spec.heads = 2;
+        spec.vocab = 64;
+        spec.calibWindows = 4;
+        spec.calibLength = 16;
+        const QString model = m_home.filePath(QStringLiteral("synthetic"));
+        mpq::writeSyntheticModel(spec, model.toStdString());
+
+        QString session;
+        {
+            MainWindow w;
+            w.setInteractive(false);
+            w.resize(1280, 800);
+            w.show();
+            QVERIFY(w.openPath(model));
+            QVERIFY(w.workbench().synthetic);
+            QSignalSpy idle(&w, &MainWindow::idle);
+            JobRequest r;
+            r.method = QStringLiteral("gptq");
+            r.values = {4, 2};
+            r.params.model = model.toStdString();
+            r.params.calibTokens = mpq::syntheticCalibrationFile(model.toStdString());
+            w.enqueue(r);
+            QVERIFY(w.isBusy());
+            QVERIFY(idle.wait(120000));
+            QVERIFY2(w.lastError().isEmpty(), qPrintable(w.lastError()));
+            QCOMPARE(w.workbench().runs.size(), size_t(2));
+            QVERIFY(w.workbench().runs[0].complete);
+            QCOMPARE(w.bitMapView()->tensors().size(), 14);
+            // The slider goes along the GPTQ points and switches the bit map between them.
+            QVERIFY(w.tradeoffView()->setCurrentMethod(QStringLiteral("GPTQ")));
+            w.tradeoffView()->moveSlider(0);
+            QCOMPARE(w.currentRun(), QStringLiteral("gptq 2-bit"));
+            w.tradeoffView()->moveSlider(w.tradeoffView()->sliderSteps());
+            QCOMPARE(w.currentRun(), QStringLiteral("gptq 4-bit"));
+            const SliderBench::Result b = SliderBench::run(w, QStringLiteral("GPTQ"), 6);
+            QCOMPARE(b.moves, 6);
+            QVERIFY(b.maxMs > 0);
+            const QStringList shots = w.saveScreenshots(m_home.filePath(QStringLiteral("shots")));
+            QCOMPARE(shots.size(), w.tabs()->count());
+            session = w.sessionPath();
+        }
+        QVERIFY(QFileInfo::exists(session));
+        MainWindow again;
+        again.setInteractive(false);
+        QVERIFY(again.openPath(session));
+        QCOMPARE(again.workbench().runs.size(), size_t(2));
+        QVERIFY(again.workbench().synthetic);
+    }
+
+private:
+    QTemporaryDir m_home;
+};
+
+QTEST_MAIN(TestGui)
+#include "tst_gui.moc"

@@ -1,0 +1,342 @@
+// Widgets library: readers, session file, item model, adapters (QSignalSpy) and every view fed with
+// synthetic structs on the offscreen platform.
+#include "BitMapView.h"
+#include "HessianGraphView.h"
+#include "JobRunner.h"
+#include "LayerTreeModel.h"
+#include "MxqResolver.h"
+#include "PerplexityView.h"
+#include "ResultReader.h"
+#include "TradeoffView.h"
+#include "TrainingCurvesView.h"
+#include "WorkbenchFile.h"
+
+#include "core/Error.h"
+#include "demo/SyntheticModel.h"
+
+#include <QAbstractItemModelTester>
+#include <QApplication>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QThread>
+#include <QtTest>
+
+using namespace mpq::gui;
+
+namespace {
+
+MatrixResult matrix(int layer, const char* linear, int cols, uint8_t lo, uint8_t hi)
+{
+    MatrixResult m;
+    m.layer = layer;
+    m.linear = QString::fromLatin1(linear);
+    m.tensor = QStringLiteral("model.layers.%1.%2.%3.weight")
+                   .arg(layer)
+                   .arg(m.linear.endsWith(QLatin1String("proj")) && m.linear.startsWith(QLatin1Char('q')) ? "self_attn" : "mlp")
+                   .arg(m.linear);
+    m.rows = 16;
+    m.cols = cols;
+    for (int c = 0; c < cols; ++c)
+        m.columnBits.push_back(c % 3 == 0 ? hi : lo);
+    m.bitsWithOverhead = m.averageBits() + 0.25;
+    m.outputError = 0.5 * layer + 1;
+    return m;
+}
+
+RunData syntheticRun()
+{
+    RunData r;
+    r.name = QStringLiteral("mgptq target 3");
+    r.method = QStringLiteral("mgptq-gcn");
+    r.complete = true;
+    r.avgBitsWithOverhead = 3.1;
+    for (int l = 0; l < 2; ++l) {
+        r.matrices.push_back(matrix(l, "q_proj", 32, 2, 4));
+        r.matrices.push_back(matrix(l, "down_proj", 64, 3, 4));
+    }
+    r.matrices[0].curves.loss = {1.0, 0.6, 0.4};
+    r.matrices[0].curves.lBit = {3.0, 2.9, 2.8};
+    r.matrices[0].curves.avgBits = {3.1, 3.0, 3.0};
+    r.perplexity[QStringLiteral("wikitext2")] = 20.5;
+    r.perplexity[QStringLiteral("c4")] = 25.0;
+    return r;
+}
+
+const char* kResultJson =
+    "{\"format\":\"mpq-result\",\"version\":1,\"model\":\"/m\",\"method\":\"mgptq-gcn\","
+    " \"avg_bits\":2.5,\"avg_bits_with_overhead\":2.75,\"seconds\":3,"
+    " \"plan\":{\"method\":\"mgptq\",\"matrices\":[{\"tensor\":\"model.layers.0.self_attn.q_proj.weight\",\"layer\":0,"
+    "   \"linear\":\"q_proj\",\"rows\":2,\"cols\":4,\"column_bits\":[2,3,2,3],\"group_size\":-1,\"quantizer\":\"gptq\","
+    "   \"diagnostics\":{\"alpha\":0.5,\"curves\":{\"loss\":[1,0.5],\"l_bit\":[3,2.5],\"avg_bits\":[3,2.5]}}}]},"
+    " \"matrices\":[{\"tensor\":\"model.layers.0.self_attn.q_proj.weight\",\"bits_with_overhead\":2.9,\"output_error\":0.125,"
+    "   \"frobenius_error\":-1}],"
+    " \"warnings\":[\"w1\"]}";
+
+void writeFile(const QString& path, const QByteArray& bytes)
+{
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(bytes);
+}
+
+} // namespace
+
+class TestWidgets : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void resultFolderIsRead()
+    {
+        QTemporaryDir dir;
+        QDir().mkpath(dir.filePath(QStringLiteral("layers")));
+        writeFile(dir.filePath(QStringLiteral("result.json")), kResultJson);
+        const RunData r = ResultReader::readResultFolder(dir.path());
+        QCOMPARE(r.method, QStringLiteral("mgptq-gcn"));
+        QCOMPARE(r.matrices.size(), size_t(1));
+        const MatrixResult& m = r.matrices[0];
+        QCOMPARE(m.columnBits, (std::vector<uint8_t>{2, 3, 2, 3}));
+        QCOMPARE(m.averageBits(), 2.5);
+        QCOMPARE(m.outputError, 0.125);
+        QCOMPARE(m.curves.loss, (std::vector<double>{1, 0.5}));
+        QCOMPARE(m.curves.alpha, 0.5);
+        QCOMPARE(r.warnings, QStringList{QStringLiteral("w1")});
+    }
+    void corruptResultThrows()
+    {
+        QTemporaryDir dir;
+        writeFile(dir.filePath(QStringLiteral("result.json")), "{\"format\":\"mpq-result\",\"version\":1,\"plan\":");
+        QVERIFY_THROWS_EXCEPTION(mpq::Error, ResultReader::readResultFolder(dir.path()));
+        QVERIFY_THROWS_EXCEPTION(mpq::Error, ResultReader::readResultFolder(dir.filePath(QStringLiteral("none"))));
+    }
+    void sessionRoundTripAndCorruption()
+    {
+        QTemporaryDir dir;
+        const QString result = dir.filePath(QStringLiteral("run1"));
+        QDir().mkpath(result);
+        writeFile(QDir(result).filePath(QStringLiteral("result.json")), kResultJson);
+        Workbench wb;
+        wb.model = QStringLiteral("/m");
+        wb.reference[QStringLiteral("wikitext2")] = 10;
+        RunData r = ResultReader::readResultFolder(result);
+        r.name = QStringLiteral("mg α=0.5");
+        r.sweepAxis = QStringLiteral("alpha");
+        r.sweepValue = 0.5;
+        r.perplexity[QStringLiteral("c4")] = 12;
+        wb.upsert(r);
+        RunData missing = r;
+        missing.name = QStringLiteral("gone");
+        missing.resultDir = dir.filePath(QStringLiteral("deleted"));
+        wb.upsert(missing);
+        const QString file = dir.filePath(QStringLiteral("s.mpqwb"));
+        WorkbenchFile::save(wb, file);
+        QStringList problems;
+        const Workbench back = WorkbenchFile::load(file, &problems);
+        QCOMPARE(back.runs.size(), size_t(1));
+        QCOMPARE(problems.size(), 1);
+        QCOMPARE(back.runs[0].name, QStringLiteral("mg α=0.5"));
+        QCOMPARE(back.runs[0].perplexity.value(QStringLiteral("c4")), 12.0);
+        QCOMPARE(back.reference.value(QStringLiteral("wikitext2")), 10.0);
+        const auto series = back.tradeoff(QStringLiteral("c4"));
+        QCOMPARE(series.size(), size_t(1));
+        QCOMPARE(series[0].points[0].knob, 0.5);
+        QCOMPARE(series[0].points[0].perplexity, 12.0);
+
+        writeFile(file, "not json at all");
+        QVERIFY_THROWS_EXCEPTION(mpq::Error, WorkbenchFile::load(file, nullptr));
+        writeFile(file, "{\"format\":\"mpq-workbench\",\"version\":99}");
+        QVERIFY_THROWS_EXCEPTION(mpq::Error, WorkbenchFile::load(file, nullptr));
+    }
+    void layerTreeModel()
+    {
+        LayerTreeModel model;
+        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        model.setRun(syntheticRun());
+        QCOMPARE(model.rowCount(), 2);
+        const QModelIndex layer1 = model.index(1, 0);
+        QCOMPARE(model.rowCount(layer1), 2);
+        const QModelIndex down = model.index(1, LayerTreeModel::Shape, layer1);
+        QCOMPARE(down.data().toString(), QStringLiteral("16 × 64"));
+        QCOMPARE(model.indexOfTensor(syntheticRun().matrices[3].tensor).row(), 1);
+        model.setRun({});
+        QCOMPARE(model.rowCount(), 0);
+    }
+    void viewsRenderAndExport()
+    {
+        QTemporaryDir dir;
+        const RunData run = syntheticRun();
+        BitMapView bitmap;
+        bitmap.resize(900, 500);
+        bitmap.setMatrices(run.matrices, run.name);
+        QCOMPARE(bitmap.tensors().size(), 4);
+        QSignalSpy clicked(&bitmap, &BitMapView::matrixClicked);
+        QVERIFY(bitmap.caption().contains(QLatin1String("4 matrices")));
+
+        TradeoffView tradeoff;
+        tradeoff.resize(900, 500);
+        TradeoffSeries s;
+        s.method = QStringLiteral("MG-PTQ (GCN)");
+        s.knobName = QStringLiteral("α");
+        s.points = {{0.01, 3.9, 10, QStringLiteral("a")}, {0.1, 3.0, 11, QStringLiteral("b")}, {1.0, 2.2, 15, QStringLiteral("c")}};
+        QSignalSpy chosen(&tradeoff, &TradeoffView::pointChosen);
+        tradeoff.setSeries({s}, QStringLiteral("wikitext2"), 9.5);
+        QCOMPARE(tradeoff.currentMethod(), s.method);
+        tradeoff.moveSlider(tradeoff.sliderSteps());
+        QVERIFY(!chosen.isEmpty());
+        QCOMPARE(chosen.last().at(0).toString(), QStringLiteral("c"));
+        tradeoff.moveSlider(tradeoff.sliderSteps() / 2); // α = 0.1 on the log scale
+        QCOMPARE(chosen.last().at(0).toString(), QStringLiteral("b"));
+
+        PerplexityView ppl;
+        Workbench wb;
+        wb.upsert(run);
+        wb.reference[QStringLiteral("wikitext2")] = 9.5;
+        ppl.setTable(wb.perplexityTable({QStringLiteral("wikitext2"), QStringLiteral("c4")}));
+
+        TrainingCurvesView curves;
+        curves.setCurves(run.matrices[0].curves, QStringLiteral("layer 0 q_proj"));
+        QVERIFY(curves.caption().contains(QLatin1String("3 epochs")));
+
+        HessianGraphView graph;
+        graph.resize(1000, 500);
+        HessianGraphData none;
+        none.tensor = QStringLiteral("layer 0 q_proj");
+        graph.setGraph(none);
+        QVERIFY(graph.caption().contains(QLatin1String("no Hessian stored")));
+        HessianGraphData g;
+        g.available = true;
+        g.tensor = QStringLiteral("test");
+        g.source = QStringLiteral("synthetic test data");
+        g.cols = 24;
+        for (int i = 0; i < 24; ++i) {
+            g.diagonal.push_back(1.0 + i);
+            g.bits.push_back(uint8_t(2 + i % 3));
+        }
+        g.adjacency.assign(24 * 24, 0.f);
+        for (int i = 0; i < 24; ++i)
+            for (int j = 0; j < 24; ++j)
+                g.adjacency[size_t(i * 24 + j)] = i == j ? 0.f : float(1.0 / (1 + std::abs(i - j)));
+        graph.setGraph(g);
+        graph.setActOrder(true);
+        QVERIFY(graph.caption().contains(QLatin1String("24 columns")));
+
+        for (PlotView* v : std::initializer_list<PlotView*>{&bitmap, &tradeoff, &ppl, &curves, &graph}) {
+            v->show();
+            QVERIFY(!v->grab().isNull());
+            for (const char* ext : {"png", "svg", "pdf"}) {
+                const QString file = dir.filePath(QStringLiteral("%1.%2").arg(v->metaObject()->className()).arg(ext)
+                                                      .replace(QLatin1String("::"), QLatin1String("_")));
+                QString error;
+                QVERIFY2(v->exportTo(file, &error), qPrintable(error));
+                QVERIFY(QFileInfo(file).size() > 100);
+            }
+            QVERIFY(!v->toolTip().isEmpty());
+        }
+        QString error;
+        QVERIFY(!bitmap.exportTo(dir.filePath(QStringLiteral("x.bmpx")), &error));
+        QVERIFY(error.contains(QLatin1String("unknown format")));
+    }
+    void jobRunnerProgressLayersAndFailure()
+    {
+        QTemporaryDir dir;
+        mpq::SyntheticDemoSpec spec;
+        spec.layers = 2;
+        spec.hidden = 32;
+        spec.intermediate = 64;
+        spec.heads = 2;
+        spec.vocab = 64;
+        spec.calibWindows = 4;
+        spec.calibLength = 16;
+        const QString model = dir.filePath(QStringLiteral("model"));
+        mpq::writeSyntheticModel(spec, model.toStdString());
+
+        QThread thread;
+        auto* runner = new JobRunner;
+        runner->moveToThread(&thread);
+        connect(&thread, &QThread::finished, runner, &QObject::deleteLater);
+        thread.start();
+        QSignalSpy progress(runner, &JobRunner::progress);
+        QSignalSpy layers(runner, &JobRunner::layerReady);
+        QSignalSpy finishedRun(runner, &JobRunner::runFinished);
+        QSignalSpy finished(runner, &JobRunner::finished);
+        QSignalSpy failed(runner, &JobRunner::failed);
+        QSignalSpy cancelled(runner, &JobRunner::cancelled);
+
+        JobRequest r;
+        r.method = QStringLiteral("gptq");
+        r.values = {4};
+        r.params.model = model.toStdString();
+        r.params.calibTokens = mpq::syntheticCalibrationFile(model.toStdString());
+        r.outFolder = dir.filePath(QStringLiteral("runs"));
+        QMetaObject::invokeMethod(runner, [runner, r] { runner->run(r); });
+        QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 60000);
+        QVERIFY(failed.isEmpty());
+        QCOMPARE(layers.size(), 2);
+        QCOMPARE(layers.at(0).at(1).value<std::vector<MatrixResult>>().size(), size_t(7));
+        QCOMPARE(finishedRun.size(), 1);
+        const RunData run = finishedRun.at(0).at(0).value<RunData>();
+        QCOMPARE(run.matrices.size(), size_t(14));
+        QCOMPARE(run.matrices[0].columnBits.front(), uint8_t(4));
+        QVERIFY(!progress.isEmpty());
+
+        // A missing model: failed() with a message naming it, no crash.
+        JobRequest bad = r;
+        bad.params.model = dir.filePath(QStringLiteral("no-such-model")).toStdString();
+        QMetaObject::invokeMethod(runner, [runner, bad] { runner->run(bad); });
+        QTRY_COMPARE_WITH_TIMEOUT(failed.size(), 1, 30000);
+        QVERIFY(failed.last().at(0).toString().contains(QLatin1String("no-such-model")));
+
+        // Cancel at the first progress report: cancelled(), and no result folder left behind.
+        JobRequest slow = r;
+        slow.values = {3};
+        slow.runNames = {QStringLiteral("cancelled run")};
+        auto conn = connect(runner, &JobRunner::progress, runner, [runner] { runner->cancel(); }, Qt::DirectConnection);
+        QMetaObject::invokeMethod(runner, [runner, slow] { runner->run(slow); });
+        QTRY_COMPARE_WITH_TIMEOUT(cancelled.size(), 1, 30000);
+        disconnect(conn);
+        QVERIFY(!QFileInfo::exists(QDir(slow.outFolder).filePath(QStringLiteral("cancelled-run"))));
+        thread.quit();
+        thread.wait();
+    }
+    void resolverNewestWins()
+    {
+        auto table = std::make_shared<mpq::MxqCostTable>();
+        table->configs = {{2, 64}, {4, 64}};
+        for (int i = 0; i < 3; ++i) {
+            mpq::MxqMatrixCosts m;
+            m.tensor = "model.layers." + std::to_string(i) + ".mlp.up_proj.weight";
+            m.layer = i;
+            m.linear = "up_proj";
+            m.rows = 64;
+            m.cols = 128;
+            m.cost = {10.0 * (i + 1), 1.0};
+            for (const auto& c : table->configs)
+                m.storageBits.push_back(mpq::mxqStorageBits(m.rows, m.cols, c));
+            table->matrices.push_back(m);
+        }
+        QThread thread;
+        auto* resolver = new MxqResolver;
+        resolver->moveToThread(&thread);
+        connect(&thread, &QThread::finished, resolver, &QObject::deleteLater);
+        thread.start();
+        QSignalSpy solved(resolver, &MxqResolver::solved);
+        QSignalSpy failed(resolver, &MxqResolver::failed);
+        resolver->request(3.0); // no table yet
+        QTRY_COMPARE_WITH_TIMEOUT(failed.size(), 1, 5000);
+        resolver->setTable(table);
+        for (double b : {2.5, 2.9, 3.3, 3.7, 4.5})
+            resolver->request(b);
+        const quint64 newest = resolver->latest();
+        QTRY_VERIFY_WITH_TIMEOUT(!solved.isEmpty() && solved.last().at(0).value<MxqResolved>().generation == newest, 10000);
+        const MxqResolved last = solved.last().at(0).value<MxqResolved>();
+        QCOMPARE(last.budget, 4.5);
+        QCOMPARE(last.matrices.size(), size_t(3));
+        for (const auto& m : last.matrices)
+            QCOMPARE(m.columnBits.front(), uint8_t(4)); // enough budget for 4 bits everywhere
+        for (const auto& args : solved) // stale requests were skipped or are older
+            QVERIFY(args.at(0).value<MxqResolved>().generation <= newest);
+        thread.quit();
+        thread.wait();
+    }
+};
+
+QTEST_MAIN(TestWidgets)
+#include "tst_widgets.moc"
