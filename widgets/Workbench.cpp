@@ -78,7 +78,11 @@ std::vector<TradeoffSeries> Workbench::tradeoff(const QString& dataset) const
             s.knobName = QStringLiteral("bits");
         }
         TradeoffPoint p;
-        p.knob = uniform && r.method != QLatin1String("mxq") ? std::round(r.avgBits) : r.sweepValue;
+        if (r.method == QLatin1String("mxq"))
+            // A budget is bits per weight with overhead; a run opened on its own has no sweep value.
+            p.knob = r.sweepAxis.isEmpty() ? r.avgBitsWithOverhead : r.sweepValue;
+        else
+            p.knob = uniform ? std::round(r.avgBits) : r.sweepValue;
         p.avgBits = r.avgBitsWithOverhead;
         p.perplexity = r.perplexity.value(dataset, -1.0);
         p.run = r.name;

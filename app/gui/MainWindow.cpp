@@ -160,6 +160,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     connect(m_resolver, &MxqResolver::solved, this, &MainWindow::onResolved);
     connect(m_resolver, &MxqResolver::failed, this, [this](quint64 generation, const QString& message) {
         if (generation == m_resolver->latest()) {
+            m_lastError = tr("MXQ live solve: %1").arg(message);
             m_tradeoff->setResolved(0, tr("MXQ: %1").arg(message));
             Q_EMIT resolvedDrawn(generation);
         }

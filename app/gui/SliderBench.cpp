@@ -40,10 +40,11 @@ SliderBench::Result SliderBench::run(MainWindow& window, const QString& method, 
                 loop.quit();
             }
         });
+        const quint64 before = window.resolver()->latest();
         QElapsedTimer timer;
         timer.start();
-        view->moveSlider(pos == view->currentKnob() ? pos + 1 : pos);
-        if (live) {
+        view->moveSlider(pos);
+        if (live && window.resolver()->latest() != before) { // no request when the slider did not move
             awaited = window.resolver()->latest();
             if (!drawn) {
                 QTimer::singleShot(10000, &loop, &QEventLoop::quit);
@@ -62,6 +63,7 @@ SliderBench::Result SliderBench::run(MainWindow& window, const QString& method, 
     r.maxMs = sorted.empty() ? 0 : sorted.back();
     r.meanMs = sorted.empty() ? 0 : std::accumulate(sorted.begin(), sorted.end(), 0.0) / double(sorted.size());
     r.matrices = int(window.bitMapView()->tensors().size());
+    r.lastCaption = window.bitMapView()->caption();
     return r;
 }
 

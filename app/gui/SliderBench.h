@@ -17,7 +17,7 @@ struct SliderBench {
         int moves = 0;
         double medianMs = 0, meanMs = 0, maxMs = 0;
         int matrices = 0;
-        long long columns = 0;
+        QString lastCaption; ///< the bit map's caption after the last move (what was drawn)
     };
     /// Runs on the GUI thread with an event loop. `method` picks the series (empty: MXQ when the
     /// session has it, else the first). Throws mpq::Error when there is no series to move along.

@@ -49,6 +49,9 @@ int main(int argc, char** argv)
                 const auto r = mpq::gui::SliderBench::run(window, cli.value(benchMethod), 40);
                 std::printf("slider benchmark: %s, %d moves, %d matrices in the bit map: median %.2f ms, mean %.2f ms, max %.2f ms\n",
                             qPrintable(r.method), r.moves, r.matrices, r.medianMs, r.meanMs, r.maxMs);
+                std::printf("last drawn: %s\n", qPrintable(r.lastCaption));
+                if (!window.lastError().isEmpty())
+                    std::printf("last error: %s\n", qPrintable(window.lastError()));
             } catch (const std::exception& e) {
                 std::fprintf(stderr, "mpq-workbench: %s\n", e.what());
                 rc = 1;
