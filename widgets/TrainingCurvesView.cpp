@@ -39,7 +39,7 @@ TrainingCurvesView::TrainingCurvesView(QWidget* parent) : PlotView(parent)
     m_lQuant->setName(tr("L_quant (output error)"));
     m_lQuant->setPen(QPen(QColor(0xcc, 0x79, 0xa7), 1.5, Qt::DashLine));
     m_lBit = p->addGraph(p->xAxis, p->yAxis2);
-    m_lBit->setName(tr("L_bit (expected bits)"));
+    m_lBit->setName(tr("L_bit (bit penalty: expected bits, or their excess over the target)"));
     m_lBit->setPen(QPen(QColor(0x00, 0x72, 0xb2), 2));
     m_avgBits = p->addGraph(p->xAxis, p->yAxis2);
     m_avgBits->setName(tr("argmax average bits"));

@@ -7,8 +7,8 @@ class QCPGraph;
 
 namespace mpq::gui {
 
-/// MG-PTQ allocator training of one matrix: the loss L_quant + α·L_bit (left axis) and the
-/// expected and argmax average bits per column (right axis) per epoch. GUI thread only.
+/// MG-PTQ allocator training of one matrix: the loss L_quant + α·L_bit and L_quant (left axis), L_bit and the
+/// argmax average bits per column (right axis) per epoch. GUI thread only.
 class TrainingCurvesView : public PlotView {
     Q_OBJECT
 public:
