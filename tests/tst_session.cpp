@@ -314,19 +314,38 @@ private Q_SLOTS:
         (void)r;
     }
 
+    void cancelledRunResumesBitIdentical_data()
+    {
+        QTest::addColumn<QString>("method");
+        QTest::newRow("gptq") << "gptq";
+        QTest::newRow("hqq (data-free)") << "hqq";
+        QTest::newRow("mgptq-gcn (allocator)") << "mgptq-gcn";
+    }
+
     void cancelledRunResumesBitIdentical()
     {
+        QFETCH(QString, method);
         MPQ_DATA_PATH(model, "models/stories260K/stories260K.bin");
         QTemporaryDir dir;
         const std::string ref = dir.filePath("ref.h5").toStdString();
         const std::string cut = dir.filePath("cut.h5").toStdString();
+        auto job = [&] {
+            QuantizeParams p = smallJob(model, method == "hqq" ? "hqq" : "gptq");
+            if (method == "mgptq-gcn") {
+                p.allocator = "mgptq-gcn";
+                p.mgptq.targetBits = 3.0;
+                p.mgptq.epochs = 12;
+            }
+            return p;
+        };
+        const std::string run = method.toStdString() + "-1";
         {
-            QuantizeParams p = smallJob(model);
+            QuantizeParams p = job();
             p.session = ref;
             JobContext ctx;
             quantizeModel(p, ctx);
         }
-        QuantizeParams p = smallJob(model);
+        QuantizeParams p = job();
         p.session = cut;
         JobContext ctx;
         ctx.setProgressHandler([&](const Progress& pr) {
@@ -335,11 +354,11 @@ private Q_SLOTS:
         });
         QVERIFY_THROWS_EXCEPTION(Cancelled, quantizeModel(p, ctx));
         {
-            const session::RunInfo run = session::Session::open(cut).run("gptq-1");
-            QCOMPARE(run.status, session::RunStatus::Cancelled);
-            QCOMPARE(run.layersDone, (std::vector<int64_t>{0, 1}));
+            const session::RunInfo info = session::Session::open(cut).run(run);
+            QCOMPARE(info.status, session::RunStatus::Cancelled);
+            QCOMPARE(info.layersDone, (std::vector<int64_t>{0, 1}));
         }
-        QVERIFY(errorOf([&] { mpq::detail::openQuantizedRun(cut + "#gptq-1")->layer(3); }).find("not stored") !=
+        QVERIFY(errorOf([&] { mpq::detail::openQuantizedRun(cut + "#" + run)->layer(3); }).find("not stored") !=
                 std::string::npos);
         QuantizeParams resume;
         resume.session = cut;
@@ -348,8 +367,14 @@ private Q_SLOTS:
         const QuantizeReport r = quantizeModel(resume, ctx2);
         QCOMPARE(r.resumedLayers, int64_t(2));
         QCOMPARE(int(r.matrices.size()), 35);
-        QCOMPARE(session::Session::open(cut).run("gptq-1").status, session::RunStatus::Complete);
-        compareRuns(ref + "#gptq-1", cut + "#gptq-1");
+        QCOMPARE(session::Session::open(cut).run(run).status, session::RunStatus::Complete);
+        compareRuns(ref + "#" + run, cut + "#" + run);
+        // The allocation too (MG-PTQ's per-column bits).
+        const auto pa = mpq::detail::openQuantizedRun(ref + "#" + run)->plan();
+        const auto pb = mpq::detail::openQuantizedRun(cut + "#" + run)->plan();
+        QCOMPARE(pa.matrices.size(), pb.matrices.size());
+        for (size_t i = 0; i < pa.matrices.size(); ++i)
+            QVERIFY(pa.matrices[i].columnBits == pb.matrices[i].columnBits);
         QVERIFY(errorOf([&] { quantizeModel(resume, ctx2); }).find("no unfinished run") != std::string::npos);
     }
 };

@@ -21,7 +21,7 @@ const char* kSessionUsage = "usage: mpq session ls FILE [--json]\n"
                             "average bits, perplexities), evaluations, sweeps, MXQ cost tables and warnings.\n";
 
 /// "bits 4, group 128, act-order, calib c4 128x2048" from a run's settings JSON.
-std::string settingsSummary(const std::string& json)
+std::string settingsSummary(const std::string& method, const std::string& json)
 {
     const auto j = nlohmann::json::parse(json, nullptr, false);
     if (!j.is_object())
@@ -35,10 +35,12 @@ std::string settingsSummary(const std::string& json)
             add("target " + nlohmann::json(m["target_bits"]).dump() + " bits");
         if (m.contains("alpha"))
             add("alpha " + nlohmann::json(m["alpha"]).dump());
+    } else if (method == "mxq") {
+        add("per-matrix bits and groups from the MXQ solve");
     } else if (j.contains("bits")) {
         add("bits " + std::to_string(j.value("bits", 0)));
     }
-    if (j.value("group_size", -1) > 0)
+    if (j.value("group_size", -1) > 0 && method != "mxq")
         add("group " + std::to_string(j.value("group_size", -1)));
     if (j.value("act_order", false))
         add("act-order");
@@ -123,7 +125,7 @@ int runLs(const std::vector<std::string>& argv)
         const std::string layers = std::to_string(r.layersDone.size()) + "/" + std::to_string(r.layersTotal);
         std::printf("  %-20s %-16s %-12s %-7s %-9.4f %-9.4f %s\n", r.name.c_str(), r.method.c_str(),
                     session::statusName(r.status), layers.c_str(), r.avgBits, r.avgBitsWithOverhead,
-                    settingsSummary(r.settingsJson).c_str());
+                    settingsSummary(r.method, r.settingsJson).c_str());
         for (const auto& e : evals)
             if (e.run == r.name)
                 std::printf("  %-20s   perplexity %.4f on %s (%s, seqlen %lld)\n", "", e.perplexity,

@@ -145,8 +145,15 @@ QuantizeReport quantizeModel(const QuantizeParams& given, JobContext& ctx)
         throw Error(p.session + ": is a folder; a session is a file (e.g. run.h5)");
     if (!p.runName.empty())
         session::checkRunName(p.runName);
-    if (!p.resume && !p.session.empty() && files::exists(p.session))
-        (void)session::Session::open(p.session); // refuse damaged or foreign files before any work
+    if (!p.resume && !p.session.empty() && files::exists(p.session)) {
+        // Refuse damaged or foreign files and taken names before any work.
+        const session::Session existing = session::Session::open(p.session);
+        for (const auto& r : existing.runs())
+            if (r.name == p.runName)
+                throw Error(p.session + ": a run named \"" + p.runName +
+                            "\" already exists; choose another --run name, or continue it with --resume " +
+                            p.session + "#" + p.runName);
+    }
 
     const ModelSource source = ModelSource::open(p.model, p.tokenizer);
     for (const auto& note : source.notes())
