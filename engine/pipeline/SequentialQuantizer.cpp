@@ -23,6 +23,8 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <exception>
+#include <future>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -263,8 +265,35 @@ void runSequential(LayerProvider& provider, const std::vector<std::vector<int32_
                 c10::InferenceMode inferenceOff(false);
                 at::AutoGradMode gradOn(true);
                 const at::Tensor Hc = H.clone();
+                std::vector<at::Tensor> Ws;
                 for (auto& [l, m] : planned)
-                    m = allocator->allocate(m, w[l].to(at::kFloat).clone(), Hc, ctx);
+                    Ws.push_back(w[l].to(at::kFloat).clone());
+                if (device.is_cuda() && planned.size() > 1) {
+                    // MG-PTQ's training steps are small and launch-bound (host time, not GPU
+                    // time): the matrices of a group, which share H, train concurrently, one host
+                    // thread each. Each allocation is the same computation either way.
+                    std::vector<std::future<MatrixPlan>> jobs;
+                    for (size_t i = 0; i < planned.size(); ++i)
+                        jobs.push_back(std::async(std::launch::async, [&, i] {
+                            c10::InferenceMode off(false);
+                            at::AutoGradMode on(true);
+                            return allocator->allocate(planned[i].second, Ws[i], Hc, ctx);
+                        }));
+                    std::exception_ptr failure;
+                    for (size_t i = 0; i < jobs.size(); ++i) {
+                        try {
+                            planned[i].second = jobs[i].get();
+                        } catch (...) {
+                            if (!failure)
+                                failure = std::current_exception();
+                        }
+                    }
+                    if (failure)
+                        std::rethrow_exception(failure);
+                } else {
+                    for (size_t i = 0; i < planned.size(); ++i)
+                        planned[i].second = allocator->allocate(planned[i].second, Ws[i], Hc, ctx);
+                }
             }
             std::vector<std::pair<Linear, const MatrixPlan*>> todo;
             std::vector<MatrixPlan> groupPlans;
