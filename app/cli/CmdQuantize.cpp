@@ -196,7 +196,7 @@ int runQuantize(const std::vector<std::string>& argv)
     addQuantizeOptions(args);
     args.option("out", "DIR", "result folder to write (this, --session, or both)");
     addSessionOptions(args);
-    args.option("resume", "FILE[#RUN]", "continue an unfinished session run instead (see 'mpq quantize --resume x --help')");
+    args.option("resume", "FILE[#RUN]", "continue an unfinished session run instead, with its stored settings ('mpq quantize --resume FILE --help')");
     args.flag("json", "print one JSON object on stdout (avg_bits, avg_bits_with_overhead, seconds, ...)");
     if (!args.parse(argv))
         return 0;
