@@ -22,6 +22,7 @@
 #include <c10/core/InferenceMode.h>
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <exception>
 #include <future>
@@ -268,7 +269,11 @@ void runSequential(LayerProvider& provider, const std::vector<std::vector<int32_
                 std::vector<at::Tensor> Ws;
                 for (auto& [l, m] : planned)
                     Ws.push_back(w[l].to(at::kFloat).clone());
-                if (device.is_cuda() && planned.size() > 1) {
+                // LibTorch initialises parts of CUDA and autograd lazily on first use, and two
+                // threads doing that at once fail ("lazy wrapper should be called at most once"):
+                // the first group of a process is allocated on this thread alone.
+                static std::atomic<bool> s_warm{false};
+                if (device.is_cuda() && planned.size() > 1 && s_warm.load()) {
                     // MG-PTQ's training steps are small and launch-bound (host time, not GPU
                     // time): the matrices of a group, which share H, train concurrently, one host
                     // thread each. Each allocation is the same computation either way.
@@ -293,6 +298,7 @@ void runSequential(LayerProvider& provider, const std::vector<std::vector<int32_
                 } else {
                     for (size_t i = 0; i < planned.size(); ++i)
                         planned[i].second = allocator->allocate(planned[i].second, Ws[i], Hc, ctx);
+                    s_warm = true;
                 }
             }
             std::vector<std::pair<Linear, const MatrixPlan*>> todo;
