@@ -1,10 +1,12 @@
-// Smoke test of the main window on the offscreen platform: bad input gives a readable error (no
-// crash), a synthetic model quantizes through the worker thread, the maps fill in, the session
-// auto-saves and reopens.
+// Smoke test of the main window on the offscreen platform: bad input (incl. a file that is no
+// session) gives a readable error (no crash), a synthetic model quantizes through the worker thread
+// into the HDF5 session, the maps and the Hessian graph fill in, save-as / new session, reopen.
 #include "BitMapView.h"
 #include "MainWindow.h"
 #include "SliderBench.h"
 #include "TradeoffView.h"
+
+#include "session/Session.h"
 
 #include "demo/SyntheticModel.h"
 
@@ -40,6 +42,14 @@ private Q_SLOTS:
         QDir().mkpath(notModel);
         QVERIFY(!w.openPath(notModel));
         QVERIFY(!w.lastError().isEmpty());
+        // A file that is no session: the engine's message, not a crash.
+        const QString notSession = m_home.filePath(QStringLiteral("garbage.h5"));
+        QFile g(notSession);
+        QVERIFY(g.open(QIODevice::WriteOnly));
+        g.write(QByteArray(2048, 'x'));
+        g.close();
+        QVERIFY(!w.openPath(notSession));
+        QVERIFY2(w.lastError().contains(QLatin1String("not HDF5 at all")), qPrintable(w.lastError()));
     }
     void quantizeSyntheticModelAndReopen()
     {
@@ -78,22 +88,42 @@ private Q_SLOTS:
             // The slider goes along the GPTQ points and switches the bit map between them.
             QVERIFY(w.tradeoffView()->setCurrentMethod(QStringLiteral("GPTQ")));
             w.tradeoffView()->moveSlider(0);
-            QCOMPARE(w.currentRun(), QStringLiteral("gptq 2-bit"));
+            QCOMPARE(w.currentRun(), QStringLiteral("gptq-2bit"));
             w.tradeoffView()->moveSlider(w.tradeoffView()->sliderSteps());
-            QCOMPARE(w.currentRun(), QStringLiteral("gptq 4-bit"));
+            QCOMPARE(w.currentRun(), QStringLiteral("gptq-4bit"));
+            // The Hessian graph of the selected matrix comes from the session.
+            w.selectTensor(w.bitMapView()->tensors().front());
+            auto* hessian = qobject_cast<PlotView*>(w.tabs()->widget(2));
+            QVERIFY(hessian);
+            QVERIFY2(hessian->caption().contains(QLatin1String("strongest edges")), qPrintable(hessian->caption()));
             const SliderBench::Result b = SliderBench::run(w, QStringLiteral("GPTQ"), 6);
             QCOMPARE(b.moves, 6);
             QVERIFY(b.maxMs > 0);
             const QStringList shots = w.saveScreenshots(m_home.filePath(QStringLiteral("shots")));
             QCOMPARE(shots.size(), w.tabs()->count());
             session = w.sessionPath();
+            QVERIFY(session.endsWith(QLatin1String(".h5")));
+            // Save as: the copy holds the runs, new jobs go there.
+            const QString copy = m_home.filePath(QStringLiteral("copy.h5"));
+            QVERIFY(w.saveSessionAs(copy));
+            QCOMPARE(w.sessionPath(), copy);
+            QCOMPARE(mpq::session::Session::open(copy.toStdString()).runs().size(), size_t(2));
+            // New session: same model, no runs.
+            QVERIFY(w.newSession(m_home.filePath(QStringLiteral("fresh.h5"))));
+            QVERIFY(w.workbench().runs.empty());
+            QCOMPARE(w.workbench().model, model);
         }
         QVERIFY(QFileInfo::exists(session));
+        // The session the GUI wrote is the engine's HDF5 file: `mpq` reads the same runs.
+        const mpq::session::Session s = mpq::session::Session::open(session.toStdString());
+        QCOMPARE(s.runs().size(), size_t(2));
+        QCOMPARE(s.runs()[0].name, std::string("gptq-4bit"));
         MainWindow again;
         again.setInteractive(false);
         QVERIFY(again.openPath(session));
         QCOMPARE(again.workbench().runs.size(), size_t(2));
         QVERIFY(again.workbench().synthetic);
+        QCOMPARE(again.workbench().run(QStringLiteral("gptq-2bit"))->matrices.size(), size_t(14));
     }
 
 private:

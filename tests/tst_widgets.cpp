@@ -7,12 +7,15 @@
 #include "MxqResolver.h"
 #include "PerplexityView.h"
 #include "ResultReader.h"
+#include "SessionReader.h"
 #include "TradeoffView.h"
 #include "TrainingCurvesView.h"
 #include "WorkbenchFile.h"
 
 #include "core/Error.h"
 #include "demo/SyntheticModel.h"
+
+#include <hdf5.h>
 
 #include <QAbstractItemModelTester>
 #include <QApplication>
@@ -295,6 +298,171 @@ private Q_SLOTS:
         QVERIFY(!QFileInfo::exists(QDir(slow.outFolder).filePath(QStringLiteral("cancelled-run"))));
         thread.quit();
         thread.wait();
+    }
+    /// A job written into an HDF5 session: layers arrive from the session's journal, the run,
+    /// its Hessian graph, evaluations, sweeps and cost tables read back into the views' structs;
+    /// damaged, truncated, foreign and newer-version files throw the engine's message.
+    void jobIntoHdf5SessionAndBadSessions()
+    {
+        QTemporaryDir dir;
+        mpq::SyntheticDemoSpec spec;
+        spec.layers = 2;
+        spec.hidden = 32;
+        spec.intermediate = 64;
+        spec.heads = 2;
+        spec.vocab = 64;
+        spec.calibWindows = 4;
+        spec.calibLength = 16;
+        const QString model = dir.filePath(QStringLiteral("model"));
+        mpq::writeSyntheticModel(spec, model.toStdString());
+        const QString file = dir.filePath(QStringLiteral("s.h5"));
+
+        QThread thread;
+        auto* runner = new JobRunner;
+        runner->moveToThread(&thread);
+        connect(&thread, &QThread::finished, runner, &QObject::deleteLater);
+        thread.start();
+        QSignalSpy layers(runner, &JobRunner::layerReady);
+        QSignalSpy finishedRun(runner, &JobRunner::runFinished);
+        QSignalSpy finished(runner, &JobRunner::finished);
+        QSignalSpy failed(runner, &JobRunner::failed);
+        QSignalSpy cancelled(runner, &JobRunner::cancelled);
+        JobRequest r;
+        r.method = QStringLiteral("mgptq");
+        r.axis = QStringLiteral("target-bits");
+        r.values = {3.0, 2.5};
+        r.runNames = {QStringLiteral("mg-3"), QStringLiteral("mg-2.5")};
+        r.sweepName = QStringLiteral("sweep-mg");
+        r.params.model = model.toStdString();
+        r.params.calibTokens = mpq::syntheticCalibrationFile(model.toStdString());
+        r.params.mgptq.epochs = 5;
+        r.session = file;
+        QMetaObject::invokeMethod(runner, [runner, r] { runner->run(r); });
+        QTRY_COMPARE_WITH_TIMEOUT(finished.size() + failed.size(), 1, 120000);
+        QVERIFY2(failed.isEmpty(), failed.isEmpty() ? "" : qPrintable(failed.at(0).at(0).toString()));
+        QCOMPARE(layers.size(), 4); // two layers of each point, read from the session's journal
+        QCOMPARE(layers.at(0).at(1).value<std::vector<MatrixResult>>().size(), size_t(7));
+        QCOMPARE(finishedRun.size(), 2);
+        QVERIFY(!QFileInfo::exists(dir.filePath(QStringLiteral("mg-3")))); // no result folder
+
+        const mpq::session::Session s = mpq::session::Session::open(file.toStdString());
+        QCOMPARE(s.runs().size(), size_t(2));
+        QCOMPARE(s.runs()[0].status, mpq::session::RunStatus::Complete);
+        QCOMPARE(s.sweeps().size(), size_t(1));
+        QCOMPARE(s.sweeps()[0].points.size(), size_t(2));
+        // Evaluations the GUI stores (synthetic models have no tokenizer: add them as `mpq eval` would).
+        mpq::session::Evaluation ev;
+        ev.run = "mg-3";
+        ev.model = file.toStdString() + "#mg-3";
+        ev.dataset = "wikitext2";
+        ev.perplexity = 42.5;
+        mpq::session::addEvaluation(file.toStdString(), ev);
+        ev.run.clear();
+        ev.model = model.toStdString();
+        ev.perplexity = 30.25;
+        mpq::session::addEvaluation(file.toStdString(), ev);
+
+        const Workbench wb = SessionReader::load(file);
+        QCOMPARE(wb.runs.size(), size_t(2));
+        QCOMPARE(QFileInfo(wb.model).absoluteFilePath(), QFileInfo(model).absoluteFilePath());
+        QVERIFY(wb.synthetic);
+        QCOMPARE(wb.reference.value(QStringLiteral("wikitext2")), 30.25);
+        const RunData* mg3 = wb.run(QStringLiteral("mg-3"));
+        QVERIFY(mg3);
+        QVERIFY(mg3->complete);
+        QCOMPARE(mg3->method, QStringLiteral("mgptq-gcn"));
+        QCOMPARE(mg3->sweepAxis, QStringLiteral("target-bits"));
+        QCOMPARE(mg3->sweepValue, 3.0);
+        QCOMPARE(mg3->perplexity.value(QStringLiteral("wikitext2")), 42.5);
+        QCOMPARE(mg3->matrices.size(), size_t(14));
+        QCOMPARE(mg3->matrices[0].columnBits.size(), size_t(32));
+        QVERIFY(!mg3->matrices[0].curves.empty());
+        QVERIFY(mg3->matrices[0].curves.loss.size() <= size_t(5));
+        // The bits the views show are the session's stored allocation.
+        const auto detail = s.matrix("mg-3", mg3->matrices[0].tensor.toStdString());
+        QVERIFY(mg3->matrices[0].columnBits == detail.columnBits);
+        const auto series = wb.tradeoff(QStringLiteral("wikitext2"));
+        QCOMPARE(series.size(), size_t(1));
+        QCOMPARE(series[0].points.size(), size_t(2));
+        QCOMPARE(series[0].points[1].perplexity, 42.5);
+
+        // The Hessian graph from the stored diag H and sparse adjacency, made symmetric.
+        const HessianGraphData g = SessionReader::hessianGraph(s, QStringLiteral("mg-3"), mg3->matrices[0].tensor);
+        QVERIFY2(g.available, qPrintable(g.source));
+        QCOMPARE(g.cols, int64_t(32));
+        QCOMPARE(g.diagonal.size(), size_t(32));
+        QCOMPARE(g.diagonal[5], double(detail.hessianDiagonal[5]));
+        size_t nonzero = 0;
+        for (int64_t i = 0; i < g.cols; ++i)
+            for (int64_t j = 0; j < g.cols; ++j) {
+                QCOMPARE(g.weight(i, j), g.weight(j, i));
+                nonzero += g.weight(i, j) > 0;
+            }
+        QVERIFY(nonzero >= detail.adjacency.row.size());
+        QVERIFY(g.weight(detail.adjacency.row[0], detail.adjacency.col[0]) >= std::abs(detail.adjacency.value[0]));
+        HessianGraphView view;
+        view.resize(900, 500);
+        view.setGraph(g);
+        QVERIFY2(view.caption().contains(QLatin1String("strongest edges")), qPrintable(view.caption()));
+
+        // Cancelled into the session: the run stays, resumable, not shown as complete.
+        JobRequest slow = r;
+        slow.values = {3.0};
+        slow.runNames = {QStringLiteral("mg-cancelled")};
+        slow.sweepName.clear();
+        auto conn = connect(runner, &JobRunner::layerReady, runner, [runner] { runner->cancel(); }, Qt::DirectConnection);
+        QMetaObject::invokeMethod(runner, [runner, slow] { runner->run(slow); });
+        QTRY_COMPARE_WITH_TIMEOUT(cancelled.size() + finished.size(), 2, 60000);
+        disconnect(conn);
+        QCOMPARE(cancelled.size(), 1);
+        thread.quit();
+        thread.wait();
+        const Workbench after = SessionReader::load(file);
+        QCOMPARE(after.runs.size(), size_t(3));
+        QVERIFY(!after.run(QStringLiteral("mg-cancelled"))->complete);
+        QCOMPARE(after.run(QStringLiteral("mg-cancelled"))->status, QStringLiteral("cancelled"));
+        QCOMPARE(after.tradeoff(QStringLiteral("wikitext2"))[0].points.size(), size_t(2));
+
+        // Bad files: one readable message each, never a crash.
+        const auto messageOf = [](const QString& path) {
+            try {
+                SessionReader::load(path);
+            } catch (const mpq::Error& e) {
+                return QString::fromStdString(e.what());
+            }
+            return QString();
+        };
+        const QString random = dir.filePath(QStringLiteral("random.h5"));
+        QByteArray noise(4096, '\0');
+        for (int i = 0; i < noise.size(); ++i)
+            noise[i] = char((i * 7919 + 13) % 251);
+        writeFile(random, noise);
+        QVERIFY2(messageOf(random).contains(QLatin1String("not HDF5 at all")), qPrintable(messageOf(random)));
+        const QString truncated = dir.filePath(QStringLiteral("truncated.h5"));
+        QVERIFY(QFile::copy(file, truncated));
+        QVERIFY(QFile::resize(truncated, QFileInfo(file).size() / 2));
+        QVERIFY2(messageOf(truncated).contains(QLatin1String("damaged or truncated")), qPrintable(messageOf(truncated)));
+        const QString foreign = dir.filePath(QStringLiteral("foreign.h5"));
+        {
+            const hid_t f = H5Fcreate(foreign.toLocal8Bit().constData(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+            QVERIFY(f >= 0);
+            H5Gclose(H5Gcreate2(f, "data", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+            H5Fclose(f);
+        }
+        QVERIFY2(messageOf(foreign).contains(QLatin1String("not an MPQ session")), qPrintable(messageOf(foreign)));
+        const QString newer = dir.filePath(QStringLiteral("newer.h5"));
+        QVERIFY(QFile::copy(file, newer));
+        QFile::setPermissions(newer, QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+        {
+            const hid_t f = H5Fopen(newer.toLocal8Bit().constData(), H5F_ACC_RDWR, H5P_DEFAULT);
+            QVERIFY(f >= 0);
+            const int64_t v = 2;
+            const hid_t a = H5Aopen(f, "version", H5P_DEFAULT);
+            QVERIFY(H5Awrite(a, H5T_NATIVE_INT64, &v) >= 0);
+            H5Aclose(a);
+            H5Fclose(f);
+        }
+        QVERIFY2(messageOf(newer).contains(QLatin1String("is newer than this build")), qPrintable(messageOf(newer)));
     }
     void resolverNewestWins()
     {

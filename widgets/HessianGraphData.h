@@ -9,11 +9,12 @@ namespace mpq::gui {
 
 /// The Hessian graph of one weight matrix for viewing: the nodes are the input columns, the
 /// weighted adjacency the (sparsified) coupling the allocator used, the diagonal H_jj, and the
-/// assigned bit-widths. Plain data; `available` is false when the run stored no Hessian.
+/// assigned bit-widths. Plain data; `available` is false when the run stored no Hessian. Filled
+/// from a session by SessionReader::hessianGraph().
 struct HessianGraphData {
     bool available = false;
     QString tensor;
-    QString source;                 ///< where the numbers come from, shown in the view's caption
+    QString source;                 ///< where the numbers come from (or why there are none), shown in the caption
     int64_t cols = 0;
     std::vector<double> diagonal;   ///< H_jj per column
     std::vector<uint8_t> bits;      ///< assigned bit-width per column (may be empty)

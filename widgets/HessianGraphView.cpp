@@ -119,7 +119,8 @@ void HessianGraphView::rebuild()
         m_layout = GraphLayout{};
         p->legend->setVisible(false);
         setCaption(m_data.tensor.isEmpty() ? tr("Select a matrix to see its Hessian graph.")
-                                           : tr("%1: no Hessian stored for this run.").arg(m_data.tensor));
+                   : m_data.source.isEmpty() ? tr("%1: no Hessian stored for this run.").arg(m_data.tensor)
+                                             : tr("%1: no Hessian graph — %2.").arg(m_data.tensor, m_data.source));
         replotNow();
         return;
     }

@@ -26,14 +26,21 @@ struct JobRequest {
     /// Everything else of the quantization (model, calibration, group size, MG-PTQ options, …);
     /// method, bits, allocator, plan and out are set per point by the runner.
     QuantizeParams params;
-    QString outFolder;              ///< each point goes to outFolder/<run folder>
+    /// HDF5 session every point is written into, layer by layer, as run `runNames[i]`, with its
+    /// evaluations, the sweep (several points) and MXQ's cost table (docs/session-format.md).
+    /// Empty: each point is a result folder under outFolder instead.
+    QString session;
+    QString sweepName;              ///< session: name of the sweep of a multi-point job (empty: none)
+    QString outFolder;              ///< without a session: each point goes to outFolder/<run folder>
     QStringList runNames;           ///< one per value (the runner makes them when empty)
     QStringList evalDatasets;       ///< evaluated after each point (and for Reference)
     EvalParams eval;                ///< seqlen, windows, dtype, …; model and dataset set per run
     QString mxqCosts;               ///< cost table file: loaded when it exists, else computed and saved
+    QString mxqCostTable;           ///< session: a stored cost table to use (empty: mxqCosts, else computed)
     std::vector<MxqConfig> mxqConfigs = defaultMxqConfigs();
 
-    /// "mgptq α=0.1", "gptq 4-bit", "mxq 3.5 bits" — the default name of the point `i`.
+    /// "mgptq-alpha0.1", "gptq-4bit", "mxq-3.5bits" — the default name of the point `i` (a valid
+    /// session run name).
     QString pointName(size_t i) const;
 };
 

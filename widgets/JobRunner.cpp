@@ -1,6 +1,7 @@
 #include "JobRunner.h"
 
 #include "ResultReader.h"
+#include "SessionReader.h"
 
 #include "alloc/MxqSolver.h"
 #include "core/Error.h"
@@ -8,6 +9,8 @@
 
 #include <QDir>
 #include <QFileInfo>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QRegularExpression>
 
 #include <algorithm>
@@ -23,6 +26,26 @@ QString folderName(const QString& run)
     s.replace(QStringLiteral("α"), QStringLiteral("alpha"));
     s.replace(QRegularExpression(QStringLiteral("[^A-Za-z0-9._]+")), QStringLiteral("-"));
     return s;
+}
+
+/// The whole EvalResult as the session's evaluation record (the same fields as `mpq eval` stores).
+std::string evalResultJson(const EvalResult& r)
+{
+    QJsonObject o{{QStringLiteral("perplexity"), r.perplexity},   {QStringLiteral("mean_nll"), r.meanNll},
+                  {QStringLiteral("tokens"), qint64(r.tokens)},    {QStringLiteral("windows"), qint64(r.windows)},
+                  {QStringLiteral("input_tokens"), qint64(r.inputTokens)},
+                  {QStringLiteral("protocol"), QString::fromStdString(r.protocol)},
+                  {QStringLiteral("dataset"), QString::fromStdString(r.dataset)},
+                  {QStringLiteral("dataset_path"), QString::fromStdString(r.datasetPath)},
+                  {QStringLiteral("device"), QString::fromStdString(r.device)},
+                  {QStringLiteral("device_name"), QString::fromStdString(r.deviceName)},
+                  {QStringLiteral("dtype"), QString::fromStdString(r.dtype)},
+                  {QStringLiteral("seqlen"), qint64(r.seqlen)},
+                  {QStringLiteral("seconds"), QJsonObject{{QStringLiteral("load"), r.loadSeconds},
+                                                          {QStringLiteral("tokenize"), r.tokenizeSeconds},
+                                                          {QStringLiteral("forward"), r.forwardSeconds},
+                                                          {QStringLiteral("total"), r.totalSeconds}}}};
+    return QJsonDocument(o).toJson(QJsonDocument::Compact).toStdString();
 }
 
 /// Registers the signal argument types once, before the first queued emission.
@@ -46,10 +69,11 @@ void JobRunner::cancel()
         m_ctx->requestCancel();
 }
 
-void JobRunner::attach(JobContext& ctx, int point, int points, const QString& partialDir, const QString& run)
+void JobRunner::attach(JobContext& ctx, int point, int points, const QString& partialDir, const QString& run,
+                       const QString& session)
 {
     ctx.setWarningHandler([this](const std::string& w) { Q_EMIT warning(QString::fromStdString(w)); });
-    ctx.setProgressHandler([this, point, points, partialDir, run](const Progress& p) {
+    ctx.setProgressHandler([this, point, points, partialDir, run, session](const Progress& p) {
         JobProgress jp;
         jp.stage = QString::fromStdString(p.stage);
         jp.detail = QString::fromStdString(p.detail);
@@ -61,10 +85,22 @@ void JobRunner::attach(JobContext& ctx, int point, int points, const QString& pa
         jp.point = point;
         jp.points = points;
         Q_EMIT progress(jp);
-        // The pipeline reports "layer i/L done" after writing that layer's file into the
-        // result's .partial folder: read its bits so the maps fill in while the job runs.
-        if (!partialDir.isEmpty() && p.unit == "layers" && p.done > 0 &&
-            jp.detail.endsWith(QLatin1String(" done"))) {
+        const bool layerDone = p.unit == "layers" && p.done > 0 && jp.detail.endsWith(QLatin1String(" done"));
+        // The pipeline reports "layer i/L done" after journaling that layer into the session
+        // (docs/session-format.md): the session reader overlays the journal, so the maps fill in
+        // from the session while the job runs.
+        if (layerDone && !session.isEmpty()) {
+            try {
+                const session::Session s = session::Session::open(session.toStdString());
+                std::vector<MatrixResult> m = SessionReader::readLayer(s, run.toStdString(), p.done - 1);
+                if (!m.empty())
+                    Q_EMIT layerReady(run, m);
+            } catch (const std::exception& e) {
+                Q_EMIT warning(tr("could not read the layer just stored: %1").arg(QString::fromStdString(e.what())));
+            }
+        }
+        // Without a session, the layer's file in the result's .partial folder.
+        if (layerDone && !partialDir.isEmpty()) {
             char name[48];
             std::snprintf(name, sizeof name, "layers/layer-%03lld.safetensors", (long long)(p.done - 1));
             const QString file = QDir(partialDir).filePath(QString::fromLatin1(name));
@@ -120,9 +156,10 @@ void JobRunner::runReference(const JobRequest& request, JobContext& ctx)
     evaluate(request, QString::fromStdString(request.params.model), QString(), ctx, 0);
 }
 
-void JobRunner::evaluate(const JobRequest& request, const QString& model, const QString& run, JobContext& ctx,
-                         int point)
+std::vector<std::pair<QString, double>> JobRunner::evaluate(const JobRequest& request, const QString& model,
+                                                            const QString& run, JobContext& ctx, int point)
 {
+    std::vector<std::pair<QString, double>> measured;
     for (const QString& ds : request.evalDatasets) {
         if (m_cancel.load())
             throw Cancelled();
@@ -132,19 +169,42 @@ void JobRunner::evaluate(const JobRequest& request, const QString& model, const 
         e.dataset = ds.toStdString();
         e.device = request.params.device;
         e.dataDir = request.params.dataDir;
-        attach(ctx, point, int(std::max<size_t>(request.values.size(), 1)), QString(), QString());
+        attach(ctx, point, int(std::max<size_t>(request.values.size(), 1)), QString(), QString(), QString());
         const EvalResult r = evaluatePerplexity(e, ctx);
+        if (!request.session.isEmpty()) {
+            session::Evaluation ev;
+            ev.run = run.toStdString();
+            ev.model = e.model;
+            ev.dataset = r.dataset;
+            ev.protocol = r.protocol;
+            ev.seqlen = r.seqlen;
+            ev.perplexity = r.perplexity;
+            ev.meanNll = r.meanNll;
+            ev.tokens = r.tokens;
+            ev.resultJson = evalResultJson(r);
+            session::addEvaluation(request.session.toStdString(), ev);
+        }
+        measured.emplace_back(ds, r.perplexity);
         Q_EMIT evaluated(run, ds, r.perplexity);
     }
+    return measured;
 }
 
 void JobRunner::runQuantize(const JobRequest& request, JobContext& ctx)
 {
     if (request.values.empty())
         throw Error("the job has no point to quantize");
-    if (request.outFolder.isEmpty())
-        throw Error("the job has no output folder");
-    QDir().mkpath(request.outFolder);
+    const bool inSession = !request.session.isEmpty();
+    if (!inSession && request.outFolder.isEmpty())
+        throw Error("the job has neither a session nor an output folder");
+    if (!inSession)
+        QDir().mkpath(request.outFolder);
+    const std::string sessionFile = request.session.toStdString();
+    session::Sweep sweep;
+    sweep.name = request.sweepName.toStdString();
+    sweep.method = request.method.toStdString();
+    sweep.axis = request.axis.toStdString();
+    sweep.model = request.params.model;
     Q_EMIT started(tr("%1: %2 point(s)").arg(request.method).arg(request.values.size()));
 
     std::optional<MxqCostTable> costs;
@@ -155,9 +215,14 @@ void JobRunner::runQuantize(const JobRequest& request, JobContext& ctx)
         const double v = request.values[size_t(i)];
         const QString name = i < request.runNames.size() ? request.runNames[i] : request.pointName(size_t(i));
         QuantizeParams p = request.params;
-        const QString out = QDir(request.outFolder).filePath(folderName(name));
+        const QString out = inSession ? QString() : QDir(request.outFolder).filePath(folderName(name));
         p.out = out.toStdString();
-        attach(ctx, i, points, out + QStringLiteral(".partial"), name);
+        if (inSession) {
+            session::checkRunName(name.toStdString());
+            p.session = sessionFile;
+            p.runName = name.toStdString();
+        }
+        attach(ctx, i, points, inSession ? QString() : out + QStringLiteral(".partial"), name, request.session);
 
         const QString m = request.method;
         if (m == QLatin1String("rtn") || m == QLatin1String("gptq") || m == QLatin1String("hqq")) {
@@ -178,7 +243,9 @@ void JobRunner::runQuantize(const JobRequest& request, JobContext& ctx)
         } else if (m == QLatin1String("mxq")) {
             if (!costs) {
                 const QString file = request.mxqCosts;
-                if (!file.isEmpty() && QFileInfo::exists(file)) {
+                if (inSession && !request.mxqCostTable.isEmpty() && QFileInfo::exists(request.session)) {
+                    costs = session::Session::open(sessionFile).mxqCostTable(request.mxqCostTable.toStdString());
+                } else if (!file.isEmpty() && QFileInfo::exists(file)) {
                     costs = MxqCostTable::load(file.toStdString());
                 } else {
                     MxqCostParams cp;
@@ -189,7 +256,7 @@ void JobRunner::runQuantize(const JobRequest& request, JobContext& ctx)
                     if (!file.isEmpty())
                         costs->save(file.toStdString());
                 }
-                if (!file.isEmpty())
+                if (!file.isEmpty() && QFileInfo::exists(file))
                     Q_EMIT costsReady(file);
             }
             const MxqSolution s = solveMxq(*costs, MxqBudget::bitsPerParameter(v), {}, &ctx);
@@ -210,12 +277,39 @@ void JobRunner::runQuantize(const JobRequest& request, JobContext& ctx)
         Q_EMIT runStarted(skeleton);
 
         quantizeModel(p, ctx);
-        RunData done = ResultReader::readResultFolder(out);
+        RunData done;
+        if (inSession) {
+            // The MXQ cost table goes into the session under the run's name, as `mpq quantize
+            // --method mxq --session` stores it, for the budget slider's live re-solve.
+            if (costs && m == QLatin1String("mxq")) {
+                const session::Session s = session::Session::open(sessionFile);
+                const auto names = s.mxqCostTableNames();
+                if (request.mxqCostTable.isEmpty() ||
+                    std::find(names.begin(), names.end(), request.mxqCostTable.toStdString()) == names.end()) {
+                    session::saveMxqCostTable(sessionFile, p.runName, *costs);
+                    Q_EMIT costTableStored(name);
+                }
+            }
+            done = SessionReader::readRun(session::Session::open(sessionFile), p.runName);
+        } else {
+            done = ResultReader::readResultFolder(out);
+        }
         done.name = name;
         done.sweepAxis = request.axis;
         done.sweepValue = v;
         Q_EMIT runFinished(done);
-        evaluate(request, out, name, ctx, i);
+        const auto measured = evaluate(request, inSession ? request.session + QLatin1Char('#') + name : out, name, ctx, i);
+        if (inSession && points > 1 && !sweep.name.empty()) {
+            session::SweepPoint sp;
+            sp.value = v;
+            sp.run = p.runName;
+            sp.avgBits = done.avgBits;
+            sp.avgBitsWithOverhead = done.avgBitsWithOverhead;
+            for (const auto& [ds, ppl] : measured)
+                sp.perplexity.emplace_back(ds.toStdString(), ppl);
+            sweep.points.push_back(sp);
+            session::saveSweep(sessionFile, sweep);
+        }
     }
 }
 

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 namespace mpq {
@@ -19,8 +20,11 @@ namespace mpq::gui {
 /// jobs with run() through a queued call (or a queued connection): the engine then runs on that
 /// thread and every result comes back as a typed signal, delivered on the receivers' thread.
 /// cancel() may be called from any thread. Every engine error ends the job with failed(message);
-/// a cancelled job ends with cancelled(). Finished points of a multi-point job are kept (their
-/// result folders are complete) when a later point fails or is cancelled.
+/// a cancelled job ends with cancelled(). Finished points of a multi-point job are kept when a
+/// later point fails or is cancelled. With JobRequest::session set, every point is a run of that
+/// HDF5 session, written layer by layer by the engine (a cancelled point keeps its finished
+/// layers, resumable with `mpq quantize --resume`), layers are read back from the session's
+/// journal as they land, and evaluations, sweeps and MXQ cost tables are stored in it too.
 class JobRunner : public QObject {
     Q_OBJECT
 public:
@@ -47,6 +51,8 @@ Q_SIGNALS:
     void evaluated(const QString& run, const QString& dataset, double perplexity);
     /// The MXQ cost table is at this path (computed or loaded).
     void costsReady(const QString& path);
+    /// The MXQ cost table was stored in the request's session under this name.
+    void costTableStored(const QString& name);
     void finished();
     void failed(const QString& message);
     void cancelled();
@@ -54,8 +60,12 @@ Q_SIGNALS:
 private:
     void runQuantize(const JobRequest& request, JobContext& ctx);
     void runReference(const JobRequest& request, JobContext& ctx);
-    void evaluate(const JobRequest& request, const QString& model, const QString& run, JobContext& ctx, int point);
-    void attach(JobContext& ctx, int point, int points, const QString& partialDir, const QString& run);
+    /// Evaluates `model` on the request's data sets (stored in the session when there is one);
+    /// returns (data set, perplexity) pairs.
+    std::vector<std::pair<QString, double>> evaluate(const JobRequest& request, const QString& model, const QString& run,
+                                                     JobContext& ctx, int point);
+    void attach(JobContext& ctx, int point, int points, const QString& partialDir, const QString& run,
+                const QString& session);
 
     std::mutex m_mutex;
     JobContext* m_ctx = nullptr;  ///< the running job's context, guarded by m_mutex

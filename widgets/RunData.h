@@ -14,7 +14,9 @@ namespace mpq::gui {
 struct RunData {
     QString name;           ///< unique within a workbench session, e.g. "mgptq α=0.5"
     QString method;         ///< gptq | rtn | hqq | mgptq-gcn | mgptq-mlp | hessian-greedy | mxq
-    QString resultDir;      ///< the result folder (docs/result-folder.md); empty while running
+    QString resultDir;      ///< the result folder (docs/result-folder.md); empty for session runs
+    QString sessionRun;     ///< the run's name in the workbench's HDF5 session; empty when not in it
+    QString status;         ///< the session's run status ("complete", "running", "interrupted", …)
     QString model;          ///< base model path
     double sweepValue = 0;  ///< α, target bits, budget or bits of the sweep point (informative)
     QString sweepAxis;      ///< "alpha", "target-bits", "budget", "bits" or empty

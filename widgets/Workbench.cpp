@@ -32,7 +32,7 @@ QString Workbench::uniqueName(const QString& base) const
     if (!run(base))
         return base;
     for (int i = 2;; ++i) {
-        const QString name = QStringLiteral("%1 (%2)").arg(base).arg(i);
+        const QString name = QStringLiteral("%1-%2").arg(base).arg(i);
         if (!run(name))
             return name;
     }

@@ -12,15 +12,18 @@
 
 namespace mpq::gui {
 
-/// Everything one workbench session holds: the model, its runs (each a result folder), the
-/// unquantized reference perplexities and the MXQ cost table's location. The views' structs
+/// Everything one workbench session holds: the model, its runs (runs of the HDF5 session, or
+/// result folders opened beside it), the unquantized reference perplexities and the MXQ cost
+/// table's location. The views' structs
 /// (trade-off series, perplexity table) are derived from it. Plain data owned by the main window;
 /// lives on the GUI thread.
 struct Workbench {
     QString model;                    ///< base model path
     bool synthetic = false;           ///< the model is the engine's generated synthetic LLaMA
-    QString folder;                   ///< where new runs are written
-    QString mxqCosts;                 ///< MXQ cost table (JSON) of the model; empty when none
+    QString folder;                   ///< the workspace folder (beside the session file)
+    QString sessionFile;              ///< the HDF5 session every job writes into (docs/session-format.md)
+    QString mxqCosts;                 ///< MXQ cost table (JSON file) of the model; empty when none
+    QString mxqCostTable;             ///< name of an MXQ cost table stored in the session; empty when none
     QMap<QString, double> reference;  ///< data set → perplexity of the unquantized model
     std::vector<RunData> runs;
 
@@ -28,7 +31,7 @@ struct Workbench {
     const RunData* run(const QString& name) const;
     /// Adds or replaces (by name) a run.
     void upsert(const RunData& r);
-    /// A run name not used yet, e.g. "gptq 4-bit (2)".
+    /// A run name not used yet, e.g. "gptq-4bit-2" (stays a valid session run name).
     QString uniqueName(const QString& base) const;
 
     /// One series per method family: GPTQ/RTN/HQQ uniform points (knob = bits), MG-PTQ (knob = α

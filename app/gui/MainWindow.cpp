@@ -9,6 +9,7 @@
 #include "PerplexityView.h"
 #include "ResultReader.h"
 #include "RunDialog.h"
+#include "SessionReader.h"
 #include "TradeoffView.h"
 #include "TrainingCurvesView.h"
 #include "WorkbenchFile.h"
@@ -18,6 +19,7 @@
 #include "demo/SyntheticModel.h"
 #include "model/ModelSource.h"
 #include "pipeline/ResultFolder.h"
+#include "session/Session.h"
 
 #include <QAction>
 #include <QApplication>
@@ -37,6 +39,7 @@
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QSaveFile>
 #include <QSettings>
 #include <QStatusBar>
 #include <QTabWidget>
@@ -110,6 +113,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
         if (const RunData* old = m_wb.run(r.name))
             copy.perplexity = old->perplexity;
         m_wb.upsert(copy);
+        reopenSnapshot();
         log(tr("%1: %2 bits per weight (%3 with scales and zeros) in %4")
                 .arg(r.name).arg(r.avgBits, 0, 'f', 3).arg(r.avgBitsWithOverhead, 0, 'f', 3)
                 .arg(DurationText::format(r.seconds)));
@@ -130,9 +134,15 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
         autoSave();
     });
     connect(m_runner, &JobRunner::costsReady, this, [this](const QString& path) {
+        if (!m_wb.mxqCostTable.isEmpty())
+            return; // the session's own table stays in use
         m_wb.mxqCosts = path;
         loadMxqCosts();
-        autoSave();
+    });
+    connect(m_runner, &JobRunner::costTableStored, this, [this](const QString& name) {
+        m_wb.mxqCostTable = name;
+        reopenSnapshot();
+        loadMxqCosts();
     });
     const auto jobEnded = [this] {
         m_busy = false;
@@ -146,7 +156,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
         jobEnded();
     });
     connect(m_runner, &JobRunner::cancelled, this, [this, jobEnded] {
-        log(tr("job cancelled: finished points are kept, the point in flight left nothing behind"));
+        log(tr("job cancelled: finished points are kept; the point in flight keeps its finished layers in the "
+               "session (resumable: mpq quantize --resume %1#RUN)").arg(m_wb.sessionFile));
+        reopenSnapshot();
         m_eta->setText(tr("cancelled"));
         m_queue.clear();
         jobEnded();
@@ -246,10 +258,22 @@ void MainWindow::buildMenus()
             openPath(f);
     });
     file->addAction(tr("Open &session or result…"), this, [this] {
-        const QString f = QFileDialog::getOpenFileName(this, tr("Open a session or a result.json"), {},
-                                                       tr("Sessions and results (*.mpqwb result.json);;All files (*)"));
+        const QString f = QFileDialog::getOpenFileName(
+            this, tr("Open a session or a result.json"), {},
+            tr("Sessions and results (*.h5 *.hdf5 *.mpqwb result.json);;All files (*)"));
         if (!f.isEmpty())
             openPath(QFileInfo(f).fileName() == QLatin1String("result.json") ? QFileInfo(f).absolutePath() : f);
+    });
+    file->addAction(tr("&New session…"), QKeySequence::New, this, [this] {
+        const QString f = QFileDialog::getSaveFileName(this, tr("New session for %1").arg(m_wb.model), {},
+                                                       tr("HDF5 sessions (*.h5)"));
+        if (!f.isEmpty())
+            newSession(f.endsWith(QLatin1String(".h5")) ? f : f + QStringLiteral(".h5"));
+    });
+    file->addAction(tr("Save session &as…"), QKeySequence::SaveAs, this, [this] {
+        const QString f = QFileDialog::getSaveFileName(this, tr("Save the session as"), {}, tr("HDF5 sessions (*.h5)"));
+        if (!f.isEmpty())
+            saveSessionAs(f.endsWith(QLatin1String(".h5")) ? f : f + QStringLiteral(".h5"));
     });
     m_recentMenu = file->addMenu(tr("Open &recent"));
     rebuildRecentMenu();
@@ -304,6 +328,12 @@ bool MainWindow::openPath(const QString& rawPath)
         showError(tr("Cannot open"), tr("%1 does not exist.").arg(path));
         return false;
     }
+    const bool sessionLike = QFileInfo(path).isFile() && !path.endsWith(QLatin1String(".bin"));
+    if (sessionLike && m_busy) {
+        showError(tr("A job is running"), tr("Wait for the running job to finish (or cancel it) before opening "
+                                             "another session: its results go into %1.").arg(m_wb.sessionFile));
+        return false;
+    }
     try {
         if (QFileInfo(path).isDir() && isResultFolder(path.toStdString())) {
             RunData r = ResultReader::readResultFolder(path);
@@ -311,25 +341,33 @@ bool MainWindow::openPath(const QString& rawPath)
                 openModel(r.model);
             r.name = m_wb.uniqueName(r.name);
             m_wb.upsert(r);
+            log(tr("result folder %1 shown as run %2 (result folders stay outside the HDF5 session)").arg(path, r.name));
             refreshRunList();
             showRun(r.name);
             refreshSummaryViews();
-            autoSave();
-        } else if (QFileInfo(path).isFile() && !path.endsWith(QLatin1String(".bin"))) {
+        } else if (sessionLike && (session::isHdf5File(path.toStdString()) || !path.endsWith(QLatin1String(".mpqwb")))) {
+            // Everything that is not an .mpqwb index goes to the engine's reader, which names the
+            // problem of a file that is no session (not HDF5, truncated, foreign, newer).
+            Workbench wb = SessionReader::load(path);
+            log(tr("session %1: %2 runs, %3 MXQ cost tables").arg(path).arg(wb.runs.size()).arg(wb.mxqCostTable.isEmpty() ? 0 : 1));
+            showWorkbench(std::move(wb), path);
+        } else if (sessionLike) {
             QStringList problems;
             Workbench wb = WorkbenchFile::load(path, &problems);
-            m_wb = wb;
-            m_sessionPath = path;
-            if (m_wb.folder.isEmpty())
-                m_wb.folder = QFileInfo(path).absolutePath();
-            m_modelLabel->setText(tr("Model: %1%2").arg(m_wb.model, m_wb.synthetic ? tr("  [SYNTHETIC]") : QString()));
             for (const QString& p : problems)
                 log(tr("warning: run skipped: %1").arg(p));
-            loadMxqCosts();
-            refreshRunList();
-            if (!m_wb.runs.empty())
-                showRun(m_wb.runs.front().name);
-            refreshSummaryViews();
+            // An index of result folders from before the HDF5 session: its runs are shown, new
+            // jobs go into an HDF5 session beside it.
+            const QString folder = wb.folder.isEmpty() ? QFileInfo(path).absolutePath() : wb.folder;
+            wb.sessionFile = WorkspaceFolders::sessionFile(folder);
+            if (QFileInfo::exists(wb.sessionFile)) {
+                Workbench h5 = SessionReader::load(wb.sessionFile);
+                for (const RunData& r : h5.runs)
+                    wb.upsert(r);
+                wb.mxqCostTable = h5.mxqCostTable;
+            }
+            log(tr("old workbench index %1: new jobs go into the HDF5 session %2").arg(path, wb.sessionFile));
+            showWorkbench(std::move(wb), wb.sessionFile);
         } else {
             ModelSource::open(path.toStdString()); // validates headers only; throws a readable error
             openModel(path);
@@ -342,22 +380,123 @@ bool MainWindow::openPath(const QString& rawPath)
     return true;
 }
 
+void MainWindow::showWorkbench(Workbench wb, const QString& sessionPath)
+{
+    const QString sessionFile = wb.sessionFile;
+    m_wb = std::move(wb);
+    m_wb.sessionFile = sessionFile;
+    m_sessionPath = sessionPath;
+    if (m_wb.folder.isEmpty())
+        m_wb.folder = QFileInfo(m_wb.sessionFile).absolutePath();
+    m_currentRun.clear();
+    m_currentTensor.clear();
+    m_modelLabel->setText(tr("Model: %1%2\nSession: %3")
+                              .arg(m_wb.model.isEmpty() ? tr("(none recorded)") : m_wb.model,
+                                   m_wb.synthetic ? tr("  [SYNTHETIC]") : QString(), m_wb.sessionFile));
+    reopenSnapshot();
+    loadMxqCosts();
+    refreshRunList();
+    if (!m_wb.runs.empty())
+        showRun(m_wb.runs.front().name);
+    else
+        refreshCurrentRun();
+    refreshSummaryViews();
+}
+
+void MainWindow::reopenSnapshot()
+{
+    m_snapshot.reset();
+    if (m_wb.sessionFile.isEmpty() || !QFileInfo::exists(m_wb.sessionFile))
+        return;
+    try {
+        m_snapshot = std::make_shared<const session::Session>(session::Session::open(m_wb.sessionFile.toStdString()));
+    } catch (const std::exception& e) {
+        log(tr("warning: session not readable: %1").arg(QString::fromStdString(e.what())));
+    }
+}
+
+bool MainWindow::newSession(const QString& rawPath)
+{
+    const QString path = QFileInfo(rawPath).absoluteFilePath();
+    if (isBusy()) {
+        showError(tr("A job is running"), tr("Wait for the jobs to finish (or cancel them) before starting a new session."));
+        return false;
+    }
+    if (m_wb.model.isEmpty()) {
+        showError(tr("No model"), tr("Open a model first: a session records the runs of one model."));
+        return false;
+    }
+    if (QFileInfo::exists(path) && !QFile::remove(path)) {
+        showError(tr("New session"), tr("%1 exists and cannot be replaced.").arg(path));
+        return false;
+    }
+    Workbench wb;
+    wb.model = m_wb.model;
+    wb.synthetic = m_wb.synthetic;
+    wb.folder = QFileInfo(path).absolutePath();
+    wb.sessionFile = path;
+    log(tr("new session %1 for %2 (written when the first job or evaluation finishes)").arg(path, wb.model));
+    showWorkbench(std::move(wb), path);
+    addRecent(path);
+    return true;
+}
+
+bool MainWindow::saveSessionAs(const QString& rawPath)
+{
+    const QString path = QFileInfo(rawPath).absoluteFilePath();
+    if (isBusy()) {
+        showError(tr("A job is running"), tr("Wait for the jobs to finish before saving the session elsewhere: the "
+                                             "running job's layers are still in the session's journal."));
+        return false;
+    }
+    if (path == m_wb.sessionFile)
+        return true;
+    if (QFileInfo::exists(m_wb.sessionFile)) {
+        // Copy to a temporary beside the target, then rename: the target is the old file or the
+        // complete copy, never half a session.
+        QFile source(m_wb.sessionFile);
+        QSaveFile target(path);
+        if (!source.open(QIODevice::ReadOnly) || !target.open(QIODevice::WriteOnly)) {
+            showError(tr("Save session as"), tr("cannot copy %1 to %2: %3")
+                                                 .arg(m_wb.sessionFile, path,
+                                                      source.isOpen() ? target.errorString() : source.errorString()));
+            return false;
+        }
+        while (!source.atEnd())
+            target.write(source.read(1 << 20));
+        if (!target.commit()) {
+            showError(tr("Save session as"), tr("cannot write %1: %2").arg(path, target.errorString()));
+            return false;
+        }
+    }
+    log(tr("session saved as %1; new jobs go there").arg(path));
+    m_wb.sessionFile = path;
+    m_wb.folder = QFileInfo(path).absolutePath();
+    m_sessionPath = path;
+    reopenSnapshot();
+    m_modelLabel->setText(tr("Model: %1\nSession: %2").arg(m_wb.model, m_wb.sessionFile));
+    addRecent(path);
+    return true;
+}
+
 void MainWindow::openModel(const QString& path)
 {
     m_wb = Workbench{};
     m_wb.model = path;
     m_wb.synthetic = QFileInfo(path).isDir() && isSyntheticModel(path.toStdString());
     m_wb.folder = WorkspaceFolders::newWorkspace(path);
-    m_sessionPath = WorkspaceFolders::sessionFile(m_wb.folder);
+    m_wb.sessionFile = WorkspaceFolders::sessionFile(m_wb.folder);
+    m_sessionPath = m_wb.sessionFile;
+    m_snapshot.reset();
     m_currentRun.clear();
     m_resolver->setTable(nullptr);
-    m_modelLabel->setText(m_wb.synthetic ? tr("Model: SYNTHETIC LLaMA (random weights) — %1").arg(path)
-                                         : tr("Model: %1").arg(path));
-    log(tr("model %1; workspace %2").arg(path, m_wb.folder));
+    m_modelLabel->setText((m_wb.synthetic ? tr("Model: SYNTHETIC LLaMA (random weights) — %1").arg(path)
+                                          : tr("Model: %1").arg(path)) +
+                          tr("\nSession: %1").arg(m_wb.sessionFile));
+    log(tr("model %1; session %2 (written by the first job)").arg(path, m_wb.sessionFile));
     refreshRunList();
     refreshCurrentRun();
     refreshSummaryViews();
-    autoSave();
 }
 
 void MainWindow::startDemo()
@@ -379,13 +518,26 @@ void MainWindow::enqueue(JobRequest request)
 {
     if (request.outFolder.isEmpty())
         request.outFolder = m_wb.folder;
+    if (request.session.isEmpty())
+        request.session = m_wb.sessionFile;
     if (request.kind == JobRequest::Kind::Quantize) {
         request.runNames.clear();
-        for (size_t i = 0; i < request.values.size(); ++i)
-            request.runNames << m_wb.uniqueName(request.pointName(i));
-        if (request.method == QLatin1String("mxq") && request.mxqCosts.isEmpty())
-            request.mxqCosts = m_wb.mxqCosts.isEmpty() ? QDir(m_wb.folder).filePath(QStringLiteral("mxq-costs.json"))
-                                                       : m_wb.mxqCosts;
+        for (size_t i = 0; i < request.values.size(); ++i) {
+            QString name = m_wb.uniqueName(SessionReader::runNameFrom(request.pointName(i)));
+            // Points queued but not started yet are not in m_wb: keep their names apart too.
+            for (const JobRequest& q : m_queue)
+                while (q.runNames.contains(name) || request.runNames.contains(name))
+                    name = m_wb.uniqueName(name + QStringLiteral("-q"));
+            request.runNames << name;
+        }
+        if (request.values.size() > 1)
+            request.sweepName = SessionReader::runNameFrom(QStringLiteral("sweep-") + request.runNames.front());
+        if (request.method == QLatin1String("mxq")) {
+            if (request.mxqCostTable.isEmpty())
+                request.mxqCostTable = m_wb.mxqCostTable;
+            if (request.mxqCosts.isEmpty())
+                request.mxqCosts = m_wb.mxqCosts;
+        }
         m_lastRequest[request.method] = request;
     }
     m_queue.push_back(request);
@@ -437,13 +589,10 @@ void MainWindow::onProgress(const JobProgress& p)
 
 void MainWindow::autoSave()
 {
-    if (m_sessionPath.isEmpty() || m_wb.model.isEmpty())
-        return;
-    try {
-        WorkbenchFile::save(m_wb, m_sessionPath);
-    } catch (const std::exception& e) {
-        log(tr("warning: session not saved: %1").arg(QString::fromStdString(e.what())));
-    }
+    // Jobs, evaluations, sweeps and cost tables are written into the HDF5 session by the engine
+    // as they finish (each change a complete new file renamed over the old one), so there is
+    // nothing left to save here; a missing file only means that no job has finished yet.
+    reopenSnapshot();
 }
 
 void MainWindow::addRecent(const QString& path)
@@ -524,10 +673,26 @@ void MainWindow::selectTensor(const QString& tensor)
     m_curves->setCurves(m->curves, m->curves.empty() ? tr("%1: no allocator was trained for this matrix (%2)")
                                                            .arg(m->label(), r->method)
                                                      : tr("%1 (%2)").arg(m->label(), r->name));
-    // The engine's result folders keep no Hessian; the HDF5 session will (docs/gui.md).
     HessianGraphData g;
-    g.tensor = m->label() + QStringLiteral(" of ") + r->name;
-    g.available = false;
+    if (!r->sessionRun.isEmpty()) {
+        // Read from the session snapshot; a running job's newer layers need a fresh snapshot.
+        for (int attempt = 0; attempt < 2 && !g.available; ++attempt) {
+            if (attempt == 1 || !m_snapshot)
+                reopenSnapshot();
+            if (!m_snapshot)
+                break;
+            try {
+                g = SessionReader::hessianGraph(*m_snapshot, r->sessionRun, tensor);
+                break;
+            } catch (const std::exception& e) {
+                g.source = QString::fromStdString(e.what());
+            }
+        }
+        g.tensor = m->label() + QStringLiteral(" of ") + r->name;
+    } else {
+        g.tensor = m->label() + QStringLiteral(" of ") + r->name;
+        g.source = tr("result folders store no Hessian: run the job into a session to see the graph");
+    }
     m_hessian->setGraph(g);
 }
 
@@ -539,6 +704,15 @@ void MainWindow::refreshSummaryViews()
 
 void MainWindow::loadMxqCosts()
 {
+    if (!m_wb.mxqCostTable.isEmpty() && m_snapshot) {
+        try {
+            m_resolver->setTable(std::make_shared<const MxqCostTable>(m_snapshot->mxqCostTable(m_wb.mxqCostTable.toStdString())));
+            log(tr("MXQ cost table %1 of the session loaded: the trade-off slider re-solves MXQ live").arg(m_wb.mxqCostTable));
+            return;
+        } catch (const std::exception& e) {
+            log(tr("warning: MXQ cost table not usable: %1").arg(QString::fromStdString(e.what())));
+        }
+    }
     if (m_wb.mxqCosts.isEmpty() || !QFileInfo::exists(m_wb.mxqCosts)) {
         m_resolver->setTable(nullptr);
         return;
@@ -555,8 +729,8 @@ void MainWindow::loadMxqCosts()
 void MainWindow::setMxqCosts(const QString& path)
 {
     m_wb.mxqCosts = QFileInfo(path).absoluteFilePath();
+    m_wb.mxqCostTable.clear(); // the file given explicitly wins over the session's table
     loadMxqCosts();
-    autoSave();
 }
 
 void MainWindow::onResolved(const MxqResolved& r)

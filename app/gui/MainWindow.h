@@ -9,6 +9,11 @@
 #include <QThread>
 
 #include <deque>
+#include <memory>
+
+namespace mpq::session {
+class Session;
+}
 
 class QComboBox;
 class QLabel;
@@ -29,9 +34,10 @@ class PerplexityView;
 class TradeoffView;
 class TrainingCurvesView;
 
-/// The workbench's main window: opens models, result folders and session files (menu, recent
-/// files, drag and drop), queues jobs on a worker thread (progress bar, ETA, cancel), shows the
-/// results in the views as they arrive and auto-saves the session after every result. It does no
+/// The workbench's main window: opens models, result folders and HDF5 session files (menu, recent
+/// files, drag and drop, command line), queues jobs on a worker thread (progress bar, ETA, cancel),
+/// shows the results in the views as they arrive. Every job writes into the window's HDF5 session
+/// (docs/session-format.md) through the engine, so the session is always saved and `mpq` reads it. It does no
 /// numerics: jobs run in JobRunner, live MXQ solves in MxqResolver, both on the worker thread.
 /// GUI thread only; owns the worker thread and stops it on destruction (cancelling a running job).
 class MainWindow : public QMainWindow {
@@ -45,9 +51,15 @@ public:
     void setInteractive(bool interactive) { m_interactive = interactive; }
     QString lastError() const { return m_lastError; }
 
-    /// Opens a model folder / llama2.c .bin (new workspace), a result folder (added as a run) or a
-    /// session file. Returns false, after telling the user why, when the path is none of these.
+    /// Opens a model folder / llama2.c .bin (new workspace with a new session), a result folder
+    /// (shown as a run), an HDF5 session (.h5) or an old `.mpqwb` index. Returns false, after telling
+    /// the user why (the engine's message for a bad session), when the path cannot be opened.
     bool openPath(const QString& path);
+    /// Starts an empty HDF5 session at `path` for the open model (an existing file there is
+    /// replaced). Refused (false, with the reason) while a job runs or when no model is open.
+    bool newSession(const QString& path);
+    /// Copies the session to `path` and continues in the copy. Refused while a job runs.
+    bool saveSessionAs(const QString& path);
     /// Opens the demo model and queues the demo jobs (DemoPlan).
     void startDemo();
     /// Queues a job; it starts when the worker is free.
@@ -94,6 +106,9 @@ private:
     void refreshSummaryViews();
     void refreshCurrentRun();
     void loadMxqCosts();
+    /// Re-reads the session snapshot used for the matrix views (after the file changed).
+    void reopenSnapshot();
+    void showWorkbench(Workbench wb, const QString& sessionPath);
     void openModel(const QString& path);
     void openRunDialog(const QString& method = {}, const std::vector<double>& values = {});
     void onFullRunRequested(const QString& family, double knob);
@@ -102,6 +117,7 @@ private:
 
     Workbench m_wb;
     QString m_sessionPath;
+    std::shared_ptr<const session::Session> m_snapshot; ///< the session as last read (Hessian graphs)
     QString m_currentRun;
     QString m_currentTensor;
     QString m_dataset = QStringLiteral("wikitext2");

@@ -33,7 +33,7 @@ QString WorkspaceFolders::dataDirectory()
 
 QString WorkspaceFolders::sessionFile(const QString& workspace)
 {
-    return QDir(workspace).filePath(QStringLiteral("session.mpqwb"));
+    return QDir(workspace).filePath(QStringLiteral("session.h5"));
 }
 
 } // namespace mpq::gui

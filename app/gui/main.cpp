@@ -21,7 +21,7 @@ int main(int argc, char** argv)
     cli.setApplicationDescription(QStringLiteral("MPQ Workbench: mixed-precision quantization of LLaMA models"));
     cli.addHelpOption();
     cli.addVersionOption();
-    cli.addPositionalArgument(QStringLiteral("path"), QStringLiteral("model folder, llama2.c .bin, result folder or session (.mpqwb)"));
+    cli.addPositionalArgument(QStringLiteral("path"), QStringLiteral("model folder, llama2.c .bin, result folder or HDF5 session (.h5; old .mpqwb indexes too)"));
     const QCommandLineOption demo(QStringLiteral("demo"), QStringLiteral("open a small model and run a fast GPTQ + MG-PTQ"));
     const QCommandLineOption shots(QStringLiteral("screenshots"), QStringLiteral("when idle, save every view as PNG into DIR and quit"), QStringLiteral("DIR"));
     const QCommandLineOption costs(QStringLiteral("mxq-costs"), QStringLiteral("MXQ cost table (JSON) for the live re-solve"), QStringLiteral("FILE"));
