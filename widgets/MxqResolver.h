@@ -36,6 +36,11 @@ class MxqResolver : public QObject {
 public:
     explicit MxqResolver(QObject* parent = nullptr);
 
+    /// Relative optimality gap of the live preview solve (the jobs use the engine's 10⁻⁴).
+    static constexpr double kPreviewGap = 1e-3;
+    /// Wall-clock limit of one preview solve (the best incumbent is shown when it runs out).
+    static constexpr double kPreviewTimeLimitSeconds = 0.5;
+
     /// The table to solve against (thread-safe; shared, never copied per request).
     void setTable(std::shared_ptr<const MxqCostTable> table);
     bool hasTable() const;

@@ -48,7 +48,27 @@ QString PlotView::caption() const { return m_caption->text(); }
 
 void PlotView::setCaption(const QString& text) { m_caption->setText(text); }
 
-void PlotView::replotNow() { m_plot->replot(QCustomPlot::rpImmediateRefresh); }
+void PlotView::replotNow()
+{
+    m_replotPending = false;
+    m_plot->replot(QCustomPlot::rpImmediateRefresh);
+}
+
+void PlotView::requestReplot()
+{
+    if (m_replotPending)
+        return;
+    m_replotPending = true;
+    QMetaObject::invokeMethod(this, &PlotView::flushPendingReplot, Qt::QueuedConnection);
+}
+
+void PlotView::flushPendingReplot()
+{
+    if (!m_replotPending)
+        return;
+    m_replotPending = false;
+    replotNow();
+}
 
 bool PlotView::exportTo(const QString& path, QString* error) const
 {

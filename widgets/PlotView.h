@@ -24,6 +24,10 @@ public:
     QString caption() const;
     /// Redraws the plot immediately (used by the slider benchmark and tests).
     void replotNow();
+    /// Asks for one redraw from the event loop; several requests before it runs coalesce.
+    void requestReplot();
+    /// Runs a requested redraw now if one is pending (the slider benchmark stops its clock after).
+    void flushPendingReplot();
 
 protected:
     QCustomPlot* plot() const { return m_plot; }
@@ -36,6 +40,7 @@ private:
 
     QLabel* m_caption = nullptr;
     QCustomPlot* m_plot = nullptr;
+    bool m_replotPending = false;
 };
 
 } // namespace mpq::gui

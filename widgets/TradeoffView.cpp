@@ -222,7 +222,9 @@ void TradeoffView::onSlider(int position)
     }
     if (s->liveResolve)
         Q_EMIT liveResolveRequested(knob);
-    replotNow();
+    // Queued: the redraw runs in the event loop while the worker solves, and coalesces with the
+    // resolved line's redraw (slider latency, docs/gui.md).
+    requestReplot();
 }
 
 void TradeoffView::onReleased()
@@ -243,7 +245,7 @@ void TradeoffView::setResolved(double avgBits, const QString& text)
     m_resolvedLine->point2->setCoords(avgBits, 1);
     m_resolvedText->setVisible(true);
     m_resolvedText->setText(text);
-    replotNow();
+    requestReplot();
 }
 
 void TradeoffView::clearResolved()
