@@ -176,8 +176,21 @@ private Q_SLOTS:
         // 3-bit act-order GPTQ with groups of 16 on a 40 × 72 matrix: neither dimension a
         // multiple of 32, g_idx a permutation of groups.
         for (int bits : {2, 3, 4, 8}) {
-            const QuantizedWeight q = gptqOn(40, 72, at::full({72}, bits, at::kInt), 16, true, 3 + bits);
-            const GptqMatrix m = packGptq(q, "w", 16);
+            // GPTQ v1 cannot carry a row-group whose zero point is 0 while its top code is in use
+            // (gptqZeroPointZero covers that refusal); random 16-column groups at low widths hit
+            // it now and then, so take the first seed whose matrix the format can carry.
+            QuantizedWeight q;
+            GptqMatrix m;
+            bool packed = false;
+            for (uint64_t seed = 3 + uint64_t(bits); !packed && seed < 3 + uint64_t(bits) + 3000; seed += 100) {
+                q = gptqOn(40, 72, at::full({72}, bits, at::kInt), 16, true, seed);
+                try {
+                    m = packGptq(q, "w", 16);
+                    packed = true;
+                } catch (const mpq::Error&) {
+                }
+            }
+            QVERIFY2(packed, "no seed gave a matrix GPTQ v1 can carry");
             QCOMPARE(m.bits, bits);
             QCOMPARE(m.groupSize, int64_t(16));
             QVERIFY(m.descAct);
