@@ -207,6 +207,24 @@ private Q_SLOTS:
         QVERIFY(c.curve.back().loss != a.curve.back().loss);
     }
 
+    void skipFeaturesFeedTheHead()
+    {
+        // The skip connection widens the head's input by the node features and keeps the
+        // allocator deterministic and within its target.
+        MgptqNet plain(MgptqNetOptions(10, 8, 3));
+        MgptqNet skip(MgptqNetOptions(10, 8, 3).skip(true));
+        QCOMPARE(plain->fc1->weight.size(1), int64_t(8));
+        QCOMPARE(skip->fc1->weight.size(1), int64_t(18));
+        const at::Tensor W = weightFor(64, 128, 41), H = hessianFor(128, 512, 42);
+        MgptqOptions o = fast();
+        o.targetBits = 2.5;
+        o.skipFeatures = true;
+        const MgptqResult a = allocateMgptq(W, H, o, {}, true);
+        const MgptqResult b = allocateMgptq(W, H, o, {}, true);
+        QVERIFY(a.columnBits == b.columnBits);
+        QVERIFY(std::abs(a.codeBits - 2.5) <= 0.02);
+    }
+
     void overheadCountsSlots()
     {
         // One row grid per bit-width present: (16 + 2) + (16 + 4) bits per row over 4 columns.

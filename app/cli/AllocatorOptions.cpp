@@ -21,6 +21,8 @@ void addAllocatorOptions(Args& args)
     args.option("tau-start", "T0", "mgptq: Gumbel-Softmax temperature at the first epoch", "1.0");
     args.option("tau-end", "T1", "mgptq: temperature at the last epoch", "0.1");
     args.flag("straight-through", "mgptq: hard (straight-through) Gumbel-Softmax samples");
+    args.flag("skip-features", "mgptq: the allocator head also sees each column's own features (a skip "
+                               "connection around the GCN; docs/mgptq.md)");
     args.option("budget", "BITS", "mxq: memory budget in average bits per parameter (scales and zeros "
                                   "included)");
     args.option("budget-mib", "MIB", "mxq: memory budget in MiB for the quantized matrices");
@@ -146,6 +148,7 @@ void applyAllocatorOptions(const Args& args, const std::string& method, std::FIL
         o.tauStart = args.getDouble("tau-start");
         o.tauEnd = args.getDouble("tau-end");
         o.straightThrough = args.has("straight-through");
+        o.skipFeatures = args.has("skip-features");
         p.allocator = gnn == "hessian-greedy" ? "hessian-greedy" : "mgptq-" + gnn;
         p.method = "gptq";
         int top = 1;

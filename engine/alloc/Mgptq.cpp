@@ -307,7 +307,7 @@ MgptqResult allocateMgptq(const at::Tensor& W, const at::Tensor& H, const MgptqO
 
     // The network, initialised from the seed on the CPU, then moved to W's device.
     auto gen = at::detail::createCPUGenerator(opt.seed);
-    MgptqNet net(MgptqNetOptions(X.size(1), opt.hiddenDim, K).useGraph(useGraph));
+    MgptqNet net(MgptqNetOptions(X.size(1), opt.hiddenDim, K).useGraph(useGraph).skip(opt.skipFeatures));
     net->initialize(gen);
     net->to(Wf.device());
     MultiTensorAdam adam(net->parameters(), opt.learningRate);

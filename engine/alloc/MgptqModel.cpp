@@ -30,7 +30,11 @@ MgptqNetImpl::MgptqNetImpl(const MgptqNetOptions& options_) : options(options_)
 {
     gc1 = register_module("gc1", GcnLayer(GcnLayerOptions(options.in(), options.hidden())));
     gc2 = register_module("gc2", GcnLayer(GcnLayerOptions(options.hidden(), options.hidden())));
-    fc1 = register_module("fc1", torch::nn::Linear(options.hidden(), options.hidden()));
+    // With `skip` the allocator head also sees each node's own input features (docs/mgptq.md:
+    // without it two rounds of dense propagation can average the columns into near-identical
+    // logits, so that the argmax collapses to one width).
+    const int64_t headIn = options.hidden() + (options.skip() ? options.in() : 0);
+    fc1 = register_module("fc1", torch::nn::Linear(headIn, options.hidden()));
     fc2 = register_module("fc2", torch::nn::Linear(options.hidden(), options.candidates()));
 }
 
@@ -39,6 +43,8 @@ at::Tensor MgptqNetImpl::forward(const at::Tensor& X, const HessianGraph& graph)
     const HessianGraph* g = options.useGraph() ? &graph : nullptr;
     at::Tensor h = torch::relu(gc1->forward(X, g)); // σ(Â X W1)
     h = torch::relu(gc2->forward(h, g));            // σ(Â H1 W2)
+    if (options.skip())
+        h = at::cat({h, X}, 1); // [H2 ‖ X]
     return fc2->forward(torch::relu(fc1->forward(h)));
 }
 

@@ -19,6 +19,7 @@ struct MgptqOptions {
     double tauStart = 1.0;
     double tauEnd = 0.1;
     bool straightThrough = false;          ///< hard (straight-through) Gumbel-Softmax samples
+    bool skipFeatures = false;             ///< allocator head also sees the raw node features (docs/mgptq.md)
     int64_t hiddenDim = 32;
     int64_t featureDim = 32;               ///< node features after the seeded projection
     int64_t topK = 32;                     ///< adjacency kept per row when the graph is sparsified

@@ -38,6 +38,7 @@ std::string quantizeParamsToJson(const QuantizeParams& p)
                          {"epochs", m.epochs},          {"learning_rate", m.learningRate},
                          {"tau_start", m.tauStart},     {"tau_end", m.tauEnd},
                          {"straight_through", m.straightThrough},
+                         {"skip_features", m.skipFeatures},
                          {"hidden_dim", m.hiddenDim},   {"feature_dim", m.featureDim},
                          {"top_k", m.topK},             {"dense_limit", m.denseLimit},
                          {"seed", m.seed},              {"damp_percent", m.dampPercent},
@@ -88,6 +89,7 @@ QuantizeParams quantizeParamsFromJson(const std::string& text, const std::string
             m.tauStart = mj.value("tau_start", m.tauStart);
             m.tauEnd = mj.value("tau_end", m.tauEnd);
             m.straightThrough = mj.value("straight_through", m.straightThrough);
+            m.skipFeatures = mj.value("skip_features", m.skipFeatures);
             m.hiddenDim = mj.value("hidden_dim", m.hiddenDim);
             m.featureDim = mj.value("feature_dim", m.featureDim);
             m.topK = mj.value("top_k", m.topK);

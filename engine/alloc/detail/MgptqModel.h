@@ -42,11 +42,13 @@ struct MgptqNetOptions {
     TORCH_ARG(int64_t, hidden);
     TORCH_ARG(int64_t, candidates);
     TORCH_ARG(bool, useGraph) = true; ///< false: the MLP ablation (no Â)
+    TORCH_ARG(bool, skip) = false;    ///< the head also sees X (skip connection; docs/mgptq.md)
 };
 
 /// MG-PTQ's allocator network: H1 = ReLU(Â X W1), H2 = ReLU(Â H1 W2) (the 2-layer GCN), then a
-/// feed-forward allocator logits = W4 ReLU(W3 H2 + b3) + b4 giving per node (column) one logit
-/// per candidate bit-width; softmax over them is the column's bit-width distribution.
+/// feed-forward allocator logits = W4 ReLU(W3 H2 + b3) + b4 (with options.skip: W3 [H2 ‖ X], a
+/// skip connection of the node's own features) giving per node (column) one logit per candidate
+/// bit-width; softmax over them is the column's bit-width distribution.
 class MgptqNetImpl : public torch::nn::Module {
 public:
     explicit MgptqNetImpl(const MgptqNetOptions& options);
