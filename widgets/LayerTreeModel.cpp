@@ -117,7 +117,8 @@ QVariant LayerTreeModel::matrixData(const MatrixResult& m, int column, int role)
         return m.tensor;
     if (role == Qt::ToolTipRole)
         return m.tensor;
-    if (role == Qt::TextAlignmentRole && column != Name)
+    // Error is the last column and may be wider than the dock: left-aligned so that it shows.
+    if (role == Qt::TextAlignmentRole && column != Name && column != Error)
         return int(Qt::AlignRight | Qt::AlignVCenter);
     if (role != Qt::DisplayRole)
         return {};

@@ -75,6 +75,8 @@ void PerplexityView::setTable(const PerplexityTable& table)
             label->setText(tr("%1 %2: %3").arg(table.referenceLabel, table.datasets[d]).arg(ref, 0, 'f', 2));
             label->setFont(QFont(p->font().family(), 8));
             label->setColor(datasetColor(d).darker(130));
+            label->setBrush(QBrush(QColor(255, 255, 255, 225))); // readable where it crosses a bar
+            label->setPadding(QMargins(2, 1, 2, 1));
             yMax = std::max(yMax, ref);
         }
     }
