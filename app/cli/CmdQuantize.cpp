@@ -5,6 +5,7 @@
 #include "core/Error.h"
 #include "core/Files.h"
 #include "pipeline/QuantizeJob.h"
+#include "pipeline/QuantizeParamsJson.h"
 #include "AllocatorOptions.h"
 #include "session/Session.h"
 
@@ -97,19 +98,10 @@ void addSessionOptions(Args& args)
 void printReport(const QuantizeReport& r, const std::string& method, const QuantizeParams& p, bool json)
 {
     if (json) {
-        nlohmann::json j = {{"avg_bits", r.avgBits},
-                            {"avg_bits_with_overhead", r.avgBitsWithOverhead},
-                            {"seconds", r.seconds},
-                            {"seconds_split", {{"calibration", r.calibrationSeconds},
-                                               {"hessian", r.hessianSeconds},
-                                               {"quantize", r.quantizeSeconds},
-                                               {"forward", r.forwardSeconds}}},
-                            {"peak_device_bytes", r.peakDeviceBytes},
-                            {"device", r.deviceName},
-                            {"matrices", r.matrices.size()},
-                            {"out", r.outDir},
-                            {"method", method},
-                            {"warnings", r.warnings}};
+        nlohmann::json j = nlohmann::json::parse(quantizeReportFiguresJson(r));
+        j["out"] = r.outDir;
+        j["method"] = method;
+        j["warnings"] = r.warnings;
         if (!r.sessionRun.empty()) {
             j["session_run"] = r.sessionRun;
             j["resumed_layers"] = r.resumedLayers;

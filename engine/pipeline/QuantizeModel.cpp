@@ -88,19 +88,10 @@ void checkSameModel(const session::ModelReference& stored, const session::ModelR
 
 std::string reportJson(const QuantizeReport& r, const std::string& status)
 {
-    return nlohmann::json{{"status", status},
-                          {"avg_bits", r.avgBits},
-                          {"avg_bits_with_overhead", r.avgBitsWithOverhead},
-                          {"seconds", r.seconds},
-                          {"seconds_split", {{"calibration", r.calibrationSeconds},
-                                             {"hessian", r.hessianSeconds},
-                                             {"quantize", r.quantizeSeconds},
-                                             {"forward", r.forwardSeconds}}},
-                          {"peak_device_bytes", r.peakDeviceBytes},
-                          {"device", r.deviceName},
-                          {"matrices", r.matrices.size()},
-                          {"resumed_layers", r.resumedLayers}}
-        .dump();
+    nlohmann::json j = nlohmann::json::parse(quantizeReportFiguresJson(r));
+    j["status"] = status;
+    j["resumed_layers"] = r.resumedLayers;
+    return j.dump();
 }
 
 } // namespace

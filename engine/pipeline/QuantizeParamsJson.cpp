@@ -1,4 +1,4 @@
-// QuantizeParams <-> JSON, for the settings a session keeps with each run.
+// QuantizeParams <-> JSON, for the settings a session keeps with each run, and the report's figures.
 #include "pipeline/QuantizeParamsJson.h"
 
 #include "core/Error.h"
@@ -107,6 +107,21 @@ QuantizeParams quantizeParamsFromJson(const std::string& text, const std::string
         throw Error(source + ": malformed run settings (" + e.what() + ")");
     }
     return p;
+}
+
+std::string quantizeReportFiguresJson(const QuantizeReport& r)
+{
+    return nlohmann::json{{"avg_bits", r.avgBits},
+                          {"avg_bits_with_overhead", r.avgBitsWithOverhead},
+                          {"seconds", r.seconds},
+                          {"seconds_split", {{"calibration", r.calibrationSeconds},
+                                             {"hessian", r.hessianSeconds},
+                                             {"quantize", r.quantizeSeconds},
+                                             {"forward", r.forwardSeconds}}},
+                          {"peak_device_bytes", r.peakDeviceBytes},
+                          {"device", r.deviceName},
+                          {"matrices", r.matrices.size()}}
+        .dump();
 }
 
 } // namespace mpq
