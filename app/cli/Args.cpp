@@ -162,17 +162,34 @@ int64_t Args::getInt(const std::string& name) const
     throw UsageError("option --" + name + " needs an integer, got \"" + v + "\"");
 }
 
-double Args::getDouble(const std::string& name) const
+namespace {
+
+/// `text` as a whole number of its own (no trailing characters), or a UsageError naming the option.
+double parseNumber(const std::string& name, const std::string& text)
 {
-    const std::string& v = get(name);
     try {
         size_t used = 0;
-        const double x = std::stod(v, &used);
-        if (used == v.size())
+        const double x = std::stod(text, &used);
+        if (used == text.size())
             return x;
     } catch (const std::exception&) {
     }
-    throw UsageError("option --" + name + " needs a number, got \"" + v + "\"");
+    throw UsageError("option --" + name + " needs a number, got \"" + text + "\"");
+}
+
+} // namespace
+
+double Args::getDouble(const std::string& name) const
+{
+    return parseNumber(name, get(name));
+}
+
+std::vector<double> Args::getDoubles(const std::string& name) const
+{
+    std::vector<double> out;
+    for (const std::string& item : getList(name))
+        out.push_back(parseNumber(name, item));
+    return out;
 }
 
 void Args::set(const std::string& name, const std::string& value)

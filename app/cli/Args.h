@@ -44,6 +44,7 @@ public:
     int64_t getInt(const std::string& name) const;
     double getDouble(const std::string& name) const;
     std::vector<std::string> getList(const std::string& name) const; ///< comma-separated
+    std::vector<double> getDoubles(const std::string& name) const;   ///< comma-separated numbers
     /// Replaces an option's value as if it had been given (sweeps set one point at a time).
     void set(const std::string& name, const std::string& value);
     /// Forgets that an option was given.

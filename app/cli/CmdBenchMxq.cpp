@@ -8,7 +8,6 @@
 
 #include <cstdio>
 #include <iostream>
-#include <stdexcept>
 
 namespace mpq::cli {
 
@@ -40,17 +39,7 @@ int runBenchMxq(const std::vector<std::string>& argv)
     p.configs = parseMxqConfigs(args.get("configs"));
     p.device = args.get("device");
     checkDeviceOption(p.device);
-    std::vector<double> budgets;
-    for (const std::string& item : args.getList("budget")) {
-        try {
-            size_t used = 0;
-            budgets.push_back(std::stod(item, &used));
-            if (used != item.size())
-                throw std::invalid_argument(item);
-        } catch (const std::exception&) {
-            throw UsageError("--budget: \"" + item + "\" is not a number");
-        }
-    }
+    const std::vector<double> budgets = args.getDoubles("budget");
     if (budgets.empty())
         throw UsageError("--budget needs at least one value");
     p.budgetBitsPerParameter = budgets.front();
