@@ -6,24 +6,21 @@
 
 #include <c10/core/InferenceMode.h>
 
+#include <algorithm>
+
 namespace mpq::detail {
 
 namespace {
 
-/// Index of the true-sequential group whose first linear is `first` (q → 0, o → 1, gate → 2,
-/// down → 3), which is also the group of every linear sharing its input.
+/// Index of the true-sequential group of `l` (LlamaArch's table: q/k/v, o, gate/up, down); the
+/// linears of a group share one input, hence one Hessian.
 size_t groupOf(llama::Linear l)
 {
-    switch (l) {
-    case llama::Linear::Q:
-    case llama::Linear::K:
-    case llama::Linear::V: return 0;
-    case llama::Linear::O: return 1;
-    case llama::Linear::Gate:
-    case llama::Linear::Up: return 2;
-    case llama::Linear::Down: return 3;
-    }
-    return 0;
+    const auto& groups = llama::trueSequentialGroups();
+    for (size_t g = 0; g < groups.size(); ++g)
+        if (std::find(groups[g].begin(), groups[g].end(), l) != groups[g].end())
+            return g;
+    throw Error(std::string("calibration Hessians: ") + llama::linearName(l) + " is in no group");
 }
 
 } // namespace
@@ -63,13 +60,17 @@ void FpHessianPass::advanceTo(int64_t layer)
         const LayerWeights w = loadLayer(m_source, next, m_act, m_device);
         // One pass per batch: every group's input feeds its Hessian (observer returns true so
         // the layer runs to the end), and the outputs become the next layer's inputs.
-        std::array<at::Tensor, 4> H;
+        // Layers before the one asked for (firstLayer > 0) only need their outputs.
+        const bool wanted = next == layer;
+        std::vector<at::Tensor> H(llama::trueSequentialGroups().size());
         const Tf32Scope tf32(m_device.is_cuda() && m_act != at::kFloat);
         at::Tensor out = at::empty_like(m_hidden);
         for (int64_t b0 = 0; b0 < n; b0 += m_batch) {
             const int64_t b1 = std::min(n, b0 + m_batch);
             out.slice(0, b0, b1).copy_(decoderLayer(cfg, w, m_hidden.slice(0, b0, b1), m_rope,
                                                     [&](llama::Linear first, const at::Tensor& input) {
+                if (!wanted)
+                    return true;
                 const at::Tensor flat = input.reshape({-1, input.size(-1)}).to(at::kFloat);
                 at::Tensor& h = H[groupOf(first)];
                 if (!h.defined())

@@ -6,7 +6,6 @@
 
 #include <ATen/ATen.h>
 
-#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -36,7 +35,7 @@ private:
     Rope m_rope;
     at::Tensor m_hidden;   ///< inputs of layer m_layer
     int64_t m_layer = -1;  ///< the layer whose Hessians are in m_hessians
-    std::array<at::Tensor, 4> m_hessians; ///< per true-sequential group: q/k/v, o, gate/up, down
+    std::vector<at::Tensor> m_hessians; ///< per true-sequential group (llama::trueSequentialGroups)
 };
 
 } // namespace mpq::detail
