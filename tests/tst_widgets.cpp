@@ -28,6 +28,27 @@ using namespace mpq::gui;
 
 namespace {
 
+/// A worker object on its own thread for a test's scope. The thread is quit and joined by stop()
+/// or, at the latest, on scope exit — also when a failed QVERIFY returns early, where a running
+/// QThread would otherwise be destroyed and abort the test binary.
+template <typename Worker>
+struct WorkerThread {
+    QThread thread;
+    Worker* worker = new Worker;
+    WorkerThread()
+    {
+        worker->moveToThread(&thread);
+        QObject::connect(&thread, &QThread::finished, worker, &QObject::deleteLater);
+        thread.start();
+    }
+    ~WorkerThread() { stop(); }
+    void stop()
+    {
+        thread.quit();
+        thread.wait();
+    }
+};
+
 MatrixResult matrix(int layer, const char* linear, int cols, uint8_t lo, uint8_t hi)
 {
     MatrixResult m;
@@ -251,11 +272,8 @@ private Q_SLOTS:
         const QString model = dir.filePath(QStringLiteral("model"));
         mpq::writeSyntheticModel(spec, model.toStdString());
 
-        QThread thread;
-        auto* runner = new JobRunner;
-        runner->moveToThread(&thread);
-        connect(&thread, &QThread::finished, runner, &QObject::deleteLater);
-        thread.start();
+        WorkerThread<JobRunner> worker;
+        JobRunner* runner = worker.worker;
         QSignalSpy progress(runner, &JobRunner::progress);
         QSignalSpy layers(runner, &JobRunner::layerReady);
         QSignalSpy finishedRun(runner, &JobRunner::runFinished);
@@ -296,8 +314,7 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(cancelled.size(), 1, 30000);
         disconnect(conn);
         QVERIFY(!QFileInfo::exists(QDir(slow.outFolder).filePath(QStringLiteral("cancelled-run"))));
-        thread.quit();
-        thread.wait();
+        worker.stop();
     }
     /// A job written into an HDF5 session: layers arrive from the session's journal, the run,
     /// its Hessian graph, evaluations, sweeps and cost tables read back into the views' structs;
@@ -317,11 +334,8 @@ private Q_SLOTS:
         mpq::writeSyntheticModel(spec, model.toStdString());
         const QString file = dir.filePath(QStringLiteral("s.h5"));
 
-        QThread thread;
-        auto* runner = new JobRunner;
-        runner->moveToThread(&thread);
-        connect(&thread, &QThread::finished, runner, &QObject::deleteLater);
-        thread.start();
+        WorkerThread<JobRunner> worker;
+        JobRunner* runner = worker.worker;
         QSignalSpy layers(runner, &JobRunner::layerReady);
         QSignalSpy finishedRun(runner, &JobRunner::runFinished);
         QSignalSpy finished(runner, &JobRunner::finished);
@@ -415,8 +429,7 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(cancelled.size() + finished.size(), 2, 60000);
         disconnect(conn);
         QCOMPARE(cancelled.size(), 1);
-        thread.quit();
-        thread.wait();
+        worker.stop();
         const Workbench after = SessionReader::load(file);
         QCOMPARE(after.runs.size(), size_t(3));
         QVERIFY(!after.run(QStringLiteral("mg-cancelled"))->complete);
@@ -480,11 +493,8 @@ private Q_SLOTS:
                 m.storageBits.push_back(mpq::mxqStorageBits(m.rows, m.cols, c));
             table->matrices.push_back(m);
         }
-        QThread thread;
-        auto* resolver = new MxqResolver;
-        resolver->moveToThread(&thread);
-        connect(&thread, &QThread::finished, resolver, &QObject::deleteLater);
-        thread.start();
+        WorkerThread<MxqResolver> worker;
+        MxqResolver* resolver = worker.worker;
         QSignalSpy solved(resolver, &MxqResolver::solved);
         QSignalSpy failed(resolver, &MxqResolver::failed);
         resolver->request(3.0); // no table yet
@@ -501,8 +511,7 @@ private Q_SLOTS:
             QCOMPARE(m.columnBits.front(), uint8_t(4)); // enough budget for 4 bits everywhere
         for (const auto& args : solved) // stale requests were skipped or are older
             QVERIFY(args.at(0).value<MxqResolved>().generation <= newest);
-        thread.quit();
-        thread.wait();
+        worker.stop();
     }
 };
 
