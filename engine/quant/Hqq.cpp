@@ -1,4 +1,5 @@
 #include "quant/detail/Hqq.h"
+#include "quant/detail/HqqZero.h"
 
 #include <c10/core/InferenceMode.h>
 
@@ -58,8 +59,36 @@ at::Tensor optimiseZero(const at::Tensor& V, const at::Tensor& s, at::Tensor z, 
                         const HqqOptions& opt, int& updates, int& kept, double& firstError,
                         double& bestError)
 {
-    const at::Tensor u = V / s;
     const double e = 2.0 - opt.lpNorm;
+#ifdef MPQ_WITH_CUDA_KERNELS
+    if (V.is_cuda() && V.size(1) <= kHqqZeroCudaMaxGroup) {
+        // Every iteration in one kernel, then hqq's early stop replayed on the per-iteration
+        // errors: the same updates and the same kept zero as the loop below.
+        at::Tensor zHist, errHist;
+        hqqZeroCuda(V, s, z, maxq, e, std::pow(opt.beta, -1.0 / e), std::pow(opt.kappa, -1.0 / e),
+                    opt.iterations, zHist, errHist);
+        const at::Tensor errs = (errHist.sum(1, false, at::kDouble) / double(V.numel())).cpu();
+        const double* err = errs.data_ptr<double>();
+        bestError = std::numeric_limits<double>::infinity();
+        kept = 0;
+        updates = 0;
+        for (int k = 0;; ++k) {
+            if (k == 0)
+                firstError = err[0];
+            if (err[k] < bestError) {
+                bestError = err[k];
+                kept = k;
+            } else if (opt.earlyStop) {
+                break;
+            }
+            if (k == opt.iterations)
+                break;
+            ++updates;
+        }
+        return zHist[kept].view({V.size(0), 1});
+    }
+#endif
+    const at::Tensor u = V / s;
     at::Tensor tau = s.reciprocal() * std::pow(opt.beta, -1.0 / e); // falls by κ^(1/(2−p)) per step
     const double tauDecay = std::pow(opt.kappa, -1.0 / e);
     at::Tensor bestZ = z;
