@@ -23,6 +23,8 @@ void addAllocatorOptions(Args& args)
     args.flag("straight-through", "mgptq: hard (straight-through) Gumbel-Softmax samples");
     args.flag("skip-features", "mgptq: the allocator head also sees each column's own features (a skip "
                                "connection around the GCN; docs/mgptq.md)");
+    args.flag("no-cuda-graph", "mgptq: on CUDA, run every training step eagerly instead of replaying "
+                               "one captured CUDA graph (same results; slower; for comparison)");
     args.option("budget", "BITS", "mxq: memory budget in average bits per parameter (scales and zeros "
                                   "included)");
     args.option("budget-mib", "MIB", "mxq: memory budget in MiB for the quantized matrices");
@@ -149,6 +151,7 @@ void applyAllocatorOptions(const Args& args, const std::string& method, std::FIL
         o.tauEnd = args.getDouble("tau-end");
         o.straightThrough = args.has("straight-through");
         o.skipFeatures = args.has("skip-features");
+        o.cudaGraph = !args.has("no-cuda-graph");
         p.allocator = gnn == "hessian-greedy" ? "hessian-greedy" : "mgptq-" + gnn;
         p.method = "gptq";
         int top = 1;

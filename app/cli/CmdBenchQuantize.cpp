@@ -74,7 +74,9 @@ int runBenchQuantize(const std::vector<std::string>& argv)
         const double sec = d.contains("seconds") ? d["seconds"].value("total", 0.0) : 0.0;
         allocationSeconds += sec;
         allocation.push_back({{"tensor", m.tensor}, {"rows", m.rows}, {"cols", m.cols}, {"seconds", d.value("seconds", nlohmann::json::object())},
-                              {"code_bits", d.value("code_bits", 0.0)}});
+                              {"code_bits", d.value("code_bits", 0.0)}, {"cuda_graph", d.value("cuda_graph", false)}});
+        if (d.contains("cuda_graph_failure"))
+            allocation.back()["cuda_graph_failure"] = d["cuda_graph_failure"];
     }
     const double L = double(std::max<size_t>(1, r.layers.size()));
     nlohmann::json j = {{"device", r.deviceName},

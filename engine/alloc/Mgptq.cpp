@@ -4,6 +4,7 @@
 #include "alloc/detail/MgptqGraph.h"
 #include "alloc/detail/MgptqModel.h"
 #include "alloc/detail/MgptqTrain.h"
+#include "core/detail/CudaGraph.h"
 
 #include "core/Error.h"
 #include "core/detail/TorchDevice.h"
@@ -13,6 +14,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <queue>
@@ -121,8 +123,9 @@ void synchronize(const at::Tensor& t)
 }
 
 /// Adam (Kingma & Ba; PyTorch's defaults β = (0.9, 0.999), ε = 1e-8, no weight decay) over all
-/// parameters at once with multi-tensor ("foreach") kernels: eight launches per step instead of
-/// about ten per parameter tensor. MG-PTQ's steps are small and launch-bound, so this matters.
+/// parameters at once with multi-tensor ("foreach") kernels. The step-dependent factors come in
+/// as device tensors (factors()), not host numbers, so that a captured CUDA graph of the step
+/// reads each step's values.
 class MultiTensorAdam {
 public:
     MultiTensorAdam(std::vector<at::Tensor> params, double lr) : m_params(std::move(params)), m_lr(lr)
@@ -134,32 +137,38 @@ public:
         }
     }
 
-    void step()
+    /// Step t's (1-based) factors: −lr/(1 − β1ᵗ) and 1/√(1 − β2ᵗ).
+    std::array<double, 2> factors(int64_t t) const
+    {
+        return {-m_lr / (1.0 - std::pow(kBeta1, double(t))), 1.0 / std::sqrt(1.0 - std::pow(kBeta2, double(t)))};
+    }
+
+    /// One step; negStep and invSqrtBias2 are 0-dim tensors holding factors(t) on the
+    /// parameters' device. Clears the gradients (set to none).
+    void step(const at::Tensor& negStep, const at::Tensor& invSqrtBias2)
     {
         torch::NoGradGuard noGrad;
         std::vector<at::Tensor> grads;
         for (auto& p : m_params)
             grads.push_back(p.grad().defined() ? p.grad() : at::zeros_like(p));
-        ++m_t;
-        const double b1 = 0.9, b2 = 0.999, eps = 1e-8;
-        at::_foreach_mul_(m_m, b1);                                  // m = β1 m + (1 − β1) g
-        at::_foreach_add_(m_m, grads, 1.0 - b1);
-        at::_foreach_mul_(m_v, b2);                                  // v = β2 v + (1 − β2) g²
-        at::_foreach_addcmul_(m_v, grads, grads, 1.0 - b2);
-        const double bias1 = 1.0 - std::pow(b1, double(m_t));
-        const double bias2 = 1.0 - std::pow(b2, double(m_t));
+        at::_foreach_mul_(m_m, kBeta1);                              // m = β1 m + (1 − β1) g
+        at::_foreach_add_(m_m, grads, 1.0 - kBeta1);
+        at::_foreach_mul_(m_v, kBeta2);                              // v = β2 v + (1 − β2) g²
+        at::_foreach_addcmul_(m_v, grads, grads, 1.0 - kBeta2);
         std::vector<at::Tensor> denom = at::_foreach_sqrt(m_v);      // √v / √(1 − β2ᵗ) + ε
-        at::_foreach_div_(denom, std::sqrt(bias2));
-        at::_foreach_add_(denom, eps);
-        at::_foreach_addcdiv_(m_params, m_m, denom, -m_lr / bias1);  // p −= lr/(1 − β1ᵗ) · m / denom
+        for (auto& d : denom)
+            d.mul_(invSqrtBias2).add_(kEps);
+        const std::vector<at::Tensor> update = at::_foreach_div(m_m, denom);
+        for (size_t i = 0; i < m_params.size(); ++i)                 // p −= lr/(1 − β1ᵗ) · m / denom
+            m_params[i].addcmul_(update[i], negStep);
         for (auto& p : m_params)
             p.mutable_grad() = at::Tensor(); // set_to_none
     }
 
 private:
+    static constexpr double kBeta1 = 0.9, kBeta2 = 0.999, kEps = 1e-8;
     std::vector<at::Tensor> m_params, m_m, m_v;
     double m_lr;
-    int64_t m_t = 0;
 };
 
 } // namespace
@@ -172,6 +181,11 @@ at::Tensor sampleGumbel(at::IntArrayRef sizes, at::Generator generator)
 }
 
 at::Tensor gumbelSoftmax(const at::Tensor& logits, const at::Tensor& gumbel, double tau, bool hard)
+{
+    return gumbelSoftmax(logits, gumbel, at::scalar_tensor(tau, logits.options()), hard);
+}
+
+at::Tensor gumbelSoftmax(const at::Tensor& logits, const at::Tensor& gumbel, const at::Tensor& tau, bool hard)
 {
     const at::Tensor y = at::softmax((logits + gumbel.to(logits.options())) / tau, -1);
     if (!hard)
@@ -201,6 +215,9 @@ std::string MgptqResult::toJson() const
     j["argmax_bits"] = argmaxBits;
     j["repair_moves"] = repairMoves;
     j["graph"] = graphKind;
+    j["cuda_graph"] = cudaGraph;
+    if (!cudaGraphFailure.empty())
+        j["cuda_graph_failure"] = cudaGraphFailure;
     if (topK > 0)
         j["top_k"] = topK;
     j["seconds"] = {{"graph", graphSeconds}, {"precompute", precomputeSeconds}, {"train", trainSeconds},
@@ -321,36 +338,72 @@ MgptqResult allocateMgptq(const at::Tensor& W, const at::Tensor& H, const MgptqO
     const double target = targetMode ? *opt.targetBits : 0.0;
     const double alpha = opt.alpha ? *opt.alpha : opt.alphaStart;
     t0 = Clock::now();
-    std::vector<at::Tensor> records; // read back once at the end: no device round trip per epoch
-    records.reserve(size_t(opt.epochs));
-    // Every epoch's Gumbel noise at once (the same draws, in the same order, as one call per
-    // epoch): one host-to-device copy instead of a synchronising copy per step.
+    // Everything that changes from epoch to epoch is copied into fixed tensors before each step,
+    // so that the step can be captured once as a CUDA graph and replayed (CapturedStep): per
+    // epoch, its Gumbel noise (all epochs' drawn at once, the same draws in the same order as
+    // one call per epoch) and its scalars (τ, Adam's two bias factors); the step writes its
+    // record (loss, L_quant, L_bit, argmax bits) into a fixed row, read back once at the end.
     const at::Tensor gumbelAll = sampleGumbel({opt.epochs, n, K}, gen).to(Wf.device());
+    std::vector<float> schedule;
+    for (int epoch = 0; epoch < opt.epochs; ++epoch) {
+        const auto f = adam.factors(epoch + 1);
+        schedule.insert(schedule.end(), {float(annealedTau(opt.tauStart, opt.tauEnd, epoch, opt.epochs)),
+                                         float(f[0]), float(f[1])});
+    }
+    const at::Tensor scheduleAll = at::tensor(schedule).view({opt.epochs, 3}).to(Wf.device());
+    const at::Tensor gumbel = at::empty({n, K}, Wf.options());
+    const at::Tensor scalars = at::empty({3}, Wf.options());
+    const at::Tensor tauT = scalars[0], negStepT = scalars[1], invSqrtBias2T = scalars[2];
+    const at::Tensor record = at::empty({4}, Wf.options());
+    const at::Tensor records = at::empty({opt.epochs, 4}, Wf.options());
+    auto step = [&] {
+        const at::Tensor logits = net->forward(X, graph);
+        const at::Tensor y = gumbelSoftmax(logits, gumbel, tauT, opt.straightThrough);
+        const at::Tensor v = y.t().reshape({-1});
+        // tr(ΔW H ΔWᵀ)/Z = vᵀGv/Z. G is symmetric, so ∂/∂v = 2Gv: with u = Gv computed once
+        // (no graph through G), 2vᵀu − v̄ᵀu has value vᵀGv and gradient 2u — one mat-vec per
+        // step instead of autograd's three (G is 4 GiB for n = 11008; memory-bound).
+        const at::Tensor u = at::mv(G, v.detach());
+        const at::Tensor lQuant = (2.0 * at::dot(v, u) - at::dot(v.detach(), u)) / Z;
+        const at::Tensor expBits = (at::softmax(logits, 1) * bitsT).sum(1).mean(); // E[avg bits]
+        const at::Tensor lBit = targetMode ? at::relu(expBits - target) : expBits;
+        const at::Tensor loss = lQuant + alpha * lBit;                        // L = L_quant + α·L_bit
+        loss.backward();
+        adam.step(negStepT, invSqrtBias2T); // also clears the gradients
+        torch::NoGradGuard noGrad;
+        const at::Tensor argmaxBits = bitsT.index_select(0, logits.argmax(1)).mean();
+        record.copy_(at::stack({loss.detach(), lQuant.detach(), lBit.detach(), argmaxBits}));
+    };
     {
         torch::AutoGradMode gradOn(true);
+        CapturedStep captured(Wf.device());
+        bool replaying = false;
+        constexpr int kEagerSteps = 2; // before capture: libraries set up their workspaces
         for (int epoch = 0; epoch < opt.epochs; ++epoch) {
             if (ctx)
                 ctx->checkCancelled();
-            const double tau = annealedTau(opt.tauStart, opt.tauEnd, epoch, opt.epochs);
-            const at::Tensor logits = net->forward(X, graph);
-            const at::Tensor y = gumbelSoftmax(logits, gumbelAll[epoch], tau, opt.straightThrough);
-            const at::Tensor v = y.t().reshape({-1});
-            // tr(ΔW H ΔWᵀ)/Z = vᵀGv/Z. G is symmetric, so ∂/∂v = 2Gv: with u = Gv computed once
-            // (no graph through G), 2vᵀu − v̄ᵀu has value vᵀGv and gradient 2u — one mat-vec per
-            // step instead of autograd's three (G is 4 GiB for n = 11008; memory-bound).
-            const at::Tensor u = at::mv(G, v.detach());
-            const at::Tensor lQuant = (2.0 * at::dot(v, u) - at::dot(v.detach(), u)) / Z;
-            const at::Tensor expBits = (at::softmax(logits, 1) * bitsT).sum(1).mean(); // E[avg bits]
-            const at::Tensor lBit = targetMode ? at::relu(expBits - target) : expBits;
-            const at::Tensor loss = lQuant + alpha * lBit;                        // L = L_quant + α·L_bit
-            loss.backward();
-            adam.step(); // also clears the gradients
-            const at::Tensor argmaxBits = bitsT.index_select(0, logits.argmax(1)).mean();
-            records.push_back(at::stack({loss.detach(), lQuant.detach(), lBit.detach(), argmaxBits}));
+            {
+                torch::NoGradGuard noGrad;
+                gumbel.copy_(gumbelAll[epoch]);
+                scalars.copy_(scheduleAll[epoch]);
+            }
+            if (!replaying && opt.cudaGraph && Wf.is_cuda() && epoch == kEagerSteps) {
+                replaying = captured.capture(step, &r.cudaGraphFailure);
+                r.cudaGraph = replaying;
+                if (!replaying) // nothing of the failed capture ran; no gradient may linger
+                    for (auto& p : net->parameters())
+                        p.mutable_grad() = at::Tensor();
+            }
+            if (replaying)
+                captured.replay();
+            else
+                step();
+            torch::NoGradGuard noGrad;
+            records[epoch].copy_(record);
         }
     }
-    if (!records.empty()) {
-        const at::Tensor rec = at::stack(records).to(at::kCPU).to(at::kDouble).contiguous();
+    {
+        const at::Tensor rec = records.to(at::kCPU).to(at::kDouble).contiguous();
         const double* p = rec.data_ptr<double>();
         for (int epoch = 0; epoch < opt.epochs; ++epoch, p += 4) {
             MgptqEpoch e;

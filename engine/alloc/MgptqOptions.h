@@ -25,6 +25,9 @@ struct MgptqOptions {
     int64_t topK = 32;                     ///< adjacency kept per row when the graph is sparsified
     int64_t denseLimit = 4096;             ///< columns up to which the adjacency stays dense
     uint64_t seed = 0;
+    /// On CUDA, capture one training step as a CUDA graph and replay it (same kernels, far less
+    /// host time per step). A speed switch only: not stored with results.
+    bool cudaGraph = true;
     double dampPercent = 0.01;             ///< Hessian damping for the adjacency (as GPTQ's)
     /// Target mode: the penalty weight on the excess max(0, E[avg bits] − target) when `alpha`
     /// is not given (an exact penalty); a greedy repair of the argmax then meets the target

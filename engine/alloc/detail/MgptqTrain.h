@@ -22,6 +22,8 @@ at::Tensor sampleGumbel(at::IntArrayRef sizes, at::Generator generator);
 /// hard: the straight-through variant, one-hot(argmax y) in the forward pass with the soft
 /// gradient. Differentiable in `logits`; `gumbel` is broadcast to logits' shape.
 at::Tensor gumbelSoftmax(const at::Tensor& logits, const at::Tensor& gumbel, double tau, bool hard);
+/// The same with τ a 0-dim tensor on logits' device (read when the step runs: CUDA graphs).
+at::Tensor gumbelSoftmax(const at::Tensor& logits, const at::Tensor& gumbel, const at::Tensor& tau, bool hard);
 
 /// τ of `epoch` (0-based) of `epochs`: exponential from tauStart to tauEnd.
 double annealedTau(double tauStart, double tauEnd, int epoch, int epochs);
@@ -43,6 +45,8 @@ struct MgptqResult {
     double argmaxBits = 0;       ///< average before the target repair
     int64_t repairMoves = 0;
     std::string graphKind;       ///< "dense", "top-k" or "none" (MLP)
+    bool cudaGraph = false;      ///< training steps replayed from a captured CUDA graph
+    std::string cudaGraphFailure; ///< why capture failed (steps then ran eagerly); empty if not tried
     int64_t topK = 0;
     double graphSeconds = 0, precomputeSeconds = 0, trainSeconds = 0, totalSeconds = 0;
 
