@@ -173,6 +173,7 @@ Greedy greedySolve(const std::vector<std::vector<Candidate>>& fronts, double bud
             lpCost += dc;
         } else {
             g.lpBound = lpCost + dc * (left / ds);
+            g.lambda = u.efficiency;
             fractional = true;
             break;
         }
@@ -226,6 +227,38 @@ double relativeGap(double objective, double bound)
     return gap < 1e-12 ? 0.0 : gap; // rounding noise of the bound
 }
 
+
+Fronts fixByReducedCosts(const Fronts& fronts, double budget, Greedy& greedy, int64_t& kept)
+{
+    const double lambda = greedy.lambda;
+    std::vector<double> least(fronts.size());
+    double bound = -lambda * budget;
+    for (size_t m = 0; m < fronts.size(); ++m) {
+        least[m] = std::numeric_limits<double>::infinity();
+        for (const Candidate& c : fronts[m])
+            least[m] = std::min(least[m], c.cost + lambda * c.storage);
+        bound += least[m];
+    }
+    // A little slack for rounding: keeping a candidate too many is always safe.
+    const double slack = std::max(0.0, greedy.cost - bound) + 1e-9 * std::abs(greedy.cost);
+    Fronts out(fronts.size());
+    kept = 0;
+    for (size_t m = 0; m < fronts.size(); ++m) {
+        int position = -1;
+        for (size_t k = 0; k < fronts[m].size(); ++k) {
+            const Candidate& c = fronts[m][k];
+            const bool incumbent = int(k) == greedy.position[m];
+            if (!incumbent && c.cost + lambda * c.storage - least[m] > slack)
+                continue;
+            if (incumbent)
+                position = int(out[m].size());
+            out[m].push_back(c);
+        }
+        greedy.position[m] = position;
+        kept += int64_t(out[m].size());
+    }
+    return out;
+}
 
 #if !defined(MPQ_MIP_GLPK) && !defined(MPQ_MIP_CBC)
 std::string mipSolverName()
@@ -326,9 +359,15 @@ MxqSolution solveMxq(const MxqCostTable& table, const MxqBudget& budget,
     } else if (greedyOptimal) {
         s.solver = "greedy, proven by its LP bound";
     } else {
-        s.solver = mip;
+        int64_t candidates = 0, kept = 0;
+        for (const auto& f : fronts)
+            candidates += int64_t(f.size());
+        Greedy start = greedy;
+        const detail::Fronts reduced = detail::fixByReducedCosts(fronts, s.budgetBits, start, kept);
+        s.solver = mip + " (" + std::to_string(kept) + " of " + std::to_string(candidates) +
+                   " candidates left by reduced-cost fixing)";
         try {
-            detail::mipSolve(s, fronts, greedy, options, ctx);
+            detail::mipSolve(s, reduced, start, options, ctx);
         } catch (const Cancelled&) {
             throw;
         } catch (const std::exception& e) {

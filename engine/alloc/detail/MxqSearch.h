@@ -28,7 +28,16 @@ struct Greedy {
     double cost = 0;
     double storage = 0;
     double lpBound = 0;
+    double lambda = 0;         ///< the LP's price of one bit (its budget row's dual), ≥ 0
 };
+
+/// Reduced-cost fixing (exact): at the LP's bit price λ every assignment costs at least
+/// LB = Σ_m min_k (c_mk + λ s_mk) − λ·budget plus the reduced cost c_mk + λ s_mk − min_k(…) of
+/// each of its choices, so no choice whose reduced cost exceeds incumbent − LB is in an
+/// assignment better than the incumbent. Returns the fronts without those choices and maps
+/// `greedy`'s positions onto them (the incumbent's choices always stay). `kept` receives the
+/// number of candidates left.
+Fronts fixByReducedCosts(const Fronts& fronts, double budget, Greedy& greedy, int64_t& kept);
 
 /// Fills choice, objective, storage and the achieved bits of `s` from positions on the fronts.
 void setChoice(MxqSolution& s, const Fronts& fronts, const std::vector<int>& position);
