@@ -27,6 +27,8 @@ int runBenchMxq(const std::vector<std::string>& argv)
                 "3.5,3.13,4.25,4.51");
     args.option("device", "D", "cpu, cuda or cuda:N", "cuda");
     args.option("seed", "S", "weight seed", "0");
+    args.option("costs-out", "FILE", "also save the cost table (the JSON that mpq quantize --costs reads), "
+                                     "to re-solve or inspect it elsewhere");
     args.flag("json", "print one JSON object on stdout");
     if (!args.parse(argv))
         return 0;
@@ -51,6 +53,8 @@ int runBenchMxq(const std::vector<std::string>& argv)
     installInterruptHandler(ctx);
     const MxqBenchResult r = benchmarkMxq(p, ctx);
     endProgressLine();
+    if (args.has("costs-out"))
+        r.table.save(args.get("costs-out"));
 
     nlohmann::json solves = nlohmann::json::array();
     auto record = [&](double budget, const MxqSolution& s) {
