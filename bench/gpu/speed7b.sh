@@ -6,6 +6,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 O=$1; L=${2:-32}
+mkdir -p $O
 mpq=build-cuda/app/cli/mpq
 export LD_LIBRARY_PATH=/opt/glpk/usr/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}
 run() { local name=$1; shift; echo "== $name: $*"; timeout 400 $mpq "$@" --json > $O/$name.json 2>$O/$name.err; echo "rc=$?"; cat $O/$name.json | head -c 1500; echo; tail -2 $O/$name.err; }

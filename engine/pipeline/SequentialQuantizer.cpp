@@ -273,10 +273,10 @@ void runSequential(LayerProvider& provider, const std::vector<std::vector<int32_
                 // threads doing that at once fail ("lazy wrapper should be called at most once"):
                 // the first group of a process is allocated on this thread alone.
                 static std::atomic<bool> s_warm{false};
-                if (device.is_cuda() && planned.size() > 1 && s_warm.load()) {
-                    // MG-PTQ's training steps are small and launch-bound (host time, not GPU
-                    // time): the matrices of a group, which share H, train concurrently, one host
-                    // thread each. Each allocation is the same computation either way.
+                if (device.is_cuda() && planned.size() > 1 && s_warm.load() && allocator->hostBoundOnDevice()) {
+                    // Eager MG-PTQ training steps are small and launch-bound (host time, not
+                    // GPU time): the matrices of a group, which share H, train concurrently, one
+                    // host thread each. Each allocation is the same computation either way.
                     std::vector<std::future<MatrixPlan>> jobs;
                     for (size_t i = 0; i < planned.size(); ++i)
                         jobs.push_back(std::async(std::launch::async, [&, i] {

@@ -23,6 +23,10 @@ public:
     /// JSON) filled in. Checks ctx for cancellation between epochs. Throws mpq::Error.
     virtual MatrixPlan allocate(const MatrixPlan& base, const at::Tensor& W, const at::Tensor& H,
                                 JobContext& ctx) = 0;
+    /// True when allocate() on a GPU is bound by host time (many small kernel launches), so
+    /// that the matrices of a true-sequential group gain from allocating on parallel host
+    /// threads. allocate() must then be safe to call from several threads at once.
+    virtual bool hostBoundOnDevice() const { return false; }
 };
 
 /// The allocator named by params.allocator ("mgptq-gcn", "mgptq-mlp", "hessian-greedy"), or
