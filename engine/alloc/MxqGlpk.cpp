@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -81,58 +82,73 @@ void mipSolve(MxqSolution& s, const Fronts& fronts, const Greedy& greedy, const 
     std::unique_ptr<glp_prob, ProblemDeleter> lp(glp_create_prob());
     glp_set_obj_dir(lp.get(), GLP_MIN);
     const int matrices = int(fronts.size());
-    // Incremental ("staircase") form of the multiple choice: per matrix, y_mk = 1 when it takes
-    // front position k or a later one (k ≥ 1), y_m1 ≥ y_m2 ≥ …; position 0 is the baseline. The
-    // LP bound is the assignment form's, but a branch y_mk = 0 / 1 splits a matrix's choices
-    // into smaller / larger halves instead of fixing or excluding a single one: far fewer nodes
-    // when many matrices nearly tie.
-    double baseCost = 0, baseStorage = 0;
-    for (const auto& f : fronts) {
-        baseCost += f[0].cost;
-        baseStorage += f[0].storage;
-    }
-    glp_set_obj_coef(lp.get(), 0, baseCost / costScale);
-    int columns = 0, orderRows = 0;
-    for (const auto& f : fronts) {
-        columns += int(f.size()) - 1;
-        orderRows += std::max(0, int(f.size()) - 2);
-    }
-    glp_add_rows(lp.get(), orderRows + 1);
-    const int knapsack = orderRows + 1;
-    glp_set_row_bnds(lp.get(), knapsack, GLP_UP, 0.0, (s.budgetBits - baseStorage) / s.budgetBits);
-    if (columns == 0)
-        glp_add_cols(lp.get(), 1); // GLPK needs a column; this one is fixed at 0
-    else
-        glp_add_cols(lp.get(), columns);
+    // Matrices of one size have the same storage for a configuration, and near-equal costs: as
+    // 0/1 choices per matrix they make a highly symmetric program on which branch and bound
+    // crawls (seconds to minutes for LLaMA-7B's 224 matrices). So the choices x_mk are
+    // continuous in [0, 1] and the integers are counts: n_key, for each key (configuration,
+    // storage) that some candidate has, the number of matrices choosing it. Rows: Σ_k x_mk = 1
+    // per matrix; Σ x_mk over the candidates of a key − n_key = 0; the knapsack Σ storage·n_key
+    // ≤ budget. Each x_mk is in one matrix row and one key row (a bipartite incidence matrix,
+    // totally unimodular), so for integral counts the optimal x is integral: the program is
+    // exact, and GLPK only branches on a few dozen counts (docs/mxq.md).
+    std::map<std::pair<int, double>, int> keyIndex; // (config, storage) → key
+    std::vector<double> keyStorage;
+    std::vector<int> keyCount, keyStart;
+    for (const auto& f : fronts)
+        for (const Candidate& c : f) {
+            const auto [it, added] = keyIndex.emplace(std::make_pair(c.config, c.storage), int(keyStorage.size()));
+            if (added) {
+                keyStorage.push_back(c.storage);
+                keyCount.push_back(0);
+                keyStart.push_back(0);
+            }
+            ++keyCount[size_t(it->second)];
+        }
+    const int keys = int(keyStorage.size());
+    int choices = 0;
+    for (const auto& f : fronts)
+        choices += int(f.size());
+    glp_add_rows(lp.get(), matrices + keys + 1);
+    for (int m = 1; m <= matrices; ++m)
+        glp_set_row_bnds(lp.get(), m, GLP_FX, 1.0, 1.0); // one configuration per matrix
+    for (int k = 1; k <= keys; ++k)
+        glp_set_row_bnds(lp.get(), matrices + k, GLP_FX, 0.0, 0.0); // Σ x − n_key = 0
+    const int knapsack = matrices + keys + 1;
+    glp_set_row_bnds(lp.get(), knapsack, GLP_UP, 0.0, 1.0); // Σ storage / budget ≤ 1
+    glp_add_cols(lp.get(), choices + keys);
+
     // GLPK's triplets are 1-based; index 0 is unused.
     std::vector<int> ia{0}, ja{0};
     std::vector<double> ar{0.0};
     std::vector<int> firstColumn;
-    std::vector<double> start(size_t(std::max(columns, 1)) + 1, 0.0);
-    int j = 0, row = 0;
+    std::vector<double> start(size_t(choices + keys) + 1, 0.0);
+    int j = 0;
     for (int m = 0; m < matrices; ++m) {
-        const auto& f = fronts[size_t(m)];
         firstColumn.push_back(j + 1);
-        for (size_t k = 1; k < f.size(); ++k) {
+        for (size_t k = 0; k < fronts[size_t(m)].size(); ++k) {
             ++j;
-            glp_set_col_kind(lp.get(), j, GLP_BV);
-            glp_set_obj_coef(lp.get(), j, (f[k].cost - f[k - 1].cost) / costScale);
-            ia.push_back(knapsack);
-            ja.push_back(j);
-            ar.push_back((f[k].storage - f[k - 1].storage) / s.budgetBits);
-            if (k >= 2) { // y_mk − y_m,k−1 ≤ 0
-                ++row;
-                glp_set_row_bnds(lp.get(), row, GLP_UP, 0.0, 0.0);
-                ia.insert(ia.end(), {row, row});
-                ja.insert(ja.end(), {j, j - 1});
-                ar.insert(ar.end(), {1.0, -1.0});
-            }
-            if (int(k) <= greedy.position[size_t(m)])
+            const Candidate& c = fronts[size_t(m)][k];
+            const int key = keyIndex.at({c.config, c.storage});
+            glp_set_col_kind(lp.get(), j, GLP_CV);
+            glp_set_col_bnds(lp.get(), j, GLP_DB, 0.0, 1.0);
+            glp_set_obj_coef(lp.get(), j, c.cost / costScale);
+            ia.insert(ia.end(), {m + 1, matrices + 1 + key});
+            ja.insert(ja.end(), {j, j});
+            ar.insert(ar.end(), {1.0, 1.0});
+            if (int(k) == greedy.position[size_t(m)]) {
                 start[size_t(j)] = 1.0;
+                start[size_t(choices + 1 + key)] += 1.0;
+            }
         }
     }
-    if (columns == 0)
-        glp_set_col_bnds(lp.get(), 1, GLP_FX, 0.0, 0.0);
+    for (int k = 0; k < keys; ++k) {
+        const int col = choices + 1 + k;
+        glp_set_col_kind(lp.get(), col, GLP_IV);
+        glp_set_col_bnds(lp.get(), col, GLP_DB, 0.0, double(keyCount[size_t(k)]));
+        ia.insert(ia.end(), {matrices + 1 + k, knapsack});
+        ja.insert(ja.end(), {col, col});
+        ar.insert(ar.end(), {-1.0, keyStorage[size_t(k)] / s.budgetBits});
+    }
     glp_load_matrix(lp.get(), int(ia.size()) - 1, ia.data(), ja.data(), ar.data());
 
     glp_smcp lpParams;
@@ -158,9 +174,6 @@ void mipSolve(MxqSolution& s, const Fronts& fronts, const Greedy& greedy, const 
     params.cb_info = &data;
     params.gmi_cuts = GLP_ON;
     params.cov_cuts = GLP_ON; // cover cuts suit the knapsack row
-    // Depth first: on near-tie tables it reaches the proof of the gap far sooner than GLPK's
-    // default best-bound search (42m fnorm table at 4.25 bits: 3.7 s against > 10 s).
-    params.bt_tech = GLP_BT_DFS;
     const int rc = glp_intopt(lp.get(), &params);
     if (data.cancelled)
         throw Cancelled();
@@ -174,11 +187,12 @@ void mipSolve(MxqSolution& s, const Fronts& fronts, const Greedy& greedy, const 
     }
     std::vector<int> position(fronts.size(), 0);
     for (int m = 0; m < matrices; ++m) {
-        int taken = 0; // the staircase: positions 1..taken are on
+        int arg = 0; // x is integral at the solution (see above); the largest entry, to be safe
         for (int k = 1; k < int(fronts[size_t(m)].size()); ++k)
-            if (glp_mip_col_val(lp.get(), firstColumn[size_t(m)] + k - 1) > 0.5)
-                taken = k;
-        position[size_t(m)] = taken;
+            if (glp_mip_col_val(lp.get(), firstColumn[size_t(m)] + k) >
+                glp_mip_col_val(lp.get(), firstColumn[size_t(m)] + arg))
+                arg = k;
+        position[size_t(m)] = arg;
     }
     setChoice(s, fronts, position);
     // glp_intopt returns 0 with status GLP_OPT when the search is complete, and GLP_EMIPGAP
