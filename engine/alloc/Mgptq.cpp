@@ -17,6 +17,7 @@
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <mutex>
 #include <queue>
 #include <set>
 
@@ -171,6 +172,13 @@ private:
     double m_lr;
 };
 
+/// Serialises the eager start and the capture of MG-PTQ's training steps across threads.
+std::mutex& captureMutex()
+{
+    static std::mutex m;
+    return m;
+}
+
 } // namespace
 
 at::Tensor sampleGumbel(at::IntArrayRef sizes, at::Generator generator)
@@ -318,6 +326,10 @@ MgptqResult allocateMgptq(const at::Tensor& W, const at::Tensor& H, const MgptqO
     if (!(Z > 0))
         Z = 1;
     r.normalizer = Z;
+    // On CUDA the training mat-vec reads G in bf16 (fp32 accumulation): that step is bound by
+    // reading G (4 GiB in fp32 for n = 11008). bf16 rounds each entry by at most 2⁻⁹ relative;
+    // like TF32 above, that only shapes the training loss. The predicted cost uses the fp32 G.
+    const at::Tensor Gstep = Wf.is_cuda() ? G.to(at::kBFloat16) : G;
     const at::Tensor X = nodeFeatures(Wf, Hf, ownError, opt.featureDim, opt.seed);
     synchronize(Wf);
     r.precomputeSeconds = since(t0);
@@ -363,7 +375,7 @@ MgptqResult allocateMgptq(const at::Tensor& W, const at::Tensor& H, const MgptqO
         // tr(ΔW H ΔWᵀ)/Z = vᵀGv/Z. G is symmetric, so ∂/∂v = 2Gv: with u = Gv computed once
         // (no graph through G), 2vᵀu − v̄ᵀu has value vᵀGv and gradient 2u — one mat-vec per
         // step instead of autograd's three (G is 4 GiB for n = 11008; memory-bound).
-        const at::Tensor u = at::mv(G, v.detach());
+        const at::Tensor u = at::mv(Gstep, v.detach().to(Gstep.scalar_type())).to(at::kFloat);
         const at::Tensor lQuant = (2.0 * at::dot(v, u) - at::dot(v.detach(), u)) / Z;
         const at::Tensor expBits = (at::softmax(logits, 1) * bitsT).sum(1).mean(); // E[avg bits]
         const at::Tensor lBit = targetMode ? at::relu(expBits - target) : expBits;
@@ -379,6 +391,11 @@ MgptqResult allocateMgptq(const at::Tensor& W, const at::Tensor& H, const MgptqO
         CapturedStep captured(Wf.device());
         bool replaying = false;
         constexpr int kEagerSteps = 2; // before capture: libraries set up their workspaces
+        // Matrices of a group train on parallel threads; their replays run concurrently, but
+        // the eager steps and the capture of one thread at a time (concurrent captures crashed).
+        std::unique_lock<std::mutex> captureTurn;
+        if (opt.cudaGraph && Wf.is_cuda() && opt.epochs > kEagerSteps)
+            captureTurn = std::unique_lock<std::mutex>(captureMutex());
         for (int epoch = 0; epoch < opt.epochs; ++epoch) {
             if (ctx)
                 ctx->checkCancelled();
@@ -390,6 +407,7 @@ MgptqResult allocateMgptq(const at::Tensor& W, const at::Tensor& H, const MgptqO
             if (!replaying && opt.cudaGraph && Wf.is_cuda() && epoch == kEagerSteps) {
                 replaying = captured.capture(step, &r.cudaGraphFailure);
                 r.cudaGraph = replaying;
+                captureTurn.unlock();
                 if (!replaying) // nothing of the failed capture ran; no gradient may linger
                     for (auto& p : net->parameters())
                         p.mutable_grad() = at::Tensor();
