@@ -23,6 +23,14 @@ void addAllocatorOptions(Args& args)
     args.flag("straight-through", "mgptq: hard (straight-through) Gumbel-Softmax samples");
     args.flag("skip-features", "mgptq: the allocator head also sees each column's own features (a skip "
                                "connection around the GCN; docs/mgptq.md)");
+    args.option("hidden-dim", "H", "mgptq: width of the GCN layers and of the allocator head", "32");
+    args.option("feature-dim", "F", "mgptq: node features from the seeded projection of each column's "
+                                    "weights (plus 4 statistics and one error per candidate)", "32");
+    args.option("top-k", "K", "mgptq: neighbours kept per column when the Hessian graph is sparsified", "32");
+    args.option("dense-limit", "N", "mgptq: columns up to which the Hessian graph stays dense (0: always "
+                                    "top-k)", "4096");
+    args.option("alloc-seed", "S", "mgptq: seed of the network's initialisation, the projection and the "
+                                   "Gumbel noise", "0");
     args.flag("no-cuda-graph", "mgptq: on CUDA, run every training step eagerly instead of replaying "
                                "one captured CUDA graph (same results; slower; for comparison)");
     args.option("budget", "BITS", "mxq: memory budget in average bits per parameter (scales and zeros "
@@ -152,6 +160,12 @@ void applyAllocatorOptions(const Args& args, const std::string& method, std::FIL
         o.straightThrough = args.has("straight-through");
         o.skipFeatures = args.has("skip-features");
         o.cudaGraph = !args.has("no-cuda-graph");
+        o.hiddenDim = args.getInt("hidden-dim");
+        o.featureDim = args.getInt("feature-dim");
+        o.topK = args.getInt("top-k");
+        o.denseLimit = args.getInt("dense-limit");
+        o.seed = uint64_t(args.getInt("alloc-seed"));
+        o.dampPercent = p.dampPercent; // the adjacency's factor is GPTQ's, with GPTQ's damping
         p.allocator = gnn == "hessian-greedy" ? "hessian-greedy" : "mgptq-" + gnn;
         p.method = "gptq";
         int top = 1;
