@@ -21,8 +21,8 @@ void addAllocatorOptions(Args& args)
     args.option("tau-start", "T0", "mgptq: Gumbel-Softmax temperature at the first epoch", "1.0");
     args.option("tau-end", "T1", "mgptq: temperature at the last epoch", "0.1");
     args.flag("straight-through", "mgptq: hard (straight-through) Gumbel-Softmax samples");
-    args.flag("skip-features", "mgptq: the allocator head also sees each column's own features (a skip "
-                               "connection around the GCN; docs/mgptq.md)");
+    args.flag("no-skip-features", "mgptq: the allocator head sees only the GCN's (or MLP's) output, not also "
+                                  "each column's own features (the paper's plain architecture; docs/mgptq.md)");
     args.option("hidden-dim", "H", "mgptq: width of the GCN layers and of the allocator head", "32");
     args.option("feature-dim", "F", "mgptq: node features from the seeded projection of each column's "
                                     "weights (plus 4 statistics and one error per candidate)", "32");
@@ -158,7 +158,7 @@ void applyAllocatorOptions(const Args& args, const std::string& method, std::FIL
         o.tauStart = args.getDouble("tau-start");
         o.tauEnd = args.getDouble("tau-end");
         o.straightThrough = args.has("straight-through");
-        o.skipFeatures = args.has("skip-features");
+        o.skipFeatures = !args.has("no-skip-features");
         o.cudaGraph = !args.has("no-cuda-graph");
         o.hiddenDim = args.getInt("hidden-dim");
         o.featureDim = args.getInt("feature-dim");

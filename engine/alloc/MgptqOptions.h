@@ -19,7 +19,9 @@ struct MgptqOptions {
     double tauStart = 1.0;
     double tauEnd = 0.1;
     bool straightThrough = false;          ///< hard (straight-through) Gumbel-Softmax samples
-    bool skipFeatures = false;             ///< allocator head also sees the raw node features (docs/mgptq.md)
+    /// The allocator head also sees each column's own features (a skip connection around the
+    /// GCN): without it the GCN's argmax collapses to one width (docs/mgptq.md).
+    bool skipFeatures = true;
     int64_t hiddenDim = 32;
     int64_t featureDim = 32;               ///< node features after the seeded projection
     int64_t topK = 32;                     ///< adjacency kept per row when the graph is sparsified

@@ -89,7 +89,7 @@ QuantizeParams quantizeParamsFromJson(const std::string& text, const std::string
             m.tauStart = mj.value("tau_start", m.tauStart);
             m.tauEnd = mj.value("tau_end", m.tauEnd);
             m.straightThrough = mj.value("straight_through", m.straightThrough);
-            m.skipFeatures = mj.value("skip_features", m.skipFeatures);
+            m.skipFeatures = mj.value("skip_features", false); // absent: written before the option existed
             m.hiddenDim = mj.value("hidden_dim", m.hiddenDim);
             m.featureDim = mj.value("feature_dim", m.featureDim);
             m.topK = mj.value("top_k", m.topK);
