@@ -7,6 +7,7 @@
 #include "alloc/detail/MgptqTrain.h"
 #include "core/Error.h"
 #include "core/JobContext.h"
+#include "pipeline/QuantizeParamsJson.h"
 #include "quant/detail/Gptq.h"
 #include "quant/detail/Grid.h"
 
@@ -225,6 +226,25 @@ private Q_SLOTS:
         QVERIFY(std::abs(a.codeBits - 2.5) <= 0.02);
     }
 
+    void skipFeaturesDefaultAndOldFiles()
+    {
+        // The skip connection is the default; params written before the key existed were
+        // trained without it and must read back that way, so that a resumed run matches.
+        QVERIFY(MgptqOptions{}.skipFeatures);
+        QuantizeParams p;
+        p.mgptq.skipFeatures = false;
+        std::string text = quantizeParamsToJson(p);
+        QVERIFY(!quantizeParamsFromJson(text, "test").mgptq.skipFeatures);
+        p.mgptq.skipFeatures = true;
+        text = quantizeParamsToJson(p);
+        QVERIFY(quantizeParamsFromJson(text, "test").mgptq.skipFeatures);
+        const std::string key = "\"skip_features\":true,";
+        const size_t at = text.find(key);
+        QVERIFY2(at != std::string::npos, text.c_str());
+        text.erase(at, key.size());
+        QVERIFY(!quantizeParamsFromJson(text, "test").mgptq.skipFeatures);
+    }
+
     void overheadCountsSlots()
     {
         // One row grid per bit-width present: (16 + 2) + (16 + 4) bits per row over 4 columns.
@@ -289,6 +309,8 @@ private Q_SLOTS:
         const MatrixPlan m = gcn.allocate(base, W, H, ctx);
         QCOMPARE(m.columnBits.size(), size_t(64));
         QVERIFY(m.diagnostics.find("\"curves\"") != std::string::npos);
+        QVERIFY(m.diagnostics.find("\"cuda_graph\":false") != std::string::npos); // CPU: eager steps
+        QVERIFY(m.diagnostics.find("cuda_graph_failure") == std::string::npos);    // … and no capture tried
         QVERIFY(m.storageBits > 0);
         HessianGreedyAllocator greedy(o, false);
         const MatrixPlan g = greedy.allocate(base, W, H, ctx);
