@@ -3,6 +3,7 @@
 #include "Terminal.h"
 
 #include "alloc/MxqBench.h"
+#include "core/Files.h"
 
 #include <nlohmann/json.hpp>
 
@@ -47,6 +48,8 @@ int runBenchMxq(const std::vector<std::string>& argv)
     p.budgetBitsPerParameter = budgets.front();
     if (p.layers <= 0 || p.hidden <= 0 || p.intermediate <= 0)
         throw UsageError("--layers, --hidden and --intermediate must be positive");
+    if (args.has("costs-out") && !files::isDirectory(files::parent(args.get("costs-out"))))
+        throw UsageError("--costs-out " + args.get("costs-out") + ": its folder does not exist");
 
     JobContext ctx;
     attachTerminalReporter(ctx);
