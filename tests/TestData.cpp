@@ -1,5 +1,7 @@
 #include "TestData.h"
 
+#include "demo/SyntheticModel.h"
+
 #include <QDir>
 #include <QFileInfo>
 
@@ -31,6 +33,20 @@ QString toolsDir()
 {
     const QByteArray dir = qgetenv("MPQ_TEST_TOOLS_DIR");
     return dir.isEmpty() ? QDir::currentPath() : QString::fromLocal8Bit(dir);
+}
+
+QString writeTinySyntheticModel(const QString& dir)
+{
+    mpq::SyntheticDemoSpec spec;
+    spec.layers = 2;
+    spec.hidden = 32;
+    spec.intermediate = 64;
+    spec.heads = 2;
+    spec.vocab = 64;
+    spec.calibWindows = 4;
+    spec.calibLength = 16;
+    mpq::writeSyntheticModel(spec, dir.toStdString());
+    return dir;
 }
 
 } // namespace mpq::test

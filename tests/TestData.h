@@ -19,6 +19,10 @@ DataLookup lookupData(const char* relativePath);
 /// Directory with helper executables built for the tests (set by CTest).
 QString toolsDir();
 
+/// Writes a 2-layer synthetic LLaMA (hidden 32, 4 calibration windows of 16 tokens: seconds to
+/// quantize) into `dir` and returns `dir`, for GUI and widget tests that run real jobs.
+QString writeTinySyntheticModel(const QString& dir);
+
 } // namespace mpq::test
 
 /// Declares `std::string var` holding the path of a shared data file, or skips/fails the test.

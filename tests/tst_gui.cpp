@@ -8,6 +8,7 @@
 
 #include "session/Session.h"
 
+#include "TestData.h"
 #include "demo/SyntheticModel.h"
 
 #include <QSignalSpy>
@@ -53,16 +54,7 @@ private Q_SLOTS:
     }
     void quantizeSyntheticModelAndReopen()
     {
-        mpq::SyntheticDemoSpec spec;
-        spec.layers = 2;
-        spec.hidden = 32;
-        spec.intermediate = 64;
-        spec.heads = 2;
-        spec.vocab = 64;
-        spec.calibWindows = 4;
-        spec.calibLength = 16;
-        const QString model = m_home.filePath(QStringLiteral("synthetic"));
-        mpq::writeSyntheticModel(spec, model.toStdString());
+        const QString model = mpq::test::writeTinySyntheticModel(m_home.filePath(QStringLiteral("synthetic")));
 
         QString session;
         {

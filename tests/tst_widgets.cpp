@@ -13,6 +13,7 @@
 #include "WorkbenchFile.h"
 
 #include "core/Error.h"
+#include "TestData.h"
 #include "demo/SyntheticModel.h"
 
 #include <hdf5.h>
@@ -261,16 +262,7 @@ private Q_SLOTS:
     void jobRunnerProgressLayersAndFailure()
     {
         QTemporaryDir dir;
-        mpq::SyntheticDemoSpec spec;
-        spec.layers = 2;
-        spec.hidden = 32;
-        spec.intermediate = 64;
-        spec.heads = 2;
-        spec.vocab = 64;
-        spec.calibWindows = 4;
-        spec.calibLength = 16;
-        const QString model = dir.filePath(QStringLiteral("model"));
-        mpq::writeSyntheticModel(spec, model.toStdString());
+        const QString model = mpq::test::writeTinySyntheticModel(dir.filePath(QStringLiteral("model")));
 
         WorkerThread<JobRunner> worker;
         JobRunner* runner = worker.worker;
@@ -322,16 +314,7 @@ private Q_SLOTS:
     void jobIntoHdf5SessionAndBadSessions()
     {
         QTemporaryDir dir;
-        mpq::SyntheticDemoSpec spec;
-        spec.layers = 2;
-        spec.hidden = 32;
-        spec.intermediate = 64;
-        spec.heads = 2;
-        spec.vocab = 64;
-        spec.calibWindows = 4;
-        spec.calibLength = 16;
-        const QString model = dir.filePath(QStringLiteral("model"));
-        mpq::writeSyntheticModel(spec, model.toStdString());
+        const QString model = mpq::test::writeTinySyntheticModel(dir.filePath(QStringLiteral("model")));
         const QString file = dir.filePath(QStringLiteral("s.h5"));
 
         WorkerThread<JobRunner> worker;
