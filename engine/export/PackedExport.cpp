@@ -16,17 +16,6 @@
 
 namespace mpq::detail {
 
-namespace {
-
-std::string layerFileName(int64_t layer)
-{
-    char name[40];
-    std::snprintf(name, sizeof name, "layer-%03lld.safetensors", (long long)layer);
-    return name;
-}
-
-} // namespace
-
 void writePackedExport(const QuantizedRun& run, const ModelSource& source, const ExportParams&,
                        const std::string& dir, JobContext& ctx, ExportReport& report)
 {

@@ -21,22 +21,28 @@ bool isPackedExport(const std::string& path)
 
 namespace {
 
-class PackedRun final : public QuantizedRun {
+class PackedRun final : public FolderRun {
 public:
-    explicit PackedRun(std::string dir) : m_dir(std::move(dir))
+    explicit PackedRun(std::string dir) : FolderRun(std::move(dir))
     {
         const std::string file = files::join(m_dir, packedManifestName());
+        m_planSource = file;
         try {
-            m_json = nlohmann::json::parse(files::readAll(file));
-            if (m_json.value("format", "") != "mpq-packed")
+            const nlohmann::json j = nlohmann::json::parse(files::readAll(file));
+            if (j.value("format", "") != "mpq-packed")
                 throw Error(file + ": not an mpq-packed manifest (format field)");
-            const int version = m_json.value("version", 0);
+            const int version = j.value("version", 0);
             if (version < 1 || version > kPackedFormatVersion)
                 throw Error(file + ": mpq-packed version " + std::to_string(version) +
                             " is not one this build understands (1)");
-            m_model = m_json.at("base_model").at("path").get<std::string>();
-            m_layers = m_json.at("layers").get<std::vector<int64_t>>();
-            for (const auto& wf : m_json.at("base_model").at("weight_files")) {
+            m_model = j.at("base_model").at("path").get<std::string>();
+            m_layers = j.at("layers").get<std::vector<int64_t>>();
+            m_method = j.value("method", std::string());
+            if (j.contains("plan"))
+                m_planJson = j["plan"].dump();
+            if (j.contains("settings"))
+                m_settings = j["settings"].dump();
+            for (const auto& wf : j.at("base_model").at("weight_files")) {
                 const std::string f = wf.at("file").get<std::string>();
                 if (!files::exists(f))
                     throw Error(file + ": the base model's weight file " + f +
@@ -52,28 +58,11 @@ public:
             throw Error(file + ": lists no quantized layers");
     }
 
-    std::string describe() const override { return m_dir; }
-    std::string modelPath() const override { return m_model; }
-    std::string method() const override { return m_json.value("method", std::string()); }
-    AllocationPlan plan() const override
-    {
-        if (!m_json.contains("plan"))
-            return {};
-        return AllocationPlan::fromJson(m_json["plan"].dump(), files::join(m_dir, packedManifestName()));
-    }
-    std::string settingsJson() const override
-    {
-        return m_json.contains("settings") ? m_json["settings"].dump() : "{}";
-    }
-    std::vector<int64_t> layers() const override { return m_layers; }
-
     QuantizedLayer layer(int64_t index) const override
     {
         if (std::find(m_layers.begin(), m_layers.end(), index) == m_layers.end())
             throw Error(m_dir + ": decoder layer " + std::to_string(index) + " is not stored");
-        char name[40];
-        std::snprintf(name, sizeof name, "layer-%03lld.safetensors", (long long)index);
-        const std::string file = files::join(files::join(m_dir, "layers"), name);
+        const std::string file = files::join(files::join(m_dir, "layers"), layerFileName(index));
         if (!files::exists(file))
             throw Error(file + ": missing (listed in " + std::string(packedManifestName()) + ")");
         // Entries are "<tensor>.<part>", where <tensor> ends in ".weight".
@@ -90,11 +79,6 @@ public:
         return out;
     }
 
-private:
-    std::string m_dir;
-    std::string m_model;
-    nlohmann::json m_json;
-    std::vector<int64_t> m_layers;
 };
 
 } // namespace

@@ -21,16 +21,21 @@ namespace detail {
 namespace {
 
 /// A result folder (docs/result-folder.md).
-class ResultFolderRun final : public QuantizedRun {
+class ResultFolderRun final : public FolderRun {
 public:
-    explicit ResultFolderRun(std::string dir) : m_dir(std::move(dir))
+    explicit ResultFolderRun(std::string dir) : FolderRun(std::move(dir))
     {
         m_model = resultModelPath(m_dir); // checks format and version
-        const std::string file = files::join(m_dir, "result.json");
+        m_planSource = files::join(m_dir, "result.json");
         try {
-            m_json = nlohmann::json::parse(readResultJson(m_dir));
+            const nlohmann::json j = nlohmann::json::parse(readResultJson(m_dir));
+            m_method = j.value("method", std::string());
+            if (j.contains("plan"))
+                m_planJson = j["plan"].dump();
+            if (j.contains("settings"))
+                m_settings = j["settings"].dump();
         } catch (const nlohmann::json::exception& e) {
-            throw Error(file + ": malformed result description (" + e.what() + ")");
+            throw Error(m_planSource + ": malformed result description (" + e.what() + ")");
         }
         std::error_code ec;
         for (const auto& entry : std::filesystem::directory_iterator(files::join(m_dir, "layers"), ec)) {
@@ -46,38 +51,28 @@ public:
         std::sort(m_layers.begin(), m_layers.end());
     }
 
-    std::string describe() const override { return m_dir; }
-    std::string modelPath() const override { return m_model; }
-    std::string method() const override { return m_json.value("method", std::string()); }
-    AllocationPlan plan() const override
-    {
-        if (!m_json.contains("plan"))
-            return {};
-        return AllocationPlan::fromJson(m_json["plan"].dump(), files::join(m_dir, "result.json"));
-    }
-    std::string settingsJson() const override
-    {
-        return m_json.contains("settings") ? m_json["settings"].dump() : "{}";
-    }
-    std::vector<int64_t> layers() const override { return m_layers; }
     QuantizedLayer layer(int64_t index) const override
     {
-        char name[32];
-        std::snprintf(name, sizeof name, "layer-%03lld.safetensors", (long long)index);
-        const std::string file = files::join(files::join(m_dir, "layers"), name);
+        const std::string file = files::join(files::join(m_dir, "layers"), layerFileName(index));
         if (!files::exists(file))
             throw Error(m_dir + ": decoder layer " + std::to_string(index) + " is not stored");
         return readLayerResult(file);
     }
-
-private:
-    std::string m_dir;
-    std::string m_model;
-    nlohmann::json m_json;
-    std::vector<int64_t> m_layers;
 };
 
 } // namespace
+
+AllocationPlan FolderRun::plan() const
+{
+    return m_planJson.empty() ? AllocationPlan() : AllocationPlan::fromJson(m_planJson, m_planSource);
+}
+
+std::string layerFileName(int64_t layer)
+{
+    char name[40];
+    std::snprintf(name, sizeof name, "layer-%03lld.safetensors", (long long)layer);
+    return name;
+}
 
 std::unique_ptr<QuantizedRun> openQuantizedRun(const std::string& spec)
 {

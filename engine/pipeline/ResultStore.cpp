@@ -6,6 +6,7 @@
 #include "model/SafetensorsWriter.h"
 #include "model/detail/WeightLoader.h"
 #include "pipeline/ResultFolder.h"
+#include "pipeline/detail/QuantizedRun.h"
 
 #include <nlohmann/json.hpp>
 
@@ -54,9 +55,7 @@ std::string bytesOf(const at::Tensor& t)
 
 std::string layerFile(const std::string& dir, int64_t layer)
 {
-    char name[32];
-    std::snprintf(name, sizeof name, "layer-%03lld.safetensors", (long long)layer);
-    return files::join(files::join(dir, "layers"), name);
+    return files::join(files::join(dir, "layers"), layerFileName(layer));
 }
 
 } // namespace

@@ -38,6 +38,34 @@ public:
     virtual QuantizedLayer layer(int64_t index) const = 0;
 };
 
+/// A run stored as a folder: a JSON description plus layers/layer-NNN.safetensors (result folders
+/// and packed exports). Returns the description's parts as the subclass's constructor set them;
+/// the subclass reads the layers.
+class FolderRun : public QuantizedRun {
+public:
+    std::string describe() const override { return m_dir; }
+    std::string modelPath() const override { return m_model; }
+    std::string method() const override { return m_method; }
+    /// Parsed on each call (from the description's "plan"); empty when it has none.
+    AllocationPlan plan() const override;
+    std::string settingsJson() const override { return m_settings; }
+    std::vector<int64_t> layers() const override { return m_layers; }
+
+protected:
+    explicit FolderRun(std::string dir) : m_dir(std::move(dir)) {}
+
+    std::string m_dir;
+    std::string m_model;
+    std::string m_method;
+    std::string m_planJson;     ///< the "plan" object, or empty
+    std::string m_planSource;   ///< the description file, for plan errors
+    std::string m_settings = "{}";
+    std::vector<int64_t> m_layers;
+};
+
+/// "layer-NNN.safetensors": a decoder layer's file in a result folder or packed export.
+std::string layerFileName(int64_t layer);
+
 /// Opens a result folder, "SESSION#RUN" or a packed export. Throws mpq::Error naming the
 /// input when it is none of these or is damaged.
 std::unique_ptr<QuantizedRun> openQuantizedRun(const std::string& spec);
