@@ -30,8 +30,7 @@ int runBench(const std::vector<std::string>& argv)
         return 0;
 
     JobContext ctx;
-    attachTerminalReporter(ctx);
-    installInterruptHandler(ctx);
+    attachToTerminal(ctx);
     const EvalParams evalParams = evalParamsFrom(args, args.get("MODEL"));
 
     ForwardBenchParams fp;

@@ -52,8 +52,7 @@ int runBenchMxq(const std::vector<std::string>& argv)
         throw UsageError("--costs-out " + args.get("costs-out") + ": its folder does not exist");
 
     JobContext ctx;
-    attachTerminalReporter(ctx);
-    installInterruptHandler(ctx);
+    attachToTerminal(ctx);
     const MxqBenchResult r = benchmarkMxq(p, ctx);
     endProgressLine();
     if (args.has("costs-out"))

@@ -56,8 +56,7 @@ int runBenchQuantize(const std::vector<std::string>& argv)
     p.batchSize = args.getInt("batch-size");
 
     JobContext ctx;
-    attachTerminalReporter(ctx);
-    installInterruptHandler(ctx);
+    attachToTerminal(ctx);
     if (method == "mgptq") {
         MxqCostCache unused;
         applyAllocatorOptions(args, method, nullptr, unused, p, ctx);

@@ -106,8 +106,7 @@ int runEval(const std::vector<std::string>& argv)
     if (!storeIn.empty() && files::exists(storeIn))
         (void)session::Session::open(storeIn); // a bad session file is reported before the evaluation
     JobContext ctx;
-    attachTerminalReporter(ctx);
-    installInterruptHandler(ctx);
+    attachToTerminal(ctx);
     const EvalResult r = evaluatePerplexity(params, ctx);
     endProgressLine();
     if (!storeIn.empty()) {

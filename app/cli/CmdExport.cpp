@@ -62,8 +62,7 @@ int runExport(const std::vector<std::string>& argv)
     p.force = args.has("force");
 
     JobContext ctx;
-    attachTerminalReporter(ctx);
-    installInterruptHandler(ctx);
+    attachToTerminal(ctx);
     const ExportReport r = exportRun(p, ctx);
     endProgressLine();
     if (args.has("json")) {

@@ -161,8 +161,7 @@ int runResume(const std::vector<std::string>& argv)
     p.resume = true;
     p.out = args.get("out");
     JobContext ctx;
-    attachTerminalReporter(ctx);
-    installInterruptHandler(ctx);
+    attachToTerminal(ctx);
     const QuantizeReport r = runJob(p, ctx);
     endProgressLine();
     printReport(r, r.appliedPlan.method, p, args.has("json"));
@@ -205,8 +204,7 @@ int runQuantize(const std::vector<std::string>& argv)
         session::checkRunName(p.runName);
 
     JobContext ctx;
-    attachTerminalReporter(ctx);
-    installInterruptHandler(ctx);
+    attachToTerminal(ctx);
     MxqCostCache costs;
     const std::string method = args.get("method");
     applyAllocatorOptions(args, method, args.has("json") ? nullptr : stdout, costs, p, ctx);

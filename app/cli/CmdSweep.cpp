@@ -79,8 +79,7 @@ int runSweep(const std::vector<std::string>& argv)
         throw UsageError("--" + axis + " needs at least one value");
 
     JobContext ctx;
-    attachTerminalReporter(ctx);
-    installInterruptHandler(ctx);
+    attachToTerminal(ctx);
     const std::string outDir = args.has("out") ? files::absolute(args.get("out")) : std::string();
     if (!outDir.empty())
         std::filesystem::create_directories(outDir);

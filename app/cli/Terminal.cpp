@@ -51,6 +51,8 @@ void endProgressLine()
     }
 }
 
+namespace {
+
 void attachTerminalReporter(JobContext& ctx)
 {
     const bool tty = isatty(STDERR_FILENO);
@@ -101,6 +103,14 @@ void installInterruptHandler(JobContext& ctx)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, nullptr);
     sigaction(SIGTERM, &sa, nullptr);
+}
+
+} // namespace
+
+void attachToTerminal(JobContext& ctx)
+{
+    attachTerminalReporter(ctx);
+    installInterruptHandler(ctx);
 }
 
 } // namespace mpq::cli
