@@ -1,5 +1,7 @@
 #include "MatrixResult.h"
 
+#include "alloc/AllocationPlan.h"
+
 namespace mpq::gui {
 
 double MatrixResult::averageBits() const
@@ -15,6 +17,20 @@ double MatrixResult::averageBits() const
 QString MatrixResult::label() const
 {
     return QStringLiteral("layer %1 · %2").arg(layer).arg(linear);
+}
+
+MatrixResult MatrixResult::fromPlan(const MatrixPlan& plan)
+{
+    MatrixResult m;
+    m.tensor = QString::fromStdString(plan.tensor);
+    m.layer = int(plan.layer);
+    m.linear = QString::fromStdString(plan.linear);
+    m.rows = plan.rows;
+    m.cols = plan.cols;
+    m.columnBits = plan.columnBits;
+    m.groupSize = plan.groupSize;
+    m.quantizer = QString::fromStdString(plan.quantizer);
+    return m;
 }
 
 } // namespace mpq::gui

@@ -7,6 +7,10 @@
 #include <cstdint>
 #include <vector>
 
+namespace mpq {
+struct MatrixPlan;
+}
+
 namespace mpq::gui {
 
 /// What the views show of one quantized weight matrix. Plain data filled by the loaders (result
@@ -29,6 +33,9 @@ struct MatrixResult {
     double averageBits() const;
     /// "layer 3 · down_proj".
     QString label() const;
+    /// The plan's identity, shape, per-column bits, group size and quantizer; the measured
+    /// fields stay unknown (-1) and the curves empty.
+    static MatrixResult fromPlan(const MatrixPlan& plan);
 };
 
 } // namespace mpq::gui

@@ -60,21 +60,12 @@ void MxqResolver::solve(quint64 generation, double budgetBits)
             return;
         }
         r.bitsPerParameter = s.bitsPerParameter;
-        r.matrices.reserve(table->matrices.size());
-        for (size_t i = 0; i < table->matrices.size(); ++i) {
-            const MxqMatrixCosts& m = table->matrices[i];
-            const MxqConfig& c = table->configs[size_t(s.choice[i])];
-            MatrixResult mr;
-            mr.tensor = QString::fromStdString(m.tensor);
-            mr.layer = int(m.layer);
-            mr.linear = QString::fromStdString(m.linear);
-            mr.rows = m.rows;
-            mr.cols = m.cols;
-            mr.columnBits.assign(size_t(m.cols), uint8_t(c.bits));
-            mr.groupSize = c.groupSize;
-            mr.quantizer = QStringLiteral("hqq");
-            mr.bitsWithOverhead = c.bitsPerWeight();
-            mr.frobeniusError = m.cost[size_t(s.choice[i])];
+        const AllocationPlan plan = toPlan(*table, s);
+        r.matrices.reserve(plan.matrices.size());
+        for (size_t i = 0; i < plan.matrices.size(); ++i) {
+            MatrixResult mr = MatrixResult::fromPlan(plan.matrices[i]);
+            mr.bitsWithOverhead = table->configs[size_t(s.choice[i])].bitsPerWeight();
+            mr.frobeniusError = plan.matrices[i].predictedCost; // the table's cost of the choice
             r.matrices.push_back(std::move(mr));
         }
         Q_EMIT solved(r);

@@ -93,15 +93,7 @@ RunData ResultReader::readResultFolder(const QString& dir)
 
     std::vector<MatrixResult> matrices;
     for (const MatrixPlan& p : plan.matrices) {
-        MatrixResult m;
-        m.tensor = QString::fromStdString(p.tensor);
-        m.layer = int(p.layer);
-        m.linear = QString::fromStdString(p.linear);
-        m.rows = p.rows;
-        m.cols = p.cols;
-        m.columnBits = p.columnBits;
-        m.groupSize = p.groupSize;
-        m.quantizer = QString::fromStdString(p.quantizer);
+        MatrixResult m = MatrixResult::fromPlan(p);
         m.curves = parseCurves(p.diagnostics);
         const auto r = reports.find(p.tensor);
         if (r != reports.end()) {
