@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build pkg-config git
+  build-essential cmake ninja-build pkg-config git ccache
   libtorch-dev                       # LibTorch (CPU) — the engine's tensor library
   libopenblas0-openmp                # optimised BLAS for libtorch (Debian defaults to reference BLAS)
   libhdf5-dev                        # session files
