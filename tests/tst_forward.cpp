@@ -33,7 +33,8 @@ namespace
 {
 
 using mpq::ModelConfig;
-using mpq::llama::Linear;
+using mpq::llama::Stage;
+using Linear = mpq::llama::Role;
 
 const at::Device kCpu(at::kCPU);
 
@@ -156,14 +157,14 @@ bool writeLlama2c(const QString& file, const Weights& m, int32_t seqLen)
     using namespace mpq::llama;
     out += bytesOf(m[embedTensor()]);
     all([](int64_t i) { return inputNormTensor(i); });
-    all([](int64_t i) { return linearTensor(i, Linear::Q); });
-    all([](int64_t i) { return linearTensor(i, Linear::K); });
-    all([](int64_t i) { return linearTensor(i, Linear::V); });
-    all([](int64_t i) { return linearTensor(i, Linear::O); });
+    all([](int64_t i) { return denseLinearTensor(i, Linear::Q); });
+    all([](int64_t i) { return denseLinearTensor(i, Linear::K); });
+    all([](int64_t i) { return denseLinearTensor(i, Linear::V); });
+    all([](int64_t i) { return denseLinearTensor(i, Linear::O); });
     all([](int64_t i) { return postAttentionNormTensor(i); });
-    all([](int64_t i) { return linearTensor(i, Linear::Gate); }); // w1
-    all([](int64_t i) { return linearTensor(i, Linear::Down); }); // w2
-    all([](int64_t i) { return linearTensor(i, Linear::Up); });   // w3
+    all([](int64_t i) { return denseLinearTensor(i, Linear::Gate); }); // w1
+    all([](int64_t i) { return denseLinearTensor(i, Linear::Down); }); // w2
+    all([](int64_t i) { return denseLinearTensor(i, Linear::Up); });   // w3
     out += bytesOf(m[finalNormTensor()]);
     // freq_cis_real / freq_cis_imag: llama2.c's own tables; a reader must skip them.
     const int64_t half = c.headDim / 2;
@@ -231,7 +232,7 @@ struct RefLayer {
 RefLayer refLayer(const Weights& m, int64_t layer, const at::Tensor& x, RopeStyle style)
 {
     const ModelConfig& c = m.config;
-    auto W = [&](Linear l) { return f64(m[mpq::llama::linearTensor(layer, l)]); };
+    auto W = [&](Linear l) { return f64(m[mpq::llama::denseLinearTensor(layer, l)]); };
     const int64_t T = x.size(0), hd = c.headDim, group = c.numHeads / c.numKvHeads;
     RefLayer r;
     r.attnInput = refRmsNorm(x, f64(m[mpq::llama::inputNormTensor(layer)]), c.rmsNormEps);
@@ -623,17 +624,20 @@ void TestForward::observerSeesGroupInputs()
     const at::Tensor x = refEmbed(m, ids); // any hidden state will do: the embedding
     const RefLayer ref = refLayer(m, 1, x, RopeStyle::HalfSplit);
 
-    std::vector<Linear> seen;
+    std::vector<Stage> seen;
     std::vector<at::Tensor> inputs;
-    const mpq::detail::LinearInputObserver observer = [&](Linear first, const at::Tensor& input) {
-        seen.push_back(first);
-        inputs.push_back(input.clone());
+    int notDense = 0;
+    const mpq::detail::LinearInputObserver observer = [&](const mpq::detail::LinearInput& in) {
+        notDense += in.expert != mpq::llama::kDense;
+        seen.push_back(in.stage);
+        inputs.push_back(in.x.clone());
         return true;
     };
     const at::Tensor out = mpq::detail::decoderLayer(c, w, x.to(at::kFloat).unsqueeze(0),
                                                      mpq::detail::Rope::build(c, 10, kCpu), observer);
     QVERIFY(out.defined());
-    QCOMPARE(seen, (std::vector<Linear>{Linear::Q, Linear::O, Linear::Gate, Linear::Down}));
+    QCOMPARE(notDense, 0);
+    QCOMPARE(seen, (std::vector<Stage>{Stage::AttentionInput, Stage::AttentionOutput, Stage::MlpInput, Stage::MlpHidden}));
     QCOMPARE(inputs[0].sizes().vec(), (std::vector<int64_t>{1, 10, 32}));
     QCOMPARE(inputs[1].sizes().vec(), (std::vector<int64_t>{1, 10, 4 * 16}));
     QCOMPARE(inputs[2].sizes().vec(), (std::vector<int64_t>{1, 10, 32}));
@@ -641,7 +645,7 @@ void TestForward::observerSeesGroupInputs()
     const at::Tensor expected[] = {ref.attnInput, ref.attnOutput, ref.mlpInput, ref.mlpHidden};
     for (size_t g = 0; g < 4; ++g) {
         const double d = maxAbsDiff(inputs[g][0], expected[g]);
-        QVERIFY2(d < 1e-5, qPrintable(diffText(mpq::llama::linearName(seen[g]), d, 1e-5)));
+        QVERIFY2(d < 1e-5, qPrintable(diffText(("stage " + std::to_string(int(seen[g]))).c_str(), d, 1e-5)));
     }
     const double d = maxAbsDiff(out[0], ref.output);
     QVERIFY2(d < 1e-5, qPrintable(diffText("layer output", d, 1e-5)));
@@ -655,16 +659,16 @@ void TestForward::observerStopsEarly()
     const mpq::detail::LayerWeights w = mpq::detail::loadLayer(source, 0, at::kFloat, kCpu);
     const mpq::detail::Rope rope = mpq::detail::Rope::build(m.config, 6, kCpu);
     const at::Tensor x = refEmbed(m, randomIds(6, 50, 14)).to(at::kFloat).unsqueeze(0);
-    const std::vector<Linear> groups = {Linear::Q, Linear::O, Linear::Gate, Linear::Down};
+    const std::vector<Stage> groups = {Stage::AttentionInput, Stage::AttentionOutput, Stage::MlpInput, Stage::MlpHidden};
     for (size_t stop = 0; stop < groups.size(); ++stop) {
-        std::vector<Linear> seen;
+        std::vector<Stage> seen;
         const at::Tensor out =
-            mpq::detail::decoderLayer(m.config, w, x, rope, [&](Linear first, const at::Tensor&) {
-                seen.push_back(first);
-                return first != groups[stop];
+            mpq::detail::decoderLayer(m.config, w, x, rope, [&](const mpq::detail::LinearInput& in) {
+                seen.push_back(in.stage);
+                return in.stage != groups[stop];
             });
-        QVERIFY2(!out.defined(), mpq::llama::linearName(groups[stop]));
-        QCOMPARE(seen, std::vector<Linear>(groups.begin(), groups.begin() + int64_t(stop) + 1));
+        QVERIFY2(!out.defined(), qPrintable(QString::number(int(groups[stop]))));
+        QCOMPARE(seen, std::vector<Stage>(groups.begin(), groups.begin() + int64_t(stop) + 1));
     }
 }
 

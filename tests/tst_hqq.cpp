@@ -166,9 +166,9 @@ private Q_SLOTS:
         const int64_t last = source.config().numLayers - 1;
         double worstFp = -1, worstMeta = -1, worstMixed = -1;
         for (int64_t layer : {int64_t(0), last})
-            for (mpq::llama::Linear l : {mpq::llama::Linear::Q, mpq::llama::Linear::O,
-                                         mpq::llama::Linear::Up, mpq::llama::Linear::Down}) {
-                const std::string name = mpq::llama::linearTensor(layer, l);
+            for (mpq::llama::Role l : {mpq::llama::Role::Q, mpq::llama::Role::O,
+                                       mpq::llama::Role::Up, mpq::llama::Role::Down}) {
+                const std::string name = mpq::llama::denseLinearTensor(layer, l);
                 const at::Tensor W = mpq::detail::loadTensor(source, name, at::kFloat, at::kCPU);
                 for (int b : kBits)
                     for (int64_t g : kGroups) {

@@ -654,25 +654,25 @@ void TestModelLoader::llama2c()
         m.readRaw(e, back.data());
         return back == r.bytes.substr(size_t(uint64_t(layer) * part), size_t(part));
     };
-    using mpq::llama::Linear;
-    using mpq::llama::linearTensor;
+    using Linear = mpq::llama::Role;
+    using mpq::llama::denseLinearTensor;
     QVERIFY(expectSlice("model.embed_tokens.weight", "token_embedding_table", 0, 1));
     QVERIFY(expectSlice("model.norm.weight", "rms_final_weight", 0, 1));
     for (int64_t i = 0; i < 2; ++i) {
         QVERIFY(expectSlice(mpq::llama::inputNormTensor(i), "rms_att_weight", i, 2));
-        QVERIFY(expectSlice(linearTensor(i, Linear::Q), "wq", i, 2));
-        QVERIFY(expectSlice(linearTensor(i, Linear::K), "wk", i, 2));
-        QVERIFY(expectSlice(linearTensor(i, Linear::V), "wv", i, 2));
-        QVERIFY(expectSlice(linearTensor(i, Linear::O), "wo", i, 2));
+        QVERIFY(expectSlice(denseLinearTensor(i, Linear::Q), "wq", i, 2));
+        QVERIFY(expectSlice(denseLinearTensor(i, Linear::K), "wk", i, 2));
+        QVERIFY(expectSlice(denseLinearTensor(i, Linear::V), "wv", i, 2));
+        QVERIFY(expectSlice(denseLinearTensor(i, Linear::O), "wo", i, 2));
         QVERIFY(expectSlice(mpq::llama::postAttentionNormTensor(i), "rms_ffn_weight", i, 2));
-        QVERIFY(expectSlice(linearTensor(i, Linear::Gate), "w1", i, 2));
-        QVERIFY(expectSlice(linearTensor(i, Linear::Down), "w2", i, 2));
-        QVERIFY(expectSlice(linearTensor(i, Linear::Up), "w3", i, 2));
+        QVERIFY(expectSlice(denseLinearTensor(i, Linear::Gate), "w1", i, 2));
+        QVERIFY(expectSlice(denseLinearTensor(i, Linear::Down), "w2", i, 2));
+        QVERIFY(expectSlice(denseLinearTensor(i, Linear::Up), "w3", i, 2));
         // Only q and k carry llama2.c's interleaved rotary order (heads of each).
-        QCOMPARE(m.tensor(linearTensor(i, Linear::Q)).interleavedRopeHeads, int64_t(4));
-        QCOMPARE(m.tensor(linearTensor(i, Linear::K)).interleavedRopeHeads, int64_t(2));
-        QCOMPARE(m.tensor(linearTensor(i, Linear::V)).interleavedRopeHeads, int64_t(0));
-        QCOMPARE(m.tensor(linearTensor(i, Linear::O)).interleavedRopeHeads, int64_t(0));
+        QCOMPARE(m.tensor(denseLinearTensor(i, Linear::Q)).interleavedRopeHeads, int64_t(4));
+        QCOMPARE(m.tensor(denseLinearTensor(i, Linear::K)).interleavedRopeHeads, int64_t(2));
+        QCOMPARE(m.tensor(denseLinearTensor(i, Linear::V)).interleavedRopeHeads, int64_t(0));
+        QCOMPARE(m.tensor(denseLinearTensor(i, Linear::O)).interleavedRopeHeads, int64_t(0));
     }
     QCOMPARE(m.hasTensor("lm_head.weight"), !shared);
     if (!shared) // wcls comes after the (unused) freq_cis tables
@@ -894,12 +894,39 @@ void TestModelLoader::brokenConfig_data()
             j["rope_parameters"] = QJsonObject{{"rope_theta", 500000.0}, {"rope_type", "llama3"}};
         }),
         "llama3");
-    row("linear rope scaling", edited([](QJsonObject& j) {
-            j["rope_scaling"] = QJsonObject{{"type", "linear"}, {"factor", 2.0}};
+    row("longrope scaling", edited([](QJsonObject& j) {
+            j["rope_scaling"] = QJsonObject{{"type", "longrope"}, {"factor", 2.0}};
         }),
-        "linear");
+        "longrope");
+    row("yarn without factor", edited([](QJsonObject& j) {
+            j["rope_scaling"] = QJsonObject{{"rope_type", "yarn"}};
+        }),
+        "factor");
+    row("partial rotary", edited([](QJsonObject& j) {
+            j["rope_parameters"] = QJsonObject{{"rope_type", "default"}, {"partial_rotary_factor", 0.5}};
+        }),
+        "partial_rotary_factor");
+    row("mistral attention bias", edited([](QJsonObject& j) {
+            j["model_type"] = "mistral";
+            j["attention_bias"] = true;
+        }),
+        "attention_bias");
+    row("qwen2_moe without experts", edited([](QJsonObject& j) { j["model_type"] = "qwen2_moe"; }), "num_experts");
+    row("more experts per token than experts", edited([](QJsonObject& j) {
+            j["model_type"] = "qwen3_moe";
+            j["num_experts"] = 2;
+            j["num_experts_per_tok"] = 3;
+            j["moe_intermediate_size"] = 8;
+        }),
+        "exceeds");
+    row("layer_types of the wrong length", edited([](QJsonObject& j) {
+            j["model_type"] = "qwen2";
+            j["use_sliding_window"] = true;
+            j["sliding_window"] = 4;
+            j["layer_types"] = QJsonArray{"full_attention"};
+        }),
+        "layer_types");
     row("gelu activation", edited([](QJsonObject& j) { j["hidden_act"] = "gelu"; }), "gelu");
-    row("attention bias", edited([](QJsonObject& j) { j["attention_bias"] = true; }), "bias");
     row("kv heads not dividing heads", edited([](QJsonObject& j) { j["num_key_value_heads"] = 3; }),
         "multiple");
     row("zero layers", edited([](QJsonObject& j) { j["num_hidden_layers"] = 0; }), "layers");

@@ -1,5 +1,7 @@
 #include "ResultReader.h"
 
+#include "model/LlamaArch.h"
+
 #include "alloc/AllocationPlan.h"
 #include "core/Error.h"
 #include "core/Files.h"
@@ -147,11 +149,12 @@ std::vector<MatrixResult> ResultReader::readLayerFile(const QString& file)
                 throw Error(path + ": " + tensor + ": slot index out of range");
             m.columnBits[c] = uint8_t(slotBits[size_t(s)]);
         }
-        // "model.layers.3.mlp.down_proj.weight" → layer 3, down_proj.
-        const QStringList parts = m.tensor.split(QLatin1Char('.'));
-        if (parts.size() >= 5 && parts[1] == QLatin1String("layers")) {
-            m.layer = parts[2].toInt();
-            m.linear = parts[parts.size() - 2];
+        // "model.layers.3.mlp.down_proj.weight" → layer 3, down_proj; experts keep their index
+        // ("model.layers.3.mlp.experts.7.up_proj.weight" → experts.7.up_proj).
+        const int64_t layer = llama::layerOf(tensor);
+        if (layer >= 0) {
+            m.layer = int(layer);
+            m.linear = QString::fromStdString(llama::shortNameOf(tensor));
         }
         out.push_back(std::move(m));
     }

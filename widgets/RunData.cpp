@@ -5,13 +5,22 @@
 namespace mpq::gui {
 
 namespace {
+/// Execution order within a layer: attention, the dense MLP or the shared expert, then the
+/// routed experts by index; gate, up, down within each (Mixtral's w1, w3, w2).
 int linearRank(const QString& linear)
 {
-    static const char* order[] = {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"};
-    for (int i = 0; i < 7; ++i)
-        if (linear == QLatin1String(order[i]))
-            return i;
-    return 7;
+    static const char* order[] = {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj",
+                                  "w1", "w3", "w2"};
+    const QString role = linear.section(QLatin1Char('.'), -1);
+    int rank = 7;
+    for (int i = 0; i < 10; ++i)
+        if (role == QLatin1String(order[i]))
+            rank = i < 7 ? i : i - 3;
+    if (linear.startsWith(QLatin1String("shared_expert.")))
+        return 10 + rank;
+    if (linear.startsWith(QLatin1String("experts.")))
+        return 20 + 10 * linear.section(QLatin1Char('.'), 1, 1).toInt() + rank;
+    return rank;
 }
 } // namespace
 

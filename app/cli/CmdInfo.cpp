@@ -43,6 +43,9 @@ int runInfo(const std::vector<std::string>& argv)
         j["path"] = m.path();
         j["format"] = m.format() == ModelFormat::HuggingFace ? "huggingface" : "llama2c";
         j["tokenizer"] = m.tokenizerPath();
+        j["model_type"] = c.modelType;
+        j["features"] = c.featureSummary();
+        j["architecture"] = nlohmann::json::parse(c.toJson());
         j["config"] = {{"hidden_size", c.hiddenSize},         {"intermediate_size", c.intermediateSize},
                        {"num_hidden_layers", c.numLayers},    {"num_attention_heads", c.numHeads},
                        {"num_key_value_heads", c.numKvHeads}, {"head_dim", c.headDim},
@@ -65,7 +68,8 @@ int runInfo(const std::vector<std::string>& argv)
     std::printf("format     %s\n", m.format() == ModelFormat::HuggingFace ? "Hugging Face (safetensors)"
                                                                           : "llama2.c legacy .bin");
     std::printf("tokenizer  %s\n", m.tokenizerPath().empty() ? "(none found)" : m.tokenizerPath().c_str());
-    std::printf("\narchitecture\n");
+    std::printf("\narchitecture (%s)\n", c.modelType.c_str());
+    std::printf("  features: %s\n", c.featureSummary().c_str());
     std::printf("  layers %lld, hidden %lld, intermediate %lld, heads %lld (kv %lld, head dim %lld)\n",
                 (long long)c.numLayers, (long long)c.hiddenSize, (long long)c.intermediateSize,
                 (long long)c.numHeads, (long long)c.numKvHeads, (long long)c.headDim);

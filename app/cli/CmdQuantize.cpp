@@ -37,6 +37,9 @@ void addQuantizeOptions(Args& args)
     args.option("seqlen", "L", "tokens per calibration window", "2048");
     args.option("seed", "S", "seed of the window draw (Python's random, as GPTQ's scripts)", "0");
     args.option("calib-tokens", "FILE", "reuse the windows of an earlier run (its calibration.bin)");
+    args.option("expert-min-tokens", "N",
+                "mixture of experts: an expert routed fewer calibration tokens than N gets the Hessian\n"
+                "of all tokens instead (as if every token were routed to it); recorded per matrix", "64");
     args.option("device", "D", "cpu, cuda or cuda:N", "cpu");
     args.option("dtype", "T", "activation precision: fp32, fp16 or bf16 (default fp16 on CUDA, fp32 on CPU)");
     args.option("batch-size", "N", "calibration windows per forward pass (0 = automatic)", "0");
@@ -64,6 +67,9 @@ QuantizeParams quantizeParamsFrom(const Args& args)
     p.seqlen = args.getInt("seqlen");
     p.seed = uint64_t(args.getInt("seed"));
     p.calibTokens = args.get("calib-tokens");
+    p.expertMinTokens = args.getInt("expert-min-tokens");
+    if (p.expertMinTokens < 0)
+        throw Error("--expert-min-tokens must be 0 or more (got " + std::to_string(p.expertMinTokens) + ")");
     p.device = args.get("device");
     checkDeviceOption(p.device);
     if (args.has("dtype"))

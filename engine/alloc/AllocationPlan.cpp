@@ -31,14 +31,13 @@ AllocationPlan AllocationPlan::uniform(const ModelConfig& c, int bits, int64_t g
     AllocationPlan plan;
     plan.method = "uniform";
     for (int64_t layer = 0; layer < c.numLayers; ++layer)
-        for (llama::Linear l : llama::kLinears) {
+        for (const llama::LinearSpec& s : llama::layerLinears(c, layer)) {
             MatrixPlan m;
-            m.tensor = llama::linearTensor(layer, l);
+            m.tensor = s.tensor;
             m.layer = layer;
-            m.linear = llama::linearName(l);
-            const auto shape = llama::linearShape(c, l);
-            m.rows = shape[0];
-            m.cols = shape[1];
+            m.linear = s.name;
+            m.rows = s.rows;
+            m.cols = s.cols;
             m.columnBits.assign(static_cast<size_t>(m.cols), static_cast<uint8_t>(bits));
             m.groupSize = groupSize;
             m.quantizer = quantizer;

@@ -7,22 +7,13 @@
 #include <c10/core/InferenceMode.h>
 
 #include <algorithm>
+#include <map>
 
 namespace mpq::detail {
 
 namespace {
-
-/// Index of the true-sequential group of `l` (LlamaArch's table: q/k/v, o, gate/up, down); the
-/// linears of a group share one input, hence one Hessian.
-size_t groupOf(llama::Linear l)
-{
-    const auto& groups = llama::trueSequentialGroups();
-    for (size_t g = 0; g < groups.size(); ++g)
-        if (std::find(groups[g].begin(), groups[g].end(), l) != groups[g].end())
-            return g;
-    throw Error(std::string("calibration Hessians: ") + llama::linearName(l) + " is in no group");
-}
-
+/// Routed tokens below which an expert's Hessian comes from all tokens (QuantizeParams::expertMinTokens's default).
+constexpr int64_t kExpertMinTokens = 64;
 } // namespace
 
 FpHessianPass::FpHessianPass(const ModelSource& source, const std::vector<std::vector<int32_t>>& windows,
@@ -54,44 +45,31 @@ void FpHessianPass::advanceTo(int64_t layer)
                     std::to_string(m_layer));
     c10::InferenceMode guard;
     const ModelConfig& cfg = m_source.config();
-    const int64_t n = m_hidden.size(0);
     while (m_layer < layer) {
         const int64_t next = m_layer + 1;
         const LayerWeights w = loadLayer(m_source, next, m_act, m_device);
-        // One pass per batch: every group's input feeds its Hessian (observer returns true so
-        // the layer runs to the end), and the outputs become the next layer's inputs.
-        // Layers before the one asked for (firstLayer > 0) only need their outputs.
-        const bool wanted = next == layer;
-        std::vector<at::Tensor> H(llama::trueSequentialGroups().size());
+        // One pass per batch: every group's input feeds its Hessian (the layer runs to the end),
+        // and the outputs become the next layer's inputs. Layers before the one asked for
+        // (firstLayer > 0) only need their outputs.
+        WantedHessians wanted;
+        if (next == layer)
+            for (const llama::LinearSpec& s : llama::layerLinears(cfg, next))
+                wanted[llama::hessianGroup(s)] = s.cols;
         const Tf32Scope tf32(m_device.is_cuda() && m_act != at::kFloat);
         at::Tensor out = at::empty_like(m_hidden);
-        for (int64_t b0 = 0; b0 < n; b0 += m_batch) {
-            const int64_t b1 = std::min(n, b0 + m_batch);
-            out.slice(0, b0, b1).copy_(decoderLayer(cfg, w, m_hidden.slice(0, b0, b1), m_rope,
-                                                    [&](llama::Linear first, const at::Tensor& input) {
-                if (!wanted)
-                    return true;
-                const at::Tensor flat = input.reshape({-1, input.size(-1)}).to(at::kFloat);
-                at::Tensor& h = H[groupOf(first)];
-                if (!h.defined())
-                    h = at::zeros({flat.size(1), flat.size(1)}, flat.options());
-                h.addmm_(flat.t(), flat);
-                return true;
-            }));
-        }
-        for (auto& h : H)
-            if (h.defined())
-                h.mul_(2.0 / double(n * m_tokens)); // H = (2/N) Σ x xᵀ, as GPTQ's
-        m_hessians = std::move(H);
+        // Experts with few routed tokens get the all-token Hessian, as in the quantization pipeline's default.
+        m_hessians = collectHessians(cfg, w, m_hidden, m_rope, wanted, m_batch, kExpertMinTokens,
+                                     nullptr, &out);
         m_hidden = std::move(out);
         m_layer = next;
     }
 }
 
-at::Tensor FpHessianPass::operator()(int64_t layer, llama::Linear linear)
+at::Tensor FpHessianPass::operator()(int64_t layer, const llama::LinearSpec& linear)
 {
     advanceTo(layer);
-    return m_hessians[groupOf(linear)];
+    const auto it = m_hessians.find(llama::hessianGroup(linear));
+    return it == m_hessians.end() ? at::Tensor() : it->second.H;
 }
 
 } // namespace mpq::detail

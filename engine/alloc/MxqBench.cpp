@@ -63,18 +63,19 @@ MxqBenchResult benchmarkMxq(const MxqBenchParams& params, JobContext& ctx)
     detail::resetPeakDeviceBytes(device);
     const auto t0 = std::chrono::steady_clock::now();
     ctx.start("mxq bench");
-    const int64_t total = params.layers * int64_t(llama::kLinears.size());
+    int64_t total = 0;
+    for (int64_t layer = 0; layer < params.layers; ++layer)
+        total += int64_t(llama::layerLinears(shape, layer).size());
     for (int64_t layer = 0; layer < params.layers; ++layer) {
-        for (llama::Linear l : llama::kLinears) {
+        for (const llama::LinearSpec& s : llama::layerLinears(shape, layer)) {
             ctx.checkCancelled();
             MxqMatrixCosts m;
-            m.tensor = llama::linearTensor(layer, l);
+            m.tensor = s.tensor;
             m.layer = layer;
-            m.linear = llama::linearName(l);
+            m.linear = s.name;
             ctx.report(int64_t(r.table.matrices.size()), total, "matrices", m.tensor);
-            const auto dims = llama::linearShape(shape, l);
-            m.rows = dims[0];
-            m.cols = dims[1];
+            m.rows = s.rows;
+            m.cols = s.cols;
 
             auto tg = std::chrono::steady_clock::now();
             {

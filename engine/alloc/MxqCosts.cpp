@@ -75,16 +75,18 @@ MxqCostTable computeMxqCosts(const ModelSource& source, const MxqCostParams& par
 
     const auto t0 = std::chrono::steady_clock::now();
     ctx.start("mxq costs");
-    const int64_t total = (last - first) * int64_t(llama::kLinears.size());
+    int64_t total = 0;
+    for (int64_t layer = first; layer < last; ++layer)
+        total += int64_t(llama::layerLinears(source.config(), layer).size());
     int64_t done = 0;
     c10::InferenceMode guard;
     for (int64_t layer = first; layer < last; ++layer) {
-        for (llama::Linear l : llama::kLinears) {
+        for (const llama::LinearSpec& s : llama::layerLinears(source.config(), layer)) {
             ctx.checkCancelled();
             MxqMatrixCosts m;
-            m.tensor = llama::linearTensor(layer, l);
+            m.tensor = s.tensor;
             m.layer = layer;
-            m.linear = llama::linearName(l);
+            m.linear = s.name;
             ctx.report(done, total, "matrices", m.tensor);
             // One matrix at a time on the device: the peak is one matrix and HQQ's temporaries.
             const at::Tensor W = loadTensor(source, m.tensor, at::kFloat, device);
@@ -92,7 +94,7 @@ MxqCostTable computeMxqCosts(const ModelSource& source, const MxqCostParams& par
             m.cols = W.size(1);
             at::Tensor H;
             if (hessians) {
-                H = hessians(layer, l);
+                H = hessians(layer, s);
                 if (!H.defined())
                     throw Error("MXQ costs: no calibration Hessian for " + m.tensor);
             }
@@ -140,7 +142,7 @@ MxqCostTable computeMxqCosts(const MxqCostParams& params, JobContext& ctx)
     const int64_t batch = params.batchSize > 0 ? params.batchSize : (device.is_cuda() ? 16 : 4);
     detail::FpHessianPass pass(source, calib.windows, device, act, batch);
     MxqCostTable table = detail::computeMxqCosts(source, params, ctx,
-                                                 [&](int64_t layer, llama::Linear l) { return pass(layer, l); });
+                                                 [&](int64_t layer, const llama::LinearSpec& s) { return pass(layer, s); });
     table.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return table;
 }

@@ -93,12 +93,11 @@ void writeSyntheticModel(const SyntheticDemoSpec& s, const std::string& dir)
     for (int64_t layer = 0; layer < c.numLayers; ++layer) {
         w.add(llama::inputNormTensor(layer), "F32", {c.hiddenSize}, ones(c.hiddenSize));
         w.add(llama::postAttentionNormTensor(layer), "F32", {c.hiddenSize}, ones(c.hiddenSize));
-        for (llama::Linear l : llama::kLinears) {
-            const std::vector<int64_t> shape = llama::linearShape(c, l);
-            std::vector<double> scale(static_cast<size_t>(shape[1]));
+        for (const llama::LinearSpec& spec : llama::layerLinears(c, layer)) {
+            std::vector<double> scale(static_cast<size_t>(spec.cols));
             for (double& x : scale)
                 x = colScale(rng);
-            w.add(llama::linearTensor(layer, l), "F32", shape, gaussian(rng, shape[0], shape[1], 0.02, &scale));
+            w.add(spec.tensor, "F32", {spec.rows, spec.cols}, gaussian(rng, spec.rows, spec.cols, 0.02, &scale));
         }
     }
     w.write(files::join(dir, "model.safetensors"));

@@ -26,8 +26,20 @@ int64_t visitRunTensors(const QuantizedRun& run, const ModelSource& source, JobC
         warnings.push_back(run.describe() + ": decoder layers " + missing +
                            " are not quantized in this run; the export holds their base-model weights");
 
+    // Every tensor of the checkpoint in llama::expectedTensors' order; the quantized linears of
+    // stored layers come with their quantized weights.
+    const std::vector<llama::ExpectedTensor> all = llama::expectedTensors(c);
+    size_t next = 0;
+    auto visitUntilLayer = [&](int64_t layerLimit) { // tensors before layer `layerLimit` (or all, -1)
+        for (; next < all.size(); ++next) {
+            const int64_t l = llama::layerOf(all[next].name);
+            if (layerLimit >= 0 && (l < 0 ? next > 0 : l >= layerLimit))
+                return;
+            visit(all[next].name, nullptr);
+        }
+    };
+    visitUntilLayer(0);
     int64_t quantized = 0;
-    visit(llama::embedTensor(), nullptr);
     for (int64_t i = 0; i < c.numLayers; ++i) {
         ctx.checkCancelled();
         std::map<std::string, QuantizedWeight> layer;
@@ -49,20 +61,19 @@ int64_t visitRunTensors(const QuantizedRun& run, const ModelSource& source, JobC
             ++quantized;
             layer.erase(it);
         };
-        visit(llama::inputNormTensor(i), nullptr);
-        for (llama::Linear l : {llama::Linear::Q, llama::Linear::K, llama::Linear::V, llama::Linear::O})
-            emit(llama::linearTensor(i, l), llama::linearShape(c, l));
-        visit(llama::postAttentionNormTensor(i), nullptr);
-        for (llama::Linear l : {llama::Linear::Gate, llama::Linear::Up, llama::Linear::Down})
-            emit(llama::linearTensor(i, l), llama::linearShape(c, l));
+        const std::vector<llama::LinearSpec> linears = llama::layerLinears(c, i);
+        for (; next < all.size() && llama::layerOf(all[next].name) == i; ++next) {
+            if (llama::findLinear(linears, all[next].name))
+                emit(all[next].name, all[next].shape);
+            else
+                visit(all[next].name, nullptr);
+        }
         if (!layer.empty())
             throw Error(run.describe() + ": layer " + std::to_string(i) + " stores \"" + layer.begin()->first +
-                        "\", which is not a linear of a LLaMA decoder layer");
+                        "\", which is not a linear of this model's decoder layer");
         ctx.report(i + 1, c.numLayers, "layers", "layer " + std::to_string(i));
     }
-    visit(llama::finalNormTensor(), nullptr);
-    if (!c.tieWordEmbeddings)
-        visit(llama::lmHeadTensor(), nullptr);
+    visitUntilLayer(-1); // final norm, lm_head
     return quantized;
 }
 

@@ -64,17 +64,20 @@ Llama2cCheckpoint readLlama2cCheckpoint(const std::string& file)
         for (int64_t i = 0; i < layers; ++i)
             tensors.push_back(take(nameOf(i), shape));
     };
-    using llama::Linear;
+    // llama2.c models are dense LLaMAs: the module names of their linears are the dense ones.
+    auto linear = [](const char* module) {
+        return [module](int64_t i) { return "model.layers." + std::to_string(i) + "." + module + ".weight"; };
+    };
     tensors.push_back(take(llama::embedTensor(), {c.vocabSize, dim}));
     perLayer(llama::inputNormTensor, {dim});
-    perLayer([](int64_t i) { return llama::linearTensor(i, Linear::Q); }, {dim, dim});
-    perLayer([](int64_t i) { return llama::linearTensor(i, Linear::K); }, {kvDim, dim});
-    perLayer([](int64_t i) { return llama::linearTensor(i, Linear::V); }, {kvDim, dim});
-    perLayer([](int64_t i) { return llama::linearTensor(i, Linear::O); }, {dim, dim});
+    perLayer(linear("self_attn.q_proj"), {dim, dim});
+    perLayer(linear("self_attn.k_proj"), {kvDim, dim});
+    perLayer(linear("self_attn.v_proj"), {kvDim, dim});
+    perLayer(linear("self_attn.o_proj"), {dim, dim});
     perLayer(llama::postAttentionNormTensor, {dim});
-    perLayer([](int64_t i) { return llama::linearTensor(i, Linear::Gate); }, {hidden, dim});
-    perLayer([](int64_t i) { return llama::linearTensor(i, Linear::Down); }, {dim, hidden});
-    perLayer([](int64_t i) { return llama::linearTensor(i, Linear::Up); }, {hidden, dim});
+    perLayer(linear("mlp.gate_proj"), {hidden, dim});
+    perLayer(linear("mlp.down_proj"), {dim, hidden});
+    perLayer(linear("mlp.up_proj"), {hidden, dim});
     tensors.push_back(take(llama::finalNormTensor(), {dim}));
     offset += 2 * static_cast<uint64_t>(seqLen) * (c.headDim / 2) * 4; // freq_cis_real/imag, unused
     if (!c.tieWordEmbeddings)

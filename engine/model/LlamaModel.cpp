@@ -10,8 +10,6 @@
 
 namespace mpq::detail {
 
-using llama::Linear;
-
 namespace {
 
 at::Tensor loadOrOverride(const ModelSource& source, const std::string& name, at::ScalarType dtype,
@@ -31,59 +29,274 @@ at::Tensor rotateHalf(const at::Tensor& x)
     return at::cat({-x.slice(-1, half), x.slice(-1, 0, half)}, -1);
 }
 
-at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v)
+/// Keys a query may see: causal, and within the window when one is set.
+at::Tensor allowedKeys(int64_t T, int64_t window, const at::Device& device)
+{
+    const auto opt = at::TensorOptions().dtype(at::kLong).device(device);
+    const at::Tensor q = at::arange(T, opt).unsqueeze(1), k = at::arange(T, opt).unsqueeze(0);
+    at::Tensor allowed = k.le(q);
+    if (window > 0)
+        allowed = allowed.logical_and(k.gt(q - window)); // transformers: kv_idx > q_idx - sliding_window
+    return allowed;
+}
+
+at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t window)
 {
     // q: [B, nh, T, hd]; k, v: [B, nh, T, hd] (key/value heads already repeated).
+    const int64_t T = q.size(2);
+    const bool windowed = window > 0 && window < T;
 #if TORCH_VERSION_MAJOR >= 2
+    if (windowed)
+        return at::scaled_dot_product_attention(q, k, v, allowedKeys(T, window, q.device()), 0.0, false);
     return at::scaled_dot_product_attention(q, k, v, {}, 0.0, /*is_causal=*/true);
 #else
     // Older LibTorch has no fused attention. Query blocks keep the score matrix small (it stays
-    // in cache and in the allocator's heap instead of fresh mmaps) and skip the masked future
-    // keys entirely; softmax runs in fp32 as Hugging Face's eager attention does.
-    const int64_t T = q.size(2);
+    // in cache and in the allocator's heap instead of fresh mmaps) and skip the masked keys
+    // entirely; softmax runs in fp32 as Hugging Face's eager attention does.
     const bool upcast = q.device().is_cpu() && q.scalar_type() != at::kFloat;
     const at::ScalarType work = upcast ? at::kFloat : q.scalar_type();
     const at::Tensor qw = q.to(work), kw = k.to(work), vw = v.to(work);
     const double scale = 1.0 / std::sqrt(double(q.size(-1)));
     const int64_t block = 256;
+    const auto longs = at::TensorOptions().dtype(at::kLong).device(q.device());
     std::vector<at::Tensor> outputs;
     for (int64_t i0 = 0; i0 < T; i0 += block) {
         const int64_t i1 = std::min(T, i0 + block);
-        at::Tensor scores = at::matmul(qw.slice(2, i0, i1), kw.slice(2, 0, i1).transpose(-1, -2)) * scale;
-        // Query i0+r may see keys 0..i0+r: mask key columns c > i0 + r.
-        const at::Tensor future = at::ones({i1 - i0, i1}, at::TensorOptions().dtype(at::kBool).device(q.device()))
-                                      .triu(i0 + 1);
-        scores.masked_fill_(future, -std::numeric_limits<float>::infinity());
+        const int64_t k0 = windowed ? std::max<int64_t>(0, i0 - window + 1) : 0;
+        at::Tensor scores = at::matmul(qw.slice(2, i0, i1), kw.slice(2, k0, i1).transpose(-1, -2)) * scale;
+        // Query i may see keys c with c <= i (and c > i - window).
+        const at::Tensor qi = at::arange(i0, i1, longs).unsqueeze(1), kc = at::arange(k0, i1, longs).unsqueeze(0);
+        at::Tensor masked = kc.gt(qi);
+        if (windowed)
+            masked = masked.logical_or(kc.le(qi - window));
+        scores.masked_fill_(masked, -std::numeric_limits<float>::infinity());
         const at::Tensor probs = at::softmax(scores, -1, at::kFloat).to(work);
-        outputs.push_back(at::matmul(probs, vw.slice(2, 0, i1)));
+        outputs.push_back(at::matmul(probs, vw.slice(2, k0, i1)));
     }
     return at::cat(outputs, 2).to(q.scalar_type());
 #endif
 }
 
+/// down(silu(gate(x)) · up(x)), reporting the hidden activation to the observer.
+at::Tensor swiglu(const MlpWeights& m, const at::Tensor& x, const LinearInputObserver& observer, int expert,
+                  bool* stop)
+{
+    const at::Tensor act = detail::silu(applyLinear(x, m.gate, m.gateBias)) * applyLinear(x, m.up, m.upBias);
+    if (observer && !observer({llama::Stage::MlpHidden, expert, act}))
+        *stop = true;
+    if (*stop)
+        return {};
+    return applyLinear(act, m.down, m.downBias);
+}
+
+/// The mixture-of-experts block on y [B, T, H] (transformers' sparse MoE blocks: each expert runs
+/// on the tokens routed to it, its output weighted and summed back in token order).
+at::Tensor moeBlock(const ModelConfig& c, const LayerWeights& w, const at::Tensor& y, const LinearInputObserver& observer)
+{
+    const int64_t H = y.size(-1);
+    const at::Tensor flat = y.reshape({-1, H});
+    const Routing r = route(c, w, flat);
+    const int64_t E = c.moe.numExperts;
+    // Token rows and top-k slots of each expert, in token order (as torch.where gives them).
+    const at::Tensor hits = at::one_hot(r.experts, E).permute({2, 1, 0}); // [E, k, N]
+    std::vector<at::Tensor> tokens(static_cast<size_t>(E)), slots(static_cast<size_t>(E)), inputs(static_cast<size_t>(E));
+    const at::Tensor hitCount = hits.sum({1, 2}).cpu();
+    const auto counts = hitCount.accessor<int64_t, 1>();
+    bool stop = false;
+    const bool shared = c.moe.sharedExpertIntermediateSize > 0;
+    if (observer && !observer({llama::Stage::MlpInput, llama::kAllTokens, flat}))
+        stop = true;
+    if (shared && observer && !observer({llama::Stage::MlpInput, llama::kSharedExpert, flat}))
+        stop = true;
+    for (int64_t e = 0; e < E; ++e) {
+        if (counts[e] > 0) {
+            const std::vector<at::Tensor> where = at::where(hits[e]); // (slot, token), row-major over [k, N]
+            slots[size_t(e)] = where[0];
+            tokens[size_t(e)] = where[1];
+            inputs[size_t(e)] = flat.index_select(0, tokens[size_t(e)]);
+        } else {
+            inputs[size_t(e)] = flat.slice(0, 0, 0);
+        }
+        if (observer && !observer({llama::Stage::MlpInput, int(e), inputs[size_t(e)]}))
+            stop = true;
+    }
+    if (stop)
+        return {};
+
+    at::Tensor out = at::zeros_like(flat);
+    at::Tensor sharedOut;
+    if (shared)
+        sharedOut = swiglu(w.shared, flat, observer, llama::kSharedExpert, &stop);
+    for (int64_t e = 0; e < E; ++e) {
+        if (counts[e] == 0) {
+            if (observer && !observer({llama::Stage::MlpHidden, int(e), inputs[size_t(e)]}))
+                stop = true;
+            continue;
+        }
+        at::Tensor h = swiglu(w.experts[size_t(e)], inputs[size_t(e)], observer, int(e), &stop);
+        if (stop)
+            continue;
+        const at::Tensor weight =
+            r.weights.reshape({-1}).index_select(0, tokens[size_t(e)] * c.moe.topK + slots[size_t(e)]).unsqueeze(-1);
+        out.index_add_(0, tokens[size_t(e)], (h * weight).to(out.scalar_type()));
+    }
+    if (stop)
+        return {};
+    if (shared)
+        out = out + at::sigmoid(applyLinear(flat, w.sharedGate)) * sharedOut;
+    return out.view(y.sizes());
+}
+
 } // namespace
+
+at::Tensor& LayerWeights::weight(const llama::LinearSpec& s)
+{
+    if (s.stage == llama::Stage::AttentionInput || s.stage == llama::Stage::AttentionOutput) {
+        switch (s.role) {
+        case llama::Role::Q: return q;
+        case llama::Role::K: return k;
+        case llama::Role::V: return v;
+        default: return o;
+        }
+    }
+    MlpWeights& m = s.expert == llama::kDense ? mlp : s.expert == llama::kSharedExpert ? shared : experts.at(size_t(s.expert));
+    return s.role == llama::Role::Gate ? m.gate : s.role == llama::Role::Up ? m.up : m.down;
+}
+
+const at::Tensor& LayerWeights::weight(const llama::LinearSpec& s) const
+{
+    return const_cast<LayerWeights*>(this)->weight(s);
+}
+
+at::Tensor& LayerWeights::bias(const llama::LinearSpec& s)
+{
+    if (s.stage == llama::Stage::AttentionInput || s.stage == llama::Stage::AttentionOutput) {
+        switch (s.role) {
+        case llama::Role::Q: return qBias;
+        case llama::Role::K: return kBias;
+        case llama::Role::V: return vBias;
+        default: return oBias;
+        }
+    }
+    MlpWeights& m = s.expert == llama::kDense ? mlp : s.expert == llama::kSharedExpert ? shared : experts.at(size_t(s.expert));
+    return s.role == llama::Role::Gate ? m.gateBias : s.role == llama::Role::Up ? m.upBias : m.downBias;
+}
 
 LayerWeights loadLayer(const ModelSource& source, int64_t layer, at::ScalarType dtype,
                        const at::Device& device, const WeightOverrides* overrides)
 {
+    const ModelConfig& c = source.config();
     LayerWeights w;
-    w.inputNorm = loadOrOverride(source, llama::inputNormTensor(layer), dtype, device, overrides);
-    w.postNorm = loadOrOverride(source, llama::postAttentionNormTensor(layer), dtype, device, overrides);
-    for (Linear l : llama::kLinears)
-        w[l] = loadOrOverride(source, llama::linearTensor(layer, l), dtype, device, overrides);
+    w.layer = layer;
+    auto load = [&](const std::string& name) { return loadOrOverride(source, name, dtype, device, overrides); };
+    w.inputNorm = load(llama::inputNormTensor(layer));
+    w.postNorm = load(llama::postAttentionNormTensor(layer));
+    if (c.qkNorm) {
+        w.qNorm = load(llama::qNormTensor(layer));
+        w.kNorm = load(llama::kNormTensor(layer));
+    }
+    if (c.isMoeLayer(layer)) {
+        w.router = load(llama::routerTensor(c, layer));
+        w.experts.resize(size_t(c.moe.numExperts));
+        if (c.moe.sharedExpertIntermediateSize > 0)
+            w.sharedGate = load(llama::sharedExpertGateTensor(layer));
+    }
+    for (const llama::LinearSpec& s : llama::layerLinears(c, layer)) {
+        w.weight(s) = load(s.tensor);
+        if (!s.bias.empty())
+            w.bias(s) = load(s.bias);
+    }
     return w;
+}
+
+at::Tensor Rope::inverseFrequencies(const ModelConfig& c, int64_t positions)
+{
+    // transformers computes the frequencies in fp32 from an integer arange; so does this.
+    const int64_t d = c.headDim;
+    const at::Tensor exponent = at::arange(0, d, 2, at::TensorOptions().dtype(at::kLong)).to(at::kFloat) / double(d);
+    const double factor = c.rope.factor;
+    switch (c.rope.type) {
+    case RopeType::Default:
+        return 1.0 / at::pow(c.ropeTheta, exponent);
+    case RopeType::Linear:
+        return (1.0 / at::pow(c.ropeTheta, exponent)) / factor;
+    case RopeType::Dynamic: {
+        if (positions <= c.maxPositions) // at or below the trained context the base is unchanged
+            return 1.0 / at::pow(c.ropeTheta * std::pow(factor * double(c.maxPositions) / double(c.maxPositions) - (factor - 1),
+                                                        double(d) / double(d - 2)),
+                                 exponent);
+        // Past it, transformers' dynamic update computes the base with fp32 tensors.
+        const at::Tensor len = at::full({}, positions, at::TensorOptions().dtype(at::kLong));
+        const at::Tensor base =
+            c.ropeTheta * at::pow(factor * len / double(c.maxPositions) - (factor - 1), double(d) / double(d - 2));
+        return 1.0 / at::pow(base, exponent);
+    }
+    case RopeType::Llama3: {
+        const at::Tensor invFreq = 1.0 / at::pow(c.ropeTheta, exponent);
+        const double old = double(c.rope.originalMaxPositions > 0 ? c.rope.originalMaxPositions : c.maxPositions);
+        const double lowWavelen = old / c.rope.lowFreqFactor, highWavelen = old / c.rope.highFreqFactor;
+        const at::Tensor wavelen = 2 * M_PI / invFreq;
+        at::Tensor scaled = at::where(wavelen > lowWavelen, invFreq / factor, invFreq);
+        const at::Tensor smooth = (old / wavelen - c.rope.lowFreqFactor) / (c.rope.highFreqFactor - c.rope.lowFreqFactor);
+        const at::Tensor smoothed = (1 - smooth) * scaled / factor + smooth * scaled;
+        const at::Tensor medium = wavelen.ge(highWavelen).logical_and(wavelen.le(lowWavelen));
+        return at::where(medium, smoothed, scaled);
+    }
+    case RopeType::Yarn: {
+        const double base = c.ropeTheta;
+        const double original = double(c.rope.originalMaxPositions > 0 ? c.rope.originalMaxPositions : c.maxPositions);
+        const at::Tensor posFreqs = at::pow(base, at::arange(0, d, 2, at::TensorOptions().dtype(at::kFloat)) / double(d));
+        const at::Tensor extrapolation = 1.0 / posFreqs;
+        const at::Tensor interpolation = 1.0 / (factor * posFreqs);
+        auto correctionDim = [&](double rotations) {
+            return (double(d) * std::log(original / (rotations * 2 * M_PI))) / (2 * std::log(base));
+        };
+        double low = correctionDim(c.rope.betaFast), high = correctionDim(c.rope.betaSlow);
+        if (c.rope.truncate) {
+            low = std::floor(low);
+            high = std::ceil(high);
+        }
+        low = std::max(low, 0.0);
+        high = std::min(high, double(d - 1));
+        if (low == high)
+            high += 0.001; // transformers' guard against a zero-width ramp
+        const at::Tensor ramp =
+            at::clamp((at::arange(d / 2, at::TensorOptions().dtype(at::kFloat)) - low) / (high - low), 0, 1);
+        const at::Tensor extrapolationFactor = 1 - ramp;
+        return interpolation * (1 - extrapolationFactor) + extrapolation * extrapolationFactor;
+    }
+    }
+    return {};
+}
+
+double Rope::attentionFactor(const ModelConfig& c)
+{
+    if (c.rope.type != RopeType::Yarn)
+        return 1.0;
+    if (c.rope.attentionFactor > 0)
+        return c.rope.attentionFactor;
+    auto mscale = [](double scale, double m) { return scale <= 1 ? 1.0 : 0.1 * m * std::log(scale) + 1.0; };
+    if (c.rope.mscale != 0 && c.rope.mscaleAllDim != 0)
+        return mscale(c.rope.factor, c.rope.mscale) / mscale(c.rope.factor, c.rope.mscaleAllDim);
+    return mscale(c.rope.factor, 1.0);
 }
 
 Rope Rope::build(const ModelConfig& c, int64_t positions, const at::Device& device)
 {
-    // inv_freq_j = θ^(-2j/d); Hugging Face duplicates the angles for the half-split rotation.
-    const auto f64 = at::TensorOptions().dtype(at::kDouble);
-    const at::Tensor invFreq =
-        at::pow(c.ropeTheta, -at::arange(0, c.headDim, 2, f64) / double(c.headDim)).to(at::kFloat);
+    // angles = t · inv_freq; transformers duplicates them for the half-split rotation.
+    const at::Tensor invFreq = inverseFrequencies(c, positions);
     const at::Tensor pos = at::arange(positions, at::TensorOptions().dtype(at::kFloat));
     const at::Tensor angles = at::outer(pos, invFreq);
     const at::Tensor emb = at::cat({angles, angles}, -1);
-    return {emb.cos().to(device), emb.sin().to(device)};
+    const double scale = attentionFactor(c);
+    if (scale == 1.0)
+        return {emb.cos().to(device), emb.sin().to(device)};
+    return {(emb.cos() * scale).to(device), (emb.sin() * scale).to(device)};
+}
+
+at::Tensor silu(const at::Tensor& x)
+{
+    return x.is_cpu() && x.scalar_type() == at::kHalf ? at::silu(x.to(at::kFloat)).to(at::kHalf) : at::silu(x);
 }
 
 at::Tensor rmsNorm(const at::Tensor& x, const at::Tensor& weight, double eps)
@@ -93,16 +306,36 @@ at::Tensor rmsNorm(const at::Tensor& x, const at::Tensor& weight, double eps)
     return weight * normed.to(x.scalar_type());
 }
 
-at::Tensor applyLinear(const at::Tensor& x, const at::Tensor& w)
+at::Tensor applyLinear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b)
 {
-    if (x.device().is_cpu() && x.scalar_type() != at::kFloat)
-        return at::matmul(x.to(at::kFloat), w.to(at::kFloat).t()).to(x.scalar_type());
+    if (x.device().is_cpu() && x.scalar_type() != at::kFloat) {
+        at::Tensor y = at::matmul(x.to(at::kFloat), w.to(at::kFloat).t());
+        if (b.defined())
+            y = y + b.to(at::kFloat);
+        return y.to(x.scalar_type());
+    }
+    if (b.defined())
+        return at::linear(x, w, b);
     return at::matmul(x, w.t());
+}
+
+Routing route(const ModelConfig& c, const LayerWeights& w, const at::Tensor& flat)
+{
+    const at::Tensor logits = applyLinear(flat, w.router);
+    const at::Tensor probs = at::softmax(logits.to(at::kFloat), -1);
+    auto [top, index] = at::topk(probs, c.moe.topK, -1);
+    if (c.moe.normTopkProb)
+        top = top / top.sum(-1, /*keepdim=*/true);
+    // Qwen's router hands the weights back in the activation dtype; Mixtral's stay fp32.
+    if (c.moe.kind == MoeKind::Qwen)
+        top = top.to(logits.scalar_type());
+    return {index, top};
 }
 
 at::Tensor decoderLayer(const ModelConfig& c, const LayerWeights& w, const at::Tensor& hidden,
                         const Rope& rope, const LinearInputObserver& observer)
 {
+    using llama::Stage;
     const int64_t B = hidden.size(0), T = hidden.size(1);
     const int64_t nh = c.numHeads, nkv = c.numKvHeads, hd = c.headDim;
     TORCH_CHECK(T <= rope.cos.size(0), "sequence of ", T, " tokens exceeds the rotary table (",
@@ -110,11 +343,17 @@ at::Tensor decoderLayer(const ModelConfig& c, const LayerWeights& w, const at::T
 
     // Attention block.
     const at::Tensor x = rmsNorm(hidden, w.inputNorm, c.rmsNormEps);
-    if (observer && !observer(Linear::Q, x))
+    if (observer && !observer({Stage::AttentionInput, llama::kDense, x}))
         return {};
-    at::Tensor q = applyLinear(x, w[Linear::Q]).view({B, T, nh, hd}).transpose(1, 2);
-    at::Tensor k = applyLinear(x, w[Linear::K]).view({B, T, nkv, hd}).transpose(1, 2);
-    at::Tensor v = applyLinear(x, w[Linear::V]).view({B, T, nkv, hd}).transpose(1, 2);
+    at::Tensor q = applyLinear(x, w.q, w.qBias).view({B, T, nh, hd});
+    at::Tensor k = applyLinear(x, w.k, w.kBias).view({B, T, nkv, hd});
+    if (w.qNorm.defined()) { // Qwen3: RMSNorm over each head before rope
+        q = rmsNorm(q, w.qNorm, c.rmsNormEps);
+        k = rmsNorm(k, w.kNorm, c.rmsNormEps);
+    }
+    q = q.transpose(1, 2);
+    k = k.transpose(1, 2);
+    at::Tensor v = applyLinear(x, w.v, w.vBias).view({B, T, nkv, hd}).transpose(1, 2);
     const at::Tensor cos = rope.cos.slice(0, 0, T).to(q.scalar_type());
     const at::Tensor sin = rope.sin.slice(0, 0, T).to(q.scalar_type());
     q = q * cos + rotateHalf(q) * sin;
@@ -124,24 +363,22 @@ at::Tensor decoderLayer(const ModelConfig& c, const LayerWeights& w, const at::T
         k = k.unsqueeze(2).expand({B, nkv, rep, T, hd}).reshape({B, nh, T, hd});
         v = v.unsqueeze(2).expand({B, nkv, rep, T, hd}).reshape({B, nh, T, hd});
     }
-    const at::Tensor attn = attention(q, k, v).transpose(1, 2).reshape({B, T, nh * hd});
-    if (observer && !observer(Linear::O, attn))
+    const at::Tensor attn = attention(q, k, v, c.windowOf(w.layer)).transpose(1, 2).reshape({B, T, nh * hd});
+    if (observer && !observer({Stage::AttentionOutput, llama::kDense, attn}))
         return {};
-    const at::Tensor h = hidden + applyLinear(attn, w[Linear::O]);
+    const at::Tensor h = hidden + applyLinear(attn, w.o, w.oBias);
 
-    // SwiGLU MLP block.
+    // MLP block: a SwiGLU, or a mixture of SwiGLU experts.
     const at::Tensor y = rmsNorm(h, w.postNorm, c.rmsNormEps);
-    if (observer && !observer(Linear::Gate, y))
+    if (w.router.defined()) {
+        const at::Tensor m = moeBlock(c, w, y, observer);
+        return m.defined() ? h + m : at::Tensor();
+    }
+    if (observer && !observer({Stage::MlpInput, llama::kDense, y}))
         return {};
-    const at::Tensor gate = applyLinear(y, w[Linear::Gate]);
-    // LibTorch's CPU kernels have no fp16 SiLU: compute it in fp32 there, as applyLinear does.
-    const at::Tensor act = (gate.is_cpu() && gate.scalar_type() == at::kHalf
-                                ? at::silu(gate.to(at::kFloat)).to(at::kHalf)
-                                : at::silu(gate)) *
-                           applyLinear(y, w[Linear::Up]);
-    if (observer && !observer(Linear::Down, act))
-        return {};
-    return h + applyLinear(act, w[Linear::Down]);
+    bool stop = false;
+    const at::Tensor m = swiglu(w.mlp, y, observer, llama::kDense, &stop);
+    return stop ? at::Tensor() : h + m;
 }
 
 LlamaModel::LlamaModel(const ModelSource& source, const at::Device& device, at::ScalarType dtype,

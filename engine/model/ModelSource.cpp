@@ -186,8 +186,15 @@ void ModelSource::checkAgainstConfig()
     for (const auto& want : llama::expectedTensors(m_config)) {
         expected.insert(want.name);
         auto it = m_index.find(want.name);
-        if (it == m_index.end())
-            throw Error(m_path + ": tensor \"" + want.name + "\" is missing");
+        if (it == m_index.end()) {
+            bool fused = false;
+            for (const auto& t : m_tensors)
+                fused = fused || endsWith(t.name, "experts.gate_up_proj") || endsWith(t.name, "experts.down_proj");
+            throw Error(m_path + ": tensor \"" + want.name + "\" is missing" +
+                        (fused ? " (the checkpoint stores experts fused, as transformers 5 holds them in memory; "
+                                 "the hub's layout has one tensor per expert and linear)"
+                               : ""));
+        }
         const TensorEntry& have = m_tensors[it->second];
         if (have.type != StorageType::F32 && have.type != StorageType::F16 && have.type != StorageType::BF16)
             throw Error(have.file + ": tensor \"" + want.name + "\" has dtype " + storageTypeName(have.type) +

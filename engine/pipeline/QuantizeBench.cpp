@@ -59,10 +59,11 @@ public:
         at::manual_seed(m_seed + 1 + uint64_t(i));
         const auto opt = at::TensorOptions().device(device);
         detail::LayerWeights w;
+        w.layer = i;
         w.inputNorm = at::ones({m_config.hiddenSize}, opt).to(dtype);
         w.postNorm = at::ones({m_config.hiddenSize}, opt).to(dtype);
-        for (llama::Linear l : llama::kLinears)
-            w[l] = (at::randn(llama::linearShape(m_config, l), opt) * 0.02).to(dtype);
+        for (const llama::LinearSpec& s : llama::layerLinears(m_config, i))
+            w.weight(s) = (at::randn({s.rows, s.cols}, opt) * 0.02).to(dtype);
         return w;
     }
 

@@ -50,6 +50,9 @@ struct QuantizeParams {
     bool resume = false;
     int64_t storeHessianLimit = 1024; ///< sessions: store the full H of matrices with ≤ this many columns (-1 all, 0 none)
     int64_t viewTopK = 16;         ///< sessions: neighbours per column kept in the stored adjacency
+    /// Mixture of experts: an expert routed fewer calibration tokens than this gets the Hessian of
+    /// every calibration token instead (as if all were routed to it; docs/model-families.md).
+    int64_t expertMinTokens = 64;
 };
 
 struct MatrixReport {
@@ -65,6 +68,9 @@ struct MatrixReport {
     double gptqLoss = 0;      ///< Σ GPTQ column losses (0 for RTN)
     double damping = 0;
     double seconds = 0;
+    int64_t calibrationTokens = -1; ///< tokens behind this matrix's Hessian input (routed ones for an expert); -1: data-free
+    std::string hessianSource;      ///< "" (all calibration tokens), "routed" (an expert's own tokens) or
+                                    ///< "all-tokens" (an expert below expertMinTokens: fallback)
 };
 
 struct LayerTiming {

@@ -314,6 +314,8 @@ QuantizeReport quantizeModel(const QuantizeParams& given, JobContext& ctx)
                          {"block_size", p.blockSize}, {"calib", p.calib},          {"nsamples", n},
                          {"seqlen", T},             {"seed", p.seed},               {"device", p.device},
                          {"activation_dtype", std::string(c10::toString(act))}};
+        if (source.config().moe.numExperts > 0)
+            j["settings"]["expert_min_tokens"] = p.expertMinTokens;
         if (!dataFree)
             j["calibration"] = {{"file", "calibration.bin"}, {"source", calib.sourcePath},
                                 {"description", calib.description}};
@@ -325,13 +327,19 @@ QuantizeReport quantizeModel(const QuantizeParams& given, JobContext& ctx)
         j["seconds"] = report.seconds;
         if (!report.sessionRun.empty())
             j["session_run"] = report.sessionRun;
-        for (const auto& m : report.matrices)
-            j["matrices"].push_back({{"tensor", m.tensor}, {"layer", m.layer}, {"linear", m.linear},
-                                     {"rows", m.rows}, {"cols", m.cols}, {"quantizer", m.quantizer},
-                                     {"code_bits", m.codeBits}, {"bits_with_overhead", m.bitsWithOverhead},
-                                     {"output_error", m.outputError}, {"frobenius_error", m.frobeniusError},
-                                     {"gptq_loss", m.gptqLoss},
-                                     {"damping", m.damping}});
+        for (const auto& m : report.matrices) {
+            nlohmann::json mj{{"tensor", m.tensor}, {"layer", m.layer}, {"linear", m.linear},
+                              {"rows", m.rows}, {"cols", m.cols}, {"quantizer", m.quantizer},
+                              {"code_bits", m.codeBits}, {"bits_with_overhead", m.bitsWithOverhead},
+                              {"output_error", m.outputError}, {"frobenius_error", m.frobeniusError},
+                              {"gptq_loss", m.gptqLoss},
+                              {"damping", m.damping}};
+            if (m.calibrationTokens >= 0)
+                mj["calibration_tokens"] = m.calibrationTokens;
+            if (!m.hessianSource.empty())
+                mj["hessian_source"] = m.hessianSource;
+            j["matrices"].push_back(mj);
+        }
         j["warnings"] = report.warnings;
         std::ofstream out(files::join(tmpDir, "result.json"));
         out << j.dump(1) << "\n";

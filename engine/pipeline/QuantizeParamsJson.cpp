@@ -33,6 +33,7 @@ std::string quantizeParamsToJson(const QuantizeParams& p)
     j["allocator"] = p.allocator;
     j["store_hessian_limit"] = p.storeHessianLimit;
     j["view_top_k"] = p.viewTopK;
+    j["expert_min_tokens"] = p.expertMinTokens;
     const MgptqOptions& m = p.mgptq;
     nlohmann::json mj = {{"bits_set", m.bitsSet},       {"model", m.model},
                          {"epochs", m.epochs},          {"learning_rate", m.learningRate},
@@ -69,6 +70,7 @@ QuantizeParams quantizeParamsFromJson(const std::string& text, const std::string
         p.calib = j.value("calib", p.calib);
         p.nsamples = j.value("nsamples", p.nsamples);
         p.seqlen = j.value("seqlen", p.seqlen);
+        p.expertMinTokens = j.value("expert_min_tokens", p.expertMinTokens);
         p.seed = j.value("seed", p.seed);
         p.calibTokens = j.value("calib_tokens", p.calibTokens);
         p.device = j.value("device", p.device);

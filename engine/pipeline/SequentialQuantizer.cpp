@@ -10,6 +10,7 @@
 #include "core/detail/TorchDevice.h"
 #include "data/Calibration.h"
 #include "model/ModelSource.h"
+#include "model/detail/LayerHessians.h"
 #include "model/detail/LlamaModel.h"
 #include "model/detail/WeightLoader.h"
 #include "pipeline/detail/ResultStore.h"
@@ -28,6 +29,7 @@
 #include <future>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 
 namespace mpq {
@@ -36,7 +38,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using detail::QuantizedWeight;
-using llama::Linear;
+using llama::LinearSpec;
 
 double since(Clock::time_point t0)
 {
@@ -121,13 +123,13 @@ std::string layerLabel(int64_t layer, int64_t layers, const std::string& what)
 }
 
 /// The fields every driver reports for a quantized matrix; error figures are the caller's.
-MatrixReport describeMatrix(const MatrixPlan& m, int64_t layer, Linear l, const at::Tensor& W,
+MatrixReport describeMatrix(const MatrixPlan& m, int64_t layer, const LinearSpec& spec, const at::Tensor& W,
                             const QuantizedWeight& q, bool symmetric)
 {
     MatrixReport mr;
     mr.tensor = m.tensor;
     mr.layer = layer;
-    mr.linear = llama::linearName(l);
+    mr.linear = spec.name;
     mr.rows = W.size(0);
     mr.cols = W.size(1);
     mr.quantizer = m.quantizer;
@@ -161,6 +163,119 @@ void restoreLayer(QuantizeReport& report, const LayerRecord& record)
     report.layers.push_back(record.timing);
 }
 
+/// Linears of one layer that share an input, hence a Hessian: q/k/v, gate/up of the dense MLP,
+/// of the shared expert or of one routed expert, a down projection, o.
+struct Site {
+    std::vector<std::pair<LinearSpec, MatrixPlan>> planned;
+    HessianSite h;
+};
+
+/// Per-column allocation needs the Hessian: it happens here, matrix by matrix.
+void allocateSite(ColumnAllocator& allocator, Site& site, const LayerWeights& w, const at::Device& device,
+                  JobContext& ctx)
+{
+    auto& planned = site.planned;
+    // Allocators may train (MG-PTQ): autograd on, on ordinary (non-inference) copies.
+    c10::InferenceMode inferenceOff(false);
+    at::AutoGradMode gradOn(true);
+    const at::Tensor Hc = site.h.H.clone();
+    std::vector<at::Tensor> Ws;
+    for (auto& [spec, m] : planned)
+        Ws.push_back(w.weight(spec).to(at::kFloat).clone());
+    // LibTorch initialises parts of CUDA and autograd lazily on first use, and two threads doing
+    // that at once fail ("lazy wrapper should be called at most once"): the first group of a
+    // process is allocated on this thread alone.
+    static std::atomic<bool> s_warm{false};
+    if (device.is_cuda() && planned.size() > 1 && s_warm.load() && allocator.hostBoundOnDevice()) {
+        // Eager MG-PTQ training steps are small and launch-bound (host time, not GPU time): the
+        // matrices of a group, which share H, train concurrently, one host thread each. Each
+        // allocation is the same computation either way.
+        std::vector<std::future<MatrixPlan>> jobs;
+        for (size_t i = 0; i < planned.size(); ++i)
+            jobs.push_back(std::async(std::launch::async, [&, i] {
+                c10::InferenceMode off(false);
+                at::AutoGradMode on(true);
+                return allocator.allocate(planned[i].second, Ws[i], Hc, ctx);
+            }));
+        std::exception_ptr failure;
+        for (size_t i = 0; i < jobs.size(); ++i) {
+            try {
+                planned[i].second = jobs[i].get();
+            } catch (...) {
+                if (!failure)
+                    failure = std::current_exception();
+            }
+        }
+        if (failure)
+            std::rethrow_exception(failure);
+    } else {
+        for (size_t i = 0; i < planned.size(); ++i)
+            planned[i].second = allocator.allocate(planned[i].second, Ws[i], Hc, ctx);
+        s_warm = true;
+    }
+}
+
+/// Quantizes a site's matrices with its Hessian (stacking those that share a plan: GPTQ treats
+/// rows independently given H, so stacking q/k/v rows is exact and saves launches), books them,
+/// and puts their stored form back into the layer so later stages see quantized weights.
+void quantizeSite(Site& site, int group, LayerWeights& w, int64_t layer, const QuantizeParams& p,
+                  at::ScalarType act, JobContext& ctx, LayerRecord& record, QuantizeReport& report,
+                  LayerTiming& timing)
+{
+    const at::Tensor& H = site.h.H;
+    const int64_t tokens = site.h.routed >= 0 ? site.h.routed : site.h.tokens;
+    for (const auto& [spec, m] : site.planned)
+        report.appliedPlan.matrices.push_back(m);
+    const auto t0 = Clock::now();
+    std::vector<std::vector<size_t>> stacks;
+    for (size_t i = 0; i < site.planned.size(); ++i) {
+        bool placed = false;
+        for (auto& st : stacks)
+            if (stackable(site.planned[st.front()].second, site.planned[i].second)) {
+                st.push_back(i);
+                placed = true;
+                break;
+            }
+        if (!placed)
+            stacks.push_back({i});
+    }
+    for (const auto& st : stacks) {
+        std::vector<at::Tensor> parts;
+        for (size_t i : st)
+            parts.push_back(w.weight(site.planned[i].first).to(at::kFloat));
+        const auto tq = Clock::now();
+        const at::Tensor Wstack = parts.size() == 1 ? parts[0] : at::cat(parts, 0);
+        const QuantizedWeight q = quantizeOne(Wstack, H, site.planned[st.front()].second, p, ctx);
+        int64_t r0 = 0;
+        for (size_t k = 0; k < st.size(); ++k) {
+            const auto& [spec, m] = site.planned[st[k]];
+            const int64_t r1 = r0 + parts[k].size(0);
+            QuantizedWeight qm = st.size() == 1 ? q : rowsOf(q, r0, r1);
+            MatrixReport mr = describeMatrix(m, layer, spec, parts[k], qm, p.symmetric);
+            mr.outputError = outputError(parts[k], qm.dequant, H);
+            if (q.columnLoss.defined() && st.size() == 1)
+                mr.gptqLoss = q.columnLoss.sum().item<double>();
+            mr.damping = q.damping;
+            mr.seconds = since(tq) / double(st.size());
+            mr.calibrationTokens = tokens;
+            mr.hessianSource = site.h.source;
+            if (site.h.source == "all-tokens")
+                ctx.warn(spec.tensor + ": the router sent it " + std::to_string(tokens) +
+                         " calibration tokens (fewer than " + std::to_string(p.expertMinTokens) +
+                         "); its Hessian comes from all tokens");
+            report.matrices.push_back(mr);
+            // The next inputs come from the stored form (codes, scales, zeros), exactly as a
+            // resumed run rebuilds them.
+            w.weight(spec) = qm.dequantize().to(act);
+            qm.dequant = at::Tensor(); // recomputed from codes when read back
+            record.matrices.push_back({std::move(qm), m, mr, group});
+            r0 = r1;
+        }
+    }
+    synchronize(w.q.device());
+    timing.quantizeSeconds += since(t0);
+}
+
 } // namespace
 
 void runSequential(LayerProvider& provider, const std::vector<std::vector<int32_t>>& windows,
@@ -191,32 +306,28 @@ void runSequential(LayerProvider& provider, const std::vector<std::vector<int32_
 
     ctx.start("quantize");
     const int64_t stored = resume ? int64_t(resume->layers.size()) : 0;
-    const auto& groups = llama::trueSequentialGroups();
     for (int64_t layer = 0; layer < cfg.numLayers; ++layer) {
         ctx.checkCancelled();
         LayerRecord record;
         record.layer = layer;
         LayerTiming& timing = record.timing;
         LayerWeights w = provider.layer(layer, act, device);
+        const std::vector<LinearSpec> specs = llama::layerLinears(cfg, layer);
 
         if (layer < stored) {
             // Resume: this layer's quantized weights are stored; only its outputs are needed.
             const LayerRecord& old = resume->layers[size_t(layer)];
             for (const auto& m : old.matrices) {
-                bool found = false;
-                for (Linear l : llama::kLinears)
-                    if (llama::linearTensor(layer, l) == m.plan.tensor) {
-                        QuantizedWeight q = m.q;
-                        q.codes = q.codes.to(device);
-                        q.scales = q.scales.to(device);
-                        q.zeros = q.zeros.to(device);
-                        q.slotOfColumn = q.slotOfColumn.to(device);
-                        w[l] = q.dequantize().to(act);
-                        found = true;
-                    }
-                if (!found)
+                const LinearSpec* spec = llama::findLinear(specs, m.plan.tensor);
+                if (!spec)
                     throw Error("resume: stored matrix " + m.plan.tensor + " is not a linear of layer " +
                                 std::to_string(layer));
+                QuantizedWeight q = m.q;
+                q.codes = q.codes.to(device);
+                q.scales = q.scales.to(device);
+                q.zeros = q.zeros.to(device);
+                q.slotOfColumn = q.slotOfColumn.to(device);
+                w.weight(*spec) = q.dequantize().to(act);
             }
             for (int64_t b0 = 0; b0 < n; b0 += batch) {
                 const int64_t b1 = std::min(n, b0 + batch);
@@ -228,132 +339,45 @@ void runSequential(LayerProvider& provider, const std::vector<std::vector<int32_
             continue;
         }
 
-        for (size_t gi = 0; gi < groups.size(); ++gi) {
-            const auto& group = groups[gi];
-            // Which linears of this group the plan quantizes.
-            std::vector<std::pair<Linear, MatrixPlan>> planned;
-            for (Linear l : group)
-                if (const MatrixPlan* m = plan.find(llama::linearTensor(layer, l)))
-                    planned.emplace_back(l, *m);
-            if (planned.empty())
+        for (int stageIndex = 0; stageIndex < llama::kStages; ++stageIndex) {
+            const llama::Stage stage = llama::Stage(stageIndex);
+            // The planned linears of this stage, by the input they share (attention or dense MLP,
+            // the shared expert, each routed expert).
+            std::map<int, Site> sites; // by Hessian group
+            for (const LinearSpec& spec : specs)
+                if (spec.stage == stage)
+                    if (const MatrixPlan* m = plan.find(spec.tensor))
+                        sites[llama::hessianGroup(spec)].planned.emplace_back(spec, *m);
+            if (sites.empty())
                 continue;
             ctx.report(layer, cfg.numLayers, "layers",
-                       layerLabel(layer, cfg.numLayers, llama::linearName(group.front())));
+                       layerLabel(layer, cfg.numLayers, sites.begin()->second.planned.front().first.name));
 
-            // H = (2/N) Σ x xᵀ over every calibration token, in fp32.
+            // H = (2/N) Σ x xᵀ over every calibration token (an expert: over those routed to it).
             auto t0 = Clock::now();
-            const int64_t in = planned.front().second.cols;
-            at::Tensor H = at::zeros({in, in}, at::TensorOptions().dtype(at::kFloat).device(device));
-            const Linear first = group.front();
-            const Tf32Scope tf32(device.is_cuda() && act != at::kFloat);
-            for (int64_t b0 = 0; b0 < n; b0 += batch) {
-                const at::Tensor x = inps.slice(0, b0, std::min(n, b0 + batch));
-                decoderLayer(cfg, w, x, rope, [&](Linear which, const at::Tensor& input) {
-                    if (which != first)
-                        return true;
-                    const at::Tensor flat = input.reshape({-1, in}).to(at::kFloat);
-                    H.addmm_(flat.t(), flat);
-                    return false;
-                });
+            {
+                const Tf32Scope tf32(device.is_cuda() && act != at::kFloat);
+                WantedHessians wanted;
+                for (const auto& [g, site] : sites)
+                    wanted[g] = site.planned.front().second.cols;
+                auto hessians = collectHessians(cfg, w, inps, rope, wanted, batch, p.expertMinTokens, &stage);
+                for (auto& [g, site] : sites)
+                    site.h = std::move(hessians.at(g));
             }
-            H.mul_(2.0 / double(n * T));
             synchronize(device);
             timing.hessianSeconds += since(t0);
 
-            // Per-column allocation needs the Hessian: it happens here, matrix by matrix.
-            if (allocator) {
-                // Allocators may train (MG-PTQ): autograd on, on ordinary (non-inference) copies.
-                c10::InferenceMode inferenceOff(false);
-                at::AutoGradMode gradOn(true);
-                const at::Tensor Hc = H.clone();
-                std::vector<at::Tensor> Ws;
-                for (auto& [l, m] : planned)
-                    Ws.push_back(w[l].to(at::kFloat).clone());
-                // LibTorch initialises parts of CUDA and autograd lazily on first use, and two
-                // threads doing that at once fail ("lazy wrapper should be called at most once"):
-                // the first group of a process is allocated on this thread alone.
-                static std::atomic<bool> s_warm{false};
-                if (device.is_cuda() && planned.size() > 1 && s_warm.load() && allocator->hostBoundOnDevice()) {
-                    // Eager MG-PTQ training steps are small and launch-bound (host time, not
-                    // GPU time): the matrices of a group, which share H, train concurrently, one
-                    // host thread each. Each allocation is the same computation either way.
-                    std::vector<std::future<MatrixPlan>> jobs;
-                    for (size_t i = 0; i < planned.size(); ++i)
-                        jobs.push_back(std::async(std::launch::async, [&, i] {
-                            c10::InferenceMode off(false);
-                            at::AutoGradMode on(true);
-                            return allocator->allocate(planned[i].second, Ws[i], Hc, ctx);
-                        }));
-                    std::exception_ptr failure;
-                    for (size_t i = 0; i < jobs.size(); ++i) {
-                        try {
-                            planned[i].second = jobs[i].get();
-                        } catch (...) {
-                            if (!failure)
-                                failure = std::current_exception();
-                        }
-                    }
-                    if (failure)
-                        std::rethrow_exception(failure);
-                } else {
-                    for (size_t i = 0; i < planned.size(); ++i)
-                        planned[i].second = allocator->allocate(planned[i].second, Ws[i], Hc, ctx);
-                    s_warm = true;
+            for (auto& [group, site] : sites) {
+                if (allocator)
+                    allocateSite(*allocator, site, w, device, ctx);
+                quantizeSite(site, group, w, layer, p, act, ctx, record, report, timing);
+                if (sink.hessian) {
+                    std::vector<MatrixPlan> plans;
+                    for (const auto& [spec, m] : site.planned)
+                        plans.push_back(m);
+                    sink.hessian(layer, group, site.h.H, plans);
                 }
             }
-            std::vector<std::pair<Linear, const MatrixPlan*>> todo;
-            std::vector<MatrixPlan> groupPlans;
-            for (auto& [l, m] : planned) {
-                report.appliedPlan.matrices.push_back(m);
-                todo.emplace_back(l, &m);
-                groupPlans.push_back(m);
-            }
-
-            // Quantize: stack matrices that share a plan, else one by one.
-            t0 = Clock::now();
-            std::vector<std::vector<size_t>> stacks;
-            for (size_t i = 0; i < todo.size(); ++i) {
-                bool placed = false;
-                for (auto& st : stacks)
-                    if (stackable(*todo[st.front()].second, *todo[i].second)) {
-                        st.push_back(i);
-                        placed = true;
-                        break;
-                    }
-                if (!placed)
-                    stacks.push_back({i});
-            }
-            for (const auto& st : stacks) {
-                std::vector<at::Tensor> parts;
-                for (size_t i : st)
-                    parts.push_back(w[todo[i].first].to(at::kFloat));
-                const auto tq = Clock::now();
-                const at::Tensor Wstack = parts.size() == 1 ? parts[0] : at::cat(parts, 0);
-                const QuantizedWeight q = quantizeOne(Wstack, H, *todo[st.front()].second, p, ctx);
-                int64_t r0 = 0;
-                for (size_t k = 0; k < st.size(); ++k) {
-                    const auto& [l, m] = todo[st[k]];
-                    const int64_t r1 = r0 + parts[k].size(0);
-                    QuantizedWeight qm = st.size() == 1 ? q : rowsOf(q, r0, r1);
-                    MatrixReport mr = describeMatrix(*m, layer, l, parts[k], qm, p.symmetric);
-                    mr.outputError = outputError(parts[k], qm.dequant, H);
-                    if (q.columnLoss.defined() && st.size() == 1)
-                        mr.gptqLoss = q.columnLoss.sum().item<double>();
-                    mr.damping = q.damping;
-                    mr.seconds = since(tq) / double(st.size());
-                    report.matrices.push_back(mr);
-                    // The next inputs come from the stored form (codes, scales, zeros), exactly
-                    // as a resumed run rebuilds them.
-                    w[l] = qm.dequantize().to(act);
-                    qm.dequant = at::Tensor(); // recomputed from codes when read back
-                    record.matrices.push_back({std::move(qm), *m, mr, int(gi)});
-                    r0 = r1;
-                }
-            }
-            synchronize(device);
-            timing.quantizeSeconds += since(t0);
-            if (sink.hessian)
-                sink.hessian(layer, int(gi), H, groupPlans);
         }
 
         // This layer's quantized outputs are the next layer's inputs.
@@ -393,19 +417,19 @@ void runDataFree(LayerProvider& provider, const AllocationPlan& plan, const Quan
         LayerWeights w = provider.layer(layer, at::kFloat, device);
         LayerRecord record;
         record.layer = layer;
-        for (Linear l : llama::kLinears) {
-            const MatrixPlan* m = plan.find(llama::linearTensor(layer, l));
+        for (const LinearSpec& spec : llama::layerLinears(cfg, layer)) {
+            const MatrixPlan* m = plan.find(spec.tensor);
             if (!m)
                 continue;
-            ctx.report(layer, cfg.numLayers, "layers",
-                       layerLabel(layer, cfg.numLayers, llama::linearName(l)));
+            ctx.report(layer, cfg.numLayers, "layers", layerLabel(layer, cfg.numLayers, spec.name));
+            const at::Tensor& W = w.weight(spec);
             const auto tq = Clock::now();
-            QuantizedWeight q = quantizeOne(w[l], at::Tensor(), *m, p, ctx);
-            MatrixReport mr = describeMatrix(*m, layer, l, w[l], q, p.symmetric);
+            QuantizedWeight q = quantizeOne(W, at::Tensor(), *m, p, ctx);
+            MatrixReport mr = describeMatrix(*m, layer, spec, W, q, p.symmetric);
             if (m->storageBits >= 0) // MXQ's storage formula (meta-quantized scales and zeros)
                 mr.bitsWithOverhead = m->storageBits / double(mr.rows * mr.cols);
             mr.outputError = -1; // data-free: no Hessian
-            mr.frobeniusError = (w[l] - q.dequant).to(at::kDouble).norm().item<double>();
+            mr.frobeniusError = (W - q.dequant).to(at::kDouble).norm().item<double>();
             mr.seconds = since(tq);
             report.matrices.push_back(mr);
             q.dequant = at::Tensor();

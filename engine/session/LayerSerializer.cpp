@@ -61,6 +61,10 @@ void writeMatrix(const h5::Id& g, const mpq::detail::MatrixRecord& m, size_t ord
     h5::setAttr(g, "predicted_cost", p.predictedCost);
     h5::setAttr(g, "storage_bits", p.storageBits);
     h5::setAttr(g, "seconds", r.seconds);
+    if (r.calibrationTokens >= 0)
+        h5::setAttr(g, "calibration_tokens", r.calibrationTokens);
+    if (!r.hessianSource.empty())
+        h5::setAttr(g, "hessian_source", r.hessianSource);
     h5::setAttr(g, "q_group_size", m.q.groupSize);
     h5::setAttr(g, "q_damping", m.q.damping);
 
@@ -149,6 +153,8 @@ mpq::detail::LayerRecord readLayer(const h5::Id& lg)
         m.report.gptqLoss = s.gptqLoss;
         m.report.damping = s.damping;
         m.report.seconds = s.seconds;
+        m.report.calibrationTokens = s.calibrationTokens;
+        m.report.hessianSource = s.hessianSource;
         auto& q = m.q;
         q.codes = readTensor<uint8_t>(g, "codes", at::kByte);
         q.scales = readTensor<float>(g, "scales", at::kFloat);

@@ -27,6 +27,8 @@ MatrixSummary readMatrixSummary(const h5::Id& g)
     m.predictedCost = h5::attrDouble(g, "predicted_cost", -1);
     m.storageBits = h5::attrDouble(g, "storage_bits", -1);
     m.seconds = h5::attrDouble(g, "seconds");
+    m.calibrationTokens = h5::attrInt(g, "calibration_tokens", -1);
+    m.hessianSource = h5::attrString(g, "hessian_source");
     m.hasHessian = h5::exists(g, "hessian");
     m.hasCurves = h5::exists(g, "curves/loss");
     return m;

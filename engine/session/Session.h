@@ -55,6 +55,8 @@ struct MatrixSummary {
     double predictedCost = -1;     ///< the allocator's prediction; -1 when none
     double storageBits = -1;       ///< the allocator's predicted storage in bits; -1 when none
     double seconds = 0;            ///< time spent quantizing it
+    int64_t calibrationTokens = -1; ///< tokens behind its Hessian (an expert: those routed to it); -1 unknown
+    std::string hessianSource;     ///< "", "routed" or "all-tokens" (an expert's fallback)
     bool hasHessian = false;       ///< the full Hessian is stored (MatrixDetail::hessian)
     bool hasCurves = false;        ///< allocator training curves are stored
 };

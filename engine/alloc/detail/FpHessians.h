@@ -2,6 +2,7 @@
 
 #include "model/LlamaArch.h"
 #include "model/ModelSource.h"
+#include "model/detail/LayerHessians.h"
 #include "model/detail/LlamaModel.h"
 
 #include <ATen/ATen.h>
@@ -22,7 +23,7 @@ public:
     FpHessianPass(const ModelSource& source, const std::vector<std::vector<int32_t>>& windows,
                   const at::Device& device, at::ScalarType activations, int64_t batch);
     /// H [in, in] fp32 on the device of the input of `linear` in decoder layer `layer`.
-    at::Tensor operator()(int64_t layer, llama::Linear linear);
+    at::Tensor operator()(int64_t layer, const llama::LinearSpec& linear);
 
 private:
     void advanceTo(int64_t layer);
@@ -35,7 +36,7 @@ private:
     Rope m_rope;
     at::Tensor m_hidden;   ///< inputs of layer m_layer
     int64_t m_layer = -1;  ///< the layer whose Hessians are in m_hessians
-    std::vector<at::Tensor> m_hessians; ///< per true-sequential group (llama::trueSequentialGroups)
+    std::map<int, HessianSite> m_hessians; ///< by llama::hessianGroup
 };
 
 } // namespace mpq::detail

@@ -28,7 +28,7 @@ std::vector<double> mxqMatrixCosts(const at::Tensor& W, const std::vector<MxqCon
 
 /// Calibration Hessian H [in, in] of one linear's input (fp32, any device), for the data-aware
 /// extension. Computed by the caller (e.g. the GPTQ pipeline's calibration pass).
-using MxqHessianSource = std::function<at::Tensor(int64_t layer, llama::Linear linear)>;
+using MxqHessianSource = std::function<at::Tensor(int64_t layer, const llama::LinearSpec& linear)>;
 
 /// computeMxqCosts() on an opened model. With `hessians`, the costs are tr(ΔW H ΔWᵀ) and the
 /// table's costKind is "hessian" (extension); without, ‖W − Ŵ‖_F ("fnorm"). Streams one decoder

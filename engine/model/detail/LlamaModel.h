@@ -6,20 +6,37 @@
 
 #include <ATen/ATen.h>
 
-#include <array>
 #include <functional>
 #include <map>
+#include <vector>
 
 namespace mpq::detail {
 
-/// Weights of one decoder layer, on the compute device in the compute dtype.
-struct LayerWeights {
-    at::Tensor inputNorm;
-    at::Tensor postNorm;
-    std::array<at::Tensor, 7> linears; ///< indexed by llama::Linear, each [out, in]
+/// A SwiGLU MLP (dense, shared expert, or one routed expert); biases undefined when absent.
+struct MlpWeights {
+    at::Tensor gate, up, down;
+    at::Tensor gateBias, upBias, downBias;
+};
 
-    at::Tensor& operator[](llama::Linear l) { return linears[static_cast<size_t>(l)]; }
-    const at::Tensor& operator[](llama::Linear l) const { return linears[static_cast<size_t>(l)]; }
+/// Weights of one decoder layer, on the compute device in the compute dtype. Which fields are
+/// defined follows the config's features (biases, q/k norms, dense MLP or experts).
+struct LayerWeights {
+    int64_t layer = 0;
+    at::Tensor inputNorm, postNorm;
+    at::Tensor qNorm, kNorm;                  ///< Qwen3's per-head norms [headDim]
+    at::Tensor q, k, v, o;
+    at::Tensor qBias, kBias, vBias, oBias;
+    MlpWeights mlp;                           ///< dense layers
+    at::Tensor router;                        ///< MoE layers: [experts, hidden]
+    std::vector<MlpWeights> experts;          ///< MoE layers
+    MlpWeights shared;                        ///< Qwen2-MoE's shared expert
+    at::Tensor sharedGate;                    ///< its gate [1, hidden]
+
+    /// The weight [out, in] of a linear of this layer (llama::layerLinears).
+    at::Tensor& weight(const llama::LinearSpec& s);
+    const at::Tensor& weight(const llama::LinearSpec& s) const;
+    /// Its bias (undefined when it has none).
+    at::Tensor& bias(const llama::LinearSpec& s);
 };
 
 /// Replacement weights by tensor name (e.g. dequantized matrices of a quantization result).
@@ -29,28 +46,53 @@ using WeightOverrides = std::map<std::string, at::Tensor>;
 LayerWeights loadLayer(const ModelSource& source, int64_t layer, at::ScalarType dtype,
                        const at::Device& device, const WeightOverrides* overrides = nullptr);
 
-/// Rotary tables, Hugging Face's "default" rope: cos/sin of [positions, headDim] in fp32.
+/// Rotary tables as transformers builds them for the config's rope type: cos/sin of
+/// [positions, headDim] in fp32, already multiplied by the rope's attention factor (YaRN).
+/// Dynamic NTK scaling depends on the sequence length: the table is for sequences of exactly
+/// `positions` tokens when that exceeds max_position_embeddings.
 struct Rope {
     at::Tensor cos;
     at::Tensor sin;
     static Rope build(const ModelConfig& c, int64_t positions, const at::Device& device);
+    /// The inverse frequencies [headDim/2] (fp32, CPU) for sequences of `positions` tokens.
+    static at::Tensor inverseFrequencies(const ModelConfig& c, int64_t positions);
+    /// cos/sin scale (YaRN's attention factor; 1 for the other types).
+    static double attentionFactor(const ModelConfig& c);
 };
 
 /// RMSNorm as Hugging Face computes it: statistics in fp32, the result cast back, then scaled.
 at::Tensor rmsNorm(const at::Tensor& x, const at::Tensor& weight, double eps);
-/// x · wᵀ. On the CPU, half-precision operands are multiplied in fp32 (LibTorch's CPU kernels
+/// SiLU; LibTorch's CPU kernels have no fp16 SiLU, so it is computed in fp32 there.
+at::Tensor silu(const at::Tensor& x);
+/// x · wᵀ (+ b). On the CPU, half-precision operands are multiplied in fp32 (LibTorch's CPU kernels
 /// for fp16 are missing or slow) and the product is rounded back to the input dtype.
-at::Tensor applyLinear(const at::Tensor& x, const at::Tensor& w);
+at::Tensor applyLinear(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b = {});
 
-/// Sees the input of each group of linears that share one input (q/k/v, o, gate/up, down),
-/// as [batch, tokens, in]. Returning false stops the layer early (decoderLayer then returns an
-/// undefined tensor): the pipeline uses this to compute only what a group needs.
-using LinearInputObserver = std::function<bool(llama::Linear firstOfGroup, const at::Tensor& input)>;
+/// The input of a group of linears, as the forward pass meets it.
+struct LinearInput {
+    llama::Stage stage;
+    int expert;          ///< llama::kDense (attention, dense MLP), llama::kSharedExpert, or a routed expert
+    const at::Tensor& x; ///< [batch, tokens, in]; a routed expert's: its tokens' rows [n, in] (n may be 0)
+};
 
-/// One LLaMA decoder layer on hidden states [batch, tokens, hidden] (positions 0..tokens-1,
-/// causal). Pure function of its arguments.
+/// Sees the input of each group of linears that share one input. Within a stage every site is
+/// reported (the shared expert and each routed expert); returning false from any of them stops the
+/// layer after that stage (decoderLayer then returns an undefined tensor): the pipeline uses this
+/// to compute only what a stage needs.
+using LinearInputObserver = std::function<bool(const LinearInput&)>;
+
+/// One decoder layer on hidden states [batch, tokens, hidden] (positions 0..tokens-1, causal,
+/// windowed where the config says). Pure function of its arguments.
 at::Tensor decoderLayer(const ModelConfig& c, const LayerWeights& w, const at::Tensor& hidden,
                         const Rope& rope, const LinearInputObserver& observer = {});
+
+/// Per-expert routing of tokens [N, hidden] through a MoE layer's router, as transformers routes
+/// them: softmax in fp32, top-k, optional renormalisation.
+struct Routing {
+    at::Tensor experts; ///< [N, k] expert indices
+    at::Tensor weights; ///< [N, k] routing weights (fp32 for Mixtral, the activation dtype for Qwen)
+};
+Routing route(const ModelConfig& c, const LayerWeights& w, const at::Tensor& flat);
 
 /// A whole model resident on one device, for evaluation.
 class LlamaModel {
