@@ -75,15 +75,16 @@ std::shared_ptr<const Tokenizer> openTokenizer(const std::string& path, const To
         throw Error(path + ": tokenizer file does not exist");
     if (files::isDirectory(path))
         throw Error(path + ": is a folder; give its tokenizer.json or tokenizer.model");
-    // A tokenizer.json is a JSON object; a SentencePiece model is a protobuf, which never
-    // starts with '{' (its first byte is field 1's tag, 0x0A).
+    // A tokenizer.json is JSON (named .json, or starting with '{' or '['); a SentencePiece
+    // model is a protobuf, which never starts so (its first byte is field 1's tag, 0x0A).
     std::string head(64, '\0');
     const uint64_t n = std::min<uint64_t>(files::size(path), head.size());
     head.resize(size_t(n));
     if (n > 0)
         files::readAt(path, 0, n, head.data());
     const size_t first = head.find_first_not_of(" \t\r\n");
-    if (first != std::string::npos && head[first] == '{')
+    const bool jsonName = path.size() >= 5 && path.compare(path.size() - 5, 5, ".json") == 0;
+    if (jsonName || (first != std::string::npos && (head[first] == '{' || head[first] == '[')))
         return HfTokenizer::load(path);
     return std::make_shared<SentencePieceAdapter>(SentencePieceTokenizer::load(path), options);
 }
