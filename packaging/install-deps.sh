@@ -10,6 +10,7 @@ packages=(
   libhdf5-dev                        # session files
   libsentencepiece-dev               # reference tokenizer for the conformance test only
   libeigen3-dev nlohmann-json3-dev zlib1g-dev
+  libpcre2-dev libicu-dev            # Hugging Face tokenizer.json: regular expressions, Unicode normalization
   libglpk-dev                        # mixed integer programming (MXQ); CBC is optional (MPQ_WITH_CBC)
   qt6-base-dev qt6-svg-dev libqcustomplot-dev libgl-dev   # GUI
   xvfb xauth                         # headless GUI tests and screenshots

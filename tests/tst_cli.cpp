@@ -4,6 +4,8 @@
 
 #include "TestData.h"
 
+#include "tokenizer/Tokenizer.h"
+
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
@@ -127,6 +129,7 @@ class TestCli : public QObject
     void infoJsonRealModel();
     void evalJson();
     void sigintStopsEval();
+    void tokenize();
 
   private:
     QTemporaryDir m_tmp;
@@ -401,6 +404,48 @@ void TestCli::sigintStopsEval()
     // One window (2048 tokens) is the longest stretch between cancellation checks: ~2.5 s alone
     // on two cores (measured 2.5 s), up to ~7 s when other jobs share them.
     QVERIFY2(ms < 20000, qPrintable(QStringLiteral("took %1 ms to stop").arg(ms)));
+}
+
+void TestCli::tokenize()
+{
+    // The fingerprint `mpq tokenize` prints equals the engine's ids, with and without the
+    // post-processor's BOS; a bad tokenizer file is one error line with status 1.
+    const QString tokenizer = QStringLiteral(MPQ_TOKENIZER_TEST_DATA "/tiny_sp_legacy/tokenizer.json");
+    const QString text = m_tmp.filePath("tokenize.txt");
+    const std::string content = "The model reads 2024 words <tool> and caf\xC3\xA9 \xF0\x9F\x98\x80\n\nnext line";
+    QVERIFY(writeFile(text, QByteArray::fromStdString(content)));
+    const auto tok = mpq::openTokenizer(tokenizer.toStdString());
+    for (const bool special : {true, false}) {
+        QStringList args = {"tokenize", tokenizer, text, "--json"};
+        if (!special)
+            args << "--no-special";
+        const Result r = runMpq(args);
+        QVERIFY2(r.status == QProcess::NormalExit && r.exitCode == 0, qPrintable(r.describe()));
+        const QJsonObject j = QJsonDocument::fromJson(r.out.toUtf8()).object();
+        const std::vector<int32_t> ids = special ? tok->encodeForModel(content) : tok->encode(content);
+        QCOMPARE(j["count"].toInteger(), qint64(ids.size()));
+        QCOMPARE(j["sha256"].toString().toStdString(), mpq::tokenIdsSha256(ids));
+        QCOMPARE(j["special"].toBool(), special);
+        const QJsonArray first = j["first"].toArray();
+        QCOMPARE(first.size(), qsizetype(std::min<size_t>(24, ids.size())));
+        for (qsizetype i = 0; i < first.size(); ++i)
+            QCOMPARE(first[i].toInt(), ids[size_t(i)]);
+        QCOMPARE(first[0].toInt() == 1, special); // BOS from TemplateProcessing
+    }
+    const Result plain = runMpq({"tokenize", tokenizer, text});
+    QVERIFY2(plain.exitCode == 0 && plain.out.contains("sha256") && plain.out.contains("count"),
+             qPrintable(plain.describe()));
+    const Result bench = runMpq({"bench-tokenize", tokenizer, text, "--repeat", "2"});
+    QVERIFY2(bench.exitCode == 0 && bench.out.contains("s CPU"), qPrintable(bench.describe()));
+
+    const QString broken = m_tmp.filePath("broken-tokenizer.json");
+    QVERIFY(writeFile(broken, "{\"model\": {\"type\": \"WordPiece\"}}"));
+    const Result bad = runMpq({"tokenize", broken, text});
+    QVERIFY2(bad.status == QProcess::NormalExit && bad.exitCode == 1, qPrintable(bad.describe()));
+    QVERIFY2(bad.err.contains(broken) && bad.err.contains("WordPiece") && bad.err.trimmed().count('\n') == 0,
+             qPrintable(bad.describe()));
+    const Result usage = runMpq({"tokenize", tokenizer});
+    QVERIFY2(usage.exitCode == 2 && usage.err.contains("missing TEXT_FILE"), qPrintable(usage.describe()));
 }
 
 QTEST_GUILESS_MAIN(TestCli)

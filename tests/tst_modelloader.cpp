@@ -543,6 +543,9 @@ void TestModelLoader::tokenizerLookup()
     QVERIFY(writeHfFolder(dir, c, modelTensors(c, "F32")));
     QVERIFY(writeFile(dir + "/tokenizer.model", "not parsed by the loader"));
     QCOMPARE(ModelSource::open(str(dir)).tokenizerPath(), str(dir + "/tokenizer.model"));
+    // With both files, tokenizer.json wins, as in transformers (a hub LLaMA-2 folder has both).
+    QVERIFY(writeFile(dir + "/tokenizer.json", "{}"));
+    QCOMPARE(ModelSource::open(str(dir)).tokenizerPath(), str(dir + "/tokenizer.json"));
 
     const QString other = m_tmp.filePath("elsewhere.model");
     QVERIFY(writeFile(other, "x"));

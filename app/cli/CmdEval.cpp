@@ -31,7 +31,7 @@ void addEvalOptions(Args& args)
     args.option("dtype", "T", "compute precision: fp32, fp16 or bf16", "fp32");
     args.option("batch-size", "N", "windows per forward pass (0 = automatic)", "0");
     args.option("max-windows", "N", "evaluate only the first N windows (0 = all)", "0");
-    args.option("tokenizer", "PATH", "tokenizer .model to use instead of the one beside the model");
+    args.option("tokenizer", "PATH", "tokenizer.json or SentencePiece .model to use instead of the one beside the model");
     args.option("data-dir", "DIR", "shared data directory (default: $MPQ_DATA_DIR, else ../shared/data)");
 }
 

@@ -27,7 +27,7 @@ int runInfo(const std::vector<std::string>& argv)
     Args args("info", "Shows a model's architecture, parameter counts and tensor table. Validates the\n"
                       "whole checkpoint (headers, offsets, shapes) without reading the weights.");
     args.positional("MODEL", "Hugging Face folder or llama2.c .bin checkpoint");
-    args.option("tokenizer", "PATH", "tokenizer .model to use instead of the one beside the model");
+    args.option("tokenizer", "PATH", "tokenizer.json or SentencePiece .model to use instead of the one beside the model");
     args.flag("json", "print one JSON object on stdout instead of text");
     if (!args.parse(argv))
         return 0;

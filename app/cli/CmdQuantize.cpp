@@ -43,7 +43,7 @@ void addQuantizeOptions(Args& args)
     args.option("device", "D", "cpu, cuda or cuda:N", "cpu");
     args.option("dtype", "T", "activation precision: fp32, fp16 or bf16 (default fp16 on CUDA, fp32 on CPU)");
     args.option("batch-size", "N", "calibration windows per forward pass (0 = automatic)", "0");
-    args.option("tokenizer", "PATH", "tokenizer .model to use instead of the one beside the model");
+    args.option("tokenizer", "PATH", "tokenizer.json or SentencePiece .model to use instead of the one beside the model");
     args.option("data-dir", "DIR", "shared data directory (default: $MPQ_DATA_DIR, else ../shared/data)");
     addAllocatorOptions(args);
 }

@@ -16,5 +16,7 @@ int runSweep(const std::vector<std::string>& args);
 int runSession(const std::vector<std::string>& args);
 int runExport(const std::vector<std::string>& args);
 int runBenchMxq(const std::vector<std::string>& args);
+int runTokenize(const std::vector<std::string>& args);
+int runBenchTokenize(const std::vector<std::string>& args);
 
 } // namespace mpq::cli

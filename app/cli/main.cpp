@@ -28,9 +28,11 @@ const char* kUsage =
     "  sweep MODEL         quantize + evaluate along alpha, target bits, budget or bits\n"
     "  session ls FILE     runs, settings, figures, evaluations and sweeps of a session file\n"
     "  export RUN          a run as a Hugging Face (fp16), GPTQ or mpq-packed checkpoint\n"
+    "  tokenize MODEL FILE ids of a text file as the model sees them: count, first ids, sha256\n"
     "  bench MODEL         forward-pass throughput and evaluation wall time\n"
     "  bench-quantize      quantization pipeline speed on a synthetic LLaMA-7B-shaped model\n"
     "  bench-mxq           MXQ speed (HQQ passes + solve) on a synthetic LLaMA-7B-shaped model\n"
+    "  bench-tokenize      tokenizer speed on a whole text file\n"
     "\n"
     "RESULT is a result folder or SESSION#RUN (a run of an HDF5 session file).\n"
     "MODEL is a Hugging Face LLaMA folder (config.json + safetensors, single or sharded) or a\n"
@@ -68,6 +70,10 @@ int main(int argc, char** argv)
             return mpq::cli::runSession(args);
         if (command == "export")
             return mpq::cli::runExport(args);
+        if (command == "tokenize")
+            return mpq::cli::runTokenize(args);
+        if (command == "bench-tokenize")
+            return mpq::cli::runBenchTokenize(args);
         if (command == "bench-mxq")
             return mpq::cli::runBenchMxq(args);
         if (command == "bench-quantize")

@@ -6,7 +6,7 @@
 #include "core/detail/TorchDevice.h"
 #include "model/detail/WeightLoader.h"
 #include "quant/detail/Hqq.h"
-#include "tokenizer/SentencePieceTokenizer.h"
+#include "tokenizer/ModelTokenizer.h"
 
 #include <c10/core/InferenceMode.h>
 
@@ -130,12 +130,9 @@ MxqCostTable computeMxqCosts(const MxqCostParams& params, JobContext& ctx)
     if (!params.calibration.tokensFile.empty()) {
         calib = loadCalibrationTokens(params.calibration.tokensFile, int32_t(cfg.vocabSize));
     } else {
-        if (source.tokenizerPath().empty())
-            throw Error(source.path() + ": no tokenizer.model found beside the model; pass --tokenizer");
         CalibrationParams cp = params.calibration;
         cp.seqlen = std::min(cp.seqlen, cfg.maxPositions);
-        const auto tok = SentencePieceTokenizer::load(source.tokenizerPath());
-        calib = sampleCalibration(cp, tok, tok.bosId() >= 0 ? tok.bosId() : cfg.bosTokenId, ctx);
+        calib = sampleCalibration(cp, *openModelTokenizer(source), ctx);
     }
     const at::Device device = detail::torchDevice(params.device);
     const at::ScalarType act = device.is_cuda() ? at::kHalf : at::kFloat;

@@ -4,7 +4,7 @@
 #include "core/Files.h"
 #include "data/PyRandom.h"
 #include "data/TextSources.h"
-#include "tokenizer/SentencePieceTokenizer.h"
+#include "tokenizer/Tokenizer.h"
 
 #include <cstring>
 #include <fstream>
@@ -12,8 +12,7 @@
 
 namespace mpq {
 
-CalibrationSet sampleCalibration(const CalibrationParams& p, const SentencePieceTokenizer& tok,
-                                 int32_t bos, JobContext& ctx)
+CalibrationSet sampleCalibration(const CalibrationParams& p, const Tokenizer& tok, JobContext& ctx)
 {
     if (!p.tokensFile.empty())
         return loadCalibrationTokens(p.tokensFile, tok.vocabSize());
@@ -35,9 +34,7 @@ CalibrationSet sampleCalibration(const CalibrationParams& p, const SentencePiece
                 const int64_t i = rng.randint(0, int64_t(docs.size()) - 1);
                 auto it = cache.find(i);
                 if (it == cache.end()) {
-                    std::vector<int32_t> enc = tok.encode(docs[size_t(i)]);
-                    enc.insert(enc.begin(), bos);
-                    it = cache.emplace(i, std::move(enc)).first;
+                    it = cache.emplace(i, tok.encodeForModel(docs[size_t(i)])).first;
                 }
                 if (int64_t(it->second.size()) > p.seqlen) {
                     ids = &it->second;
@@ -46,7 +43,7 @@ CalibrationSet sampleCalibration(const CalibrationParams& p, const SentencePiece
                 if (attempts == 2000 && longEnough < 0) {
                     longEnough = 0;
                     for (const auto& d : docs)
-                        longEnough += int64_t(tok.encode(d).size()) + 1 > p.seqlen;
+                        longEnough += int64_t(tok.encodeForModel(d).size()) > p.seqlen;
                     if (longEnough == 0)
                         throw Error(set.sourcePath + ": no document is longer than " +
                                     std::to_string(p.seqlen) + " tokens; lower --seqlen");
@@ -61,8 +58,7 @@ CalibrationSet sampleCalibration(const CalibrationParams& p, const SentencePiece
         const std::string text = set.sourcePath.find("wiki.") != std::string::npos
                                      ? data::loadWikitext2(set.sourcePath)
                                      : data::readUtf8File(set.sourcePath);
-        std::vector<int32_t> ids = tok.encode(text);
-        ids.insert(ids.begin(), bos);
+        const std::vector<int32_t> ids = tok.encodeForModel(text);
         if (int64_t(ids.size()) <= p.seqlen)
             throw Error(set.sourcePath + ": " + std::to_string(ids.size()) +
                         " tokens are too few for calibration windows of " + std::to_string(p.seqlen));

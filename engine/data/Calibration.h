@@ -8,7 +8,7 @@
 
 namespace mpq {
 
-class SentencePieceTokenizer;
+class Tokenizer;
 
 struct CalibrationParams {
     std::string source = "c4";  ///< "c4" (train excerpt), "wikitext2", or a text / JSON-lines file
@@ -26,12 +26,12 @@ struct CalibrationSet {
 };
 
 /// GPTQ's calibration protocol. JSON lines (C4): draw a random document until one is longer
-/// than seqlen tokens (BOS + encoding), then a random window of it. Plain text (WikiText-2):
-/// tokenize the whole text once (BOS first) and draw random windows. Random numbers are Python's
+/// than seqlen tokens (tok.encodeForModel: BOS + encoding where the model has one), then a
+/// random window of it. Plain text (WikiText-2): tokenize the whole text once the same way and
+/// draw random windows. Random numbers are Python's
 /// `random` with the same seed, so the windows are the reference scripts' windows.
 /// Throws mpq::Error when the source cannot give a window (no document long enough).
-CalibrationSet sampleCalibration(const CalibrationParams& params, const SentencePieceTokenizer& tok,
-                                 int32_t bos, JobContext& ctx);
+CalibrationSet sampleCalibration(const CalibrationParams& params, const Tokenizer& tok, JobContext& ctx);
 
 /// Saves / loads windows as a small binary file: "MPQCAL01", int64 n, int64 seqlen, int32 ids.
 void saveCalibrationTokens(const CalibrationSet& set, const std::string& path);

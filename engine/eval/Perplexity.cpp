@@ -9,7 +9,7 @@
 #include "model/detail/LlamaModel.h"
 #include "pipeline/ResultFolder.h"
 #include "pipeline/detail/QuantizedRun.h"
-#include "tokenizer/SentencePieceTokenizer.h"
+#include "tokenizer/ModelTokenizer.h"
 
 #include <c10/core/InferenceMode.h>
 
@@ -32,19 +32,12 @@ bool looksLikeWikitext(const std::string& name, const std::string& path)
     return name == "wikitext2" || path.find("wiki.") != std::string::npos;
 }
 
-std::vector<int32_t> withBos(const SentencePieceTokenizer& tok, const std::string& text, int32_t bos)
-{
-    std::vector<int32_t> ids = tok.encode(text);
-    ids.insert(ids.begin(), bos);
-    return ids;
-}
-
 } // namespace
 
 namespace eval {
 
-std::vector<Window> buildWindows(const EvalParams& p, const SentencePieceTokenizer& tok,
-                                 int32_t bos, int64_t seqlen, const std::string& path,
+std::vector<Window> buildWindows(const EvalParams& p, const Tokenizer& tok, int64_t seqlen,
+                                 const std::string& path,
                                  int64_t* inputTokens)
 {
     const Protocol protocol = parseProtocol(p.protocol);
@@ -66,7 +59,7 @@ std::vector<Window> buildWindows(const EvalParams& p, const SentencePieceTokeniz
         std::vector<std::vector<int32_t>> encoded;
         *inputTokens = 0;
         for (const auto& d : documents) {
-            encoded.push_back(withBos(tok, d, bos));
+            encoded.push_back(tok.encodeForModel(d));
             *inputTokens += int64_t(encoded.back().size());
         }
         return documentWindows(encoded, seqlen);
@@ -75,7 +68,7 @@ std::vector<Window> buildWindows(const EvalParams& p, const SentencePieceTokeniz
         for (size_t i = 0; i < documents.size(); ++i)
             text += (i ? " " : "") + documents[i];
     }
-    std::vector<int32_t> ids = withBos(tok, text, bos);
+    std::vector<int32_t> ids = tok.encodeForModel(text);
     *inputTokens = int64_t(ids.size());
     if (p.dataset == "c4" && protocol == Protocol::Gptq && int64_t(ids.size()) > p.c4Windows * seqlen)
         ids.resize(static_cast<size_t>(p.c4Windows * seqlen));
@@ -103,12 +96,7 @@ EvalResult evaluatePerplexity(const EvalParams& p, JobContext& ctx)
     const ModelSource source = ModelSource::open(isResult ? run->modelPath() : p.model, p.tokenizer);
     for (const auto& note : source.notes())
         ctx.warn(note);
-    if (source.tokenizerPath().empty())
-        throw Error(source.path() + ": no tokenizer.model found beside the model; pass --tokenizer");
-    const auto tok = SentencePieceTokenizer::load(source.tokenizerPath());
-    if (tok.vocabSize() != source.config().vocabSize)
-        throw Error(source.tokenizerPath() + ": tokenizer has " + std::to_string(tok.vocabSize()) +
-                    " pieces but the model's vocabulary is " + std::to_string(source.config().vocabSize));
+    const auto tok = openModelTokenizer(source);
 
     int64_t seqlen = p.seqlen;
     if (seqlen > source.config().maxPositions) {
@@ -129,10 +117,9 @@ EvalResult evaluatePerplexity(const EvalParams& p, JobContext& ctx)
     // Tokenizing (CPU) and loading the weights (I/O, device start-up) overlap.
     ctx.start("load weights");
     const auto tTok = std::chrono::steady_clock::now();
-    const int32_t bos = tok.bosId() >= 0 ? tok.bosId() : source.config().bosTokenId;
     auto tokenized = std::async(std::launch::async, [&] {
         int64_t inputTokens = 0;
-        auto w = eval::buildWindows(p, tok, bos, seqlen, path, &inputTokens);
+        auto w = eval::buildWindows(p, *tok, seqlen, path, &inputTokens);
         return std::make_tuple(std::move(w), inputTokens, secondsSince(tTok));
     });
 

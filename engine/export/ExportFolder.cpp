@@ -209,9 +209,14 @@ std::vector<std::string> copyTokenizerFiles(const ModelSource& source, const std
                                  "special_tokens_map.json", "generation_config.json"})
             if (files::exists(files::join(folder, name)))
                 copy(files::join(folder, name), name);
-        // A tokenizer given with --tokenizer when the run was made lives elsewhere.
-        if (!files::exists(files::join(folder, "tokenizer.model")) && !source.tokenizerPath().empty())
-            copy(source.tokenizerPath(), "tokenizer.model");
+        // A tokenizer given with --tokenizer when the run was made lives elsewhere; it keeps
+        // its kind's name (a tokenizer.json or a SentencePiece model).
+        const std::string& given = source.tokenizerPath();
+        const std::string givenName = given.size() >= 5 && given.compare(given.size() - 5, 5, ".json") == 0
+                                          ? "tokenizer.json"
+                                          : "tokenizer.model";
+        if (!given.empty() && files::parent(given) != folder && !files::exists(files::join(folder, givenName)))
+            copy(given, givenName);
     } else if (!source.tokenizerPath().empty()) {
         copy(source.tokenizerPath(), "tokenizer.model");
         nlohmann::ordered_json t;

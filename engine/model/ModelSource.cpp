@@ -5,6 +5,7 @@
 #include "model/LlamaArch.h"
 #include "model/Llama2cFile.h"
 #include "model/SafetensorsFile.h"
+#include "tokenizer/ModelTokenizer.h"
 
 #include <nlohmann/json.hpp>
 
@@ -158,9 +159,8 @@ ModelSource ModelSource::open(const std::string& pathIn, const std::string& toke
         } else {
             throw Error(folder + ": no model.safetensors or model.safetensors.index.json");
         }
-        const std::string tok = files::join(folder, "tokenizer.model");
-        if (files::exists(tok))
-            m.m_tokenizerPath = tok;
+        // As transformers: tokenizer.json (the fast tokenizer) before tokenizer.model.
+        m.m_tokenizerPath = findTokenizerFile(folder);
     }
     if (!tokenizerPath.empty()) {
         if (!files::exists(tokenizerPath))

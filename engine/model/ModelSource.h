@@ -44,7 +44,8 @@ public:
     const std::string& path() const { return m_path; }
     ModelFormat format() const { return m_format; }
     const ModelConfig& config() const { return m_config; }
-    /// Tokenizer model file found beside the checkpoint; empty when none was found.
+    /// Tokenizer file found beside the checkpoint (tokenizer.json before tokenizer.model, as
+    /// transformers chooses; llama2.c: tokenizer.model or tok<vocab>.model); empty when none.
     const std::string& tokenizerPath() const { return m_tokenizerPath; }
     const std::vector<TensorEntry>& tensors() const { return m_tensors; }
     bool hasTensor(const std::string& name) const { return m_index.count(name) != 0; }

@@ -16,7 +16,7 @@
 #include "pipeline/detail/Sequential.h"
 #include "session/detail/RunJournal.h"
 #include "session/detail/Sha256.h"
-#include "tokenizer/SentencePieceTokenizer.h"
+#include "tokenizer/ModelTokenizer.h"
 
 #include <c10/core/InferenceMode.h>
 #include <nlohmann/json.hpp>
@@ -180,16 +180,13 @@ QuantizeReport quantizeModel(const QuantizeParams& given, JobContext& ctx)
         calib.sourcePath = header.calibrationSource;
         calib.description = header.calibrationDescription;
     } else if (p.calibTokens.empty()) {
-        if (source.tokenizerPath().empty())
-            throw Error(source.path() + ": no tokenizer.model found beside the model; pass --tokenizer");
         CalibrationParams cp;
         cp.source = p.calib;
         cp.nsamples = p.nsamples;
         cp.seqlen = std::min(p.seqlen, cfg.maxPositions);
         cp.seed = p.seed;
         cp.dataDir = p.dataDir;
-        const auto tok = SentencePieceTokenizer::load(source.tokenizerPath());
-        calib = sampleCalibration(cp, tok, tok.bosId() >= 0 ? tok.bosId() : cfg.bosTokenId, ctx);
+        calib = sampleCalibration(cp, *openModelTokenizer(source), ctx);
     } else {
         calib = loadCalibrationTokens(p.calibTokens, int32_t(cfg.vocabSize));
     }

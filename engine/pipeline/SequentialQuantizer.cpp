@@ -17,7 +17,6 @@
 #include "pipeline/detail/Sequential.h"
 #include "quant/detail/Gptq.h"
 #include "quant/detail/Hqq.h"
-#include "tokenizer/SentencePieceTokenizer.h"
 
 #include <ATen/core/grad_mode.h>
 #include <c10/core/InferenceMode.h>
