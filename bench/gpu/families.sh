@@ -2,7 +2,8 @@
 # Issue 13 on the GPU machine: every family fixture (tests/data/families) through `mpq` against
 # transformers — eval on CPU and CUDA (fp32, and fp16 on CUDA), quantize with every method on
 # CUDA, the HF export of the GPTQ run loaded back by transformers. Builds nothing.
-# usage: families.sh OUT_DIR [MPQ_BINARY]   (default build-cuda/app/cli/mpq)
+# usage: [METHODS="rtn gptq hqq mgptq mxq"] families.sh OUT_DIR [MPQ_BINARY]   (default build-cuda/app/cli/mpq)
+# With METHODS given, only those methods are run (gptq is needed for the export check).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 O=$1; mpq=${2:-build-cuda/app/cli/mpq}
@@ -17,11 +18,13 @@ for fam in llama3 llama2-linear mistral qwen2 qwen3 mixtral qwen2_moe qwen3_moe;
   $mpq eval "$d" --dataset "$t" --seqlen 32 --device $dev --dtype fp16 --json > "$r.eval-cuda16.json" 2> "$r.eval-cuda16.log" || tail -3 "$r.eval-cuda16.log"
   for m in "rtn --bits 4" "gptq --bits 4" "hqq --bits 4 --group-size 8" "mgptq --target-bits 3" "mxq --budget 4.5"; do
     name=$(echo "$m" | cut -d' ' -f1)
+    case " ${METHODS:-rtn gptq hqq mgptq mxq} " in *" $name "*) ;; *) continue ;; esac
     $mpq quantize "$d" --method $m --calib "$t" --nsamples 16 --seqlen 32 --device $dev --out "$r.$name" --json \
       > "$r.$name.quantize.json" 2> "$r.$name.quantize.log" || { echo "$fam $name: quantize failed"; tail -3 "$r.$name.quantize.log"; continue; }
     $mpq eval "$r.$name" --dataset "$t" --seqlen 32 --device cpu --json > "$r.$name.eval.json" 2> "$r.$name.eval.log" ||
       { echo "$fam $name: eval failed"; tail -3 "$r.$name.eval.log"; }
   done
+  [ -d "$r.gptq" ] || continue
   $mpq export "$r.gptq" --format hf --dtype fp32 --out "$r.gptq.hf" > /dev/null 2> "$r.export.log" || tail -3 "$r.export.log"
   python3 bench/reference/family_nll.py "$r.gptq.hf" "$t" --seqlen 32 > "$r.gptq.hf.transformers.json" 2> "$r.transformers.log" ||
     tail -3 "$r.transformers.log"
