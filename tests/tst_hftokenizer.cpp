@@ -20,6 +20,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <algorithm>
 #include <future>
 #include <string>
 #include <vector>
@@ -121,6 +122,7 @@ private Q_SLOTS:
     void openTokenizerPicksByContent();
     void sentencePieceWrapperKeepsBos();
     void llamaClassConfigOverridesPostProcessor();
+    void addedTokenFlags();
     void invalidUtf8IsReplaced();
     void sha256OfIds();
     void threadsAgree();
@@ -391,6 +393,43 @@ void TestHfTokenizer::llamaClassConfigOverridesPostProcessor()
     const auto bare = mpq::HfTokenizer::load(dir.filePath("tokenizer.json").toStdString());
     QCOMPARE(bare->encodeForModel("the dog").front(), 1);
     QCOMPARE(bare->bosId(), -1);
+}
+
+void TestHfTokenizer::addedTokenFlags()
+{
+    // tokenizers' AddedVocabulary rules (added_vocabulary.rs, find_matches): single_word needs
+    // no word character (\w) beside the token; lstrip / rstrip take the white space beside it;
+    // a normalized token is matched in normalized text (its pattern normalized too: "▁zz").
+    QTemporaryDir dir;
+    json j = json::parse(readFile(QDir(kTestData).filePath("tiny_sp_legacy/tokenizer.json")));
+    const int32_t n = int32_t(j["model"]["vocab"].size()) + 1;
+    const auto token = [](int32_t id, const char* content, bool single, bool strip, bool normalized) {
+        return json{{"id", id}, {"content", content}, {"single_word", single}, {"lstrip", strip},
+                    {"rstrip", strip}, {"normalized", normalized}, {"special", false}};
+    };
+    j["added_tokens"].push_back(token(n, "<w>", true, false, false));
+    j["added_tokens"].push_back(token(n + 1, "<t>", false, true, false));
+    j["added_tokens"].push_back(token(n + 2, "zz", false, false, true));
+    QVERIFY(writeFile(dir.filePath("tokenizer.json"), j.dump()));
+    const auto tok = mpq::HfTokenizer::load(dir.filePath("tokenizer.json").toStdString());
+    const auto concat = [](std::initializer_list<Ids> parts) {
+        Ids out;
+        for (const Ids& p : parts)
+            out.insert(out.end(), p.begin(), p.end());
+        return out;
+    };
+    const auto has = [](const Ids& ids, int32_t id) { return std::find(ids.begin(), ids.end(), id) != ids.end(); };
+    QVERIFY(has(tok->encode("a <w> b"), n));
+    QVERIFY(has(tok->encode("<w>\n"), n));
+    QVERIFY(!has(tok->encode("a<w> b"), n));
+    QVERIFY(!has(tok->encode("a <w>b"), n));
+    QVERIFY(!has(tok->encode("\xC3\xA9<w>"), n)); // é is a word character
+    QCOMPARE(tok->encode("x   <t>   y"), concat({tok->encode("x"), {n + 1}, tok->encode("y")}));
+    QCOMPARE(tok->encode("x\t<t>"), concat({tok->encode("x"), {n + 1}}));
+    QCOMPARE(tok->encode("a zz b"), concat({tok->encode("a"), {n + 2}, tok->encode("b")}));
+    QVERIFY(!has(tok->encode("azz"), n + 2));
+    QCOMPARE(tok->vocabSize(), n + 3);
+    QCOMPARE(tok->decode({n + 1}), std::string("<t>"));
 }
 
 void TestHfTokenizer::invalidUtf8IsReplaced()

@@ -556,7 +556,8 @@ std::shared_ptr<unicode::Regex> wordRegex(bool atStart)
 {
     // \w and \s as the Rust regex crate reads them (Unicode word characters / White_Space).
     static const auto starts = std::make_shared<unicode::Regex>("^\\w", "added tokens");
-    static const auto ends = std::make_shared<unicode::Regex>("\\w$", "added tokens");
+    // \z, not $: PCRE2's $ also matches before a final newline, Rust's does not.
+    static const auto ends = std::make_shared<unicode::Regex>("\\w\\z", "added tokens");
     return atStart ? starts : ends;
 }
 
