@@ -62,7 +62,11 @@ BitMapView::BitMapView(QWidget* parent) : PlotView(parent)
     connect(p, &QCustomPlot::afterLayout, this, [this] {
         const int before = m_stride;
         applyRowLabels();
-        if (m_stride != before)
+        // Column ticks about 70 px apart, so that a narrow map (beside the trade-off) stays legible.
+        const int ticks = std::max(2, plot()->axisRect()->rect().width() / 70);
+        const bool tickChange = plot()->xAxis->ticker()->tickCount() != ticks;
+        plot()->xAxis->ticker()->setTickCount(ticks);
+        if (m_stride != before || tickChange)
             requestReplot();
     });
     styleAxes(p);

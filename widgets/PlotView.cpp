@@ -53,7 +53,7 @@ void PlotView::placeLegendBelow(QCustomPlot* plot)
     plot->plotLayout()->addElement(plot->plotLayout()->rowCount(), 0, row);
     row->addElement(0, 0, legend);
     legend->setFillOrder(QCPLegend::foColumnsFirst);
-    legend->setWrap(3);
+    legend->setWrap(2);
     legend->setVisible(true);
     legend->setFont(QFont(plot->font().family(), 8));
     legend->setBorderPen(Qt::NoPen);

@@ -19,7 +19,7 @@ TradeoffView::TradeoffView(QWidget* parent) : PlotView(parent)
     setToolTip(tr("Trade-off: average bits per weight against perplexity for every method; the slider moves "
                   "along one method's knob (α, budget or bits) and shows the nearest computed run."));
     QCustomPlot* p = plot();
-    p->xAxis->setLabel(tr("average bits per weight (scales and zeros included)"));
+    p->xAxis->setLabel(tr("bits per weight (with scales, zeros)"));
     placeLegendBelow(p);
     p->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
 
@@ -51,15 +51,17 @@ TradeoffView::TradeoffView(QWidget* parent) : PlotView(parent)
     m_slider->setMinimumWidth(200);
     m_knobLabel = new QLabel(this);
     m_knobLabel->setMinimumWidth(120);
+    m_knobLabel->setWordWrap(true); // narrow windows: two lines rather than a cut-off run name
     m_datasetBox = new QComboBox(this);
     m_datasetBox->addItems({QStringLiteral("wikitext2"), QStringLiteral("c4")});
     m_datasetBox->setToolTip(tr("Data set of the perplexity axis"));
-    m_runOnRelease = new QCheckBox(tr("quantize + evaluate on release"), this);
-    m_runOnRelease->setToolTip(tr("When the slider is released between computed points, queue a full run there"));
+    m_knobLabel->setToolTip(tr("The knob under the slider → the nearest computed run of the series"));
+    m_runOnRelease = new QCheckBox(tr("run on release"), this);
+    m_runOnRelease->setToolTip(tr("When the slider is released between computed points, queue a full run there "
+                                  "(quantize + evaluate)"));
     sliderRow->addWidget(m_method);
     sliderRow->addWidget(m_slider, 1);
     optionRow->addWidget(m_knobLabel, 1);
-    optionRow->addWidget(new QLabel(tr("perplexity on"), this));
     optionRow->addWidget(m_datasetBox);
     optionRow->addWidget(m_runOnRelease);
     static_cast<QVBoxLayout*>(layout())->addLayout(sliderRow);
@@ -145,7 +147,7 @@ void TradeoffView::redraw()
                                            : budget ? QCPScatterStyle::ssDiamond
                                                     : QCPScatterStyle::ssDisc,
                                            c, c, 8));
-        g->setName(tr("%1 — knob: %2").arg(s.family.isEmpty() ? s.method : s.family, s.knobName));
+        g->setName(tr("%1, knob %2").arg(s.family.isEmpty() ? s.method : s.family, s.knobName));
         QVector<double> xs, ys;
         std::vector<std::pair<double, double>> pts;
         for (const auto& pt : s.points) {
@@ -155,7 +157,18 @@ void TradeoffView::redraw()
             }
             pts.emplace_back(pt.avgBits, pt.perplexity);
             if (&s == chosen) {
-                // The slider's series names each point by its knob.
+                // The slider's series names each point by its knob; points that coincide (e.g.
+                // several α that all end at the lowest width) share one label.
+                const QString value = QString::number(pt.knob, 'g', 3);
+                QCPItemText* same = nullptr;
+                for (QCPItemText* t : m_pointLabels)
+                    if (std::abs(t->position->coords().x() - pt.avgBits) < 1e-9 &&
+                        std::abs(t->position->coords().y() - pt.perplexity) < 1e-9 * pt.perplexity)
+                        same = t;
+                if (same) {
+                    same->setText(same->text() + QStringLiteral(", ") + value);
+                    continue;
+                }
                 auto* label = new QCPItemText(p);
                 label->position->setCoords(pt.avgBits, pt.perplexity);
                 label->setPositionAlignment(Qt::AlignLeft | Qt::AlignBottom);
@@ -166,7 +179,7 @@ void TradeoffView::redraw()
                                     : target                         ? QStringLiteral("target")
                                     : budget                         ? QStringLiteral("budget")
                                                                      : QStringLiteral("bits");
-                label->setText(QStringLiteral("%1 %2").arg(sym).arg(pt.knob, 0, 'g', 3));
+                label->setText(QStringLiteral("%1 %2").arg(sym, value));
                 m_pointLabels.push_back(label);
             }
         }
@@ -191,7 +204,7 @@ void TradeoffView::redraw()
     }
     p->yAxis->setLabel(tr("perplexity on %1 (lower is better)").arg(m_dataset));
     if (xHi >= xLo)
-        p->xAxis->setRange(xLo - 0.15, xHi + 0.15);
+        p->xAxis->setRange(xLo - 0.15, xHi + 0.15 + 0.08 * (xHi - xLo + 1)); // room for the last knob label
     else
         p->xAxis->setRange(1.5, 5);
     if (yHi >= yLo) {
@@ -298,6 +311,18 @@ void TradeoffView::onReleased()
     const TradeoffPoint& pt = s->points[size_t(s->nearest(knob))];
     if (std::abs(pt.knob - knob) > 1e-3 * std::max(1.0, std::abs(knob)))
         Q_EMIT fullRunRequested(s->family.isEmpty() ? s->method : s->family, s->axis, knob);
+}
+
+void TradeoffView::resizeEvent(QResizeEvent* event)
+{
+    PlotView::resizeEvent(event);
+    // Legend entries side by side only where they fit (they name method and knob).
+    QCPLegend* legend = plot()->legend;
+    const int wrap = width() < 700 ? 1 : 2;
+    if (legend->wrap() != wrap) {
+        legend->setWrap(wrap);
+        legend->setFillOrder(legend->fillOrder(), true); // re-flows the existing entries
+    }
 }
 
 void TradeoffView::setResolved(double avgBits, const QString& text)

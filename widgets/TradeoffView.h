@@ -62,6 +62,9 @@ Q_SIGNALS:
     /// The data set of the perplexity axis changed.
     void datasetChanged(const QString& dataset);
 
+protected:
+    void resizeEvent(QResizeEvent* event) override;
+
 private:
     void rebuildSlider();
     void onSlider(int position);

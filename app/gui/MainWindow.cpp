@@ -1315,14 +1315,26 @@ QStringList MainWindow::saveScreenshots(const QString& dir)
     // The run menu over the window (a popup: grabbed from the screen where there is one).
     if (!m_currentRun.isEmpty() && m_wb.run(m_currentRun) && QGuiApplication::primaryScreen() &&
         QGuiApplication::platformName() != QLatin1String("offscreen")) {
+        m_tabs->setCurrentIndex(1); // over the trade-off tab
         QMenu* menu = runMenu(m_currentRun, this);
         const QPoint at = m_runBox->mapToGlobal(QPoint(m_runBox->width() / 2, m_runBox->height()));
         menu->popup(at);
-        for (int k = 0; k < 20; ++k) {
-            QApplication::processEvents();
-            QThread::msleep(10);
-        }
-        const QRect area = frameGeometry().united(menu->geometry());
+        const auto settle = [] {
+            for (int k = 0; k < 20; ++k) {
+                QApplication::processEvents();
+                QThread::msleep(10);
+            }
+        };
+        settle();
+        // With the export submenu open, so that its formats show.
+        QRect area = frameGeometry().united(menu->geometry());
+        for (QAction* a : menu->actions())
+            if (a->menu() && a->isEnabled()) {
+                menu->setActiveAction(a);
+                a->menu()->popup(menu->mapToGlobal(menu->actionGeometry(a).topRight()));
+                settle();
+                area = area.united(a->menu()->geometry());
+            }
         const QString file = QDir(dir).filePath(QStringLiteral("view-runmenu.png"));
         if (QGuiApplication::primaryScreen()->grabWindow(0, area.x(), area.y(), area.width(), area.height()).save(file))
             files << file;
