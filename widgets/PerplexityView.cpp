@@ -78,7 +78,10 @@ void PerplexityView::setTable(const PerplexityTable& table)
             yMax = std::max(yMax, ref);
         }
     }
-    p->xAxis->setRange(-0.6, std::max<double>(double(table.entries.size()) - 0.4, 0.6));
+    // Rotated labels need room on the right: QCustomPlot drops a tick label that would cross the
+    // widget's border, which left the last bar unnamed.
+    const double room = table.entries.size() > 8 ? 1.2 : 0.0;
+    p->xAxis->setRange(-0.6, std::max<double>(double(table.entries.size()) - 0.4 + room, 0.6));
     p->yAxis->setRange(0, yMax > 0 ? yMax * 1.15 : 10);
     setCaption(table.empty() ? tr("No perplexities yet: evaluated runs appear here.")
                              : tr("%1 evaluated runs on %2").arg(table.entries.size()).arg(table.datasets.join(QStringLiteral(", "))));

@@ -492,7 +492,7 @@ bool MainWindow::openPath(const QString& rawPath)
             showWorkbench(std::move(wb), wb.sessionFile);
         } else {
             ModelSource::open(path.toStdString()); // validates headers only; throws a readable error
-            if (path == m_wb.model && !m_wb.synthetic) {
+            if (path == m_wb.model) {
                 log(tr("%1 is open already; its runs stay in session %2 (File ▸ New session for a fresh one)")
                         .arg(path, m_wb.sessionFile));
                 return true;
