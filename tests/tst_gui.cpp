@@ -92,7 +92,7 @@ private Q_SLOTS:
             QCOMPARE(b.moves, 6);
             QVERIFY(b.maxMs > 0);
             const QStringList shots = w.saveScreenshots(m_home.filePath(QStringLiteral("shots")));
-            QCOMPARE(shots.size(), w.tabs()->count());
+            QCOMPARE(shots.size(), w.tabs()->count() + 1); // and the bit map in grey
             session = w.sessionPath();
             QVERIFY(session.endsWith(QLatin1String(".h5")));
             // Save as: the copy holds the runs, new jobs go there.

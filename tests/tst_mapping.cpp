@@ -1,16 +1,57 @@
 // Mapping maths behind the views, tested without a window.
+#include "BitMapView.h"
 #include "BitPalette.h"
 #include "DurationText.h"
 #include "GraphLayout.h"
 #include "KnobScale.h"
 #include "LogScale.h"
+#include "PlotView.h"
 #include "TradeoffSeries.h"
+#include "Workbench.h"
 
 #include <QtTest>
 
 #include <cmath>
 
 using namespace mpq::gui;
+
+namespace {
+
+// Colour science for the palette test: sRGB (D65) → linear → XYZ → CIELAB, and Machado, Oliveira
+// and Fernandes (2009)'s simulation of deuteranopia (severity 1) on linear RGB.
+double toLinear(double c)
+{
+    c /= 255.0;
+    return c <= 0.04045 ? c / 12.92 : std::pow((c + 0.055) / 1.055, 2.4);
+}
+
+struct Lab {
+    double L, a, b;
+};
+
+Lab labOfLinear(double r, double g, double b)
+{
+    const auto f = [](double t) { return t > std::pow(6.0 / 29, 3) ? std::cbrt(t) : t / (3 * std::pow(6.0 / 29, 2)) + 4.0 / 29; };
+    const double x = (0.4124564 * r + 0.3575761 * g + 0.1804375 * b) / 0.95047;
+    const double y = 0.2126729 * r + 0.7151522 * g + 0.0721750 * b;
+    const double z = (0.0193339 * r + 0.1191920 * g + 0.9503041 * b) / 1.08883;
+    return {116 * f(y) - 16, 500 * (f(x) - f(y)), 200 * (f(y) - f(z))};
+}
+
+Lab labOf(const QColor& c) { return labOfLinear(toLinear(c.red()), toLinear(c.green()), toLinear(c.blue())); }
+
+Lab deuteranopeLabOf(const QColor& c)
+{
+    const double r = toLinear(c.red()), g = toLinear(c.green()), b = toLinear(c.blue());
+    const auto clamp01 = [](double v) { return std::clamp(v, 0.0, 1.0); };
+    return labOfLinear(clamp01(0.367322 * r + 0.860646 * g - 0.227968 * b),
+                       clamp01(0.280085 * r + 0.672501 * g + 0.047413 * b),
+                       clamp01(-0.011820 * r + 0.042940 * g + 0.968881 * b));
+}
+
+double deltaE(const Lab& p, const Lab& q) { return std::sqrt(std::pow(p.L - q.L, 2) + std::pow(p.a - q.a, 2) + std::pow(p.b - q.b, 2)); }
+
+} // namespace
 
 class TestMapping : public QObject {
     Q_OBJECT
@@ -24,6 +65,26 @@ private Q_SLOTS:
         QCOMPARE(BitPalette::color(12), BitPalette::color(8));
         QVERIFY(BitPalette::color(0) != BitPalette::color(1));
         QCOMPARE(BitPalette::present({4, 2, 4, 3, 2}), (std::vector<int>{2, 3, 4}));
+    }
+    void bitPaletteLightnessOrderedInGreyAndUnderDeuteranopia()
+    {
+        // Issue 21: 2 and 4 bits printed as the same grey. Now CIELAB lightness rises with the
+        // bit-width by at least 7 L* per step (distinct in greyscale), and under a simulated
+        // deuteranopia the order holds and every two widths stay ≥ 10 ΔE*ab apart.
+        for (int b = 2; b <= 8; ++b) {
+            const double step = labOf(BitPalette::color(b)).L - labOf(BitPalette::color(b - 1)).L;
+            QVERIFY2(step >= 7.0, qPrintable(QStringLiteral("L*(%1) - L*(%2) = %3").arg(b).arg(b - 1).arg(step)));
+            const double greyStep = qGray(BitPalette::color(b).rgb()) - qGray(BitPalette::color(b - 1).rgb());
+            QVERIFY2(greyStep >= 12, qPrintable(QStringLiteral("grey %1 vs %2: %3").arg(b).arg(b - 1).arg(greyStep)));
+            QVERIFY(deuteranopeLabOf(BitPalette::color(b)).L > deuteranopeLabOf(BitPalette::color(b - 1)).L + 5.0);
+        }
+        for (int b = 1; b <= 8; ++b)
+            for (int c = b + 1; c <= 8; ++c) {
+                const double d = deltaE(deuteranopeLabOf(BitPalette::color(b)), deuteranopeLabOf(BitPalette::color(c)));
+                QVERIFY2(d >= 10.0, qPrintable(QStringLiteral("deuteranopia: %1 vs %2 bits ΔE %3").arg(b).arg(c).arg(d)));
+            }
+        // The check itself separates: the old ramp's 2 and 4 bits were within 3 L* of each other.
+        QVERIFY(std::abs(labOf(QColor(0xd5, 0x5e, 0x00)).L - labOf(QColor(0x00, 0x9e, 0x73)).L) < 7.0);
     }
     void logScaleMapsDecades()
     {
@@ -86,6 +147,112 @@ private Q_SLOTS:
         QCOMPARE(s.nearest(0.0), 0);
         QCOMPARE(s.nearest(0.4), 1);
         QCOMPARE(s.nearest(0.9), 2);
+    }
+    void tradeoffSeriesOnePerKnob()
+    {
+        // Issue 21, defect 1: MG-PTQ runs with α and with target bits were one series, so the α
+        // slider read "α = 1.88 → mgptq-target2.5" and could not reach α = 3.
+        Workbench wb;
+        const auto add = [&](const QString& name, const QString& method, const QString& axis, double v, double bits) {
+            RunData r;
+            r.name = name;
+            r.method = method;
+            r.sweepAxis = axis;
+            r.sweepValue = v;
+            r.avgBits = bits - 0.25;
+            r.avgBitsWithOverhead = bits;
+            r.complete = true;
+            r.perplexity[QStringLiteral("wikitext2")] = 20 - bits;
+            wb.upsert(r);
+        };
+        add(QStringLiteral("gptq-4bit"), QStringLiteral("gptq"), QStringLiteral("bits"), 4, 4.25);
+        add(QStringLiteral("mgptq-target3"), QStringLiteral("mgptq-gcn"), QStringLiteral("target-bits"), 3, 3.2);
+        add(QStringLiteral("mgptq-target2.5"), QStringLiteral("mgptq-gcn"), QStringLiteral("target-bits"), 2.5, 2.7);
+        for (double a : {0.3, 1.0, 3.0, 10.0, 30.0})
+            add(QStringLiteral("mgptq-alpha%1").arg(a), QStringLiteral("mgptq-gcn"), QStringLiteral("alpha"), a, 4.2 - 0.4 * std::log10(a));
+        const std::vector<TradeoffSeries> series = wb.tradeoff(QStringLiteral("wikitext2"));
+        QCOMPARE(series.size(), size_t(3));
+        const TradeoffSeries* alpha = nullptr;
+        for (const auto& s : series) {
+            for (const auto& p : s.points)
+                QCOMPARE(Workbench::knobAxis(*wb.run(p.run)), s.axis); // no series mixes knobs
+            if (s.axis == QLatin1String("alpha"))
+                alpha = &s;
+        }
+        QVERIFY(alpha);
+        QCOMPARE(alpha->method, QStringLiteral("MG-PTQ (GCN) · α"));
+        QCOMPARE(alpha->family, QStringLiteral("MG-PTQ (GCN)"));
+        QCOMPARE(alpha->knobName, QStringLiteral("α"));
+        QCOMPARE(alpha->points.size(), size_t(5));
+        // Every α is reachable on the slider's log scale: the nearest point at its position is it.
+        std::vector<double> knobs;
+        for (const auto& p : alpha->points)
+            knobs.push_back(p.knob);
+        const KnobScale scale = KnobScale::covering(knobs, true);
+        for (size_t i = 0; i < alpha->points.size(); ++i)
+            QCOMPARE(alpha->nearest(scale.value(scale.position(alpha->points[i].knob))), int(i));
+        // A family with one knob keeps its plain name.
+        QCOMPARE(series.front().method, QStringLiteral("GPTQ"));
+        QCOMPARE(Workbench::knobText(*wb.run(QStringLiteral("mgptq-target2.5"))), QStringLiteral("target 2.5"));
+        QCOMPARE(Workbench::knobText(*wb.run(QStringLiteral("mgptq-alpha3"))), QStringLiteral("α 3"));
+        QCOMPARE(Workbench::knobText(*wb.run(QStringLiteral("gptq-4bit"))), QStringLiteral("4 bit"));
+    }
+    void perplexityLabelsTellRunsApart()
+    {
+        // Issue 21: "MG-PTQ (GCN) 2.24 b" three times. Labels now carry the knob, and the run name
+        // where two entries still read the same.
+        Workbench wb;
+        for (auto [name, axis, v] : {std::tuple{"mg-a", "target-bits", 2.5}, {"mg-b", "alpha", 1.0}, {"mg-c", "alpha", 1.0}}) {
+            RunData r;
+            r.name = QString::fromLatin1(name);
+            r.method = QStringLiteral("mgptq-gcn");
+            r.sweepAxis = QString::fromLatin1(axis);
+            r.sweepValue = v;
+            r.avgBitsWithOverhead = 2.24;
+            r.complete = true;
+            r.perplexity[QStringLiteral("wikitext2")] = 30;
+            wb.upsert(r);
+        }
+        const PerplexityTable t = wb.perplexityTable({QStringLiteral("wikitext2")});
+        QCOMPARE(t.entries.size(), size_t(3));
+        QSet<QString> labels;
+        for (size_t i = 0; i < t.entries.size(); ++i)
+            labels.insert(t.label(i));
+        QCOMPARE(labels.size(), 3);
+        QVERIFY(labels.contains(QStringLiteral("MG-PTQ (GCN)\ntarget 2.5 · 2.24 b")));
+        QVERIFY(labels.contains(QStringLiteral("MG-PTQ (GCN)\nα 1 · 2.24 b\nmg-b")));
+    }
+    void logTicksHaveDistinctLabels()
+    {
+        // Issue 21: repeated colour-scale tick labels inside one decade.
+        for (const LogScale s : {LogScale{1.1e-3, 1.9e-3}, LogScale{2e-4, 9e-4}, LogScale{1e-4, 1.0}, LogScale{3e-3, 0.2},
+                                 LogScale{0.5, 0.55}}) {
+            const std::vector<double> ticks = s.ticks();
+            QSet<QString> labels;
+            for (double t : ticks) {
+                QVERIFY(t >= s.lo * (1 - 1e-9) && t <= s.hi * (1 + 1e-9));
+                labels.insert(QString::number(t, 'g', 2));
+            }
+            QCOMPARE(labels.size(), int(ticks.size()));
+            QVERIFY(ticks.size() <= 6);
+            QVERIFY2(ticks.size() >= 2, qPrintable(QStringLiteral("%1..%2").arg(s.lo).arg(s.hi)));
+        }
+        QCOMPARE(LogScale({1e-4, 1.0}).ticks(), (std::vector<double>{1e-4, 1e-3, 1e-2, 1e-1, 1.0}));
+    }
+    void rowLabelStride()
+    {
+        QCOMPARE(BitMapView::labelStride(20.0, 12.0), 1);
+        QCOMPARE(BitMapView::labelStride(5.0, 12.0), 3);   // 56 rows in 280 px: every third row
+        QCOMPARE(BitMapView::labelStride(0.0, 12.0), 1);
+    }
+    void exportPathTakesTheFilterSuffix()
+    {
+        // Issue 21: exporting to a name without an extension failed with unknown format "".
+        QCOMPARE(PlotView::withFilterSuffix(QStringLiteral("/tmp/plot"), QStringLiteral("SVG drawing (*.svg)")),
+                 QStringLiteral("/tmp/plot.svg"));
+        QCOMPARE(PlotView::withFilterSuffix(QStringLiteral("/tmp/plot.pdf"), QStringLiteral("SVG drawing (*.svg)")),
+                 QStringLiteral("/tmp/plot.pdf"));
+        QCOMPARE(PlotView::withFilterSuffix(QStringLiteral("/tmp/plot"), QString()), QStringLiteral("/tmp/plot"));
     }
     void durations()
     {

@@ -58,6 +58,17 @@ BitMapView::BitMapView(QWidget* parent) : PlotView(parent)
     p->axisRect()->setRangeZoom(Qt::Horizontal);
     p->axisRect()->setRangeDrag(Qt::Horizontal);
     connect(p, &QCustomPlot::mousePress, this, &BitMapView::onPress);
+    // Row labels depend on the rows' height in pixels, known once the plot is laid out.
+    connect(p, &QCustomPlot::afterLayout, this, [this] {
+        const int before = m_stride;
+        applyRowLabels();
+        // Column ticks about 70 px apart, so that a narrow map (beside the trade-off) stays legible.
+        const int ticks = std::max(2, plot()->axisRect()->rect().width() / 70);
+        const bool tickChange = plot()->xAxis->ticker()->tickCount() != ticks;
+        plot()->xAxis->ticker()->setTickCount(ticks);
+        if (m_stride != before || tickChange)
+            requestReplot();
+    });
     styleAxes(p);
     setMatrices({}, tr("No run selected: open a result or run a job."));
 }
@@ -78,23 +89,21 @@ void BitMapView::setMatrices(const std::vector<MatrixResult>& matrices, const QS
     data->setRange(QCPRange(0, double(maxCols - 1)), QCPRange(0, double(rows - 1)));
     data->fill(std::numeric_limits<double>::quiet_NaN());
 
-    QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
-    const bool labelAll = matrices.size() <= 64;
+    m_labels.clear();
     for (int r = 0; r < int(matrices.size()); ++r) {
         const MatrixResult& m = matrices[size_t(r)];
         m_tensors << m.tensor;
         m_cols.push_back(int64_t(m.columnBits.size()));
         for (size_t c = 0; c < m.columnBits.size(); ++c)
             data->setCell(int(c), r, m.columnBits[c]);
-        if (labelAll || m.linear == QLatin1String("q_proj"))
-            ticker->addTick(r, QStringLiteral("L%1 %2  %3").arg(m.layer).arg(m.linear).arg(m.averageBits(), 0, 'f', 2));
+        m_labels << QStringLiteral("L%1 %2  %3").arg(m.layer).arg(m.linear).arg(m.averageBits(), 0, 'f', 2);
     }
-    p->yAxis->setTicker(ticker);
     p->yAxis->setRange(-0.5, rows - 0.5);
     p->xAxis->setRange(-0.5, double(maxCols) - 0.5);
     QFont small = p->yAxis->tickLabelFont();
     small.setPointSizeF(matrices.size() > 40 ? 7 : 8.5);
     p->yAxis->setTickLabelFont(small);
+    applyRowLabels();
 
     if (matrices.empty()) {
         setCaption(title);
@@ -112,6 +121,34 @@ void BitMapView::setMatrices(const std::vector<MatrixResult>& matrices, const QS
     }
     updateSelection();
     replotNow();
+}
+
+int BitMapView::labelStride(double pixelsPerRow, double lineHeight)
+{
+    if (!(pixelsPerRow > 0))
+        return 1;
+    return std::max(1, int(std::ceil(lineHeight * 1.05 / pixelsPerRow)));
+}
+
+void BitMapView::applyRowLabels()
+{
+    QCustomPlot* p = plot();
+    const int rows = int(m_labels.size());
+    const int height = p->axisRect()->rect().height() > 10 ? p->axisRect()->rect().height() : p->height() - 80;
+    m_stride = rows > 0 ? labelStride(double(std::max(height, 1)) / rows, QFontMetricsF(p->yAxis->tickLabelFont()).height())
+                        : 1;
+    QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
+    for (int r = 0; r < rows; r += m_stride)
+        ticker->addTick(r, m_labels[r]);
+    p->yAxis->setTicker(ticker);
+}
+
+QStringList BitMapView::rowLabels() const
+{
+    QStringList out;
+    for (int r = 0; r < int(m_labels.size()); r += m_stride)
+        out << m_labels[r];
+    return out;
 }
 
 void BitMapView::setSelectedTensor(const QString& tensor)

@@ -26,6 +26,11 @@ public:
     void setSelectedTensor(const QString& tensor);
     /// Tensor names in row order (top row first).
     QStringList tensors() const { return m_tensors; }
+    /// The row labels drawn now (rows without a label are left out: when rows are shorter than a
+    /// line of text only every k-th row is labelled, so that labels never overlap).
+    QStringList rowLabels() const;
+    /// Every k-th row gets a label when rows are `pixelsPerRow` high and a label `lineHeight`.
+    static int labelStride(double pixelsPerRow, double lineHeight);
 
 Q_SIGNALS:
     /// A row was clicked.
@@ -34,12 +39,15 @@ Q_SIGNALS:
 private:
     void onPress(QMouseEvent* event);
     void updateSelection();
+    void applyRowLabels();
 
     QCPColorMap* m_map = nullptr;
     QCPColorScale* m_scale = nullptr;
     QCPItemRect* m_selection = nullptr;
     QStringList m_tensors;
     std::vector<int64_t> m_cols;
+    QStringList m_labels;       ///< one per row
+    int m_stride = 1;           ///< rows per label as drawn
     QString m_selected;
 };
 

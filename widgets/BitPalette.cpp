@@ -9,16 +9,19 @@ QColor BitPalette::color(int bits)
 {
     if (bits <= 0)
         return QColor(0xdd, 0xdd, 0xdd);
-    // Okabe–Ito-derived ramp: 1 and 2 bits warm, 3 yellow-green, 4 blue, 8 dark.
+    // Lightness increases with the bit-width (CIELAB L* = 20, 33, 47, 61, 69, 77, 85, 93): few
+    // bits are dark, many bits light, so the order survives greyscale printing and colour-vision
+    // deficiency; the hue walks purple → blue → teal → green → yellow to keep 2, 3 and 4 bits
+    // apart in colour too. Checked numerically (L* order, deuteranopia simulation) in tst_mapping.
     static const std::array<QColor, 8> ramp = {
-        QColor(0x8b, 0x00, 0x00), // 1
-        QColor(0xd5, 0x5e, 0x00), // 2  vermillion
-        QColor(0xe6, 0x9f, 0x00), // 3  orange
-        QColor(0x00, 0x9e, 0x73), // 4  bluish green
-        QColor(0x56, 0xb4, 0xe9), // 5  sky blue
-        QColor(0x00, 0x72, 0xb2), // 6  blue
-        QColor(0x55, 0x3d, 0x9a), // 7  violet
-        QColor(0x2b, 0x1d, 0x4f), // 8  dark violet
+        QColor(0x54, 0x00, 0x6d), // 1  dark purple
+        QColor(0x26, 0x44, 0xac), // 2  royal blue
+        QColor(0x02, 0x77, 0xa9), // 3  cerulean
+        QColor(0x09, 0xa6, 0x8b), // 4  teal green
+        QColor(0x30, 0xc0, 0x6b), // 5  green
+        QColor(0x8b, 0xd0, 0x5d), // 6  light green
+        QColor(0xc4, 0xe0, 0x5f), // 7  lime
+        QColor(0xff, 0xeb, 0xa1), // 8  pale yellow
     };
     return ramp[size_t(std::clamp(bits, 1, 8) - 1)];
 }

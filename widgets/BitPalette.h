@@ -8,9 +8,9 @@
 
 namespace mpq::gui {
 
-/// The one colour per bit-width used by every view (bit map, graph nodes, legends): a discrete,
-/// colour-blind-safe ramp from warm (few bits, coarse) to cool (many bits, fine). Pure mapping,
-/// tested without a window.
+/// The one colour per bit-width used by every view (bit map, graph nodes, legends): a discrete ramp
+/// whose lightness increases with the bit-width (dark = few bits, coarse; light = many bits,
+/// fine), distinct in greyscale and under deuteranopia. Pure mapping, tested without a window.
 struct BitPalette {
     /// Colour of a bit-width; widths outside 1..8 are clamped, 0 (not yet quantized) is light grey.
     static QColor color(int bits);

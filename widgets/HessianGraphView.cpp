@@ -7,6 +7,7 @@
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QHelpEvent>
 #include <QToolTip>
 
 #include <cmath>
@@ -46,9 +47,7 @@ HessianGraphView::HessianGraphView(QWidget* parent) : PlotView(parent)
     m_scale->setType(QCPAxis::atRight);
     m_scale->setDataScaleType(QCPAxis::stLogarithmic);
     m_scale->setLabel(tr("coupling |U_ij|/U_ii (log)"));
-    m_scale->axis()->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
-    m_scale->axis()->setNumberFormat(QStringLiteral("eb"));
-    m_scale->axis()->setNumberPrecision(0);
+    m_scale->axis()->setTicker(QSharedPointer<QCPAxisTickerText>(new QCPAxisTickerText));
     QCPColorGradient g(QCPColorGradient::gpThermal);
     g.setNanHandling(QCPColorGradient::nhTransparent);
     m_heat->setGradient(g);
@@ -69,6 +68,7 @@ HessianGraphView::HessianGraphView(QWidget* parent) : PlotView(parent)
     p->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     p->setMouseTracking(true);
     connect(p, &QCustomPlot::mouseMove, this, &HessianGraphView::onMove);
+    p->installEventFilter(this);
 
     auto* controls = new QHBoxLayout;
     controls->addWidget(new QLabel(tr("column order:"), this));
@@ -138,6 +138,11 @@ void HessianGraphView::rebuild()
             d->setCell(int(j), int(i), w >= scale.lo ? w : std::numeric_limits<double>::quiet_NaN());
         }
     m_heat->setDataRange(QCPRange(scale.lo, scale.hi));
+    // Log ticks whose labels differ (QCPAxisTickerLog repeats "1·10⁻³" inside one decade).
+    QSharedPointer<QCPAxisTickerText> ticks(new QCPAxisTickerText);
+    for (double t : scale.ticks())
+        ticks->addTick(t, QString::number(t, 'g', 2));
+    m_scale->axis()->setTicker(ticks);
     hx->setRange(-0.5, double(n) - 0.5);
     hy->setRange(-0.5, double(n) - 0.5);
 
@@ -219,6 +224,29 @@ QString HessianGraphView::hoverText(const QPoint& pos) const
     const QString bits = c < int(m_data.bits.size()) ? QString::number(m_data.bits[size_t(c)]) : tr("—");
     const QString diag = c < int(m_data.diagonal.size()) ? QString::number(m_data.diagonal[size_t(c)], 'g', 4) : tr("—");
     return tr("column %1\nH_jj = %2\nbits = %3").arg(c).arg(diag, bits);
+}
+
+QStringList HessianGraphView::colorScaleLabels() const
+{
+    QStringList out;
+    const auto ticker = m_scale->axis()->ticker().dynamicCast<QCPAxisTickerText>();
+    if (ticker)
+        for (const QString& label : ticker->ticks())
+            out << label;
+    return out;
+}
+
+bool HessianGraphView::eventFilter(QObject* watched, QEvent* event)
+{
+    if (watched == plot() && event->type() == QEvent::ToolTip) {
+        auto* help = static_cast<QHelpEvent*>(event);
+        const QString text = hoverText(help->pos());
+        if (!text.isEmpty()) {
+            QToolTip::showText(help->globalPos(), text, plot());
+            return true; // the readout stays; the view's description is for the empty areas
+        }
+    }
+    return PlotView::eventFilter(watched, event);
 }
 
 void HessianGraphView::onMove(QMouseEvent* event)

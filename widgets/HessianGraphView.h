@@ -25,6 +25,12 @@ public:
     void setActOrder(bool actOrder);
     /// The hover text for the column under a point of the plot (empty when none). For tests.
     QString hoverText(const QPoint& pos) const;
+    /// The colour scale's tick labels as drawn now. For tests (labels must not repeat).
+    QStringList colorScaleLabels() const;
+
+protected:
+    /// Over a column, the plot's tooltip is that column's readout, not the view's description.
+    bool eventFilter(QObject* watched, QEvent* event) override;
 
 private:
     void rebuild();

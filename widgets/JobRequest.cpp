@@ -16,4 +16,18 @@ QString JobRequest::pointName(size_t i) const
     return QStringLiteral("%1-%2bit").arg(method).arg(v, 0, 'g', 3);
 }
 
+QString JobRequest::describe() const
+{
+    switch (kind) {
+    case Kind::Quantize: return QStringLiteral("%1: %2 point(s)").arg(method).arg(values.size());
+    case Kind::Reference: return QStringLiteral("evaluate the unquantized model");
+    case Kind::Evaluate: return QStringLiteral("evaluate %1 on %2").arg(run, evalDatasets.join(QStringLiteral(", ")));
+    case Kind::Export: return QStringLiteral("export %1 as %2 to %3").arg(run, exportFormat, exportDir);
+    case Kind::Resume: return QStringLiteral("resume %1").arg(run);
+    case Kind::Rename: return QStringLiteral("rename %1 to %2").arg(run, newName);
+    case Kind::Delete: return QStringLiteral("delete %1").arg(run);
+    }
+    return {};
+}
+
 } // namespace mpq::gui

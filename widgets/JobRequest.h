@@ -13,10 +13,11 @@
 namespace mpq::gui {
 
 /// One job for the JobRunner, built by the run dialog (or the demo): quantize the model at one or
-/// more points of a method's knob and evaluate each, or evaluate the unquantized reference.
+/// more points of a method's knob and evaluate each, or evaluate the unquantized reference; or one
+/// of the run menu's jobs on a stored run: evaluate, export, resume, rename, delete.
 /// Plain data, copied to the worker thread.
 struct JobRequest {
-    enum class Kind { Quantize, Reference };
+    enum class Kind { Quantize, Reference, Evaluate, Export, Resume, Rename, Delete };
     Kind kind = Kind::Quantize;
     /// rtn | gptq | hqq (uniform; knob = bits), mgptq (knob = α or target bits), mxq (knob = budget).
     QString method = QStringLiteral("gptq");
@@ -39,9 +40,20 @@ struct JobRequest {
     QString mxqCostTable;           ///< session: a stored cost table to use (empty: mxqCosts, else computed)
     std::vector<MxqConfig> mxqConfigs = defaultMxqConfigs();
 
+    // The run menu's jobs (Evaluate, Export, Resume, Rename, Delete) act on one stored run:
+    QString run;                    ///< its name in `session`, or (session empty) a result folder
+    QString shownAs;                ///< the run's name in the workbench (a result folder's run name)
+    QString newName;                ///< Rename: the new name
+    QString exportFormat;           ///< Export: "hf", "gptq", "mpq-packed", … (parseExportFormat)
+    QString exportDir;              ///< Export: the folder to create
+
     /// "mgptq-alpha0.1", "gptq-4bit", "mxq-3.5bits" — the default name of the point `i` (a valid
     /// session run name).
     QString pointName(size_t i) const;
+    /// What the run menu's job reads: "SESSION#RUN", or the result folder.
+    QString runSpec() const { return session.isEmpty() ? run : session + QLatin1Char('#') + run; }
+    /// One line for the log and the status bar, e.g. "export gptq-4bit as gptq to /tmp/x".
+    QString describe() const;
 };
 
 /// Progress of the running job, as the status bar shows it.

@@ -6,6 +6,8 @@
 #include "alloc/MxqSolver.h"
 #include "core/Error.h"
 #include "core/JobContext.h"
+#include "export/Export.h"
+#include "session/RunEdits.h"
 
 #include <QDir>
 #include <QFileInfo>
@@ -15,6 +17,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <functional>
 
 namespace mpq::gui {
 
@@ -135,8 +138,10 @@ void JobRunner::run(const JobRequest& request)
     try {
         if (request.kind == JobRequest::Kind::Reference)
             runReference(request, ctx);
-        else
+        else if (request.kind == JobRequest::Kind::Quantize)
             runQuantize(request, ctx);
+        else
+            runOnRun(request, ctx);
         Q_EMIT finished();
     } catch (const Cancelled&) {
         Q_EMIT cancelled();
@@ -154,6 +159,79 @@ void JobRunner::runReference(const JobRequest& request, JobContext& ctx)
 {
     Q_EMIT started(tr("Evaluating the unquantized model"));
     evaluate(request, QString::fromStdString(request.params.model), QString(), ctx, 0);
+}
+
+void JobRunner::runOnRun(const JobRequest& request, JobContext& ctx)
+{
+    if (request.run.isEmpty())
+        throw Error("the job names no run");
+    Q_EMIT started(request.describe());
+    const std::string file = request.session.toStdString();
+    const std::string run = request.run.toStdString();
+    // A step that is one file rewrite: progress 0/1 → 1/1, cancellable before it starts.
+    const auto oneStep = [&](const QString& stage, const std::function<void()>& work) {
+        JobProgress p;
+        p.stage = stage;
+        p.detail = request.run;
+        p.total = 1;
+        Q_EMIT progress(p);
+        if (m_cancel.load())
+            throw Cancelled();
+        work();
+        p.done = 1;
+        Q_EMIT progress(p);
+    };
+    switch (request.kind) {
+    case JobRequest::Kind::Evaluate:
+        if (request.evalDatasets.isEmpty())
+            throw Error("no data set to evaluate on");
+        evaluate(request, request.runSpec(), request.shownAs.isEmpty() ? request.run : request.shownAs, ctx, 0);
+        break;
+    case JobRequest::Kind::Export: {
+        ExportParams e;
+        e.input = request.runSpec().toStdString();
+        e.format = parseExportFormat(request.exportFormat.toStdString());
+        e.outDir = request.exportDir.toStdString();
+        attach(ctx, 0, 1, QString(), QString(), QString());
+        const ExportReport r = exportRun(e, ctx);
+        for (const std::string& w : r.warnings)
+            Q_EMIT warning(QString::fromStdString(w));
+        Q_EMIT exported(QString::fromStdString(r.outDir),
+                        tr("%1 export of %2: %3 files, %4 MB, %5 quantized matrices")
+                            .arg(QString::fromStdString(r.format), request.run)
+                            .arg(r.files.size())
+                            .arg(double(r.bytes) / 1e6, 0, 'f', 1)
+                            .arg(r.quantizedMatrices));
+        break;
+    }
+    case JobRequest::Kind::Resume: {
+        if (file.empty())
+            throw Error("only a run of a session can be resumed");
+        QuantizeParams p;
+        p.session = file;
+        p.runName = run;
+        p.resume = true;
+        attach(ctx, 0, 1, QString(), request.run, request.session);
+        quantizeModel(p, ctx);
+        RunData done = SessionReader::readRun(session::Session::open(file), run);
+        Q_EMIT runFinished(done);
+        break;
+    }
+    case JobRequest::Kind::Rename:
+        if (file.empty())
+            throw Error("only a run of a session can be renamed");
+        oneStep(tr("renaming"), [&] { session::renameRun(file, run, request.newName.toStdString()); });
+        break;
+    case JobRequest::Kind::Delete:
+        if (file.empty())
+            throw Error("only a run of a session can be deleted");
+        oneStep(tr("deleting"), [&] { session::deleteRun(file, run); });
+        break;
+    default:
+        throw Error("not a job on a run");
+    }
+    if (!file.empty())
+        Q_EMIT sessionChanged();
 }
 
 std::vector<std::pair<QString, double>> JobRunner::evaluate(const JobRequest& request, const QString& model,
@@ -274,6 +352,9 @@ void JobRunner::runQuantize(const JobRequest& request, JobContext& ctx)
         skeleton.model = QString::fromStdString(p.model);
         skeleton.sweepAxis = request.axis;
         skeleton.sweepValue = v;
+        skeleton.status = QStringLiteral("running");
+        if (inSession)
+            skeleton.sessionRun = name; // the Hessian view reads the layers from the session as they land
         Q_EMIT runStarted(skeleton);
 
         quantizeModel(p, ctx);

@@ -53,6 +53,10 @@ Q_SIGNALS:
     void costsReady(const QString& path);
     /// The MXQ cost table was stored in the request's session under this name.
     void costTableStored(const QString& name);
+    /// A run menu job changed the session's runs (resume, rename, delete, evaluate): re-read it.
+    void sessionChanged();
+    /// An export finished: the folder and a one-line summary.
+    void exported(const QString& folder, const QString& summary);
     void finished();
     void failed(const QString& message);
     void cancelled();
@@ -60,6 +64,8 @@ Q_SIGNALS:
 private:
     void runQuantize(const JobRequest& request, JobContext& ctx);
     void runReference(const JobRequest& request, JobContext& ctx);
+    /// The run menu's jobs on one stored run.
+    void runOnRun(const JobRequest& request, JobContext& ctx);
     /// Evaluates `model` on the request's data sets (stored in the session when there is one);
     /// returns (data set, perplexity) pairs.
     std::vector<std::pair<QString, double>> evaluate(const JobRequest& request, const QString& model, const QString& run,

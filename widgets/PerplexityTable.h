@@ -12,6 +12,8 @@ namespace mpq::gui {
 struct PerplexityTable {
     struct Entry {
         QString method;            ///< e.g. "GPTQ", "MG-PTQ (GCN)"
+        QString knob;              ///< the run's knob, e.g. "target 2.5", "α 3", "4 bit"
+        QString run;               ///< the run's name (tells runs with equal knobs apart)
         double avgBits = 0;        ///< average bits per weight, overhead included
         std::vector<double> value; ///< per data set (index-aligned with datasets); ≤ 0 = missing
     };
@@ -21,6 +23,9 @@ struct PerplexityTable {
     std::vector<Entry> entries;
 
     bool empty() const { return entries.empty(); }
+    /// The x-axis label of entry `i`: method, knob and bits; the run's name is added where two
+    /// entries would otherwise read the same.
+    QString label(size_t i) const;
 };
 
 } // namespace mpq::gui

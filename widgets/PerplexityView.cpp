@@ -21,8 +21,7 @@ PerplexityView::PerplexityView(QWidget* parent) : PlotView(parent)
                   "lines are the unquantized model."));
     QCustomPlot* p = plot();
     p->xAxis->setLabel(tr("method @ average bits per weight (scales and zeros included)"));
-    p->legend->setVisible(true);
-    p->legend->setFont(QFont(p->font().family(), 8));
+    placeLegendBelow(p);
     p->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     p->axisRect()->setRangeZoom(Qt::Vertical);
     p->axisRect()->setRangeDrag(Qt::Vertical);
@@ -42,8 +41,7 @@ void PerplexityView::setTable(const PerplexityTable& table)
     double yMax = 0;
     QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
     for (int e = 0; e < int(table.entries.size()); ++e)
-        ticker->addTick(e, QStringLiteral("%1\n%2 b").arg(table.entries[size_t(e)].method)
-                                .arg(table.entries[size_t(e)].avgBits, 0, 'f', 2));
+        ticker->addTick(e, table.label(size_t(e)));
     p->xAxis->setTicker(ticker);
     p->xAxis->setTickLabelRotation(table.entries.size() > 8 ? 45 : 0);
     for (int d = 0; d < nd; ++d) {
@@ -80,7 +78,10 @@ void PerplexityView::setTable(const PerplexityTable& table)
             yMax = std::max(yMax, ref);
         }
     }
-    p->xAxis->setRange(-0.6, std::max<double>(double(table.entries.size()) - 0.4, 0.6));
+    // Rotated labels need room on the right: QCustomPlot drops a tick label that would cross the
+    // widget's border, which left the last bar unnamed.
+    const double room = table.entries.size() > 8 ? 1.2 : 0.0;
+    p->xAxis->setRange(-0.6, std::max<double>(double(table.entries.size()) - 0.4 + room, 0.6));
     p->yAxis->setRange(0, yMax > 0 ? yMax * 1.15 : 10);
     setCaption(table.empty() ? tr("No perplexities yet: evaluated runs appear here.")
                              : tr("%1 evaluated runs on %2").arg(table.entries.size()).arg(table.datasets.join(QStringLiteral(", "))));

@@ -7,6 +7,7 @@
 #include <QLabel>
 #include <QMenu>
 #include <QMessageBox>
+#include <QRegularExpression>
 #include <QSvgGenerator>
 #include <QVBoxLayout>
 
@@ -42,6 +43,48 @@ void PlotView::styleAxes(QCustomPlot* plot)
             axis->setTickLabelFont(f);
             axis->setLabelFont(labelFont);
         }
+}
+
+void PlotView::placeLegendBelow(QCustomPlot* plot)
+{
+    QCPLegend* legend = plot->legend;
+    plot->axisRect()->insetLayout()->take(legend);
+    auto* row = new QCPLayoutGrid;
+    plot->plotLayout()->addElement(plot->plotLayout()->rowCount(), 0, row);
+    row->addElement(0, 0, legend);
+    legend->setFillOrder(QCPLegend::foColumnsFirst);
+    legend->setWrap(2);
+    legend->setVisible(true);
+    legend->setFont(QFont(plot->font().family(), 8));
+    legend->setBorderPen(Qt::NoPen);
+    row->setMargins(QMargins(0, 0, 0, 0));
+    plot->plotLayout()->setRowStretchFactor(plot->plotLayout()->rowCount() - 1, 0.001);
+}
+
+QRect PlotView::dataRect() const
+{
+    return m_plot->axisRectCount() > 0 ? m_plot->axisRect(0)->rect() : QRect();
+}
+
+QRect PlotView::legendRect() const
+{
+    return m_plot->legend && m_plot->legend->visible() ? m_plot->legend->outerRect() : QRect();
+}
+
+QString PlotView::exportFilter()
+{
+    return tr("PNG image (*.png);;SVG drawing (*.svg);;PDF (*.pdf)");
+}
+
+QString PlotView::withFilterSuffix(const QString& path, const QString& selectedFilter)
+{
+    if (path.isEmpty() || !QFileInfo(path).suffix().isEmpty())
+        return path;
+    const qsizetype star = selectedFilter.indexOf(QLatin1String("*."));
+    if (star < 0)
+        return path;
+    const qsizetype end = selectedFilter.indexOf(QRegularExpression(QStringLiteral("[ );]")), star);
+    return path + selectedFilter.mid(star + 1, end < 0 ? -1 : end - star - 1);
 }
 
 QString PlotView::caption() const { return m_caption->text(); }
@@ -109,8 +152,9 @@ void PlotView::showExportMenu(const QPoint& pos)
     QAction* exportAction = menu.addAction(tr("Export plot…"));
     if (menu.exec(m_plot->mapToGlobal(pos)) != exportAction)
         return;
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export plot"), QString(),
-                                                      tr("PNG image (*.png);;SVG drawing (*.svg);;PDF (*.pdf)"));
+    QString filter;
+    const QString path = withFilterSuffix(QFileDialog::getSaveFileName(this, tr("Export plot"), QString(), exportFilter(), &filter),
+                                          filter);
     if (path.isEmpty())
         return;
     QString error;

@@ -28,12 +28,23 @@ public:
     void requestReplot();
     /// Runs a requested redraw now if one is pending (the slider benchmark stops its clock after).
     void flushPendingReplot();
+    /// Where the data is drawn (the first axis rect) and where the legend is (empty when hidden),
+    /// in the plot's pixels as last drawn. For tests: legends must not cover the data.
+    QRect dataRect() const;
+    QRect legendRect() const;
+    /// `path` with the suffix of the chosen file-dialog filter ("SVG drawing (*.svg)" → ".svg")
+    /// appended when it has none, so that exporting to "plot" with SVG selected writes plot.svg.
+    static QString withFilterSuffix(const QString& path, const QString& selectedFilter);
+    /// The file-dialog filter of the export formats.
+    static QString exportFilter();
 
 protected:
     QCustomPlot* plot() const { return m_plot; }
     void setCaption(const QString& text);
     /// Applies the workbench's fonts and margins to an axis rect's axes.
     static void styleAxes(QCustomPlot* plot);
+    /// Moves the legend out of the data: into a row below the axis rect, entries side by side.
+    static void placeLegendBelow(QCustomPlot* plot);
 
 private:
     void showExportMenu(const QPoint& pos);

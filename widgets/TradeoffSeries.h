@@ -14,11 +14,14 @@ struct TradeoffPoint {
     QString run;               ///< RunData::name of the run behind the point
 };
 
-/// The points of one method in the α trade-off view (MG-PTQ α sweep, MXQ budget sweep, GPTQ
-/// uniform bit-widths). Plain data.
+/// The points of one method at one knob in the α trade-off view (MG-PTQ α sweep, MG-PTQ target
+/// bits, MXQ budget sweep, GPTQ uniform bit-widths): runs of one method made with different knobs
+/// are different series, so that the slider never mixes α with target bits. Plain data.
 struct TradeoffSeries {
-    QString method;            ///< legend name, e.g. "MG-PTQ (GCN)"
-    QString knobName;          ///< "α", "target bits", "budget (bits)", "bits"
+    QString method;            ///< series name, e.g. "MG-PTQ (GCN) · α" (unique in a view)
+    QString family;            ///< method family (legend colour), e.g. "MG-PTQ (GCN)"
+    QString axis;              ///< "alpha", "target-bits", "budget" or "bits"
+    QString knobName;          ///< "α", "target bits", "budget (bits/weight)", "bits"
     bool liveResolve = false;  ///< true for MXQ: the slider re-solves the program from cached costs
     std::vector<TradeoffPoint> points;
 

@@ -18,7 +18,9 @@ class QCPItemText;
 namespace mpq::gui {
 
 /// The α trade-off: average bits per weight against perplexity for every method of the session,
-/// with a slider over the chosen method's knob (α, target bits, MXQ budget, bits). Moving the
+/// one series per method and knob (MG-PTQ with α and MG-PTQ with target bits are two series,
+/// each labelled with its knob), with a slider that walks the chosen series' knob (α, target
+/// bits, MXQ budget, bits); the points of that series carry their knob values. Moving the
 /// slider highlights the nearest computed point and asks for its run to be shown (pointChosen);
 /// for MXQ it also asks for a live re-solve of the mixed integer program (liveResolveRequested);
 /// releasing it can ask for a full quantization + evaluation at the new value. GUI thread only.
@@ -34,8 +36,13 @@ public:
     void setResolved(double avgBits, const QString& text);
     void clearResolved();
 
-    /// Chooses the method whose knob the slider moves (a legend name); false when absent.
+    /// Chooses the series whose knob the slider moves (TradeoffSeries::method); false when absent.
     bool setCurrentMethod(const QString& method);
+    /// Puts the slider on `run`: chooses the series that has it and moves to its knob, without
+    /// emitting pointChosen (the run is shown already). False when no series has the run (not
+    /// complete, or not evaluated on any knob). Nothing moves while `run` is already the point
+    /// under the slider, so that a drag is never snapped back.
+    bool followRun(const QString& run);
     /// Moves the slider as a person would (emits the same signals). For tests and the benchmark.
     void moveSlider(int position);
     int sliderSteps() const;
@@ -49,10 +56,14 @@ Q_SIGNALS:
     void pointChosen(const QString& run);
     /// MXQ: solve the program again for this budget (bits per weight).
     void liveResolveRequested(double budget);
-    /// The slider was released with "quantize on release" checked, away from every computed point.
-    void fullRunRequested(const QString& method, double knob);
+    /// The slider was released with "quantize on release" checked, away from every computed point:
+    /// `family` (e.g. "MG-PTQ (GCN)") at `knob` on `axis` ("alpha", "target-bits", "budget", "bits").
+    void fullRunRequested(const QString& family, const QString& axis, double knob);
     /// The data set of the perplexity axis changed.
     void datasetChanged(const QString& dataset);
+
+protected:
+    void resizeEvent(QResizeEvent* event) override;
 
 private:
     void rebuildSlider();
@@ -66,6 +77,8 @@ private:
     double m_reference = -1;
     KnobScale m_scale;
     QString m_lastRun;
+    QString m_sliderSeries;   ///< the series the slider was last built for
+    double m_sliderKnob = 0;  ///< its knob under the slider (kept when results arrive)
 
     QComboBox* m_method = nullptr;
     QComboBox* m_datasetBox = nullptr;
@@ -77,6 +90,7 @@ private:
     QCPItemStraightLine* m_resolvedLine = nullptr;
     QCPItemText* m_resolvedText = nullptr;
     std::vector<QCPGraph*> m_graphs;
+    std::vector<QCPItemText*> m_pointLabels;
 };
 
 } // namespace mpq::gui

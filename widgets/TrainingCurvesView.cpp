@@ -29,8 +29,7 @@ TrainingCurvesView::TrainingCurvesView(QWidget* parent) : PlotView(parent)
     p->yAxis->setLabel(tr("loss (normalised: 1 = every column at the lowest width)"));
     p->yAxis2->setVisible(true);
     p->yAxis2->setLabel(tr("average bits per column"));
-    p->legend->setVisible(true);
-    p->legend->setFont(QFont(p->font().family(), 8));
+    placeLegendBelow(p);
     p->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     m_loss = p->addGraph(p->xAxis, p->yAxis);
     m_loss->setName(tr("loss L_quant + α·L_bit"));

@@ -57,39 +57,79 @@ QString Workbench::familyName(const QString& method)
     return method;
 }
 
+QString Workbench::knobAxis(const RunData& r)
+{
+    if (r.method == QLatin1String("mxq"))
+        return QStringLiteral("budget");
+    if (r.sweepAxis == QLatin1String("alpha") || r.sweepAxis == QLatin1String("target-bits"))
+        return r.sweepAxis;
+    return QStringLiteral("bits");
+}
+
+QString Workbench::knobName(const QString& axis)
+{
+    if (axis == QLatin1String("alpha"))
+        return QStringLiteral("α");
+    if (axis == QLatin1String("target-bits"))
+        return QStringLiteral("target bits");
+    if (axis == QLatin1String("budget"))
+        return QStringLiteral("budget (bits/weight)");
+    return QStringLiteral("bits");
+}
+
+namespace {
+/// The knob value of a run on its axis.
+double knobOf(const RunData& r, const QString& axis)
+{
+    if (axis == QLatin1String("budget"))
+        // A budget is bits per weight with overhead; a run opened on its own has no sweep value.
+        return r.sweepAxis.isEmpty() ? r.avgBitsWithOverhead : r.sweepValue;
+    if (axis == QLatin1String("bits"))
+        return r.sweepAxis == QLatin1String("bits") && r.sweepValue > 0 ? r.sweepValue : std::round(r.avgBits);
+    return r.sweepValue;
+}
+} // namespace
+
+QString Workbench::knobText(const RunData& r)
+{
+    const QString axis = knobAxis(r);
+    const double v = knobOf(r, axis);
+    if (axis == QLatin1String("alpha"))
+        return QStringLiteral("α %1").arg(v, 0, 'g', 3);
+    if (axis == QLatin1String("target-bits"))
+        return QStringLiteral("target %1").arg(v, 0, 'g', 3);
+    if (axis == QLatin1String("budget"))
+        return QStringLiteral("budget %1").arg(v, 0, 'g', 3);
+    return v > 0 ? QStringLiteral("%1 bit").arg(v, 0, 'g', 2) : QString();
+}
+
 std::vector<TradeoffSeries> Workbench::tradeoff(const QString& dataset) const
 {
-    std::map<QString, TradeoffSeries> byFamily;
+    std::map<std::pair<QString, QString>, TradeoffSeries> byKnob;
     for (const RunData& r : runs) {
         if (!r.complete)
             continue;
         const QString family = familyName(r.method);
-        TradeoffSeries& s = byFamily[family];
-        s.method = family;
-        const bool uniform = r.sweepAxis.isEmpty() || r.sweepAxis == QLatin1String("bits");
-        if (r.method == QLatin1String("mxq")) {
-            s.knobName = QStringLiteral("budget (bits/weight)");
-            s.liveResolve = true;
-        } else if (r.sweepAxis == QLatin1String("alpha")) {
-            s.knobName = QStringLiteral("α");
-        } else if (r.sweepAxis == QLatin1String("target-bits")) {
-            s.knobName = QStringLiteral("target bits");
-        } else if (uniform) {
-            s.knobName = QStringLiteral("bits");
-        }
+        const QString axis = knobAxis(r);
+        TradeoffSeries& s = byKnob[{family, axis}];
+        s.family = family;
+        s.axis = axis;
+        s.knobName = knobName(axis);
+        s.liveResolve = axis == QLatin1String("budget");
         TradeoffPoint p;
-        if (r.method == QLatin1String("mxq"))
-            // A budget is bits per weight with overhead; a run opened on its own has no sweep value.
-            p.knob = r.sweepAxis.isEmpty() ? r.avgBitsWithOverhead : r.sweepValue;
-        else
-            p.knob = uniform ? std::round(r.avgBits) : r.sweepValue;
+        p.knob = knobOf(r, axis);
         p.avgBits = r.avgBitsWithOverhead;
         p.perplexity = r.perplexity.value(dataset, -1.0);
         p.run = r.name;
         s.points.push_back(p);
     }
+    // A family with one knob keeps its plain name; with several, each series names its knob.
+    std::map<QString, int> knobsOfFamily;
+    for (const auto& [key, s] : byKnob)
+        ++knobsOfFamily[key.first];
     std::vector<TradeoffSeries> out;
-    for (auto& [name, s] : byFamily) {
+    for (auto& [key, s] : byKnob) {
+        s.method = knobsOfFamily[key.first] > 1 ? QStringLiteral("%1 · %2").arg(s.family, s.knobName) : s.family;
         std::stable_sort(s.points.begin(), s.points.end(),
                          [](const TradeoffPoint& a, const TradeoffPoint& b) { return a.knob < b.knob; });
         out.push_back(std::move(s));
@@ -108,6 +148,8 @@ PerplexityTable Workbench::perplexityTable(const QStringList& datasets) const
             continue;
         PerplexityTable::Entry e;
         e.method = familyName(r.method);
+        e.knob = knobText(r);
+        e.run = r.name;
         e.avgBits = r.avgBitsWithOverhead;
         bool any = false;
         for (const QString& d : datasets) {
@@ -118,7 +160,9 @@ PerplexityTable Workbench::perplexityTable(const QStringList& datasets) const
             t.entries.push_back(std::move(e));
     }
     std::stable_sort(t.entries.begin(), t.entries.end(), [](const auto& a, const auto& b) {
-        return a.method != b.method ? a.method < b.method : a.avgBits < b.avgBits;
+        if (a.method != b.method)
+            return a.method < b.method;
+        return a.avgBits != b.avgBits ? a.avgBits < b.avgBits : a.run < b.run;
     });
     return t;
 }

@@ -34,14 +34,22 @@ struct Workbench {
     /// A run name not used yet, e.g. "gptq-4bit-2" (stays a valid session run name).
     QString uniqueName(const QString& base) const;
 
-    /// One series per method family: GPTQ/RTN/HQQ uniform points (knob = bits), MG-PTQ (knob = α
-    /// or target bits), MXQ (knob = budget, live re-solve). Points sorted by knob; perplexity on
-    /// `dataset` (negative when not measured).
+    /// One series per method family and knob: GPTQ/RTN/HQQ uniform points (knob = bits), MG-PTQ
+    /// with α and MG-PTQ with target bits (two series), MXQ (knob = budget, live re-solve). Points
+    /// sorted by knob; perplexity on `dataset` (negative when not measured).
     std::vector<TradeoffSeries> tradeoff(const QString& dataset) const;
     /// Perplexities of all evaluated runs on `datasets`, grouped by method and bits.
     PerplexityTable perplexityTable(const QStringList& datasets) const;
     /// Legend name of a method family: "GPTQ", "MG-PTQ (GCN)", "MXQ", …
     static QString familyName(const QString& method);
+    /// The knob axis a run belongs to in the trade-off: "budget" (MXQ), "alpha", "target-bits"
+    /// or "bits" (uniform).
+    static QString knobAxis(const RunData& r);
+    /// How a person names that axis: "α", "target bits", "budget (bits/weight)", "bits".
+    static QString knobName(const QString& axis);
+    /// The run's knob as short text, e.g. "α 3", "target 2.5", "4 bit", "budget 3.5" (empty
+    /// when the run has none).
+    static QString knobText(const RunData& r);
 };
 
 } // namespace mpq::gui

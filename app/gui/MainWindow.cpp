@@ -16,6 +16,8 @@
 #include "WorkspaceFolders.h"
 
 #include "alloc/MxqProblem.h"
+#include "core/Error.h"
+#include "export/Export.h"
 #include "demo/SyntheticModel.h"
 #include "model/ModelSource.h"
 #include "pipeline/ResultFolder.h"
@@ -31,7 +33,11 @@
 #include <QDragEnterEvent>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QGuiApplication>
 #include <QHeaderView>
+#include <QImage>
+#include <QInputDialog>
+#include <QLineEdit>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -40,6 +46,8 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSaveFile>
+#include <QScreen>
+#include <QSplitter>
 #include <QSettings>
 #include <QStatusBar>
 #include <QTabWidget>
@@ -56,12 +64,22 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
 
     m_tabs = new QTabWidget(this);
     m_bitMap = new BitMapView(m_tabs);
-    m_tradeoff = new TradeoffView(m_tabs);
+    // The trade-off tab: the curves and the slider, with the bit map beside them, so that
+    // dragging the slider shows the allocation change (the splitter can fold the map away).
+    m_tradeoffSplit = new QSplitter(Qt::Horizontal, m_tabs);
+    m_tradeoff = new TradeoffView(m_tradeoffSplit);
+    m_sideMap = new BitMapView(m_tradeoffSplit);
+    m_sideMap->setObjectName(QStringLiteral("sideBitMap"));
+    m_tradeoffSplit->addWidget(m_tradeoff);
+    m_tradeoffSplit->addWidget(m_sideMap);
+    m_tradeoffSplit->setStretchFactor(0, 3);
+    m_tradeoffSplit->setStretchFactor(1, 2);
+    m_tradeoffSplit->setToolTip(m_tradeoff->toolTip());
     m_hessian = new HessianGraphView(m_tabs);
     m_perplexity = new PerplexityView(m_tabs);
     m_curves = new TrainingCurvesView(m_tabs);
     for (auto [view, name] : {std::pair<QWidget*, QString>{m_bitMap, tr("Bit-width map")},
-                              {m_tradeoff, tr("α trade-off")},
+                              {m_tradeoffSplit, tr("α trade-off")},
                               {m_hessian, tr("Hessian graph")},
                               {m_perplexity, tr("Perplexity")},
                               {m_curves, tr("Allocator training")}}) {
@@ -82,7 +100,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     statusBar()->addPermanentWidget(m_eta, 1);
     statusBar()->addPermanentWidget(m_progress);
     statusBar()->addPermanentWidget(m_cancel);
-    connect(m_cancel, &QPushButton::clicked, this, &MainWindow::cancelJobs);
+    connect(m_cancel, &QPushButton::clicked, this, [this] {
+        if (confirmCancel())
+            cancelJobs();
+    });
 
     m_runner = new JobRunner;
     m_resolver = new MxqResolver;
@@ -97,15 +118,20 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     connect(m_runner, &JobRunner::progress, this, &MainWindow::onProgress);
     connect(m_runner, &JobRunner::warning, this, [this](const QString& w) { log(tr("warning: %1").arg(w)); });
     connect(m_runner, &JobRunner::runStarted, this, [this](const RunData& r) {
-        m_wb.upsert(r);
+        RunData running = r;
+        running.status = QStringLiteral("running");
+        m_runningRun = r.name;
+        m_wb.upsert(running);
         refreshRunList();
         showRun(r.name);
+        noteSessionOnDisk();
     });
     connect(m_runner, &JobRunner::layerReady, this, [this](const QString& run, const std::vector<MatrixResult>& m) {
         if (RunData* r = m_wb.run(run)) {
             r->merge(m);
-            if (run == m_currentRun)
+            if (run == m_currentRun && !m_liveShown)
                 refreshCurrentRun();
+            Q_EMIT layerShown(run);
         }
     });
     connect(m_runner, &JobRunner::runFinished, this, [this](const RunData& r) {
@@ -113,6 +139,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
         if (const RunData* old = m_wb.run(r.name))
             copy.perplexity = old->perplexity;
         m_wb.upsert(copy);
+        m_runningRun.clear();
         reopenSnapshot();
         log(tr("%1: %2 bits per weight (%3 with scales and zeros) in %4")
                 .arg(r.name).arg(r.avgBits, 0, 'f', 3).arg(r.avgBitsWithOverhead, 0, 'f', 3)
@@ -131,7 +158,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
         log(tr("perplexity of %1 on %2: %3").arg(run.isEmpty() ? tr("the unquantized model") : run, ds)
                 .arg(ppl, 0, 'f', 3));
         refreshSummaryViews();
-        autoSave();
+        noteSessionOnDisk();
     });
     connect(m_runner, &JobRunner::costsReady, this, [this](const QString& path) {
         if (!m_wb.mxqCostTable.isEmpty())
@@ -144,10 +171,20 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
         reopenSnapshot();
         loadMxqCosts();
     });
+    connect(m_runner, &JobRunner::sessionChanged, this, [this] {
+        reloadSession();
+        noteSessionOnDisk();
+    });
+    connect(m_runner, &JobRunner::exported, this, [this](const QString& folder, const QString& summary) {
+        log(tr("%1 — in %2").arg(summary, folder));
+    });
     const auto jobEnded = [this] {
         m_busy = false;
+        m_runningRun.clear();
         m_progress->setVisible(false);
         m_cancel->setEnabled(!m_queue.empty());
+        noteSessionOnDisk();
+        updateActions();
         startNext();
     };
     connect(m_runner, &JobRunner::finished, this, [this, jobEnded] {
@@ -156,20 +193,26 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
         jobEnded();
     });
     connect(m_runner, &JobRunner::cancelled, this, [this, jobEnded] {
-        log(tr("job cancelled: finished points are kept; the point in flight keeps its finished layers in the "
-               "session (resumable: mpq quantize --resume %1#RUN)").arg(m_wb.sessionFile));
-        reopenSnapshot();
+        const QString run = m_runningRun;
+        const bool inSession = !run.isEmpty() && m_wb.run(run) && !m_wb.run(run)->sessionRun.isEmpty();
+        if (inSession)
+            log(tr("job cancelled: finished points are kept; run %1 keeps its finished layers in the session "
+                   "(Run ▸ Selected run ▸ Resume, or: mpq quantize --resume %2#%1)").arg(run, m_wb.sessionFile));
+        else
+            log(tr("job cancelled: finished points are kept"));
         m_eta->setText(tr("cancelled"));
         m_queue.clear();
+        reloadSession(); // the cancelled run's status and stored layers, as the session has them
         jobEnded();
     });
     connect(m_runner, &JobRunner::failed, this, [this, jobEnded](const QString& message) {
         m_eta->setText(tr("failed"));
         m_queue.clear();
+        reloadSession();
         jobEnded();
         showError(tr("The job failed"), message);
     });
-    connect(m_resolver, &MxqResolver::solved, this, &MainWindow::onResolved);
+    connect(m_resolver, &MxqResolver::solved, this, &MainWindow::showResolved);
     connect(m_resolver, &MxqResolver::failed, this, [this](quint64 generation, const QString& message) {
         if (generation == m_resolver->latest()) {
             m_lastError = tr("MXQ live solve: %1").arg(message);
@@ -179,6 +222,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     });
 
     connect(m_bitMap, &BitMapView::matrixClicked, this, &MainWindow::selectTensor);
+    connect(m_sideMap, &BitMapView::matrixClicked, this, &MainWindow::selectTensor);
     connect(m_tradeoff, &TradeoffView::pointChosen, this, &MainWindow::showRun);
     connect(m_tradeoff, &TradeoffView::liveResolveRequested, this, [this](double budget) {
         if (m_resolver->hasTable())
@@ -189,6 +233,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
         m_dataset = ds;
         refreshSummaryViews();
     });
+    updateActions();
     log(tr("Open a model (File ▸ Open model), a result folder or a session, or run the demo (Run ▸ Demo)."));
 }
 
@@ -222,9 +267,31 @@ void MainWindow::buildDocks()
     dock->setObjectName(QStringLiteral("layers"));
     dock->setWidget(browser);
     addDockWidget(Qt::LeftDockWidgetArea, dock);
-    connect(m_runBox, &QComboBox::currentTextChanged, this, [this](const QString& name) {
-        if (!name.isEmpty() && name != m_currentRun)
+    m_runBox->setObjectName(QStringLiteral("runBox"));
+    m_runBox->setPlaceholderText(tr("(no stored run shown)"));
+    // activated, not currentTextChanged: picking the run already listed shows it again (after a
+    // live MXQ solution took the bit map).
+    connect(m_runBox, &QComboBox::activated, this, [this](int i) {
+        const QString name = m_runBox->itemText(i);
+        if (!name.isEmpty())
             showRun(name);
+    });
+    m_runBox->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(m_runBox, &QWidget::customContextMenuRequested, this, [this](const QPoint& pos) {
+        const QString name = m_runBox->currentText();
+        if (name.isEmpty() || !m_wb.run(name))
+            return;
+        QMenu* menu = runMenu(name, this);
+        menu->setAttribute(Qt::WA_DeleteOnClose);
+        menu->popup(m_runBox->mapToGlobal(pos));
+    });
+    m_tree->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(m_tree, &QWidget::customContextMenuRequested, this, [this](const QPoint& pos) {
+        if (m_currentRun.isEmpty() || !m_wb.run(m_currentRun))
+            return;
+        QMenu* menu = runMenu(m_currentRun, this);
+        menu->setAttribute(Qt::WA_DeleteOnClose);
+        menu->popup(m_tree->viewport()->mapToGlobal(pos));
     });
     connect(m_tree->selectionModel(), &QItemSelectionModel::currentChanged, this, [this](const QModelIndex& i) {
         const QString tensor = i.siblingAtColumn(0).data(LayerTreeModel::TensorRole).toString();
@@ -264,7 +331,7 @@ void MainWindow::buildMenus()
         if (!f.isEmpty())
             openPath(QFileInfo(f).fileName() == QLatin1String("result.json") ? QFileInfo(f).absolutePath() : f);
     });
-    file->addAction(tr("&New session…"), QKeySequence::New, this, [this] {
+    m_newSessionAction = file->addAction(tr("&New session…"), QKeySequence::New, this, [this] {
         const QString f = QFileDialog::getSaveFileName(this, tr("New session for %1").arg(m_wb.model), {},
                                                        tr("HDF5 sessions (*.h5)"));
         if (!f.isEmpty())
@@ -275,15 +342,18 @@ void MainWindow::buildMenus()
         if (!f.isEmpty())
             saveSessionAs(f.endsWith(QLatin1String(".h5")) ? f : f + QStringLiteral(".h5"));
     });
-    m_recentMenu = file->addMenu(tr("Open &recent"));
+    m_recentMenu = file->addMenu(tr("Open &recent session"));
     rebuildRecentMenu();
     file->addSeparator();
     file->addAction(tr("Export current &plot…"), this, [this] {
         auto* view = qobject_cast<PlotView*>(m_tabs->currentWidget());
+        if (!view && m_tabs->currentWidget() == m_tradeoffSplit)
+            view = m_tradeoff;
         if (!view)
             return;
-        const QString path = QFileDialog::getSaveFileName(this, tr("Export plot"), {},
-                                                          tr("PNG image (*.png);;SVG drawing (*.svg);;PDF (*.pdf)"));
+        QString filter;
+        const QString path = PlotView::withFilterSuffix(
+            QFileDialog::getSaveFileName(this, tr("Export plot"), {}, PlotView::exportFilter(), &filter), filter);
         QString error;
         if (!path.isEmpty() && !view->exportTo(path, &error))
             showError(tr("Export failed"), error);
@@ -292,8 +362,8 @@ void MainWindow::buildMenus()
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
     QMenu* run = menuBar()->addMenu(tr("&Run"));
-    run->addAction(tr("&Quantize…"), QKeySequence(Qt::CTRL | Qt::Key_R), this, [this] { openRunDialog(); });
-    run->addAction(tr("Evaluate the &unquantized model"), this, [this] {
+    m_quantizeAction = run->addAction(tr("&Quantize…"), QKeySequence(Qt::CTRL | Qt::Key_R), this, [this] { openRunDialog(); });
+    m_referenceAction = run->addAction(tr("Evaluate the &unquantized model"), this, [this] {
         if (m_wb.model.isEmpty() || m_wb.synthetic)
             return showError(tr("Nothing to evaluate"), tr("Open a real model first (a synthetic model has no tokenizer)."));
         JobRequest r;
@@ -301,11 +371,56 @@ void MainWindow::buildMenus()
         r.params.model = m_wb.model.toStdString();
         r.params.dataDir = WorkspaceFolders::dataDirectory().toStdString();
         r.evalDatasets = {QStringLiteral("wikitext2"), QStringLiteral("c4")};
+        if (m_haveEvalSettings)
+            r.eval = m_evalSettings;
         enqueue(r);
+    });
+    m_selectedRunMenu = run->addMenu(tr("Selected &run"));
+    connect(m_selectedRunMenu, &QMenu::aboutToShow, this, [this] {
+        m_selectedRunMenu->clear();
+        if (!m_wb.run(m_currentRun)) {
+            m_selectedRunMenu->addAction(tr("(no run selected)"))->setEnabled(false);
+            return;
+        }
+        QMenu* menu = runMenu(m_currentRun, m_selectedRunMenu);
+        for (QAction* a : menu->actions())
+            m_selectedRunMenu->addAction(a);
     });
     QAction* demo = run->addAction(tr("&Demo"), this, &MainWindow::startDemo);
     demo->setToolTip(tr("Open a small model and run a fast GPTQ + MG-PTQ so the maps fill in within a minute"));
-    run->addAction(tr("&Cancel"), QKeySequence(Qt::Key_Escape), this, &MainWindow::cancelJobs);
+    // No Esc shortcut: a stray Esc must not throw away a long job; Cancel asks first.
+    run->addAction(tr("&Cancel the running job…"), this, [this] {
+        if (confirmCancel())
+            cancelJobs();
+    });
+}
+
+bool MainWindow::canQuantize() const
+{
+    return !m_wb.model.isEmpty();
+}
+
+void MainWindow::updateActions()
+{
+    const bool model = canQuantize();
+    const QString why = model ? QString() : tr("Open a model first (File ▸ Open model) or run the demo.");
+    for (QAction* a : {m_quantizeAction, m_newSessionAction}) {
+        a->setEnabled(model);
+        a->setToolTip(why);
+    }
+    m_referenceAction->setEnabled(model && !m_wb.synthetic);
+}
+
+bool MainWindow::confirmCancel()
+{
+    if (!isBusy())
+        return false;
+    if (!m_interactive)
+        return true;
+    return QMessageBox::question(this, tr("Cancel the job?"),
+                                 tr("Stop the running job at its next layer, block or epoch and drop the queued "
+                                    "jobs? Finished points are kept; a cancelled run keeps its finished layers and "
+                                    "can be resumed.")) == QMessageBox::Yes;
 }
 
 void MainWindow::log(const QString& line)
@@ -329,13 +444,20 @@ bool MainWindow::openPath(const QString& rawPath)
         return false;
     }
     const bool sessionLike = QFileInfo(path).isFile() && !path.endsWith(QLatin1String(".bin"));
-    if (sessionLike && m_busy) {
+    const bool resultFolder = QFileInfo(path).isDir() && isResultFolder(path.toStdString());
+    if (isBusy() && !resultFolder) {
+        // The running job writes into this window's session: the same model (or that session)
+        // stays in view; anything else waits, so that no job writes into a session no one sees.
+        if (path == m_wb.model || path == m_wb.sessionFile) {
+            log(tr("%1 is open: the running job writes into %2").arg(path, m_wb.sessionFile));
+            return true;
+        }
         showError(tr("A job is running"), tr("Wait for the running job to finish (or cancel it) before opening "
-                                             "another session: its results go into %1.").arg(m_wb.sessionFile));
+                                             "another model or session: its results go into %1.").arg(m_wb.sessionFile));
         return false;
     }
     try {
-        if (QFileInfo(path).isDir() && isResultFolder(path.toStdString())) {
+        if (resultFolder) {
             RunData r = ResultReader::readResultFolder(path);
             if (m_wb.model.isEmpty())
                 openModel(r.model);
@@ -370,13 +492,22 @@ bool MainWindow::openPath(const QString& rawPath)
             showWorkbench(std::move(wb), wb.sessionFile);
         } else {
             ModelSource::open(path.toStdString()); // validates headers only; throws a readable error
+            if (path == m_wb.model) {
+                log(tr("%1 is open already; its runs stay in session %2 (File ▸ New session for a fresh one)")
+                        .arg(path, m_wb.sessionFile));
+                return true;
+            }
             openModel(path);
+            return true; // Recent lists sessions: this one goes there when a job writes it
         }
     } catch (const std::exception& e) {
         showError(tr("Cannot open %1").arg(QFileInfo(path).fileName()), QString::fromStdString(e.what()));
         return false;
     }
-    addRecent(path);
+    if (session::isHdf5File(path.toStdString()))
+        addRecent(path);
+    else
+        noteSessionOnDisk();
     return true;
 }
 
@@ -390,6 +521,9 @@ void MainWindow::showWorkbench(Workbench wb, const QString& sessionPath)
         m_wb.folder = QFileInfo(m_wb.sessionFile).absolutePath();
     m_currentRun.clear();
     m_currentTensor.clear();
+    m_liveShown = false;
+    m_tradeoff->clearResolved();
+    updateActions();
     m_modelLabel->setText(tr("Model: %1%2\nSession: %3")
                               .arg(m_wb.model.isEmpty() ? tr("(none recorded)") : m_wb.model,
                                    m_wb.synthetic ? tr("  [SYNTHETIC]") : QString(), m_wb.sessionFile));
@@ -401,6 +535,256 @@ void MainWindow::showWorkbench(Workbench wb, const QString& sessionPath)
     else
         refreshCurrentRun();
     refreshSummaryViews();
+}
+
+void MainWindow::reloadSession()
+{
+    if (m_wb.sessionFile.isEmpty() || !QFileInfo::exists(m_wb.sessionFile)) {
+        reopenSnapshot();
+        return;
+    }
+    Workbench fresh;
+    try {
+        fresh = SessionReader::load(m_wb.sessionFile);
+    } catch (const std::exception& e) {
+        log(tr("warning: session not readable: %1").arg(QString::fromStdString(e.what())));
+        return;
+    }
+    // Result folders shown beside the session stay; the session's runs are taken as stored.
+    for (const RunData& r : m_wb.runs)
+        if (r.sessionRun.isEmpty())
+            fresh.upsert(r);
+    if (fresh.model.isEmpty())
+        fresh.model = m_wb.model;
+    fresh.synthetic = m_wb.synthetic;
+    fresh.folder = m_wb.folder;
+    fresh.mxqCosts = m_wb.mxqCosts;
+    if (fresh.mxqCostTable.isEmpty())
+        fresh.mxqCostTable = m_wb.mxqCostTable;
+    QString keep = m_currentRun;
+    while (m_renamed.contains(keep) && !fresh.run(keep))
+        keep = m_renamed.take(keep);
+    m_wb = std::move(fresh);
+    reopenSnapshot();
+    refreshRunList();
+    if (m_wb.run(keep) && !m_liveShown) {
+        showRun(keep);
+    } else if (!m_wb.run(keep)) {
+        m_currentRun.clear();
+        if (m_wb.runs.empty())
+            refreshCurrentRun();
+        else
+            showRun(m_wb.runs.front().name);
+    }
+    refreshSummaryViews();
+}
+
+QStringList MainWindow::exportFormats()
+{
+    // Every format the engine accepts (parseExportFormat is the one list; names it does not know
+    // in this build are left out).
+    QStringList out;
+    for (const char* name : {"hf", "gptq", "mpq-packed", "gguf"}) {
+        try {
+            parseExportFormat(name);
+            out << QString::fromLatin1(name);
+        } catch (const std::exception&) {
+        }
+    }
+    return out;
+}
+
+bool MainWindow::checkSessionRun(const QString& name, const QString& what, bool needIncomplete)
+{
+    const RunData* r = m_wb.run(name);
+    if (!r) {
+        showError(what, tr("There is no run named %1.").arg(name));
+        return false;
+    }
+    if (r->sessionRun.isEmpty()) {
+        showError(what, tr("%1 is a result folder shown beside the session (%2): only session runs can be resumed, "
+                           "renamed or deleted here.").arg(name, r->resultDir));
+        return false;
+    }
+    if (isBusy() && name == m_runningRun) {
+        showError(what, tr("%1 is being written by the running job: wait for it (or cancel it) first.").arg(name));
+        return false;
+    }
+    if (needIncomplete && r->complete) {
+        showError(what, tr("%1 is complete: there is nothing to resume.").arg(name));
+        return false;
+    }
+    return true;
+}
+
+bool MainWindow::evaluateRun(const QString& name)
+{
+    const RunData* r = m_wb.run(name);
+    if (!r)
+        return showError(tr("Evaluate"), tr("There is no run named %1.").arg(name)), false;
+    if (m_wb.synthetic)
+        return showError(tr("Evaluate"), tr("The synthetic model has no tokenizer: there is no perplexity to measure.")),
+               false;
+    if (!r->complete)
+        return showError(tr("Evaluate"), tr("%1 is %2: resume it first (run menu ▸ Resume).").arg(name, r->status)), false;
+    JobRequest j;
+    j.kind = JobRequest::Kind::Evaluate;
+    j.run = r->sessionRun.isEmpty() ? r->resultDir : r->sessionRun;
+    j.shownAs = name;
+    j.session = r->sessionRun.isEmpty() ? QString() : m_wb.sessionFile;
+    j.params.model = m_wb.model.toStdString();
+    j.params.dataDir = WorkspaceFolders::dataDirectory().toStdString();
+    j.evalDatasets = {QStringLiteral("wikitext2"), QStringLiteral("c4")};
+    if (m_haveEvalSettings)
+        j.eval = m_evalSettings; // comparable with the session's other evaluations
+    enqueue(j);
+    return true;
+}
+
+bool MainWindow::exportRun(const QString& name, const QString& format, const QString& folder)
+{
+    const RunData* r = m_wb.run(name);
+    if (!r)
+        return showError(tr("Export"), tr("There is no run named %1.").arg(name)), false;
+    if (!r->complete)
+        return showError(tr("Export"), tr("%1 is %2: only complete runs can be exported.").arg(name, r->status)), false;
+    if (!exportFormats().contains(format))
+        return showError(tr("Export"), tr("unknown export format \"%1\" (%2)").arg(format, exportFormats().join(QStringLiteral(", ")))),
+               false;
+    if (folder.isEmpty())
+        return showError(tr("Export"), tr("Choose a folder to export into.")), false;
+    JobRequest j;
+    j.kind = JobRequest::Kind::Export;
+    j.run = r->sessionRun.isEmpty() ? r->resultDir : r->sessionRun;
+    j.shownAs = name;
+    j.session = r->sessionRun.isEmpty() ? QString() : m_wb.sessionFile;
+    j.exportFormat = format;
+    j.exportDir = QFileInfo(folder).absoluteFilePath();
+    enqueue(j);
+    return true;
+}
+
+bool MainWindow::resumeRun(const QString& name)
+{
+    if (!checkSessionRun(name, tr("Resume"), true))
+        return false;
+    JobRequest j;
+    j.kind = JobRequest::Kind::Resume;
+    j.run = name;
+    j.session = m_wb.sessionFile;
+    enqueue(j);
+    return true;
+}
+
+bool MainWindow::renameRun(const QString& name, const QString& newName)
+{
+    if (!checkSessionRun(name, tr("Rename")))
+        return false;
+    try {
+        session::checkRunName(newName.toStdString());
+    } catch (const std::exception& e) {
+        return showError(tr("Rename"), QString::fromStdString(e.what())), false;
+    }
+    if (m_wb.run(newName))
+        return showError(tr("Rename"), tr("There is a run named %1 already.").arg(newName)), false;
+    JobRequest j;
+    j.kind = JobRequest::Kind::Rename;
+    j.run = name;
+    j.newName = newName;
+    j.session = m_wb.sessionFile;
+    m_renamed[name] = newName; // the run shown follows it once the session is re-read
+    enqueue(j);
+    return true;
+}
+
+bool MainWindow::deleteRun(const QString& name)
+{
+    if (!checkSessionRun(name, tr("Delete")))
+        return false;
+    JobRequest j;
+    j.kind = JobRequest::Kind::Delete;
+    j.run = name;
+    j.session = m_wb.sessionFile;
+    enqueue(j);
+    return true;
+}
+
+QMenu* MainWindow::runMenu(const QString& name, QWidget* parent)
+{
+    auto* menu = new QMenu(parent);
+    const RunData* r = m_wb.run(name);
+    if (!r) {
+        menu->addAction(tr("(no such run)"))->setEnabled(false);
+        return menu;
+    }
+    menu->setToolTipsVisible(true);
+    const bool inSession = !r->sessionRun.isEmpty();
+    const bool runningThis = name == m_runningRun;
+    const auto disable = [](QAction* a, const QString& why) {
+        a->setEnabled(false);
+        a->setToolTip(why);
+    };
+    QAction* title = menu->addAction(tr("%1 — %2, %3").arg(name, Workbench::familyName(r->method),
+                                                           r->complete ? tr("complete") : r->status));
+    title->setEnabled(false);
+    menu->addSeparator();
+
+    QAction* eval = menu->addAction(tr("&Evaluate (perplexity on WikiText-2 and C4)"), this, [this, name] { evaluateRun(name); });
+    if (m_wb.synthetic)
+        disable(eval, tr("The synthetic model has no tokenizer"));
+    else if (!r->complete)
+        disable(eval, tr("The run is not complete"));
+
+    QMenu* exportMenu = menu->addMenu(tr("E&xport checkpoint"));
+    exportMenu->setToolTipsVisible(true);
+    for (const QString& format : exportFormats()) {
+        const QString text = format == QLatin1String("hf")           ? tr("Hugging Face folder, dequantized fp16 (hf)…")
+                             : format == QLatin1String("gptq")       ? tr("GPTQ packed checkpoint (gptq)…")
+                             : format == QLatin1String("mpq-packed") ? tr("MPQ packed, per-column bits (mpq-packed)…")
+                             : format == QLatin1String("gguf")       ? tr("GGUF file for llama.cpp (gguf)…")
+                                                                      : format + QStringLiteral("…");
+        QAction* a = exportMenu->addAction(text, this, [this, name, format] {
+            const QString folder = QFileDialog::getSaveFileName(
+                this, tr("Export %1 as %2 into a new folder").arg(name, format),
+                QDir(m_wb.folder).filePath(QStringLiteral("%1-%2").arg(name, format)));
+            if (!folder.isEmpty())
+                exportRun(name, format, folder);
+        });
+        if (!r->complete)
+            disable(a, tr("The run is not complete"));
+    }
+    if (!r->complete)
+        exportMenu->setEnabled(false);
+
+    QAction* resume = menu->addAction(tr("&Resume from the last stored layer"), this, [this, name] { resumeRun(name); });
+    if (!inSession)
+        disable(resume, tr("A result folder cannot be resumed"));
+    else if (r->complete)
+        disable(resume, tr("The run is complete"));
+    else if (runningThis)
+        disable(resume, tr("The run is being written now"));
+    menu->addSeparator();
+    QAction* rename = menu->addAction(tr("Re&name…"), this, [this, name] {
+        bool ok = false;
+        const QString to = QInputDialog::getText(this, tr("Rename run"), tr("New name (A-Z a-z 0-9 . _ -):"),
+                                                 QLineEdit::Normal, name, &ok);
+        if (ok && !to.isEmpty() && to != name)
+            renameRun(name, to);
+    });
+    QAction* del = menu->addAction(tr("&Delete…"), this, [this, name] {
+        if (!m_interactive ||
+            QMessageBox::question(this, tr("Delete run"),
+                                  tr("Delete run %1 with its layers, evaluations and sweep points from %2? This cannot "
+                                     "be undone.").arg(name, m_wb.sessionFile)) == QMessageBox::Yes)
+            deleteRun(name);
+    });
+    for (QAction* a : {rename, del}) {
+        if (!inSession)
+            disable(a, tr("Result folders are shown beside the session, not stored in it"));
+        else if (runningThis)
+            disable(a, tr("The run is being written now"));
+    }
+    return menu;
 }
 
 void MainWindow::reopenSnapshot()
@@ -435,9 +819,8 @@ bool MainWindow::newSession(const QString& rawPath)
     wb.synthetic = m_wb.synthetic;
     wb.folder = QFileInfo(path).absolutePath();
     wb.sessionFile = path;
-    log(tr("new session %1 for %2 (written when the first job or evaluation finishes)").arg(path, wb.model));
+    log(tr("new session %1 for %2 (written by the first job; then listed in File ▸ Open recent session)").arg(path, wb.model));
     showWorkbench(std::move(wb), path);
-    addRecent(path);
     return true;
 }
 
@@ -451,7 +834,25 @@ bool MainWindow::saveSessionAs(const QString& rawPath)
     }
     if (path == m_wb.sessionFile)
         return true;
-    if (QFileInfo::exists(m_wb.sessionFile)) {
+    if (m_wb.model.isEmpty() && m_wb.runs.empty()) {
+        showError(tr("Save session as"), tr("There is no session to save: open a model or a session first."));
+        return false;
+    }
+    if (!QFileInfo::exists(m_wb.sessionFile)) {
+        // No job has written the session yet: there is nothing to copy. New jobs go to `path`,
+        // which goes into Recent once it exists.
+        if (QFileInfo::exists(path) && !QFile::remove(path)) {
+            showError(tr("Save session as"), tr("%1 exists and cannot be replaced.").arg(path));
+            return false;
+        }
+        log(tr("nothing saved yet (no job has written the session): new jobs will write %1").arg(path));
+        m_wb.sessionFile = path;
+        m_wb.folder = QFileInfo(path).absolutePath();
+        m_sessionPath = path;
+        m_modelLabel->setText(tr("Model: %1\nSession: %2 (not written yet)").arg(m_wb.model, m_wb.sessionFile));
+        return true;
+    }
+    {
         // Copy to a temporary beside the target, then rename: the target is the old file or the
         // complete copy, never half a session.
         QFile source(m_wb.sessionFile);
@@ -484,16 +885,28 @@ void MainWindow::openModel(const QString& path)
     m_wb = Workbench{};
     m_wb.model = path;
     m_wb.synthetic = QFileInfo(path).isDir() && isSyntheticModel(path.toStdString());
+    // The folder is only named here: the first job creates it with the session, so a workspace
+    // without jobs leaves nothing on disk.
     m_wb.folder = WorkspaceFolders::newWorkspace(path);
     m_wb.sessionFile = WorkspaceFolders::sessionFile(m_wb.folder);
     m_sessionPath = m_wb.sessionFile;
     m_snapshot.reset();
     m_currentRun.clear();
+    m_liveShown = false;
+    m_tradeoff->clearResolved();
     m_resolver->setTable(nullptr);
+    updateActions();
+    QStringList earlier;
+    for (const QString& session : recentSessions())
+        if (QSettings().value(QStringLiteral("sessionModel/") + session).toString() == path)
+            earlier << session;
+    if (!earlier.isEmpty())
+        log(tr("earlier sessions of this model (File ▸ Open recent session): %1").arg(earlier.join(QStringLiteral(", "))));
     m_modelLabel->setText((m_wb.synthetic ? tr("Model: SYNTHETIC LLaMA (random weights) — %1").arg(path)
                                           : tr("Model: %1").arg(path)) +
                           tr("\nSession: %1").arg(m_wb.sessionFile));
     log(tr("model %1; session %2 (written by the first job)").arg(path, m_wb.sessionFile));
+    setWindowTitle(tr("MPQ Workbench"));
     refreshRunList();
     refreshCurrentRun();
     refreshSummaryViews();
@@ -502,9 +915,17 @@ void MainWindow::openModel(const QString& path)
 void MainWindow::startDemo()
 {
     try {
+        if (isBusy())
+            return showError(tr("A job is running"), tr("Wait for the running job to finish (or cancel it) before "
+                                                        "starting the demo."));
+        // Named only: DemoPlan writes the synthetic model there only when no real model is found.
         const QString synthetic = QDir(WorkspaceFolders::newWorkspace(QStringLiteral("synthetic"))).filePath(QStringLiteral("model"));
         const DemoPlan plan = DemoPlan::make(WorkspaceFolders::dataDirectory(), synthetic);
         openModel(plan.model);
+        if (!plan.synthetic && !plan.jobs.empty()) {
+            m_evalSettings = plan.jobs.front().eval;
+            m_haveEvalSettings = true;
+        }
         log(tr("demo on %1").arg(plan.label));
         setWindowTitle(tr("MPQ Workbench — demo: %1").arg(plan.label));
         for (JobRequest r : plan.jobs)
@@ -516,9 +937,11 @@ void MainWindow::startDemo()
 
 void MainWindow::enqueue(JobRequest request)
 {
+    const bool writesRuns = request.kind == JobRequest::Kind::Quantize || request.kind == JobRequest::Kind::Reference;
     if (request.outFolder.isEmpty())
         request.outFolder = m_wb.folder;
-    if (request.session.isEmpty())
+    // The run menu's jobs name their session themselves (empty: a result folder).
+    if (request.session.isEmpty() && writesRuns)
         request.session = m_wb.sessionFile;
     if (request.kind == JobRequest::Kind::Quantize) {
         request.runNames.clear();
@@ -540,6 +963,11 @@ void MainWindow::enqueue(JobRequest request)
         }
         m_lastRequest[request.method] = request;
     }
+    if (!request.evalDatasets.isEmpty() &&
+        (request.kind == JobRequest::Kind::Quantize || request.kind == JobRequest::Kind::Reference)) {
+        m_evalSettings = request.eval;
+        m_haveEvalSettings = true;
+    }
     m_queue.push_back(request);
     m_cancel->setEnabled(true);
     startNext();
@@ -559,6 +987,13 @@ void MainWindow::startNext()
     m_cancel->setEnabled(true);
     m_progress->setVisible(true);
     m_progress->setRange(0, 0);
+    if (next.kind == JobRequest::Kind::Resume)
+        if (RunData* r = m_wb.run(next.run)) {
+            r->status = QStringLiteral("running");
+            m_runningRun = r->name;
+            if (r->name == m_currentRun)
+                refreshCurrentRun();
+        }
     QMetaObject::invokeMethod(m_runner, [runner = m_runner, next] { runner->run(next); }, Qt::QueuedConnection);
 }
 
@@ -598,21 +1033,43 @@ void MainWindow::autoSave()
 void MainWindow::addRecent(const QString& path)
 {
     QSettings settings;
-    QStringList recent = settings.value(QStringLiteral("recent")).toStringList();
+    QStringList recent = settings.value(QStringLiteral("recentSessions")).toStringList();
     recent.removeAll(path);
     recent.prepend(path);
     while (recent.size() > 10)
         recent.removeLast();
-    settings.setValue(QStringLiteral("recent"), recent);
+    settings.setValue(QStringLiteral("recentSessions"), recent);
+    if (path == m_wb.sessionFile && !m_wb.model.isEmpty())
+        settings.setValue(QStringLiteral("sessionModel/") + path, m_wb.model);
     rebuildRecentMenu();
+}
+
+QStringList MainWindow::recentSessions()
+{
+    QStringList out;
+    for (const QString& path : QSettings().value(QStringLiteral("recentSessions")).toStringList())
+        if (QFileInfo(path).isFile())
+            out << path;
+    return out;
+}
+
+void MainWindow::noteSessionOnDisk()
+{
+    if (!m_wb.sessionFile.isEmpty() && QFileInfo(m_wb.sessionFile).isFile() &&
+        recentSessions().value(0) != m_wb.sessionFile)
+        addRecent(m_wb.sessionFile);
 }
 
 void MainWindow::rebuildRecentMenu()
 {
     m_recentMenu->clear();
-    const QStringList recent = QSettings().value(QStringLiteral("recent")).toStringList();
-    for (const QString& path : recent)
-        m_recentMenu->addAction(path, this, [this, path] { openPath(path); });
+    const QStringList recent = recentSessions();
+    QSettings settings;
+    for (const QString& path : recent) {
+        const QString model = settings.value(QStringLiteral("sessionModel/") + path).toString();
+        const QString text = model.isEmpty() ? path : tr("%1  —  %2").arg(path, QFileInfo(model).fileName());
+        m_recentMenu->addAction(text, this, [this, path] { openPath(path); });
+    }
     m_recentMenu->setEnabled(!recent.isEmpty());
 }
 
@@ -622,7 +1079,7 @@ void MainWindow::refreshRunList()
     m_runBox->clear();
     for (const RunData& r : m_wb.runs)
         m_runBox->addItem(r.name);
-    m_runBox->setCurrentText(m_currentRun);
+    m_runBox->setCurrentIndex(m_liveShown ? -1 : m_runBox->findText(m_currentRun));
 }
 
 void MainWindow::showRun(const QString& name)
@@ -630,11 +1087,30 @@ void MainWindow::showRun(const QString& name)
     if (!m_wb.run(name))
         return;
     m_currentRun = name;
+    m_liveShown = false;
+    m_tradeoff->clearResolved();
+    m_tradeoff->followRun(name); // the slider shows where the run sits on its knob
     {
         const QSignalBlocker block(m_runBox);
-        m_runBox->setCurrentText(name);
+        m_runBox->setCurrentIndex(m_runBox->findText(name));
     }
     refreshCurrentRun();
+}
+
+QString MainWindow::runTitle(const RunData& r) const
+{
+    if (r.complete)
+        return r.name;
+    const QString status = r.status.isEmpty() ? QStringLiteral("running") : r.status;
+    if (status == QLatin1String("running"))
+        return tr("%1 (running: %2 matrices so far)").arg(r.name).arg(r.matrices.size());
+    return tr("%1 (%2: %3 matrices stored; resumable from the run menu)").arg(r.name, status).arg(r.matrices.size());
+}
+
+void MainWindow::setMaps(const std::vector<MatrixResult>& matrices, const QString& title)
+{
+    m_bitMap->setMatrices(matrices, title);
+    m_sideMap->setMatrices(matrices, title);
 }
 
 void MainWindow::refreshCurrentRun()
@@ -642,14 +1118,14 @@ void MainWindow::refreshCurrentRun()
     const RunData* r = m_wb.run(m_currentRun);
     if (!r) {
         m_treeModel->setRun({});
-        m_bitMap->setMatrices({}, tr("No run selected: run a job, open a result, or start the demo."));
+        setMaps({}, tr("No run selected: run a job, open a result, or start the demo."));
         selectTensor({});
         return;
     }
     m_treeModel->setRun(*r);
     m_tree->expandAll();
-    const QString title = r->complete ? r->name : tr("%1 (running: %2 matrices so far)").arg(r->name).arg(r->matrices.size());
-    m_bitMap->setMatrices(r->matrices, m_wb.synthetic ? tr("[SYNTHETIC model] %1").arg(title) : title);
+    const QString title = runTitle(*r);
+    setMaps(r->matrices, m_wb.synthetic ? tr("[SYNTHETIC model] %1").arg(title) : title);
     if (m_currentTensor.isEmpty() || !r->find(m_currentTensor))
         selectTensor(r->matrices.empty() ? QString() : r->matrices.front().tensor);
     else
@@ -662,6 +1138,15 @@ void MainWindow::selectTensor(const QString& tensor)
     const RunData* r = m_wb.run(m_currentRun);
     const MatrixResult* m = r ? r->find(tensor) : nullptr;
     m_bitMap->setSelectedTensor(tensor);
+    m_sideMap->setSelectedTensor(tensor);
+    if (m_liveShown) {
+        m_curves->setCurves({}, tr("A live MXQ solution is shown: MXQ trains no allocator."));
+        HessianGraphData none;
+        none.tensor = tensor;
+        none.source = tr("a live MXQ solution is data-free: it has no Hessian");
+        m_hessian->setGraph(none);
+        return;
+    }
     const QModelIndex idx = m_treeModel->indexOfTensor(tensor);
     if (idx.isValid() && m_tree->currentIndex().siblingAtColumn(0) != idx)
         m_tree->setCurrentIndex(idx);
@@ -689,6 +1174,8 @@ void MainWindow::selectTensor(const QString& tensor)
             }
         }
         g.tensor = m->label() + QStringLiteral(" of ") + r->name;
+        if (!g.available && !r->complete && g.source.contains(QLatin1String("no ")))
+            g.source = tr("this layer is not in the session yet (the job is writing it)");
     } else {
         g.tensor = m->label() + QStringLiteral(" of ") + r->name;
         g.source = tr("result folders store no Hessian: run the job into a session to see the graph");
@@ -733,12 +1220,26 @@ void MainWindow::setMxqCosts(const QString& path)
     loadMxqCosts();
 }
 
-void MainWindow::onResolved(const MxqResolved& r)
+void MainWindow::showResolved(const MxqResolved& r)
 {
     if (r.generation != m_resolver->latest())
         return; // an older solve: the slider has moved on
-    m_bitMap->setMatrices(r.matrices, tr("MXQ live solve at %1 bits/weight (%2, %3 ms; not quantized yet)")
-                                          .arg(r.budget, 0, 'f', 3).arg(r.status).arg(r.seconds * 1e3, 0, 'f', 1));
+    // The bit map, the layer browser and the run list all say the same: a live solution, no
+    // stored run. Picking a run in the run list shows that run again.
+    m_liveShown = true;
+    {
+        const QSignalBlocker block(m_runBox);
+        m_runBox->setCurrentIndex(-1);
+        m_runBox->setPlaceholderText(tr("MXQ live solve at %1 bits/weight (not a stored run)").arg(r.budget, 0, 'f', 3));
+    }
+    RunData live;
+    live.name = tr("MXQ live solve");
+    live.method = QStringLiteral("mxq");
+    live.matrices = r.matrices;
+    m_treeModel->setRun(live);
+    m_tree->expandAll();
+    setMaps(r.matrices, tr("MXQ live solve at %1 bits/weight (%2, %3 ms; not quantized yet)")
+                            .arg(r.budget, 0, 'f', 3).arg(r.status).arg(r.seconds * 1e3, 0, 'f', 1));
     m_tradeoff->setResolved(r.bitsPerParameter, tr("MXQ solve: %1 bits/weight (not evaluated)").arg(r.bitsPerParameter, 0, 'f', 3));
     Q_EMIT resolvedDrawn(r.generation);
 }
@@ -748,6 +1249,9 @@ void MainWindow::openRunDialog(const QString& method, const std::vector<double>&
     if (m_wb.model.isEmpty())
         return showError(tr("No model"), tr("Open a model first (File ▸ Open model) or run the demo."));
     RunDialog dialog(this);
+    if (m_dialogState.isEmpty())
+        m_dialogState = QSettings().value(QStringLiteral("runDialog")).toMap();
+    dialog.restoreState(m_dialogState); // the settings of the last job started from the dialog
     if (!method.isEmpty())
         dialog.preset(method, values);
     while (dialog.exec() == QDialog::Accepted) {
@@ -757,6 +1261,8 @@ void MainWindow::openRunDialog(const QString& method, const std::vector<double>&
             QMessageBox::warning(this, tr("Check the options"), error);
             continue;
         }
+        m_dialogState = dialog.state();
+        QSettings().setValue(QStringLiteral("runDialog"), m_dialogState);
         if (m_wb.synthetic) {
             request->evalDatasets.clear();
             request->params.calibTokens = syntheticCalibrationFile(m_wb.model.toStdString());
@@ -766,13 +1272,15 @@ void MainWindow::openRunDialog(const QString& method, const std::vector<double>&
     }
 }
 
-void MainWindow::onFullRunRequested(const QString& family, double knob)
+void MainWindow::onFullRunRequested(const QString& family, const QString& axis, double knob)
 {
     const QString method = family == QLatin1String("MXQ") ? QStringLiteral("mxq")
-                           : family.startsWith(QLatin1String("MG-PTQ")) ? QStringLiteral("mgptq")
-                                                                         : family.toLower();
+                           : family.startsWith(QLatin1String("MG-PTQ")) || family == QLatin1String("Hessian-greedy")
+                               ? QStringLiteral("mgptq")
+                               : family.toLower();
     if (m_lastRequest.contains(method)) {
         JobRequest r = m_lastRequest.value(method);
+        r.axis = axis; // the series' knob: α and target bits are different jobs
         r.values = {knob};
         log(tr("queued %1 at %2 from the trade-off slider").arg(family).arg(knob, 0, 'g', 4));
         enqueue(r);
@@ -789,12 +1297,49 @@ QStringList MainWindow::saveScreenshots(const QString& dir)
                                QStringLiteral("perplexity"), QStringLiteral("training")};
     for (int i = 0; i < m_tabs->count() && i < names.size(); ++i) {
         m_tabs->setCurrentIndex(i);
+        QApplication::sendPostedEvents();
+        QApplication::processEvents(); // lay out the tab before drawing it
+        for (PlotView* view : m_tabs->widget(i)->findChildren<PlotView*>())
+            view->replotNow();
         if (auto* view = qobject_cast<PlotView*>(m_tabs->widget(i)))
             view->replotNow();
         QApplication::sendPostedEvents();
         const QString file = QDir(dir).filePath(QStringLiteral("view-%1.png").arg(names[i]));
-        if (grab().save(file))
+        const QImage image = grab().toImage();
+        if (image.save(file))
             files << file;
+        // The bit map also in grey: the palette's lightness order is what a greyscale print keeps.
+        if (i == 0 && image.convertToFormat(QImage::Format_Grayscale8).save(QDir(dir).filePath(QStringLiteral("view-bitmap-grey.png"))))
+            files << QDir(dir).filePath(QStringLiteral("view-bitmap-grey.png"));
+    }
+    // The run menu over the window (a popup: grabbed from the screen where there is one).
+    if (!m_currentRun.isEmpty() && m_wb.run(m_currentRun) && QGuiApplication::primaryScreen() &&
+        QGuiApplication::platformName() != QLatin1String("offscreen")) {
+        m_tabs->setCurrentIndex(1); // over the trade-off tab
+        QMenu* menu = runMenu(m_currentRun, this);
+        const QPoint at = m_runBox->mapToGlobal(QPoint(m_runBox->width() / 2, m_runBox->height()));
+        menu->popup(at);
+        const auto settle = [] {
+            for (int k = 0; k < 20; ++k) {
+                QApplication::processEvents();
+                QThread::msleep(10);
+            }
+        };
+        settle();
+        // With the export submenu open, so that its formats show.
+        QRect area = frameGeometry().united(menu->geometry());
+        for (QAction* a : menu->actions())
+            if (a->menu() && a->isEnabled()) {
+                menu->setActiveAction(a);
+                a->menu()->popup(menu->mapToGlobal(menu->actionGeometry(a).topRight()));
+                settle();
+                area = area.united(a->menu()->geometry());
+            }
+        const QString file = QDir(dir).filePath(QStringLiteral("view-runmenu.png"));
+        if (QGuiApplication::primaryScreen()->grabWindow(0, area.x(), area.y(), area.width(), area.height()).save(file))
+            files << file;
+        menu->close();
+        delete menu;
     }
     m_tabs->setCurrentIndex(0);
     return files;

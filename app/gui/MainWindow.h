@@ -7,6 +7,7 @@
 #include <QMainWindow>
 #include <QMap>
 #include <QThread>
+#include <QVariantMap>
 
 #include <deque>
 #include <memory>
@@ -15,12 +16,14 @@ namespace mpq::session {
 class Session;
 }
 
+class QAction;
 class QComboBox;
 class QLabel;
 class QMenu;
 class QPlainTextEdit;
 class QProgressBar;
 class QPushButton;
+class QSplitter;
 class QTabWidget;
 class QTreeView;
 
@@ -35,10 +38,12 @@ class TradeoffView;
 class TrainingCurvesView;
 
 /// The workbench's main window: opens models, result folders and HDF5 session files (menu, recent
-/// files, drag and drop, command line), queues jobs on a worker thread (progress bar, ETA, cancel),
-/// shows the results in the views as they arrive. Every job writes into the window's HDF5 session
-/// (docs/session-format.md) through the engine, so the session is always saved and `mpq` reads it. It does no
-/// numerics: jobs run in JobRunner, live MXQ solves in MxqResolver, both on the worker thread.
+/// sessions, drag and drop, command line), queues jobs on a worker thread (progress bar, ETA,
+/// cancel), shows the results in the views as they arrive. A workspace is one HDF5 session
+/// (docs/session-format.md): every job writes into it through the engine, so it is always saved
+/// and `mpq` reads it; it exists on disk from the first job on, and only then goes into Recent.
+/// Runs have a menu (evaluate, export, resume, rename, delete), each a job. It does no numerics:
+/// jobs run in JobRunner, live MXQ solves in MxqResolver, both on the worker thread.
 /// GUI thread only; owns the worker thread and stops it on destruction (cancelling a running job).
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -51,15 +56,34 @@ public:
     void setInteractive(bool interactive) { m_interactive = interactive; }
     QString lastError() const { return m_lastError; }
 
-    /// Opens a model folder / llama2.c .bin (new workspace with a new session), a result folder
-    /// (shown as a run), an HDF5 session (.h5) or an old `.mpqwb` index. Returns false, after telling
-    /// the user why (the engine's message for a bad session), when the path cannot be opened.
+    /// Opens a model folder / llama2.c .bin (new workspace with a new session; the model that is
+    /// open already keeps its session, so that a running job's results stay in view), a result
+    /// folder (shown as a run), an HDF5 session (.h5) or an old `.mpqwb` index. Returns false, after
+    /// telling the user why (the engine's message for a bad session), when the path cannot be
+    /// opened, and for another model or session while a job runs.
     bool openPath(const QString& path);
     /// Starts an empty HDF5 session at `path` for the open model (an existing file there is
     /// replaced). Refused (false, with the reason) while a job runs or when no model is open.
     bool newSession(const QString& path);
-    /// Copies the session to `path` and continues in the copy. Refused while a job runs.
+    /// Copies the session to `path` and continues in the copy. Refused while a job runs. Before
+    /// any job there is nothing to copy: new jobs then write `path` (nothing goes into Recent yet).
     bool saveSessionAs(const QString& path);
+    /// The sessions of File ▸ Open recent, newest first (only files that exist).
+    static QStringList recentSessions();
+
+    /// The run menu's jobs on run `name` of the workbench (queued like any job, with progress and
+    /// cancel). Each returns false, telling why, when the run cannot take it (e.g. resume of a
+    /// complete run, rename of a result folder, evaluate on a synthetic model).
+    bool evaluateRun(const QString& name);
+    bool exportRun(const QString& name, const QString& format, const QString& folder);
+    bool resumeRun(const QString& name);
+    bool renameRun(const QString& name, const QString& newName);
+    bool deleteRun(const QString& name);
+    /// The run menu for `name` (context menu of the run list and the layer browser, Run ▸ Selected
+    /// run); the caller owns it. Actions that do not apply are disabled with the reason as tip.
+    QMenu* runMenu(const QString& name, QWidget* parent);
+    /// Export formats offered, as parseExportFormat() names them.
+    static QStringList exportFormats();
     /// Opens the demo model and queues the demo jobs (DemoPlan).
     void startDemo();
     /// Queues a job; it starts when the worker is free.
@@ -78,8 +102,12 @@ public:
     QStringList saveScreenshots(const QString& dir);
 
     BitMapView* bitMapView() const { return m_bitMap; }
+    /// The bit map beside the trade-off slider (same content as bitMapView()).
+    BitMapView* sideBitMapView() const { return m_sideMap; }
     TradeoffView* tradeoffView() const { return m_tradeoff; }
     MxqResolver* resolver() const { return m_resolver; }
+    /// The worker's job runner (lives on the worker thread; tests connect to its signals).
+    JobRunner* runner() const { return m_runner; }
     QTabWidget* tabs() const { return m_tabs; }
 
 Q_SIGNALS:
@@ -87,6 +115,15 @@ Q_SIGNALS:
     void idle();
     /// A live MXQ solve was drawn (for the slider benchmark).
     void resolvedDrawn(quint64 generation);
+    /// A layer of run `run` arrived and is shown (while a job runs).
+    void layerShown(const QString& run);
+
+public:
+    /// Shows a live MXQ solution in the bit maps and the layer browser (the run list then says
+    /// that no stored run is shown; picking a run there shows it again).
+    void showResolved(const MxqResolved& r);
+    /// Whether the Quantize / New session actions can be used now (a model is open).
+    bool canQuantize() const;
 
 protected:
     void dragEnterEvent(QDragEnterEvent* event) override;
@@ -111,9 +148,18 @@ private:
     void showWorkbench(Workbench wb, const QString& sessionPath);
     void openModel(const QString& path);
     void openRunDialog(const QString& method = {}, const std::vector<double>& values = {});
-    void onFullRunRequested(const QString& family, double knob);
+    void onFullRunRequested(const QString& family, const QString& axis, double knob);
     void onProgress(const JobProgress& p);
-    void onResolved(const MxqResolved& r);
+    void setMaps(const std::vector<MatrixResult>& matrices, const QString& title);
+    /// Re-reads the session file into the workbench (after cancel, failure or a run menu job);
+    /// result folders shown beside it and the run shown stay.
+    void reloadSession();
+    /// Puts the session into Recent once a job has written it.
+    void noteSessionOnDisk();
+    void updateActions();
+    bool confirmCancel();
+    bool checkSessionRun(const QString& name, const QString& what, bool needIncomplete = false);
+    QString runTitle(const RunData& r) const;
 
     Workbench m_wb;
     QString m_sessionPath;
@@ -130,9 +176,17 @@ private:
     std::deque<JobRequest> m_queue;
     bool m_busy = false;
     QMap<QString, JobRequest> m_lastRequest; ///< per method: the template for slider-queued runs
+    QString m_runningRun;         ///< the run the running job writes (for the resume hint)
+    bool m_liveShown = false;     ///< the bit maps show a live MXQ solution, not a stored run
+    EvalParams m_evalSettings;    ///< evaluation settings of the last job that evaluated
+    bool m_haveEvalSettings = false;
+    QVariantMap m_dialogState;    ///< the run dialog's last accepted settings
+    QMap<QString, QString> m_renamed; ///< queued renames (old → new), so that the run shown follows
 
     QTabWidget* m_tabs = nullptr;
     BitMapView* m_bitMap = nullptr;
+    BitMapView* m_sideMap = nullptr;
+    QSplitter* m_tradeoffSplit = nullptr;
     TradeoffView* m_tradeoff = nullptr;
     HessianGraphView* m_hessian = nullptr;
     PerplexityView* m_perplexity = nullptr;
@@ -146,6 +200,10 @@ private:
     QLabel* m_eta = nullptr;
     QPushButton* m_cancel = nullptr;
     QMenu* m_recentMenu = nullptr;
+    QMenu* m_selectedRunMenu = nullptr;
+    QAction* m_quantizeAction = nullptr;
+    QAction* m_newSessionAction = nullptr;
+    QAction* m_referenceAction = nullptr;
 };
 
 } // namespace mpq::gui

@@ -133,6 +133,72 @@ void RunDialog::updateVisibility()
         m_valuesHint->setText(tr("bit-width(s) 1..8, e.g. 4,3"));
 }
 
+QVariantMap RunDialog::state() const
+{
+    return {{QStringLiteral("method"), m_method->currentData()},
+            {QStringLiteral("axis"), m_axis->currentData()},
+            {QStringLiteral("values"), m_values->text()},
+            {QStringLiteral("groupSize"), m_groupSize->value()},
+            {QStringLiteral("actOrder"), m_actOrder->isChecked()},
+            {QStringLiteral("symmetric"), m_symmetric->isChecked()},
+            {QStringLiteral("calib"), m_calib->text()},
+            {QStringLiteral("nsamples"), m_nsamples->value()},
+            {QStringLiteral("seqlen"), m_seqlen->value()},
+            {QStringLiteral("device"), m_device->currentText()},
+            {QStringLiteral("network"), m_gnn->currentData()},
+            {QStringLiteral("bitsSet"), m_bitsSet->text()},
+            {QStringLiteral("epochs"), m_epochs->value()},
+            {QStringLiteral("configs"), m_configs->text()},
+            {QStringLiteral("evalWikitext2"), m_evalWiki->isChecked()},
+            {QStringLiteral("evalC4"), m_evalC4->isChecked()},
+            {QStringLiteral("evalWindows"), m_evalWindows->value()}};
+}
+
+void RunDialog::restoreState(const QVariantMap& st)
+{
+    const auto data = [&](QComboBox* box, const char* key) {
+        if (st.contains(QLatin1String(key))) {
+            const int i = box->findData(st.value(QLatin1String(key)));
+            if (i >= 0)
+                box->setCurrentIndex(i);
+        }
+    };
+    const auto text = [&](QLineEdit* edit, const char* key) {
+        if (st.contains(QLatin1String(key)))
+            edit->setText(st.value(QLatin1String(key)).toString());
+    };
+    const auto number = [&](QSpinBox* spin, const char* key) {
+        if (st.contains(QLatin1String(key)))
+            spin->setValue(st.value(QLatin1String(key)).toInt());
+    };
+    const auto check = [&](QCheckBox* box, const char* key) {
+        if (st.contains(QLatin1String(key)))
+            box->setChecked(st.value(QLatin1String(key)).toBool());
+    };
+    data(m_method, "method");
+    data(m_axis, "axis");
+    text(m_values, "values");
+    number(m_groupSize, "groupSize");
+    check(m_actOrder, "actOrder");
+    check(m_symmetric, "symmetric");
+    text(m_calib, "calib");
+    number(m_nsamples, "nsamples");
+    number(m_seqlen, "seqlen");
+    if (st.contains(QStringLiteral("device"))) {
+        const int i = m_device->findText(st.value(QStringLiteral("device")).toString());
+        if (i >= 0)
+            m_device->setCurrentIndex(i);
+    }
+    data(m_gnn, "network");
+    text(m_bitsSet, "bitsSet");
+    number(m_epochs, "epochs");
+    text(m_configs, "configs");
+    check(m_evalWiki, "evalWikitext2");
+    check(m_evalC4, "evalC4");
+    number(m_evalWindows, "evalWindows");
+    updateVisibility();
+}
+
 void RunDialog::preset(const QString& method, const std::vector<double>& values)
 {
     const int i = m_method->findData(method);

@@ -3,6 +3,7 @@
 #include "JobRequest.h"
 
 #include <QDialog>
+#include <QVariantMap>
 
 class QCheckBox;
 class QComboBox;
@@ -21,6 +22,10 @@ class RunDialog : public QDialog {
 public:
     explicit RunDialog(QWidget* parent = nullptr);
 
+    /// Every setting of the dialog, by name (kept by the main window between jobs and sessions).
+    QVariantMap state() const;
+    /// Restores state(); unknown or missing keys keep the defaults.
+    void restoreState(const QVariantMap& state);
     /// Preselects a method and knob values, e.g. from the trade-off slider ("mxq", {3.6}).
     void preset(const QString& method, const std::vector<double>& values);
     /// The job for `model`; `error` gets a readable reason (and the result is empty) when the

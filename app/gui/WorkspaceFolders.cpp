@@ -18,8 +18,7 @@ QString WorkspaceFolders::newWorkspace(const QString& modelPath)
     QString dir = QDir(root).filePath(base + QLatin1Char('-') + stamp);
     for (int i = 2; QFileInfo::exists(dir); ++i)
         dir = QDir(root).filePath(QStringLiteral("%1-%2-%3").arg(base, stamp).arg(i));
-    QDir().mkpath(dir);
-    return dir;
+    return dir; // created by the first job that writes the session (an unused workspace leaves nothing)
 }
 
 QString WorkspaceFolders::dataDirectory()

@@ -8,7 +8,8 @@ namespace mpq::gui {
 /// session file go there) under $MPQ_WORKBENCH_HOME, else the user's application data folder;
 /// and the shared data directory ($MPQ_DATA_DIR, else ../shared/data as the CLI looks it up).
 struct WorkspaceFolders {
-    /// A fresh folder named after the model and the time, created.
+    /// A fresh folder name (named after the model and the time) that does not exist yet; it is
+    /// not created: the first job that writes the session creates it.
     static QString newWorkspace(const QString& modelPath);
     /// The shared data directory, or empty when there is none.
     static QString dataDirectory();

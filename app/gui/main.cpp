@@ -28,10 +28,23 @@ int main(int argc, char** argv)
     const QCommandLineOption bench(QStringLiteral("bench-slider"), QStringLiteral("time slider moves on the opened session, print the figures and quit"));
     const QCommandLineOption benchMethod(QStringLiteral("bench-method"), QStringLiteral("series for --bench-slider (default: MXQ, else the first)"), QStringLiteral("NAME"));
     const QCommandLineOption quitIdle(QStringLiteral("quit-when-idle"), QStringLiteral("quit when the job queue is empty"));
-    cli.addOptions({demo, shots, costs, bench, benchMethod, quitIdle});
+    const QCommandLineOption showRun(QStringLiteral("show-run"), QStringLiteral("show this run of the opened session (bit maps, layer browser, trade-off slider)"), QStringLiteral("NAME"));
+    const QCommandLineOption size(QStringLiteral("window-size"), QStringLiteral("window size in pixels, e.g. 1024x768 (default 1280x800)"), QStringLiteral("WxH"));
+    cli.addOptions({demo, shots, costs, bench, benchMethod, quitIdle, showRun, size});
     cli.process(app);
 
     MainWindow window;
+    if (cli.isSet(size)) {
+        const QStringList wh = cli.value(size).split(QLatin1Char('x'));
+        bool okW = false, okH = false;
+        const int w = wh.value(0).toInt(&okW), h = wh.value(1).toInt(&okH);
+        if (wh.size() != 2 || !okW || !okH || w < 320 || h < 240) {
+            std::fprintf(stderr, "mpq-workbench: --window-size: expected WxH of at least 320x240, got \"%s\"\n",
+                         qPrintable(cli.value(size)));
+            return 2;
+        }
+        window.resize(w, h);
+    }
     const bool batch = cli.isSet(shots) || cli.isSet(bench) || cli.isSet(quitIdle);
     window.setInteractive(!batch);
     window.show();
@@ -59,9 +72,17 @@ int main(int argc, char** argv)
         }
         if (cli.isSet(shots)) {
             // Show the last MG-PTQ run (mixed bits) when there is one: the most telling map.
-            for (const auto& r : window.workbench().runs)
-                if (r.method.startsWith(QLatin1String("mgptq")))
-                    window.showRun(r.name);
+            if (cli.isSet(showRun) && !window.workbench().run(cli.value(showRun))) {
+                std::fprintf(stderr, "mpq-workbench: --show-run: the session has no run named \"%s\"\n",
+                             qPrintable(cli.value(showRun)));
+                rc = 1;
+            } else if (cli.isSet(showRun)) {
+                window.showRun(cli.value(showRun));
+            } else {
+                for (const auto& r : window.workbench().runs)
+                    if (r.method.startsWith(QLatin1String("mgptq")))
+                        window.showRun(r.name);
+            }
             const QStringList files = window.saveScreenshots(cli.value(shots));
             for (const QString& f : files)
                 std::printf("%s\n", qPrintable(f));
