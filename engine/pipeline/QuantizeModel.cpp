@@ -332,6 +332,9 @@ QuantizeReport quantizeModel(const QuantizeParams& given, JobContext& ctx)
                                      {"output_error", m.outputError}, {"frobenius_error", m.frobeniusError},
                                      {"gptq_loss", m.gptqLoss},
                                      {"damping", m.damping}});
+        for (size_t i = 0; i < report.matrices.size(); ++i) // GPTQ's fallback (docs/quantization.md)
+            if (!report.matrices[i].fallback.empty())
+                j["matrices"][i]["fallback"] = report.matrices[i].fallback;
         j["warnings"] = report.warnings;
         std::ofstream out(files::join(tmpDir, "result.json"));
         out << j.dump(1) << "\n";

@@ -133,6 +133,7 @@ MatrixReport describeMatrix(const MatrixPlan& m, int64_t layer, Linear l, const 
     mr.quantizer = m.quantizer;
     mr.codeBits = q.codeBits();
     mr.bitsWithOverhead = q.bitsWithOverhead(symmetric);
+    mr.fallback = q.fallback;
     return mr;
 }
 
@@ -257,6 +258,9 @@ void runSequential(LayerProvider& provider, const std::vector<std::vector<int32_
                 });
             }
             H.mul_(2.0 / double(n * T));
+            if (!at::isfinite(H).all().item<bool>())
+                throw Error("decoder layer " + std::to_string(layer) + ": the calibration Hessian of " +
+                            planned.front().second.tensor + " holds NaN or Inf: the activations entering it are not finite");
             synchronize(device);
             timing.hessianSeconds += since(t0);
 
@@ -325,8 +329,11 @@ void runSequential(LayerProvider& provider, const std::vector<std::vector<int32_
             }
             for (const auto& st : stacks) {
                 std::vector<at::Tensor> parts;
-                for (size_t i : st)
+                for (size_t i : st) {
                     parts.push_back(w[todo[i].first].to(at::kFloat));
+                    if (!at::isfinite(parts.back()).all().item<bool>())
+                        throw Error("matrix " + todo[i].second->tensor + ": the weights hold NaN or Inf");
+                }
                 const auto tq = Clock::now();
                 const at::Tensor Wstack = parts.size() == 1 ? parts[0] : at::cat(parts, 0);
                 const QuantizedWeight q = quantizeOne(Wstack, H, *todo[st.front()].second, p, ctx);
@@ -400,6 +407,8 @@ void runDataFree(LayerProvider& provider, const AllocationPlan& plan, const Quan
             ctx.report(layer, cfg.numLayers, "layers",
                        layerLabel(layer, cfg.numLayers, llama::linearName(l)));
             const auto tq = Clock::now();
+            if (!at::isfinite(w[l]).all().item<bool>())
+                throw Error("matrix " + m->tensor + ": the weights hold NaN or Inf");
             QuantizedWeight q = quantizeOne(w[l], at::Tensor(), *m, p, ctx);
             MatrixReport mr = describeMatrix(*m, layer, l, w[l], q, p.symmetric);
             if (m->storageBits >= 0) // MXQ's storage formula (meta-quantized scales and zeros)
