@@ -109,7 +109,7 @@ QuantizeReport quantizeModel(const QuantizeParams& given, JobContext& ctx)
     if (p.resume) {
         if (p.session.empty())
             throw Error("resume: no session given");
-        journal = session::detail::RunJournal::resume(p.session, p.runName, header, resume);
+        journal = session::detail::RunJournal::resume(p.session, p.runName, header, resume, &ctx);
         QuantizeParams stored = quantizeParamsFromJson(header.settingsJson, p.session + "#" + header.name);
         stored.session = p.session;
         stored.runName = header.name;
