@@ -161,9 +161,13 @@ int runLs(const std::vector<std::string>& argv)
 
 int runSession(const std::vector<std::string>& argv)
 {
-    if (argv.empty() || argv[0] == "--help" || argv[0] == "-h") {
-        std::fputs(kSessionUsage, argv.empty() ? stderr : stdout);
-        return argv.empty() ? 2 : 0;
+    if (argv.empty()) {
+        std::fputs("usage: mpq session ls FILE [--json]  ('mpq session --help' explains it)\n", stderr);
+        return 2;
+    }
+    if (argv[0] == "--help" || argv[0] == "-h") {
+        std::fputs(kSessionUsage, stdout);
+        return 0;
     }
     if (argv[0] == "ls")
         return runLs(std::vector<std::string>(argv.begin() + 1, argv.end()));
