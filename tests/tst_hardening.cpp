@@ -78,7 +78,8 @@ std::pair<uint64_t, uint64_t> firstChunk(const std::string& file, const std::str
     hsize_t offset[2] = {}, size = 0;
     haddr_t addr = 0;
     unsigned mask = 0;
-    h5::check(H5Dget_chunk_info(ds.get(), H5S_ALL, 0, offset, &mask, &addr, &size), file, "chunk of " + dataset);
+    const h5::Id space(H5Dget_space(ds.get()), file);
+    h5::check(H5Dget_chunk_info(ds.get(), space.get(), 0, offset, &mask, &addr, &size), file, "chunk of " + dataset);
     return {uint64_t(addr), uint64_t(size)};
 }
 
