@@ -77,7 +77,7 @@ std::string sentencePieceModel(int modelType, bool byteFallback)
             piece(name, 0, 6);
         }
     const char* words[] = {"\xe2\x96\x81", "a", "e", "n", "o", "t", "\xe2\x96\x81t", "on", "ce", "up",
-                           "\xe2\x96\x81a", "\xe2\x96\x81on", "\xe2\x96\x81up", "im", "e,"};
+                           "\xe2\x96\x81" "a", "\xe2\x96\x81on", "\xe2\x96\x81up", "im", "e,"};
     float score = -1;
     for (const char* w : words)
         piece(w, score -= 0.5f, 1);
