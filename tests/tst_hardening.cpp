@@ -343,14 +343,14 @@ private Q_SLOTS:
         const at::Tensor bits = at::full({16}, 4, at::kInt);
         at::Tensor Wn = W.clone();
         Wn[1][3] = std::numeric_limits<float>::quiet_NaN();
-        QVERIFY(contains(errorOf([&] { detail::gptqQuantize(Wn, H, bits, {}); }), "weights hold NaN or Inf"));
+        QVERIFY(contains(errorOf([&] { mpq::detail::gptqQuantize(Wn, H, bits, {}); }), "weights hold NaN or Inf"));
         at::Tensor Hn = H.clone();
         Hn[2][2] = std::numeric_limits<float>::infinity();
-        QVERIFY(contains(errorOf([&] { detail::gptqQuantize(W, Hn, bits, {}); }), "Hessian holds NaN or Inf"));
+        QVERIFY(contains(errorOf([&] { mpq::detail::gptqQuantize(W, Hn, bits, {}); }), "Hessian holds NaN or Inf"));
         for (double damp : {std::nan(""), 0.0, -0.1, 1e308}) {
-            detail::GptqOptions o;
+            mpq::detail::GptqOptions o;
             o.dampPercent = damp;
-            const std::string e = errorOf([&] { detail::gptqQuantize(W, H, bits, o); });
+            const std::string e = errorOf([&] { mpq::detail::gptqQuantize(W, H, bits, o); });
             QVERIFY2(contains(e, "damping setting"), e.c_str());
         }
     }
@@ -363,19 +363,19 @@ private Q_SLOTS:
         at::Tensor H = at::eye(16);
         H[15][15] = -0.05;
         JobContext ctx;
-        const auto q = detail::gptqQuantize(W, H, bits, {}, &ctx);
+        const auto q = mpq::detail::gptqQuantize(W, H, bits, {}, &ctx);
         QVERIFY2(contains(q.fallback, "damping raised"), q.fallback.c_str());
         QVERIFY(at::isfinite(q.dequant).all().item<bool>());
         // Negative definite: no damping helps; RTN, recorded and warned.
         JobContext ctx2;
-        const auto r = detail::gptqQuantize(W, -at::eye(16), bits, {}, &ctx2);
+        const auto r = mpq::detail::gptqQuantize(W, -at::eye(16), bits, {}, &ctx2);
         QVERIFY2(r.fallback.rfind("RTN", 0) == 0, r.fallback.c_str());
-        const auto rtn = detail::rtnQuantize(W, bits, {});
+        const auto rtn = mpq::detail::rtnQuantize(W, bits, {});
         QVERIFY(at::equal(r.codes, rtn.codes));
         const auto w = ctx2.warnings();
         QVERIFY(std::any_of(w.begin(), w.end(), [](const std::string& s) { return contains(s, "quantized by RTN"); }));
         // A healthy H needs no fallback.
-        QVERIFY(detail::gptqQuantize(W, at::eye(16) * 2, bits, {}).fallback.empty());
+        QVERIFY(mpq::detail::gptqQuantize(W, at::eye(16) * 2, bits, {}).fallback.empty());
     }
 
     void nonFiniteWeightsAndActivationsStopTheJobByName()
