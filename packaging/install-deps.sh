@@ -14,6 +14,7 @@ packages=(
   libglpk-dev                        # mixed integer programming (MXQ); CBC is optional (MPQ_WITH_CBC)
   qt6-base-dev qt6-svg-dev libqcustomplot-dev libgl-dev   # GUI
   xvfb xauth                         # headless GUI tests and screenshots
+  clang libclang-rt-14-dev           # sanitizer and fuzz presets (ASan/UBSan, libFuzzer; docs/hardening.md)
 )
 
 SUDO=""

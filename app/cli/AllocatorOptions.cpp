@@ -1,10 +1,14 @@
 #include "AllocatorOptions.h"
 
+#include "Validate.h"
+
 #include "alloc/MxqSolver.h"
 #include "core/Files.h"
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cstdint>
 #include <sstream>
 
 namespace mpq::cli {
@@ -126,6 +130,54 @@ const MxqCostTable& costTable(const Args& args, MxqCostCache& costs, const Quant
 }
 
 } // namespace
+
+void checkAllocatorOptions(const Args& args, const std::string& method, const std::string& skipAxis)
+{
+    if (method != "rtn" && method != "gptq" && method != "hqq" && method != "mgptq" && method != "mxq")
+        throw UsageError("unknown method \"" + method + "\" (rtn, gptq, hqq, mgptq or mxq)");
+    if (method == "mgptq") {
+        const std::vector<int> bitsSet = parseInts(args.get("bits-set"), "bits-set");
+        int lo = 8, hi = 1;
+        for (int b : bitsSet) {
+            if (b < 1 || b > 8)
+                throw UsageError("--bits-set: " + std::to_string(b) + " is not a bit-width in 1..8");
+            lo = std::min(lo, b);
+            hi = std::max(hi, b);
+        }
+        if (args.has("alpha") == args.has("target-bits"))
+            throw UsageError("mgptq needs exactly one of --alpha and --target-bits");
+        if (args.has("alpha") && skipAxis != "alpha")
+            numberIn(args, "alpha", 0, 1e6);
+        if (args.has("target-bits") && skipAxis != "target-bits")
+            numberIn(args, "target-bits", lo, hi);
+        const std::string gnn = args.get("gnn");
+        if (gnn != "gcn" && gnn != "mlp" && gnn != "hessian-greedy")
+            throw UsageError("--gnn must be gcn, mlp or hessian-greedy");
+        intIn(args, "epochs", 1, 1000000);
+        numberIn(args, "lr", 0, 100, true);
+        numberIn(args, "tau-start", 0, 1000, true);
+        numberIn(args, "tau-end", 0, 1000, true);
+        intIn(args, "hidden-dim", 1, 1 << 16);
+        intIn(args, "feature-dim", 1, 1 << 16);
+        intIn(args, "top-k", 1, 1 << 20);
+        intIn(args, "dense-limit", 0, 1 << 20);
+        intIn(args, "alloc-seed", 0, INT64_MAX);
+    }
+    if (method == "mxq") {
+        if (args.has("budget") == args.has("budget-mib"))
+            throw UsageError("mxq needs exactly one of --budget and --budget-mib");
+        if (args.has("budget") && skipAxis != "budget")
+            numberIn(args, "budget", 0, 64, true);
+        if (args.has("budget-mib"))
+            numberIn(args, "budget-mib", 0, 1e9, true);
+        const std::string kind = args.get("cost");
+        if (kind != "fnorm" && kind != "hessian")
+            throw UsageError("--cost must be fnorm or hessian");
+        parseMxqConfigs(args.get("configs"));
+        if (args.has("costs") && files::isDirectory(args.get("costs")))
+            throw Error(args.get("costs") + ": is a folder, --costs needs a file");
+    }
+}
 
 void applyMxqBudget(const Args& args, double budgetBits, std::FILE* log, MxqCostCache& costs, QuantizeParams& p,
                     JobContext& ctx)

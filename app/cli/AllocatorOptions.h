@@ -17,6 +17,10 @@ struct MxqCostCache {
 
 /// Options of the allocating methods (mgptq, mxq), shared by `quantize` and `sweep`.
 void addAllocatorOptions(Args& args);
+/// Checks the method and every allocator option's value (ranges, lists, files) without doing
+/// any work: one UsageError or mpq::Error naming the option. `sweep` passes skipAxis = the
+/// option that holds its list of points (checked point by point by the caller).
+void checkAllocatorOptions(const Args& args, const std::string& method, const std::string& skipAxis = {});
 
 /// Turns --method and the allocator options into the job: mgptq sets the column allocator and
 /// its options; mxq computes (or loads) the cost table, solves for --budget and sets the plan;

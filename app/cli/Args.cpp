@@ -1,5 +1,7 @@
 #include "Args.h"
 
+#include <cmath>
+
 #include "core/Error.h"
 
 #include <iostream>
@@ -170,11 +172,11 @@ double parseNumber(const std::string& name, const std::string& text)
     try {
         size_t used = 0;
         const double x = std::stod(text, &used);
-        if (used == text.size())
+        if (used == text.size() && std::isfinite(x))
             return x;
     } catch (const std::exception&) {
     }
-    throw UsageError("option --" + name + " needs a number, got \"" + text + "\"");
+    throw UsageError("option --" + name + " needs a finite number, got \"" + text + "\"");
 }
 
 } // namespace

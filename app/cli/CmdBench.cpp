@@ -1,6 +1,7 @@
 #include "Args.h"
 #include "Commands.h"
 #include "Terminal.h"
+#include "Validate.h"
 
 #include "eval/Bench.h"
 #include "eval/Perplexity.h"
@@ -15,6 +16,7 @@ namespace mpq::cli {
 
 void addEvalOptions(Args& args);
 EvalParams evalParamsFrom(const Args& args, const std::string& model);
+void checkEvalInputs(const Args& args, const EvalParams& p, bool needsDataset, int64_t forwardBatch);
 
 int runBench(const std::vector<std::string>& argv)
 {
@@ -29,9 +31,12 @@ int runBench(const std::vector<std::string>& argv)
     if (!args.parse(argv))
         return 0;
 
+    const EvalParams evalParams = evalParamsFrom(args, args.get("MODEL"));
+    const int64_t forwardBatch = intIn(args, "forward-batch", 1, 1000000);
+    intIn(args, "iterations", 1, 1000000);
+    checkEvalInputs(args, evalParams, !args.has("skip-eval"), forwardBatch);
     JobContext ctx;
     attachToTerminal(ctx);
-    const EvalParams evalParams = evalParamsFrom(args, args.get("MODEL"));
 
     ForwardBenchParams fp;
     fp.model = evalParams.model;

@@ -1,12 +1,14 @@
 #include "Args.h"
 #include "Commands.h"
 #include "Terminal.h"
+#include "Validate.h"
 
 #include "alloc/MxqBench.h"
 #include "core/Files.h"
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <cstdio>
 #include <iostream>
 
@@ -35,16 +37,19 @@ int runBenchMxq(const std::vector<std::string>& argv)
         return 0;
 
     MxqBenchParams p;
-    p.layers = args.getInt("layers");
-    p.hidden = args.getInt("hidden");
-    p.intermediate = args.getInt("intermediate");
-    p.seed = uint64_t(args.getInt("seed"));
+    p.layers = intIn(args, "layers", 1, 1000);
+    p.hidden = intIn(args, "hidden", 1, 1 << 17);
+    p.intermediate = intIn(args, "intermediate", 1, 1 << 19);
+    p.seed = uint64_t(intIn(args, "seed", 0, INT64_MAX));
     p.configs = parseMxqConfigs(args.get("configs"));
     p.device = args.get("device");
     checkDeviceOption(p.device);
     const std::vector<double> budgets = args.getDoubles("budget");
     if (budgets.empty())
         throw UsageError("--budget needs at least one value");
+    for (double b : budgets)
+        if (!(b > 0 && b <= 64))
+            throw UsageError("--budget values must be in (0, 64] bits per parameter, got " + std::to_string(b));
     p.budgetBitsPerParameter = budgets.front();
     if (p.layers <= 0 || p.hidden <= 0 || p.intermediate <= 0)
         throw UsageError("--layers, --hidden and --intermediate must be positive");

@@ -2,6 +2,7 @@
 #include "Args.h"
 #include "Commands.h"
 #include "Terminal.h"
+#include "Validate.h"
 
 #include "pipeline/QuantizeBench.h"
 
@@ -37,23 +38,32 @@ int runBenchQuantize(const std::vector<std::string>& argv)
         return 0;
 
     SyntheticModelSpec spec = SyntheticModelSpec::preset(args.get("preset"));
-    if (args.getInt("layers") > 0)
+    if (intIn(args, "layers", 0, 1000) > 0)
         spec.layers = args.getInt("layers");
     QuantizeParams p;
     const std::string method = args.get("method");
     if (method != "rtn" && method != "gptq" && method != "mgptq")
         throw UsageError("--method must be rtn, gptq or mgptq");
     p.method = method;
-    p.bits = int(args.getInt("bits"));
+    p.bits = int(intIn(args, "bits", 1, 8));
     p.groupSize = args.getInt("group-size");
+    if (p.groupSize == 0 || p.groupSize < -1)
+        throw UsageError("--group-size must be -1 or a positive number of columns, got " + std::to_string(p.groupSize));
     p.actOrder = args.has("act-order");
-    p.nsamples = args.getInt("nsamples");
-    p.seqlen = args.getInt("seqlen");
+    p.nsamples = intIn(args, "nsamples", 1, 1000000);
+    p.seqlen = intIn(args, "seqlen", 1, 1 << 20);
     p.device = args.get("device");
     checkDeviceOption(p.device);
     if (args.has("dtype"))
         p.dtype = parseDTypeOption(args.get("dtype"));
-    p.batchSize = args.getInt("batch-size");
+    p.batchSize = intIn(args, "batch-size", 0, 1000000);
+    if (method == "mgptq")
+        checkAllocatorOptions(args, method);
+    const bool cuda = p.device.rfind("cuda", 0) == 0;
+    checkActivationBytes(2.0 * double(p.nsamples) * double(p.seqlen) * double(spec.hidden),
+                         p.dtype ? (*p.dtype == DType::F32 ? 4 : 2) : (cuda ? 2 : 4), p.device,
+                         "--nsamples " + std::to_string(p.nsamples) + " x --seqlen " + std::to_string(p.seqlen) +
+                             " calibration activations (hidden size " + std::to_string(spec.hidden) + ")");
 
     JobContext ctx;
     attachToTerminal(ctx);

@@ -3,6 +3,9 @@
 #include "Terminal.h"
 
 #include "core/Files.h"
+#include "model/ModelSource.h"
+#include "pipeline/ResultFolder.h"
+#include "Validate.h"
 
 #include "eval/Perplexity.h"
 #include "eval/Windows.h"
@@ -10,6 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <iostream>
 
@@ -42,8 +47,8 @@ EvalParams evalParamsFrom(const Args& args, const std::string& model)
     p.tokenizer = args.get("tokenizer");
     p.dataset = args.get("dataset");
     p.protocol = args.get("protocol");
-    p.seqlen = args.getInt("seqlen");
-    p.stride = args.getInt("stride");
+    p.seqlen = intIn(args, "seqlen", 1, 1 << 20);
+    p.stride = intIn(args, "stride", 1, 1 << 20);
     p.device = args.get("device");
     p.dtype = parseDTypeOption(args.get("dtype"));
     checkDeviceOption(p.device);
@@ -52,10 +57,32 @@ EvalParams evalParamsFrom(const Args& args, const std::string& model)
     } catch (const Error& e) {
         throw UsageError(e.what());
     }
-    p.batchSize = args.getInt("batch-size");
-    p.maxWindows = args.getInt("max-windows");
+    p.batchSize = intIn(args, "batch-size", 0, 1000000);
+    p.maxWindows = intIn(args, "max-windows", 0, INT64_MAX);
     p.dataDir = args.get("data-dir");
     return p;
+}
+
+void checkEvalInputs(const Args& args, const EvalParams& p, bool needsDataset, int64_t forwardBatch)
+{
+    // MODEL, or the base model of a stored run (its description is read, not its layers).
+    std::string model = p.model;
+    const auto [file, run] = session::splitRunSpec(p.model);
+    if (!run.empty() && session::isHdf5File(file))
+        model = quantizedRunModelPath(p.model);
+    else if (isQuantizedRun(p.model))
+        model = quantizedRunModelPath(p.model);
+    else
+        checkModelPath(p.model);
+    checkFileOption(args, "tokenizer");
+    if (needsDataset)
+        checkEvalDataset(p.dataset, p.dataDir, "--dataset");
+    const ModelSource source = ModelSource::open(model, p.tokenizer);
+    const int64_t seqlen = std::min(p.seqlen, source.config().maxPositions);
+    const int64_t batch = std::max<int64_t>(forwardBatch, p.batchSize);
+    checkActivationBytes(double(batch) * double(seqlen) * double(source.config().vocabSize), 4, p.device,
+                         std::to_string(batch) + " windows x " + std::to_string(seqlen) + " tokens x " +
+                             std::to_string(source.config().vocabSize) + " logits (--batch-size / --forward-batch)");
 }
 
 nlohmann::json evalResultJson(const EvalResult& r)
@@ -83,6 +110,7 @@ int runEval(const std::vector<std::string>& argv)
         return 0;
 
     const EvalParams params = evalParamsFrom(args, args.get("MODEL"));
+    checkEvalInputs(args, params, true, 1);
     // A session run is evaluated only when complete; its evaluation is stored in the session.
     std::string storeIn = args.get("session"), runName;
     {

@@ -1,6 +1,7 @@
 #include "Args.h"
 #include "Commands.h"
 #include "Terminal.h"
+#include "Validate.h"
 
 #include "export/Export.h"
 
@@ -55,9 +56,7 @@ int runExport(const std::vector<std::string>& argv)
     p.dtype = args.get("dtype");
     if (p.dtype != "fp16" && p.dtype != "bf16" && p.dtype != "fp32")
         throw UsageError("--dtype must be fp16, bf16 or fp32, not \"" + p.dtype + "\"");
-    const int64_t shardMb = args.getInt("shard-size");
-    if (shardMb <= 0)
-        throw UsageError("--shard-size must be a positive number of MiB");
+    const int64_t shardMb = intIn(args, "shard-size", 1, 1 << 24);
     p.maxShardBytes = shardMb << 20;
     p.force = args.has("force");
 

@@ -8,14 +8,23 @@
 #include "pipeline/QuantizeParamsJson.h"
 #include "AllocatorOptions.h"
 #include "session/Session.h"
+#include "Validate.h"
+#include "model/ModelSource.h"
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
 
 namespace mpq::cli {
+
+namespace {
+/// The largest damping GPTQ accepts (kMaxDampPercent of quant/detail/Gptq.h, which is a torch
+/// header this file does not include).
+constexpr double kMaxDamp = 100;
+} // namespace
 
 void addQuantizeOptions(Args& args)
 {
@@ -29,7 +38,9 @@ void addQuantizeOptions(Args& args)
     args.flag("act-order", "GPTQ: quantize columns in order of decreasing Hessian diagonal");
     args.flag("static-groups", "GPTQ: fit group grids on the original weights before any update");
     args.flag("sym", "symmetric grid (default: asymmetric min-max including zero)");
-    args.option("damp", "F", "GPTQ damping as a fraction of mean(diag H)", "0.01");
+    args.option("damp", "F", "GPTQ damping as a fraction of mean(diag H), in (0, 100]; when H is still not "
+                             "positive definite it is raised tenfold (up to 6 times), then the matrix falls back "
+                             "to RTN (recorded per matrix; docs/quantization.md)", "0.01");
     args.option("block-size", "N", "GPTQ lazy-batch block size", "128");
     args.option("plan", "FILE", "allocation plan (JSON) giving per-matrix bits and group sizes");
     args.option("calib", "SET", "calibration text: c4 (train excerpt), wikitext2, or a file", "c4");
@@ -55,17 +66,20 @@ QuantizeParams quantizeParamsFrom(const Args& args)
     p.dataDir = args.get("data-dir");
     p.tokenizer = args.get("tokenizer");
     p.method = args.get("method");
-    p.bits = int(args.getInt("bits"));
+    p.bits = int(intIn(args, "bits", 1, 8));
     p.groupSize = args.getInt("group-size");
+    if (p.groupSize == 0 || p.groupSize < -1)
+        throw UsageError("--group-size must be -1 (one grid per output channel) or a positive number of columns, got " +
+                         std::to_string(p.groupSize));
     p.actOrder = args.has("act-order");
     p.staticGroups = args.has("static-groups");
     p.symmetric = args.has("sym");
-    p.dampPercent = args.getDouble("damp");
-    p.blockSize = args.getInt("block-size");
+    p.dampPercent = numberIn(args, "damp", 0, kMaxDamp, /*loOpen=*/true);
+    p.blockSize = intIn(args, "block-size", 1, 1 << 16);
     p.calib = args.get("calib");
-    p.nsamples = args.getInt("nsamples");
-    p.seqlen = args.getInt("seqlen");
-    p.seed = uint64_t(args.getInt("seed"));
+    p.nsamples = intIn(args, "nsamples", 1, 1000000);
+    p.seqlen = intIn(args, "seqlen", 1, 1 << 20);
+    p.seed = uint64_t(intIn(args, "seed", 0, INT64_MAX));
     p.calibTokens = args.get("calib-tokens");
     p.expertMinTokens = args.getInt("expert-min-tokens");
     if (p.expertMinTokens < 0)
@@ -74,17 +88,32 @@ QuantizeParams quantizeParamsFrom(const Args& args)
     checkDeviceOption(p.device);
     if (args.has("dtype"))
         p.dtype = parseDTypeOption(args.get("dtype"));
-    p.batchSize = args.getInt("batch-size");
+    p.batchSize = intIn(args, "batch-size", 0, 1000000);
     p.out = args.get("out");
 
     if (args.has("plan"))
         p.plan = AllocationPlan::fromJson(files::readAll(args.get("plan")), args.get("plan"));
-    if (p.blockSize < 1)
-        throw UsageError("--block-size must be positive");
-    if (p.dampPercent <= 0)
-        throw UsageError("--damp must be positive");
-
     return p;
+}
+
+void checkQuantizeInputs(const Args& args, const QuantizeParams& p, const std::string& method)
+{
+    checkModelPath(p.model);
+    checkFileOption(args, "tokenizer");
+    checkFileOption(args, "calib-tokens");
+    // HQQ and MXQ with its data-free costs read no text; everything else calibrates.
+    const bool dataFree = method == "hqq" || (method == "mxq" && args.get("cost") == "fnorm");
+    if (!dataFree && p.calibTokens.empty())
+        checkCalibrationSet(p.calib, p.dataDir, "--calib");
+    // The headers only (no weights): the figures for the memory check.
+    const ModelSource source = ModelSource::open(p.model, p.tokenizer);
+    const bool cuda = p.device.rfind("cuda", 0) == 0;
+    const double elem = p.dtype ? (*p.dtype == DType::F32 ? 4 : 2) : (cuda ? 2 : 4);
+    checkActivationBytes(2.0 * double(p.nsamples) * double(p.seqlen) * double(source.config().hiddenSize), elem,
+                         p.device,
+                         "--nsamples " + std::to_string(p.nsamples) + " x --seqlen " + std::to_string(p.seqlen) +
+                             " calibration activations (inputs and outputs of a layer, hidden size " +
+                             std::to_string(source.config().hiddenSize) + ")");
 }
 
 namespace {
@@ -205,14 +234,16 @@ int runQuantize(const std::vector<std::string>& argv)
     QuantizeParams p = quantizeParamsFrom(args);
     p.session = args.get("session");
     p.runName = args.get("run");
-    p.storeHessianLimit = args.getInt("store-hessian");
+    p.storeHessianLimit = intIn(args, "store-hessian", -1, INT64_MAX);
     if (!p.runName.empty())
         session::checkRunName(p.runName);
+    const std::string method = args.get("method");
+    checkAllocatorOptions(args, method);
+    checkQuantizeInputs(args, p, method);
 
     JobContext ctx;
     attachToTerminal(ctx);
     MxqCostCache costs;
-    const std::string method = args.get("method");
     applyAllocatorOptions(args, method, args.has("json") ? nullptr : stdout, costs, p, ctx);
     const QuantizeReport r = runJob(p, ctx);
     endProgressLine();

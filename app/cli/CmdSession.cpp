@@ -65,6 +65,9 @@ nlohmann::json runJson(const session::RunInfo& r, const std::vector<session::Eva
                         {"settings", nlohmann::json::parse(r.settingsJson, nullptr, false)},
                         {"report", nlohmann::json::parse(r.reportJson, nullptr, false)},
                         {"warnings", r.warnings}};
+    j["damaged_layers"] = nlohmann::json::array();
+    for (const auto& [layer, why] : r.damagedLayers)
+        j["damaged_layers"].push_back({{"layer", layer}, {"error", why}});
     j["perplexity"] = nlohmann::json::array();
     for (const auto& e : evals)
         if (e.run == r.name)
@@ -91,8 +94,13 @@ int runLs(const std::vector<std::string>& argv)
         nlohmann::json j = {{"file", s.info().path}, {"version", s.info().version}, {"created", s.info().created},
                             {"writer", s.info().writer}};
         j["runs"] = nlohmann::json::array();
-        for (const auto& r : runs)
+        for (const auto& r : runs) {
             j["runs"].push_back(runJson(r, evals));
+            auto& fallbacks = j["runs"].back()["fallbacks"] = nlohmann::json::array();
+            for (const auto& m : s.matrices(r.name))
+                if (!m.fallback.empty())
+                    fallbacks.push_back({{"tensor", m.tensor}, {"fallback", m.fallback}, {"damping", m.damping}});
+        }
         j["evaluations"] = nlohmann::json::array();
         for (const auto& e : evals)
             j["evaluations"].push_back({{"id", e.id}, {"run", e.run}, {"model", e.model}, {"dataset", e.dataset},
@@ -130,6 +138,15 @@ int runLs(const std::vector<std::string>& argv)
             if (e.run == r.name)
                 std::printf("  %-20s   perplexity %.4f on %s (%s, seqlen %lld)\n", "", e.perplexity,
                             e.dataset.c_str(), e.protocol.c_str(), (long long)e.seqlen);
+        for (const auto& [layer, why] : r.damagedLayers)
+            std::printf("  %-20s   DAMAGED layer %lld (mpq quantize --resume %s#%s recomputes it): %s\n", "",
+                        (long long)layer, s.info().path.c_str(), r.name.c_str(), why.c_str());
+        int fallbacks = 0;
+        for (const auto& m : s.matrices(r.name))
+            fallbacks += !m.fallback.empty();
+        if (fallbacks > 0)
+            std::printf("  %-20s   GPTQ fallback (H not positive definite) on %d matrices: see --json\n", "",
+                        fallbacks);
     }
     std::printf("\n%zu evaluation%s\n", evals.size(), evals.size() == 1 ? "" : "s");
     for (const auto& e : evals)
@@ -161,9 +178,13 @@ int runLs(const std::vector<std::string>& argv)
 
 int runSession(const std::vector<std::string>& argv)
 {
-    if (argv.empty() || argv[0] == "--help" || argv[0] == "-h") {
-        std::fputs(kSessionUsage, argv.empty() ? stderr : stdout);
-        return argv.empty() ? 2 : 0;
+    if (argv.empty()) {
+        std::fputs("usage: mpq session ls FILE [--json]  ('mpq session --help' explains it)\n", stderr);
+        return 2;
+    }
+    if (argv[0] == "--help" || argv[0] == "-h") {
+        std::fputs(kSessionUsage, stdout);
+        return 0;
     }
     if (argv[0] == "ls")
         return runLs(std::vector<std::string>(argv.begin() + 1, argv.end()));

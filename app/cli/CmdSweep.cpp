@@ -2,6 +2,7 @@
 #include "Args.h"
 #include "Commands.h"
 #include "Terminal.h"
+#include "Validate.h"
 
 #include "core/Files.h"
 #include "eval/Perplexity.h"
@@ -20,6 +21,7 @@ namespace mpq::cli {
 
 void addQuantizeOptions(Args& args);
 QuantizeParams quantizeParamsFrom(const Args& args);
+void checkQuantizeInputs(const Args& args, const QuantizeParams& p, const std::string& method);
 
 int runSweep(const std::vector<std::string>& argv)
 {
@@ -77,6 +79,34 @@ int runSweep(const std::vector<std::string>& argv)
     const std::vector<std::string> points = args.getList(axis);
     if (points.empty())
         throw UsageError("--" + axis + " needs at least one value");
+
+    // Everything is checked before the first point is quantized: each point's value, every
+    // setting, the model's headers, the calibration text and every evaluation set.
+    checkAllocatorOptions(args, method, axis);
+    Args check = args;
+    for (const std::string& point : points) {
+        check.set(axis, point);
+        if (axis == "bits")
+            intIn(check, axis, 1, 8);
+        else if (axis == "budget")
+            numberIn(check, axis, 0, 64, true);
+        else if (axis == "alpha")
+            numberIn(check, axis, 0, 1e6);
+        else
+            numberIn(check, axis, 1, 8);
+    }
+    check.set(axis, points.front());
+    {
+        QuantizeParams first = quantizeParamsFrom(check);
+        checkQuantizeInputs(check, first, method);
+        const std::vector<std::string> evalSets = args.getList("eval-datasets");
+        for (const std::string& ds : evalSets)
+            checkEvalDataset(ds, first.dataDir, "--eval-datasets");
+        if (args.has("eval-seqlen"))
+            intIn(args, "eval-seqlen", 1, 1 << 20);
+        if (args.has("eval-dtype"))
+            parseDTypeOption(args.get("eval-dtype"));
+    }
 
     JobContext ctx;
     attachToTerminal(ctx);

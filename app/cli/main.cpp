@@ -44,14 +44,21 @@ const char* kUsage =
     "Run 'mpq <command> --help' for a command's options. Exit status: 0 success, 1 error,\n"
     "2 bad usage, 130 interrupted.\n";
 
+/// What bad usage prints: one line (the full text is `mpq --help`'s).
+const char* kShortUsage = "usage: mpq <command> [arguments] [options]; commands: info eval quantize sweep session "
+                          "export bench bench-quantize bench-mxq ('mpq --help' explains them)\n";
+
 } // namespace
 
 int main(int argc, char** argv)
 {
-    if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
-        !std::strcmp(argv[1], "help")) {
-        std::fputs(kUsage, argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
+    if (argc < 2) {
+        std::fputs(kShortUsage, stderr);
+        return 2;
+    }
+    if (!std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
+        std::fputs(kUsage, stdout);
+        return 0;
     }
     const std::string command = argv[1];
     const std::vector<std::string> args(argv + 2, argv + argc);
@@ -80,7 +87,7 @@ int main(int argc, char** argv)
             return mpq::cli::runBenchQuantize(args);
         if (command == "bench")
             return mpq::cli::runBench(args);
-        std::fprintf(stderr, "mpq: unknown command \"%s\"\n\n%s", command.c_str(), kUsage);
+        std::fprintf(stderr, "mpq: unknown command \"%s\"; %s", command.c_str(), kShortUsage + 7);
         return 2;
     } catch (const mpq::cli::UsageError& e) {
         std::fprintf(stderr, "mpq %s: %s\n", command.c_str(), e.what());

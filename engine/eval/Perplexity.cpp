@@ -151,6 +151,10 @@ EvalResult evaluatePerplexity(const EvalParams& p, JobContext& ctx)
     r.windows = int64_t(windows.size());
     r.meanNll = sums.nll / double(sums.tokens);
     r.perplexity = std::exp(r.meanNll);
+    if (!std::isfinite(r.meanNll))
+        throw Error(p.model + ": perplexity on " + p.dataset + " is not a finite number (mean NLL " +
+                    std::to_string(r.meanNll) + "): the model's outputs hold NaN or Inf" +
+                    (p.dtype == DType::F32 ? "; check its weights" : "; try --dtype fp32, else check its weights"));
     r.totalSeconds = secondsSince(t0);
     return r;
 }

@@ -239,7 +239,8 @@ ModelConfig ModelConfig::fromHuggingFaceJson(const std::string& jsonText, const 
     json j;
     try {
         j = json::parse(jsonText);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {
+        // parse_error, and out_of_range for numbers beyond double ("1e309"; found by fuzz_config)
         throw Error(file + ": not valid JSON (" + e.what() + ")");
     }
     if (!j.is_object())

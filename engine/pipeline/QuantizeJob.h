@@ -67,6 +67,9 @@ struct MatrixReport {
     double frobeniusError = -1; ///< ‖W − Ŵ‖_F (data-free runs)
     double gptqLoss = 0;      ///< Σ GPTQ column losses (0 for RTN)
     double damping = 0;
+    /// GPTQ's fallback for a Hessian that was not positive definite ("damping raised to …" or
+    /// "RTN: …"); empty when none was needed.
+    std::string fallback;
     double seconds = 0;
     int64_t calibrationTokens = -1; ///< tokens behind this matrix's Hessian input (routed ones for an expert); -1: data-free
     std::string hessianSource;      ///< "" (all calibration tokens), "routed" (an expert's own tokens) or

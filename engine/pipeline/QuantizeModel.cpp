@@ -109,7 +109,7 @@ QuantizeReport quantizeModel(const QuantizeParams& given, JobContext& ctx)
     if (p.resume) {
         if (p.session.empty())
             throw Error("resume: no session given");
-        journal = session::detail::RunJournal::resume(p.session, p.runName, header, resume);
+        journal = session::detail::RunJournal::resume(p.session, p.runName, header, resume, &ctx);
         QuantizeParams stored = quantizeParamsFromJson(header.settingsJson, p.session + "#" + header.name);
         stored.session = p.session;
         stored.runName = header.name;
@@ -335,6 +335,8 @@ QuantizeReport quantizeModel(const QuantizeParams& given, JobContext& ctx)
                 mj["calibration_tokens"] = m.calibrationTokens;
             if (!m.hessianSource.empty())
                 mj["hessian_source"] = m.hessianSource;
+            if (!m.fallback.empty()) // GPTQ's fallback (docs/quantization.md)
+                mj["fallback"] = m.fallback;
             j["matrices"].push_back(mj);
         }
         j["warnings"] = report.warnings;

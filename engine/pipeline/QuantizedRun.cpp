@@ -90,8 +90,12 @@ WeightOverrides runOverrides(const QuantizedRun& run)
 {
     WeightOverrides overrides;
     for (int64_t i : run.layers())
-        for (auto& [name, q] : run.layer(i))
+        for (auto& [name, q] : run.layer(i)) {
+            if (!at::isfinite(q.dequant).all().item<bool>())
+                throw Error(run.describe() + ": the stored quantized weights of " + name +
+                            " hold NaN or Inf (its scales or zeros are not finite numbers)");
             overrides[name] = q.dequant;
+        }
     return overrides;
 }
 

@@ -134,6 +134,7 @@ MatrixReport describeMatrix(const MatrixPlan& m, int64_t layer, const LinearSpec
     mr.quantizer = m.quantizer;
     mr.codeBits = q.codeBits();
     mr.bitsWithOverhead = q.bitsWithOverhead(symmetric);
+    mr.fallback = q.fallback;
     return mr;
 }
 
@@ -240,8 +241,11 @@ void quantizeSite(Site& site, int group, LayerWeights& w, int64_t layer, const Q
     }
     for (const auto& st : stacks) {
         std::vector<at::Tensor> parts;
-        for (size_t i : st)
+        for (size_t i : st) {
             parts.push_back(w.weight(site.planned[i].first).to(at::kFloat));
+            if (!at::isfinite(parts.back()).all().item<bool>())
+                throw Error("matrix " + site.planned[i].second.tensor + ": the weights hold NaN or Inf");
+        }
         const auto tq = Clock::now();
         const at::Tensor Wstack = parts.size() == 1 ? parts[0] : at::cat(parts, 0);
         const QuantizedWeight q = quantizeOne(Wstack, H, site.planned[st.front()].second, p, ctx);
@@ -360,8 +364,13 @@ void runSequential(LayerProvider& provider, const std::vector<std::vector<int32_
                 for (const auto& [g, site] : sites)
                     wanted[g] = site.planned.front().second.cols;
                 auto hessians = collectHessians(cfg, w, inps, rope, wanted, batch, p.expertMinTokens, &stage);
-                for (auto& [g, site] : sites)
+                for (auto& [g, site] : sites) {
                     site.h = std::move(hessians.at(g));
+                    if (!at::isfinite(site.h.H).all().item<bool>())
+                        throw Error("decoder layer " + std::to_string(layer) + ": the calibration Hessian of " +
+                                    site.planned.front().second.tensor +
+                                    " holds NaN or Inf: the activations entering it are not finite");
+                }
             }
             synchronize(device);
             timing.hessianSeconds += since(t0);
@@ -423,6 +432,8 @@ void runDataFree(LayerProvider& provider, const AllocationPlan& plan, const Quan
             ctx.report(layer, cfg.numLayers, "layers", layerLabel(layer, cfg.numLayers, spec.name));
             const at::Tensor& W = w.weight(spec);
             const auto tq = Clock::now();
+            if (!at::isfinite(W).all().item<bool>())
+                throw Error("matrix " + m->tensor + ": the weights hold NaN or Inf");
             QuantizedWeight q = quantizeOne(W, at::Tensor(), *m, p, ctx);
             MatrixReport mr = describeMatrix(*m, layer, spec, W, q, p.symmetric);
             if (m->storageBits >= 0) // MXQ's storage formula (meta-quantized scales and zeros)

@@ -4,6 +4,7 @@
 
 #include "quant/detail/GptqBlock.h"
 
+#include <cmath>
 #include <map>
 #include <numeric>
 #include <sstream>
@@ -43,6 +44,13 @@ QuantizedWeight gptqQuantize(const at::Tensor& Win, const at::Tensor& Hin, const
     const int64_t rows = Win.size(0), cols = Win.size(1);
     TORCH_CHECK(Hin.size(0) == cols && Hin.size(1) == cols, "Hessian must be [cols, cols]");
     TORCH_CHECK(bitsIn.numel() == cols, "one bit-width per column expected");
+    if (!std::isfinite(opt.dampPercent) || opt.dampPercent <= 0 || opt.dampPercent > kMaxDampPercent)
+        throw Error("GPTQ: the damping setting (damp percent) must be a number in (0, " +
+                    std::to_string(int(kMaxDampPercent)) + "], got " + std::to_string(opt.dampPercent));
+    if (!at::isfinite(Win).all().item<bool>())
+        throw Error("GPTQ: the weights hold NaN or Inf");
+    if (!at::isfinite(Hin).all().item<bool>())
+        throw Error("GPTQ: the Hessian holds NaN or Inf (non-finite calibration activations)");
     const auto dev = Win.device();
     const auto f32 = at::TensorOptions().dtype(at::kFloat).device(dev);
     at::Tensor W = Win.to(at::kFloat).clone();
@@ -84,26 +92,40 @@ QuantizedWeight gptqQuantize(const at::Tensor& Win, const at::Tensor& Hin, const
     for (int64_t j = 0; j < cols; ++j)
         bitsP[size_t(j)] = bits[size_t(permCpu[size_t(j)])];
 
-    // H⁻¹ through Cholesky, then its upper Cholesky factor U (GPTQ's Hinv).
-    double damp = opt.dampPercent * H.diagonal().mean().item<double>();
-    at::Tensor L;
+    // H⁻¹ through Cholesky, then its upper Cholesky factor U (GPTQ's Hinv). The fallback
+    // (docs/quantization.md, "When H is not positive definite"): while either factorisation
+    // fails or is not finite, damping is raised tenfold, at most kDampRaises times; after that
+    // the matrix is quantized by RTN. Either is recorded in QuantizedWeight::fallback.
+    const double requestedDamp = opt.dampPercent * H.diagonal().mean().item<double>();
+    double damp = requestedDamp;
+    at::Tensor U;
     for (int attempt = 0;; ++attempt) {
         const at::Tensor Hd = H + damp * at::eye(cols, f32);
-        auto [factor, info] = at::linalg_cholesky_ex(Hd);
-        if (info.item<int>() == 0) {
-            L = factor;
-            break;
+        auto [L, info] = at::linalg_cholesky_ex(Hd);
+        if (info.item<int>() == 0 && at::isfinite(L).all().item<bool>()) {
+            auto [factor, info2] = at::linalg_cholesky_ex(at::cholesky_inverse(L), /*upper=*/true);
+            if (info2.item<int>() == 0 && at::isfinite(factor).all().item<bool>()) {
+                U = factor;
+                break;
+            }
         }
-        if (attempt >= 6)
-            throw Error("GPTQ: the Hessian is not positive definite even with damping " + std::to_string(damp));
+        std::ostringstream msg;
+        if (attempt >= kDampRaises || !std::isfinite(damp * 10)) {
+            msg << "RTN: the Hessian is not positive definite even with damping " << damp << " ("
+                << damp / requestedDamp << "x the requested " << requestedDamp << ")";
+            if (ctx)
+                ctx->warn("GPTQ: " + msg.str() + "; this matrix is quantized by RTN instead");
+            QuantizedWeight rtn = rtnQuantize(Win.to(at::kFloat), bitsIn, opt.grid);
+            rtn.damping = damp;
+            rtn.fallback = msg.str();
+            return rtn;
+        }
         if (ctx) {
-            std::ostringstream msg;
             msg << "GPTQ: Cholesky factorisation failed with damping " << damp << "; raising it tenfold";
             ctx->warn(msg.str());
         }
         damp *= 10;
     }
-    const at::Tensor U = at::linalg_cholesky(at::cholesky_inverse(L), /*upper=*/true);
 
     // Per-channel: one grid per bit-width over all columns, fitted once up front.
     GroupGrids current;
@@ -158,6 +180,12 @@ QuantizedWeight gptqQuantize(const at::Tensor& Win, const at::Tensor& Hin, const
     QuantizedWeight out;
     out.groupSize = g;
     out.damping = damp;
+    if (damp != requestedDamp) {
+        std::ostringstream msg;
+        msg << "damping raised to " << damp << " (" << damp / requestedDamp << "x the requested " << requestedDamp
+            << "): the Hessian was not positive definite";
+        out.fallback = msg.str();
+    }
     std::vector<at::Tensor> scales, zeros;
     for (const Grid& s : slots) {
         scales.push_back(s.scale);
@@ -177,6 +205,8 @@ QuantizedWeight gptqQuantize(const at::Tensor& Win, const at::Tensor& Hin, const
         losses = losses.index_select(1, inv);
         out.permutation = perm;
     }
+    if (!at::isfinite(Q).all().item<bool>())
+        throw Error("GPTQ: the quantized weights came out NaN or Inf (scales or zeros not finite)");
     out.codes = codes.to(at::kByte);
     out.dequant = Q;
     out.columnLoss = losses.sum(0);

@@ -58,6 +58,8 @@ void writeMatrix(const h5::Id& g, const mpq::detail::MatrixRecord& m, size_t ord
     h5::setAttr(g, "frobenius_error", r.frobeniusError);
     h5::setAttr(g, "gptq_loss", r.gptqLoss);
     h5::setAttr(g, "damping", r.damping);
+    if (!r.fallback.empty())
+        h5::setAttr(g, "fallback", r.fallback);
     h5::setAttr(g, "predicted_cost", p.predictedCost);
     h5::setAttr(g, "storage_bits", p.storageBits);
     h5::setAttr(g, "seconds", r.seconds);
@@ -122,12 +124,16 @@ mpq::detail::LayerRecord readLayer(const h5::Id& lg)
 {
     mpq::detail::LayerRecord rec;
     rec.layer = h5::attrInt(lg, "layer", -1);
+    std::string where = "decoder layer " + std::to_string(rec.layer);
+    try {
     rec.timing.hessianSeconds = h5::attrDouble(lg, "hessian_seconds");
     rec.timing.quantizeSeconds = h5::attrDouble(lg, "quantize_seconds");
     rec.timing.forwardSeconds = h5::attrDouble(lg, "forward_seconds");
     for (const auto& name : matrixGroups(lg)) {
+        where = "decoder layer " + std::to_string(rec.layer) + ", matrix " + name;
         const h5::Id g = h5::openGroup(lg, name);
         const MatrixSummary s = readMatrixSummary(g);
+        where = "decoder layer " + std::to_string(rec.layer) + ", matrix " + s.tensor;
         mpq::detail::MatrixRecord m;
         m.plan.tensor = s.tensor;
         m.plan.layer = s.layer;
@@ -152,6 +158,7 @@ mpq::detail::LayerRecord readLayer(const h5::Id& lg)
         m.report.frobeniusError = s.frobeniusError;
         m.report.gptqLoss = s.gptqLoss;
         m.report.damping = s.damping;
+        m.report.fallback = s.fallback;
         m.report.seconds = s.seconds;
         m.report.calibrationTokens = s.calibrationTokens;
         m.report.hessianSource = s.hessianSource;
@@ -173,9 +180,25 @@ mpq::detail::LayerRecord readLayer(const h5::Id& lg)
             throw Error(lg.file() + ": matrix " + s.tensor + " has inconsistent shapes");
         if (s.cols && (q.slotOfColumn.min().item<int>() < 0 || q.slotOfColumn.max().item<int>() >= slots))
             throw Error(lg.file() + ": matrix " + s.tensor + " refers to a slot that does not exist");
+        for (const auto& [part, t] : {std::pair<const char*, const at::Tensor&>{"scales", q.scales}, {"zeros", q.zeros}})
+            if (t.numel() && !at::isfinite(t).all().item<bool>())
+                throw Error(lg.file() + ": matrix " + s.tensor + ": stored " + part + " hold NaN or Inf");
         rec.matrices.push_back(std::move(m));
     }
+    } catch (const Error& e) {
+        h5::rethrowIn(e, lg.file(), where);
+    }
     return rec;
+}
+
+void verifyLayer(const h5::Id& lg)
+{
+    const std::string where = "decoder layer " + std::to_string(h5::attrInt(lg, "layer", -1));
+    try {
+        h5::verifyTree(lg);
+    } catch (const Error& e) {
+        h5::rethrowIn(e, lg.file(), where);
+    }
 }
 
 } // namespace mpq::session::detail

@@ -24,6 +24,7 @@ MatrixSummary readMatrixSummary(const h5::Id& g)
     m.frobeniusError = h5::attrDouble(g, "frobenius_error", -1);
     m.gptqLoss = h5::attrDouble(g, "gptq_loss");
     m.damping = h5::attrDouble(g, "damping");
+    m.fallback = h5::attrString(g, "fallback");
     m.predictedCost = h5::attrDouble(g, "predicted_cost", -1);
     m.storageBits = h5::attrDouble(g, "storage_bits", -1);
     m.seconds = h5::attrDouble(g, "seconds");

@@ -114,7 +114,7 @@ std::unique_ptr<RunJournal> RunJournal::start(const std::string& sessionPath, Ru
 }
 
 std::unique_ptr<RunJournal> RunJournal::resume(const std::string& sessionPath, const std::string& name,
-                                               RunHeader& header, mpq::detail::ResumeState& state)
+                                               RunHeader& header, mpq::detail::ResumeState& state, JobContext* ctx)
 {
     FileLock lock(sessionLockPath(sessionPath));
     std::lock_guard<std::recursive_mutex> h5lock(h5::libraryMutex());
@@ -147,10 +147,26 @@ std::unique_ptr<RunJournal> RunJournal::resume(const std::string& sessionPath, c
     j->m_header.status = "running";
     j->writeHeader();
 
+    // Every stored layer is read in full (Hessians and viewing arrays too) so that each checksum
+    // is verified: the first damaged layer and all after it are recomputed, never trusted (the
+    // inputs of layer k+1 are the outputs of the quantized layer k).
     state.layers.clear();
-    for (int64_t k = 0; run->layers.count(k); ++k) {
+    for (int64_t k = 0; run->layers.count(k) || run->damaged.count(k); ++k) {
+        if (!run->layers.count(k)) {
+            if (ctx)
+                ctx->warn("resume: " + run->damaged.at(k) + "; recomputing it and the layers after it");
+            break;
+        }
         const LayerLocation& loc = run->layers.at(k);
-        state.layers.push_back(readLayer(h5::openGroup(loc.file, loc.group)));
+        try {
+            const h5::Id g = h5::openGroup(loc.file, loc.group);
+            verifyLayer(g);
+            state.layers.push_back(readLayer(g));
+        } catch (const h5::ChecksumError& e) {
+            if (ctx)
+                ctx->warn(std::string("resume: damaged: ") + e.what() + "; recomputing it and the layers after it");
+            break;
+        }
         if (state.layers.back().layer != k)
             throw Error(loc.file.file() + ": layer group of decoder layer " + std::to_string(k) + " says it is layer " +
                         std::to_string(state.layers.back().layer));
@@ -208,7 +224,12 @@ void RunJournal::finish(const std::string& status, const std::string& reportJson
         if (old && h5::exists(*old, "runs/" + h.name + "/layers")) {
             const h5::Id oldLayers = h5::openGroup(*old, runPath + "/layers");
             for (const auto& child : h5::children(oldLayers)) {
-                const int64_t index = h5::attrInt(h5::openGroup(oldLayers, child), "layer", -1);
+                int64_t index = -1;
+                try {
+                    index = h5::attrInt(h5::openGroup(oldLayers, child), "layer", -1);
+                } catch (const h5::ChecksumError&) {
+                    continue; // damaged beyond reading its index: dropped (resume recomputed it)
+                }
                 if (index >= 0 && !have.count(index))
                     h5::copy(oldLayers, child, layers, layerGroupName(index));
             }

@@ -16,7 +16,9 @@ namespace mpq::session {
 
 /// The schema version this build writes, and the newest it reads. Older versions are read with
 /// defaults for what they lack; newer ones are refused with a clear mpq::Error.
-constexpr int kSchemaVersion = 1;
+/// 1: the first schema. 2: every dataset is checksummed (Fletcher-32 on chunked arrays, SHA-256
+/// of texts, HDF5 1.8+ metadata checksums); a damaged layer is reported by name.
+constexpr int kSchemaVersion = 2;
 
 /// Where a run stands.
 enum class RunStatus {
@@ -52,6 +54,9 @@ struct MatrixSummary {
     double frobeniusError = -1;    ///< ‖W − Ŵ‖_F; -1 when not measured
     double gptqLoss = 0;           ///< Σ of GPTQ's column losses (0 for RTN/HQQ)
     double damping = 0;            ///< λ used by GPTQ
+    /// GPTQ's fallback when H was not positive definite: "damping raised to …" or "RTN: …"
+    /// (docs/quantization.md); empty when none was needed.
+    std::string fallback;
     double predictedCost = -1;     ///< the allocator's prediction; -1 when none
     double storageBits = -1;       ///< the allocator's predicted storage in bits; -1 when none
     double seconds = 0;            ///< time spent quantizing it
@@ -72,6 +77,10 @@ struct RunInfo {
     std::string updated;           ///< ISO 8601, UTC: the last stored layer or status change
     int64_t layersTotal = 0;       ///< decoder layers of the model
     std::vector<int64_t> layersDone; ///< stored decoder layers, ascending
+    /// Stored layers whose data fail their checksums or cannot be read, with the reason (one
+    /// line naming the file, layer and dataset). They are not in layersDone; `--resume`
+    /// recomputes them; eval and export refuse the run.
+    std::vector<std::pair<int64_t, std::string>> damagedLayers;
     int64_t calibrationWindows = 0;  ///< 0 for data-free runs
     int64_t calibrationLength = 0;   ///< tokens per window
     std::string calibrationDescription;

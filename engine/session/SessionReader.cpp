@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 
 namespace mpq::session {
@@ -57,7 +58,19 @@ void addMainLayers(RunState& r, const h5::Id& file, const h5::Id& runGroup, cons
         return;
     const h5::Id layers = h5::openGroup(runGroup, "layers");
     for (const auto& name : h5::children(layers)) {
-        const int64_t index = h5::attrInt(h5::openGroup(layers, name), "layer", -1);
+        int64_t index = -1;
+        try {
+            index = h5::attrInt(h5::openGroup(layers, name), "layer", -1);
+        } catch (const h5::ChecksumError& e) {
+            // Damaged metadata of one layer: the rest of the run stays readable; the layer is
+            // known by its group name ("NNN").
+            char* end = nullptr;
+            const long long fromName = std::strtoll(name.c_str(), &end, 10);
+            if (end == name.c_str() || *end != '\0' || fromName < 0)
+                throw;
+            r.damaged[fromName] = "run " + r.header.name + ", decoder layer " + name + ": " + e.what();
+            continue;
+        }
         if (index < 0)
             throw Error(file.file() + ": run " + r.header.name + ": layer group " + name + " has no layer index");
         r.layers[index] = {file, runPath + "/layers/" + name};
@@ -99,7 +112,14 @@ void addJournal(Session::Impl& s, const std::string& dir)
         char tail[4] = {};
         if (std::sscanf(name.c_str(), "layer-%lld.h%2s", &index, tail) != 2 || std::string(tail) != "5" || index < 0)
             continue;
-        r->layers[index] = {h5::openFile(entry.path().string()), "/layer"};
+        try {
+            r->layers[index] = {h5::openFile(entry.path().string()), "/layer"};
+            r->damaged.erase(index);
+        } catch (const Error& e) {
+            r->layers.erase(index); // the journal's copy is the newer one: do not fall back to an older
+            r->damaged[index] = "run " + r->header.name + ", decoder layer " + std::to_string(index) +
+                                " (journal): " + e.what();
+        }
     }
 }
 
@@ -190,10 +210,12 @@ std::vector<MatrixSummary> Session::matrices(const std::string& name) const
     std::lock_guard<std::recursive_mutex> lock(h5::libraryMutex());
     const RunState& r = m_impl->run(name);
     std::vector<MatrixSummary> out;
-    for (const auto& [index, loc] : r.layers) {
+    for (const auto& [index, loc] : r.layers) try {
         const h5::Id g = h5::openGroup(loc.file, loc.group);
         for (const auto& m : detail::matrixGroups(g))
             out.push_back(detail::readMatrixSummary(h5::openGroup(g, m)));
+    } catch (const Error& e) {
+        h5::rethrowIn(e, loc.file.file(), "run " + name + ", decoder layer " + std::to_string(index));
     }
     return out;
 }
@@ -214,6 +236,9 @@ RunInfo Session::run(const std::string& name) const
     info.layersTotal = h.layersTotal;
     for (const auto& [index, loc] : r.layers)
         info.layersDone.push_back(index);
+    for (const auto& [index, why] : r.damaged)
+        if (!r.layers.count(index))
+            info.damagedLayers.emplace_back(index, why);
     info.calibrationWindows = h.windows;
     info.calibrationLength = h.length;
     info.calibrationDescription = h.calibrationDescription;
@@ -235,13 +260,15 @@ MatrixDetail Session::matrix(const std::string& name, const std::string& tensor)
 {
     std::lock_guard<std::recursive_mutex> lock(h5::libraryMutex());
     const RunState& r = m_impl->run(name);
-    for (const auto& [index, loc] : r.layers) {
+    for (const auto& [index, loc] : r.layers) try {
         const h5::Id g = h5::openGroup(loc.file, loc.group);
         for (const auto& m : detail::matrixGroups(g)) {
             const h5::Id mg = h5::openGroup(g, m);
             if (h5::attrString(mg, "tensor") == tensor)
                 return detail::readMatrixDetail(mg);
         }
+    } catch (const Error& e) {
+        h5::rethrowIn(e, loc.file.file(), "run " + name + ", decoder layer " + std::to_string(index));
     }
     throw Error(m_impl->info.path + ": run " + name + " has no stored matrix " + tensor);
 }

@@ -5,6 +5,8 @@
 #include "session/detail/LayerSerializer.h"
 #include "session/detail/SessionState.h"
 
+#include <algorithm>
+
 namespace mpq::session::detail {
 
 namespace {
@@ -24,7 +26,7 @@ public:
         std::lock_guard<std::recursive_mutex> lock(h5::libraryMutex());
         AllocationPlan p;
         p.method = m_run.header.method;
-        for (const auto& [index, loc] : m_run.layers) {
+        for (const auto& [index, loc] : m_run.layers) try {
             const h5::Id g = h5::openGroup(loc.file, loc.group);
             for (const auto& name : matrixGroups(g)) {
                 const h5::Id mg = h5::openGroup(g, name);
@@ -43,6 +45,8 @@ public:
                 m.diagnostics = h5::readText(mg, "diagnostics");
                 p.matrices.push_back(std::move(m));
             }
+        } catch (const Error& e) {
+            h5::rethrowIn(e, loc.file.file(), "decoder layer " + std::to_string(index));
         }
         return p;
     }
@@ -52,15 +56,28 @@ public:
         std::vector<int64_t> out;
         for (const auto& [index, loc] : m_run.layers)
             out.push_back(index);
+        // Damaged layers are listed, so that readers fail on them rather than skip them.
+        for (const auto& [index, why] : m_run.damaged)
+            if (!m_run.layers.count(index))
+                out.push_back(index);
+        std::sort(out.begin(), out.end());
         return out;
     }
     mpq::detail::QuantizedLayer layer(int64_t index) const override
     {
         std::lock_guard<std::recursive_mutex> lock(h5::libraryMutex());
         const auto it = m_run.layers.find(index);
+        if (it == m_run.layers.end() && m_run.damaged.count(index))
+            throw h5::ChecksumError(m_spec + ": damaged: " + m_run.damaged.at(index) +
+                                    " (mpq quantize --resume recomputes it)");
         if (it == m_run.layers.end())
             throw Error(m_spec + ": decoder layer " + std::to_string(index) + " is not stored");
-        mpq::detail::LayerRecord rec = readLayer(h5::openGroup(it->second.file, it->second.group));
+        mpq::detail::LayerRecord rec;
+        try {
+            rec = readLayer(h5::openGroup(it->second.file, it->second.group));
+        } catch (const h5::ChecksumError& e) {
+            throw h5::ChecksumError(m_spec + ": damaged: " + e.what() + " (mpq quantize --resume recomputes it)");
+        }
         mpq::detail::QuantizedLayer out;
         for (auto& m : rec.matrices) {
             m.q.dequant = m.q.dequantize();

@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 
+#include <string>
 #include <vector>
 
 namespace mpq::detail {
@@ -24,6 +25,9 @@ struct QuantizedWeight {
     at::Tensor columnLoss;   ///< fp32 [cols], GPTQ's per-column loss (empty for RTN/HQQ)
     at::Tensor permutation;  ///< int64 [cols], act-order processing order (empty without)
     double damping = 0;      ///< λ actually used (GPTQ)
+    /// GPTQ's fallback when H was not positive definite: "damping raised to …" or "RTN: …";
+    /// empty when none was needed (docs/quantization.md).
+    std::string fallback;
 
     /// Recomputes Ŵ from codes, scales, zeros and slots.
     at::Tensor dequantize() const;

@@ -4,6 +4,8 @@
 // destructors, every failure becomes an mpq::Error naming the file, and HDF5's own error
 // printing is switched off. Only engine/session uses it.
 
+#include "core/Error.h"
+
 #include <hdf5.h>
 
 #include <cstdint>
@@ -38,6 +40,17 @@ private:
     hid_t m_id = -1;
     std::string m_file;
 };
+
+/// Stored bytes that fail their checksum (Fletcher-32 of a dataset's chunks, SHA-256 of a text):
+/// the file was damaged after it was written.
+class ChecksumError : public Error {
+public:
+    using Error::Error;
+};
+
+/// Rethrows `e` (keeping ChecksumError a ChecksumError) with "<file>: <context>: " in front of
+/// its message, where a leading "<file>: " of the original is dropped.
+[[noreturn]] void rethrowIn(const Error& e, const std::string& file, const std::string& context);
 
 /// Throws mpq::Error "<file>: <what>: <HDF5's innermost message>" when status < 0.
 void check(int64_t status, const std::string& file, const std::string& what);
@@ -80,11 +93,16 @@ void writeArray(const Id& loc, const std::string& name, const std::vector<T>& da
 {
     writeArray(loc, name, data.data(), {int64_t(data.size())});
 }
-/// Reads a whole dataset (converted to T); `dims` receives its shape. Throws when missing.
+/// Reads a whole dataset (converted to T); `dims` receives its shape. Throws when missing, and
+/// ChecksumError when a chunk fails its Fletcher-32 checksum.
 template <typename T>
 std::vector<T> readArray(const Id& loc, const std::string& name, std::vector<int64_t>* dims = nullptr);
 /// Text of any length (JSON, names) as a scalar string dataset.
 void writeText(const Id& loc, const std::string& name, const std::string& text);
+/// Throws ChecksumError when the text no longer matches its stored SHA-256.
 std::string readText(const Id& loc, const std::string& name, const std::string& fallback = {});
+/// Reads every dataset below `group` (recursively), so that each checksum is verified. Throws
+/// ChecksumError (or mpq::Error for other damage) naming the file and dataset.
+void verifyTree(const Id& group);
 
 } // namespace mpq::h5

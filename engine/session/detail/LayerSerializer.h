@@ -30,7 +30,12 @@ void writeLayer(const h5::Id& parent, const std::string& name, const mpq::detail
 
 /// Reads a layer group back: quantized weights (on the CPU, dequant not filled), plans, figures
 /// and timings. Throws mpq::Error naming the file on inconsistent data.
+/// Errors name the decoder layer and matrix ("<file>: decoder layer 3, matrix <tensor>: ...");
+/// damaged bytes throw h5::ChecksumError; NaN or Inf in stored scales or zeros throw mpq::Error.
 mpq::detail::LayerRecord readLayer(const h5::Id& group);
+/// Reads every dataset of a layer group (Hessians and viewing arrays too) to verify their
+/// checksums. Throws as readLayer().
+void verifyLayer(const h5::Id& group);
 
 /// The adjacency MG-PTQ builds from H (docs/mgptq.md: coupling from GPTQ's H⁻¹ Cholesky factor,
 /// normalised Â, dense or top-k as the allocator would) with each row's `k` strongest neighbours

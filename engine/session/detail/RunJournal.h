@@ -25,9 +25,12 @@ public:
     static std::unique_ptr<RunJournal> start(const std::string& sessionPath, RunHeader header);
     /// Continues run `name` (empty: the newest run that is not complete): its header and the
     /// stored layers 0..k-1 (the longest prefix without gaps) go to `header` and `state`.
+    /// Every stored layer's checksums are verified: from the first damaged layer on, layers are
+    /// left out of `state` (recomputed by the job), with a warning to `ctx` naming it.
     /// Throws mpq::Error when the run is complete, running elsewhere, or missing.
     static std::unique_ptr<RunJournal> resume(const std::string& sessionPath, const std::string& name,
-                                              RunHeader& header, mpq::detail::ResumeState& state);
+                                              RunHeader& header, mpq::detail::ResumeState& state,
+                                              JobContext* ctx = nullptr);
     ~RunJournal();
 
     const std::string& name() const { return m_header.name; }

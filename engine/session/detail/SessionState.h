@@ -25,6 +25,8 @@ struct RunState {
     detail::RunHeader header;
     RunStatus status = RunStatus::Interrupted;
     std::map<int64_t, LayerLocation> layers;
+    /// Layers whose group could not be opened (damaged metadata), with the reason.
+    std::map<int64_t, std::string> damaged;
     bool inMainFile = false; ///< /runs/<name> exists in the main file
     bool liveJournal = false; ///< a journal with data not yet merged exists
 };
