@@ -56,8 +56,10 @@ let scored = 0;
 for (let w = 0; w < windows; ++w) {
     const win = tokens.slice(w * seqlen, (w + 1) * seqlen);
     await sequence.clearHistory();
+    // The target's logit and the largest one (includeTop: node-llama-cpp 3.22.1 ignores
+    // includeMax here), with Σ exp(logit − max): log p = (target − max) − log Σ.
     const input = win.map((t, i) => (i + 1 < win.length
-        ? [t, { generateNext: { logits: { filter: { tokens: [win[i + 1]], includeMax: true } }, totalLogitWeight: true } }]
+        ? [t, { generateNext: { logits: { filter: { tokens: [win[i + 1]], includeTop: 1 } }, totalLogitWeight: true } }]
         : t));
     const out = await sequence.controlledEvaluate(input);
     for (let i = 0; i + 1 < win.length; ++i) {
