@@ -8,15 +8,27 @@
 # Usage: bench/reference/gguf_compare.sh MODEL WORKDIR MAX_WINDOWS DTYPE CONFIG...
 #   CONFIG: preset:Q4_K_M | mxq:4.5 | mxq-hessian:4.5 | preset-hessian:Q4_K_M
 #   DTYPE:  fp16 or fp32 for the unquantized tensors (use the checkpoint's own precision)
+# SEQLEN (default 2048) sets the window length of both evaluations, DATASET the text (below).
 # Needs: MPQ (the mpq binary, default build/app/cli/mpq), MPQ_DATA_DIR, NODE_PATH with
 # node-llama-cpp@3.22.1 installed (see gguf_perplexity.mjs).
 set -euo pipefail
 model=$1; work=$2; windows=$3; dtype=$4; shift 4
 mpq=${MPQ:-build/app/cli/mpq}
 here=$(cd "$(dirname "$0")" && pwd)
-text=$MPQ_DATA_DIR/wikitext2/wiki.test.joined.txt
 mkdir -p "$work"
-seqlen=2048
+# DATASET: wikitext2 (default) or tinystories8, the first 8 stories of tinystories-valid-head45
+# stripped and joined by a space (llama.cpp's and our SentencePiece tokenization agree on it:
+# 2,592 tokens with BOS; on the raw file they differ by one token, which would shift windows).
+dataset=${DATASET:-wikitext2}
+if [[ $dataset == wikitext2 ]]; then
+    text=$MPQ_DATA_DIR/wikitext2/wiki.test.joined.txt
+else
+    text=$work/tinystories8.txt
+    python3 -c "import sys; t=open(sys.argv[1]).read().split('<|endoftext|>'); open(sys.argv[2],'w').write(' '.join(x.strip() for x in t[:8]))" \
+        "$MPQ_DATA_DIR/tinystories/tinystories-valid-head45.txt" "$text"
+    dataset=$text
+fi
+seqlen=${SEQLEN:-2048}
 for cfg in "$@"; do
     kind=${cfg%%:*}; value=${cfg#*:}
     name=$(echo "$cfg" | tr ':.' '__')
@@ -30,7 +42,7 @@ for cfg in "$@"; do
         *) echo "unknown configuration $cfg" >&2; exit 2 ;;
     esac
     "$mpq" export "$run" --format gguf --dtype "$dtype" --out "$gguf" --force --json > "$run.export.json"
-    "$mpq" eval "$run" --dataset wikitext2 --seqlen $seqlen --max-windows "$windows" --json > "$run.eval.json"
+    "$mpq" eval "$run" --dataset "$dataset" --seqlen $seqlen --max-windows "$windows" --json > "$run.eval.json"
     node "$here/gguf_perplexity.mjs" --model "$gguf" --text "$text" --seqlen $seqlen --max-windows "$windows" > "$run.llamacpp.json"
     python3 - "$cfg" "$run" "$gguf" <<'PY'
 import json, os, sys
