@@ -1,4 +1,5 @@
 #include "AllocatorOptions.h"
+#include "GgufOptions.h"
 
 #include "Validate.h"
 
@@ -45,6 +46,7 @@ void addAllocatorOptions(Args& args)
                                 "with calibration Hessians of the unquantized model; uses --calib, "
                                 "--nsamples, --seqlen, --seed)", "fnorm");
     args.option("costs", "FILE", "mxq: cost table to reuse (JSON); computed and saved beside --out when absent");
+    addGgufOptions(args);
 }
 
 namespace {
@@ -226,6 +228,8 @@ void applyAllocatorOptions(const Args& args, const std::string& method, std::FIL
         p.bits = top; // the base plan; the allocator replaces every column's width
         return;
     }
+    if (applyGgufMethod(args, method, log, p, ctx))
+        return;
     if (method == "mxq") {
         if (args.has("budget") == args.has("budget-mib"))
             throw UsageError("mxq needs exactly one of --budget and --budget-mib");
@@ -235,7 +239,7 @@ void applyAllocatorOptions(const Args& args, const std::string& method, std::FIL
         solveInto(table, budget, log, p, ctx);
         return;
     }
-    throw UsageError("unknown method \"" + method + "\" (rtn, gptq, hqq, mgptq or mxq)");
+    throw UsageError("unknown method \"" + method + "\" (rtn, gptq, hqq, mgptq, mxq, gguf or gguf-mxq)");
 }
 
 } // namespace mpq::cli

@@ -30,13 +30,18 @@ int runExport(const std::vector<std::string>& argv)
               "              width stored together and bit-packed densely, exact fp32 scales and zeros; the\n"
               "              unquantized tensors stay in the base model, which the export references.\n"
               "              `mpq eval DIR` and the GUI read it back.\n"
+              "  gguf        One GGUF v3 file for llama.cpp (--out FILE.gguf): llama.cpp tensor names and\n"
+              "              metadata, the tokenizer vocabulary, q/k rows in llama.cpp's rotary order. Matrices\n"
+              "              of a `--method gguf` / `gguf-mxq` run keep their llama.cpp type (re-quantized from\n"
+              "              the base model, checked against the run); other tensors are written in --dtype\n"
+              "              (fp16 or fp32), norms in fp32 (docs/gguf.md).\n"
               "\n"
               "The export is written to OUT.partial and renamed to OUT when complete; a failure or Ctrl-C\n"
               "leaves nothing under OUT. Progress goes to stderr.");
     args.positional("RUN", "result folder, SESSION#RUN or an mpq-packed export");
-    args.option("format", "F", "hf, gptq or mpq-packed", "hf");
-    args.option("out", "DIR", "output folder (must not exist or be empty, unless --force)");
-    args.option("dtype", "T", "hf/gptq: precision of the dense tensors, fp16, bf16 or fp32", "fp16");
+    args.option("format", "F", "hf, gptq, mpq-packed or gguf", "hf");
+    args.option("out", "DIR", "output folder (must not exist or be empty, unless --force); gguf: the output file");
+    args.option("dtype", "T", "hf/gptq/gguf: precision of the dense tensors, fp16, bf16 or fp32 (gguf: fp16 or fp32)", "fp16");
     args.option("shard-size", "MB", "hf/gptq: largest weight shard in MiB", "2048");
     args.flag("force", "replace OUT if it exists and is not empty");
     args.flag("json", "print one JSON object on stdout (out, format, files, bytes, ...)");

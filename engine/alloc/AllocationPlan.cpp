@@ -76,7 +76,7 @@ void AllocationPlan::validate(const std::string& source) const
                 throw Error(where + "bit-width " + std::to_string(int(b)) + " is outside 1..8");
         if (m.groupSize == 0 || m.groupSize < -1)
             throw Error(where + "group size must be -1 (per channel) or positive");
-        if (m.quantizer != "rtn" && m.quantizer != "gptq" && m.quantizer != "hqq")
+        if (m.quantizer != "rtn" && m.quantizer != "gptq" && m.quantizer != "hqq" && m.quantizer != "ggml")
             throw Error(where + "unknown quantizer \"" + m.quantizer + "\"");
     }
 }

@@ -19,7 +19,7 @@ struct MatrixPlan {
     int64_t cols = 0;
     std::vector<uint8_t> columnBits;  ///< one entry per input column, each in 1..8
     int64_t groupSize = -1;           ///< -1: one grid per output channel
-    std::string quantizer = "gptq";   ///< rtn | gptq | hqq
+    std::string quantizer = "gptq";   ///< rtn | gptq | hqq | ggml (llama.cpp type in diagnostics, docs/gguf.md)
     double predictedCost = -1;        ///< allocator's predicted error; negative when none
     double storageBits = -1;          ///< allocator's predicted storage in bits; negative when none
     std::string diagnostics;          ///< allocator's own record as a JSON object (e.g. training curves)

@@ -20,7 +20,9 @@ ExportFormat parseExportFormat(const std::string& name)
         return ExportFormat::Gptq;
     if (name == "mpq-packed")
         return ExportFormat::MpqPacked;
-    throw Error("export format \"" + name + "\" is not one of hf, gptq, mpq-packed");
+    if (name == "gguf")
+        return ExportFormat::Gguf;
+    throw Error("export format \"" + name + "\" is not one of hf, gptq, mpq-packed, gguf");
 }
 
 const char* exportFormatName(ExportFormat f)
@@ -29,6 +31,7 @@ const char* exportFormatName(ExportFormat f)
     case ExportFormat::HuggingFace: return "hf";
     case ExportFormat::Gptq: return "gptq";
     case ExportFormat::MpqPacked: return "mpq-packed";
+    case ExportFormat::Gguf: return "gguf";
     }
     return "?";
 }
@@ -60,6 +63,8 @@ bool isEmptyFolder(const std::string& path)
 
 ExportReport exportRun(const ExportParams& params, JobContext& ctx)
 {
+    if (params.format == ExportFormat::Gguf) // one file, not a folder
+        return detail::exportGguf(params, ctx);
     const auto t0 = std::chrono::steady_clock::now();
     if (params.input.empty())
         throw Error("export: no input run given");
@@ -93,6 +98,7 @@ ExportReport exportRun(const ExportParams& params, JobContext& ctx)
     case ExportFormat::HuggingFace: detail::writeHfExport(*run, source, params, partial.path, ctx, report); break;
     case ExportFormat::Gptq: detail::writeGptqExport(*run, source, params, partial.path, ctx, report); break;
     case ExportFormat::MpqPacked: detail::writePackedExport(*run, source, params, partial.path, ctx, report); break;
+    case ExportFormat::Gguf: break; // handled above
     }
     ctx.checkCancelled();
 

@@ -13,9 +13,10 @@ enum class ExportFormat {
     HuggingFace, ///< "hf": dequantized weights (fp16 by default), loads in transformers
     Gptq,        ///< "gptq": qweight/qzeros/scales/g_idx, GPTQ v1 packing, per-module bits
     MpqPacked,   ///< "mpq-packed": per-column bit-widths, densely bit-packed; mpq eval reads it
+    Gguf,        ///< "gguf": one GGUF v3 file for llama.cpp (outDir is the file; docs/gguf.md)
 };
 
-/// "hf" | "gptq" | "mpq-packed". Throws mpq::Error naming the accepted values otherwise.
+/// "hf" | "gptq" | "mpq-packed" | "gguf". Throws mpq::Error naming the accepted values otherwise.
 ExportFormat parseExportFormat(const std::string& name);
 const char* exportFormatName(ExportFormat f);
 

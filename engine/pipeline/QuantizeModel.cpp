@@ -164,7 +164,7 @@ QuantizeReport quantizeModel(const QuantizeParams& given, JobContext& ctx)
     // HQQ (uniform or MXQ's plan) is data-free: no calibration, no Hessians.
     bool dataFree = p.allocator.empty();
     for (const auto& m : plan.matrices)
-        dataFree = dataFree && m.quantizer == "hqq";
+        dataFree = dataFree && (m.quantizer == "hqq" || m.quantizer == "ggml");
 
     // Calibration windows (the tokenizer is needed only when they are drawn, not when reused).
     const auto tCal = Clock::now();

@@ -15,6 +15,8 @@
 #include "model/detail/WeightLoader.h"
 #include "pipeline/detail/ResultStore.h"
 #include "pipeline/detail/Sequential.h"
+#include "alloc/GgufMix.h"
+#include "quant/detail/GgmlWeight.h"
 #include "quant/detail/Gptq.h"
 #include "quant/detail/Hqq.h"
 
@@ -69,6 +71,13 @@ QuantizedWeight quantizeOne(const at::Tensor& W, const at::Tensor& H, const Matr
         if (plan.uniformBits() < 0)
             throw Error("matrix " + plan.tensor + ": HQQ needs one bit-width per matrix");
         return detail::hqqQuantize(W, plan.uniformBits(), plan.groupSize);
+    }
+    if (plan.quantizer == "ggml") { // llama.cpp's types (GGUF export, docs/gguf.md)
+        const GgmlMatrixSpec spec = ggmlSpecOf(plan);
+        QuantizedWeight q = detail::toQuantizedWeight(detail::ggmlQuantize(W, spec.type, spec.importance));
+        for (at::Tensor* t : {&q.codes, &q.scales, &q.zeros, &q.slotOfColumn, &q.dequant})
+            *t = t->to(W.device());
+        return q;
     }
     if (plan.quantizer != "gptq")
         throw Error("matrix " + plan.tensor + ": unknown quantizer \"" + plan.quantizer + "\"");

@@ -22,4 +22,8 @@ void writeGptqExport(const QuantizedRun& run, const ModelSource& source, const E
 void writePackedExport(const QuantizedRun& run, const ModelSource& source, const ExportParams& params,
                        const std::string& dir, JobContext& ctx, ExportReport& report);
 
+/// "gguf": one GGUF v3 file at params.outDir (docs/gguf.md); a whole export job of its own,
+/// since it writes a file, not a folder.
+ExportReport exportGguf(const ExportParams& params, JobContext& ctx);
+
 } // namespace mpq::detail

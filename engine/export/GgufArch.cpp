@@ -1,0 +1,277 @@
+// Model-family knowledge of the GGUF export: architecture keys, llama.cpp tensor names, the q/k
+// row order and the tokenizer vocabulary (docs/gguf.md).
+#include "export/detail/GgufArch.h"
+
+#include "core/Error.h"
+#include "core/Files.h"
+#include "tokenizer/SentencePieceModelProto.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <sstream>
+
+namespace mpq::detail {
+
+namespace {
+
+const GgufFamily kFamilies[] = {
+    {"llama", "llama", true, "llama-bpe"},
+    {"mistral", "llama", true, "llama-bpe"},
+    {"qwen2", "qwen2", false, "qwen2"},
+    {"qwen3", "qwen3", false, "qwen2"},
+};
+
+/// Hugging Face suffix inside a decoder layer → llama.cpp suffix inside "blk.N.".
+const std::map<std::string, std::string> kLayerNames = {
+    {"self_attn.q_proj.weight", "attn_q.weight"},
+    {"self_attn.k_proj.weight", "attn_k.weight"},
+    {"self_attn.v_proj.weight", "attn_v.weight"},
+    {"self_attn.o_proj.weight", "attn_output.weight"},
+    {"self_attn.q_proj.bias", "attn_q.bias"},        // qwen2
+    {"self_attn.k_proj.bias", "attn_k.bias"},
+    {"self_attn.v_proj.bias", "attn_v.bias"},
+    {"self_attn.q_norm.weight", "attn_q_norm.weight"}, // qwen3
+    {"self_attn.k_norm.weight", "attn_k_norm.weight"},
+    {"mlp.gate_proj.weight", "ffn_gate.weight"},
+    {"mlp.up_proj.weight", "ffn_up.weight"},
+    {"mlp.down_proj.weight", "ffn_down.weight"},
+    {"input_layernorm.weight", "attn_norm.weight"},
+    {"post_attention_layernorm.weight", "ffn_norm.weight"},
+};
+
+std::string readText(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        throw Error(path + ": cannot read the file");
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+nlohmann::json readJsonIfPresent(const std::string& path)
+{
+    if (!files::exists(path))
+        return nlohmann::json::object();
+    try {
+        return nlohmann::json::parse(readText(path));
+    } catch (const nlohmann::json::exception& e) {
+        throw Error(path + ": malformed JSON (" + e.what() + ")");
+    }
+}
+
+/// "<s>" or {"content": "<s>", …} in tokenizer_config.json.
+std::string tokenText(const nlohmann::json& v)
+{
+    if (v.is_string())
+        return v.get<std::string>();
+    if (v.is_object() && v.contains("content") && v["content"].is_string())
+        return v["content"].get<std::string>();
+    return {};
+}
+
+// llama.cpp's token types (llama_token_type).
+constexpr int32_t kNormal = 1, kUnknown = 2, kControl = 3, kUserDefined = 4, kUnused = 5, kByte = 6;
+
+void padVocabulary(std::vector<std::string>& tokens, std::vector<float>* scores, std::vector<int32_t>& types,
+                   int64_t vocabSize, const std::string& source)
+{
+    if (int64_t(tokens.size()) > vocabSize)
+        throw Error(source + ": the tokenizer has " + std::to_string(tokens.size()) +
+                    " tokens but the model's vocab_size is " + std::to_string(vocabSize));
+    while (int64_t(tokens.size()) < vocabSize) {
+        tokens.push_back("[PAD" + std::to_string(tokens.size()) + "]");
+        if (scores)
+            scores->push_back(-1000.0f);
+        types.push_back(kUnused);
+    }
+}
+
+} // namespace
+
+const GgufFamily& ggufFamily(const std::string& modelType)
+{
+    for (const auto& f : kFamilies)
+        if (modelType == f.modelType)
+            return f;
+    std::string known;
+    for (const auto& f : kFamilies)
+        known += (known.empty() ? "" : ", ") + std::string(f.modelType);
+    throw Error("GGUF export: model_type \"" + modelType + "\" has no GGUF mapping (known: " + known + ")");
+}
+
+std::string hfModelType(const ModelSource& source)
+{
+    if (source.format() == ModelFormat::Llama2c)
+        return "llama";
+    const nlohmann::json j = readJsonIfPresent(files::join(source.path(), "config.json"));
+    return j.value("model_type", std::string("llama"));
+}
+
+std::string ggufTensorName(const std::string& hf)
+{
+    if (hf == "model.embed_tokens.weight")
+        return "token_embd.weight";
+    if (hf == "model.norm.weight")
+        return "output_norm.weight";
+    if (hf == "lm_head.weight")
+        return "output.weight";
+    static const std::regex layer(R"(model\.layers\.(\d+)\.(.+))");
+    std::smatch m;
+    if (std::regex_match(hf, m, layer)) {
+        const auto it = kLayerNames.find(m[2].str());
+        if (it != kLayerNames.end())
+            return "blk." + m[1].str() + "." + it->second;
+    }
+    throw Error("GGUF export: no llama.cpp name for tensor \"" + hf + "\"");
+}
+
+std::vector<uint8_t> permuteRopeRows(const std::vector<uint8_t>& rows, int64_t nRows, int64_t rowBytes,
+                                     int64_t heads)
+{
+    if (heads <= 0 || nRows % heads != 0 || (nRows / heads) % 2 != 0)
+        throw Error("GGUF export: cannot permute " + std::to_string(nRows) + " rows into " + std::to_string(heads) +
+                    " heads of even size");
+    const int64_t d = nRows / heads, halfD = d / 2;
+    std::vector<uint8_t> out(rows.size());
+    for (int64_t h = 0; h < heads; ++h)
+        for (int64_t i = 0; i < halfD; ++i)
+            for (int64_t p = 0; p < 2; ++p) {
+                const int64_t dst = h * d + 2 * i + p, src = h * d + p * halfD + i;
+                std::memcpy(out.data() + dst * rowBytes, rows.data() + src * rowBytes, size_t(rowBytes));
+            }
+    return out;
+}
+
+void writeArchMetadata(GgufWriter& w, const GgufFamily& f, const ModelConfig& c)
+{
+    const std::string a = f.arch;
+    w.setU32(a + ".context_length", uint32_t(c.maxPositions));
+    w.setU32(a + ".embedding_length", uint32_t(c.hiddenSize));
+    w.setU32(a + ".block_count", uint32_t(c.numLayers));
+    w.setU32(a + ".feed_forward_length", uint32_t(c.intermediateSize));
+    w.setU32(a + ".attention.head_count", uint32_t(c.numHeads));
+    w.setU32(a + ".attention.head_count_kv", uint32_t(c.numKvHeads));
+    w.setF32(a + ".rope.freq_base", float(c.ropeTheta));
+    w.setF32(a + ".attention.layer_norm_rms_epsilon", float(c.rmsNormEps));
+    w.setU32(a + ".rope.dimension_count", uint32_t(c.headDim));
+    w.setU32(a + ".vocab_size", uint32_t(c.vocabSize));
+    if (c.headDim * c.numHeads != c.hiddenSize) {
+        w.setU32(a + ".attention.key_length", uint32_t(c.headDim));
+        w.setU32(a + ".attention.value_length", uint32_t(c.headDim));
+    }
+}
+
+std::string writeTokenizerMetadata(GgufWriter& w, const GgufFamily& f, const ModelSource& source)
+{
+    const ModelConfig& cfg = source.config();
+    const std::string folder =
+        source.format() == ModelFormat::Llama2c ? files::parent(source.path()) : source.path();
+    const nlohmann::json tcfg = readJsonIfPresent(files::join(folder, "tokenizer_config.json"));
+    const std::string tokJson = files::join(folder, "tokenizer.json");
+    bool addBos = true;
+
+    if (!source.tokenizerPath().empty()) {
+        // SentencePiece: llama.cpp's "llama" vocabulary (pieces, scores, token types).
+        const std::string path = source.tokenizerPath();
+        const SentencePieceModelProto proto = SentencePieceModelProto::parse(readText(path), path);
+        std::vector<std::string> tokens;
+        std::vector<float> scores;
+        std::vector<int32_t> types;
+        for (const auto& p : proto.pieces) {
+            tokens.push_back(p.piece);
+            scores.push_back(p.score);
+            types.push_back(int32_t(p.type)); // SentencePiece's numbering is llama.cpp's
+        }
+        padVocabulary(tokens, &scores, types, cfg.vocabSize, path);
+        w.setString("tokenizer.ggml.model", "llama");
+        w.setStringArray("tokenizer.ggml.tokens", tokens);
+        w.setF32Array("tokenizer.ggml.scores", scores);
+        w.setI32Array("tokenizer.ggml.token_type", types);
+        const auto& ts = proto.trainerSpec;
+        const int32_t bos = cfg.bosTokenId >= 0 && cfg.bosTokenId < int32_t(tokens.size()) ? cfg.bosTokenId : ts.bosId;
+        const int32_t eos = cfg.eosTokenId >= 0 && cfg.eosTokenId < int32_t(tokens.size()) ? cfg.eosTokenId : ts.eosId;
+        if (bos >= 0)
+            w.setU32("tokenizer.ggml.bos_token_id", uint32_t(bos));
+        if (eos >= 0)
+            w.setU32("tokenizer.ggml.eos_token_id", uint32_t(eos));
+        if (ts.unkId >= 0)
+            w.setU32("tokenizer.ggml.unknown_token_id", uint32_t(ts.unkId));
+        if (ts.padId >= 0)
+            w.setU32("tokenizer.ggml.padding_token_id", uint32_t(ts.padId));
+    } else if (files::exists(tokJson)) {
+        // tokenizer.json (byte-level BPE): llama.cpp's "gpt2" vocabulary with merges.
+        const nlohmann::json j = readJsonIfPresent(tokJson);
+        try {
+            const auto& model = j.at("model");
+            if (model.value("type", std::string()) != "BPE")
+                throw Error(tokJson + ": only BPE tokenizer.json files can be exported to GGUF");
+            std::map<int64_t, std::string> byId;
+            for (const auto& [tok, id] : model.at("vocab").items())
+                byId[id.get<int64_t>()] = tok;
+            std::map<int64_t, int32_t> addedType;
+            if (j.contains("added_tokens"))
+                for (const auto& a : j["added_tokens"]) {
+                    const int64_t id = a.at("id").get<int64_t>();
+                    byId[id] = a.at("content").get<std::string>();
+                    addedType[id] = a.value("special", false) ? kControl : kUserDefined;
+                }
+            const int64_t n = byId.empty() ? 0 : byId.rbegin()->first + 1;
+            std::vector<std::string> tokens;
+            std::vector<int32_t> types;
+            for (int64_t id = 0; id < n; ++id) {
+                const auto it = byId.find(id);
+                tokens.push_back(it != byId.end() ? it->second : "[PAD" + std::to_string(id) + "]");
+                const auto at = addedType.find(id);
+                types.push_back(it == byId.end() ? kUnused : at != addedType.end() ? at->second : kNormal);
+            }
+            padVocabulary(tokens, nullptr, types, cfg.vocabSize, tokJson);
+            std::vector<std::string> merges;
+            for (const auto& m : model.at("merges"))
+                merges.push_back(m.is_string() ? m.get<std::string>()
+                                               : m.at(0).get<std::string>() + " " + m.at(1).get<std::string>());
+            w.setString("tokenizer.ggml.model", "gpt2");
+            w.setString("tokenizer.ggml.pre", f.bpePre);
+            w.setStringArray("tokenizer.ggml.tokens", tokens);
+            w.setI32Array("tokenizer.ggml.token_type", types);
+            w.setStringArray("tokenizer.ggml.merges", merges);
+            auto idOf = [&](const std::string& text) -> int64_t {
+                for (const auto& [id, t] : byId)
+                    if (t == text)
+                        return id;
+                return -1;
+            };
+            const int64_t bos = tcfg.contains("bos_token") ? idOf(tokenText(tcfg["bos_token"])) : -1;
+            const int64_t eos = tcfg.contains("eos_token") ? idOf(tokenText(tcfg["eos_token"])) : cfg.eosTokenId;
+            if (bos >= 0)
+                w.setU32("tokenizer.ggml.bos_token_id", uint32_t(bos));
+            if (eos >= 0)
+                w.setU32("tokenizer.ggml.eos_token_id", uint32_t(eos));
+            if (tcfg.contains("pad_token")) {
+                const int64_t pad = idOf(tokenText(tcfg["pad_token"]));
+                if (pad >= 0)
+                    w.setU32("tokenizer.ggml.padding_token_id", uint32_t(pad));
+            }
+            addBos = bos >= 0 && tcfg.value("add_bos_token", std::string(f.arch) == "llama");
+        } catch (const nlohmann::json::exception& e) {
+            throw Error(tokJson + ": unexpected layout (" + e.what() + ")");
+        }
+    } else {
+        return source.path() + ": no tokenizer.model or tokenizer.json beside the model; the GGUF file has no "
+                               "vocabulary and llama.cpp will refuse it";
+    }
+    if (tcfg.contains("add_bos_token") && tcfg["add_bos_token"].is_boolean())
+        addBos = tcfg["add_bos_token"].get<bool>();
+    w.setBool("tokenizer.ggml.add_bos_token", addBos);
+    w.setBool("tokenizer.ggml.add_eos_token",
+              tcfg.contains("add_eos_token") && tcfg["add_eos_token"].is_boolean() && tcfg["add_eos_token"].get<bool>());
+    if (tcfg.contains("chat_template") && tcfg["chat_template"].is_string())
+        w.setString("tokenizer.chat_template", tcfg["chat_template"].get<std::string>());
+    return {};
+}
+
+} // namespace mpq::detail

@@ -1,0 +1,162 @@
+// `mpq export RUN --format gguf`: a GGUF v3 file llama.cpp loads (docs/gguf.md).
+#include "alloc/GgufMix.h"
+#include "core/Error.h"
+#include "core/Files.h"
+#include "export/detail/FormatWriters.h"
+#include "export/detail/GgufArch.h"
+#include "export/detail/GgufWriter.h"
+#include "model/LlamaArch.h"
+#include "model/detail/WeightLoader.h"
+#include "quant/detail/GgmlWeight.h"
+
+#include <c10/core/InferenceMode.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cmath>
+#include <filesystem>
+
+namespace mpq::detail {
+
+namespace {
+
+std::vector<uint8_t> denseBytes(const at::Tensor& W, ggml::Type t)
+{
+    const at::Tensor f = W.to(at::kCPU, at::kFloat).contiguous();
+    const int64_t cols = f.dim() == 2 ? f.size(1) : f.numel();
+    return ggml::quantize(t, f.data_ptr<float>(), f.numel() / cols, cols, nullptr);
+}
+
+} // namespace
+
+ExportReport exportGguf(const ExportParams& params, JobContext& ctx)
+{
+    namespace fs = std::filesystem;
+    const auto t0 = std::chrono::steady_clock::now();
+    if (params.input.empty())
+        throw Error("export: no input run given");
+    if (params.outDir.empty())
+        throw Error("export: no output file given");
+    const std::string out = files::absolute(params.outDir);
+    if (files::isDirectory(out))
+        throw Error(out + ": is a folder; the GGUF export writes one file (e.g. model.gguf)");
+    if (files::exists(out) && !params.force)
+        throw Error(out + ": exists (use --force to replace it)");
+    ggml::Type dense = ggml::Type::F16;
+    if (params.dtype == "fp32")
+        dense = ggml::Type::F32;
+    else if (params.dtype != "fp16")
+        throw Error("GGUF export: --dtype must be fp16 or fp32 for the unquantized tensors, not \"" + params.dtype + "\"");
+
+    const auto run = openQuantizedRun(params.input);
+    const ModelSource source = ModelSource::open(run->modelPath());
+    const ModelConfig& cfg = source.config();
+    const GgufFamily& family = ggufFamily(hfModelType(source));
+    const AllocationPlan plan = run->plan();
+    const std::vector<int64_t> stored = run->layers();
+    for (int64_t i = 0; i < cfg.numLayers; ++i)
+        for (llama::Linear l : llama::kLinears)
+            if (plan.find(llama::linearTensor(i, l)) &&
+                std::find(stored.begin(), stored.end(), i) == stored.end())
+                throw Error(run->describe() + ": decoder layer " + std::to_string(i) +
+                            " is not stored (an unfinished run cannot be exported)");
+
+    ExportReport report;
+    report.format = "gguf";
+    report.baseModel = source.path();
+    ctx.start("export gguf");
+
+    GgufWriter w;
+    w.setString("general.architecture", family.arch);
+    w.setString("general.name", fs::path(source.path()).filename().replace_extension().string());
+    w.setU32("general.quantization_version", 2);
+    w.setAlignment(32);
+    writeArchMetadata(w, family, cfg);
+    const std::string tokWarning = writeTokenizerMetadata(w, family, source);
+    if (!tokWarning.empty())
+        report.warnings.push_back(tokWarning);
+
+    // The run's matrices, one decoder layer at a time, as the writer asks for them in order.
+    int64_t cachedLayer = -1;
+    QuantizedLayer cached;
+    auto runMatrix = [&](int64_t layer, const std::string& name) -> at::Tensor {
+        if (layer != cachedLayer) {
+            cached = run->layer(layer);
+            cachedLayer = layer;
+        }
+        for (const auto& [n, q] : cached)
+            if (n == name)
+                return q.dequant;
+        throw Error(run->describe() + ": matrix " + name + " is in the plan but not stored");
+    };
+
+    for (const auto& e : llama::expectedTensors(cfg)) {
+        const std::string gname = ggufTensorName(e.name);
+        std::vector<int64_t> ne(e.shape.rbegin(), e.shape.rend()); // ggml order: contiguous dimension first
+        const bool isNorm = e.shape.size() == 1;
+        const MatrixPlan* mp = plan.find(e.name);
+        const bool isQ = e.name.find(".q_proj.") != std::string::npos;
+        const bool isK = e.name.find(".k_proj.") != std::string::npos;
+        const int64_t permuteHeads = family.permuteQK ? (isQ ? cfg.numHeads : isK ? cfg.numKvHeads : 0) : 0;
+        int64_t layer = -1;
+        std::sscanf(e.name.c_str(), "model.layers.%lld.", reinterpret_cast<long long*>(&layer));
+        ggml::Type type = isNorm ? ggml::Type::F32 : dense;
+        GgmlMatrixSpec spec;
+        if (mp && mp->quantizer == "ggml") {
+            spec = ggmlSpecOf(*mp);
+            type = spec.type;
+            ++report.quantizedMatrices;
+        } else if (mp) {
+            ++report.quantizedMatrices; // another quantizer: its Ŵ, stored densely
+        }
+        const std::string name = e.name;
+        const int64_t rows = e.shape[0];
+        w.addTensor(gname, ne, type, [&, name, type, spec, layer, rows, permuteHeads, mp]() {
+            c10::InferenceMode guard;
+            std::vector<uint8_t> bytes;
+            if (mp && mp->quantizer == "ggml") {
+                const at::Tensor W = loadTensor(source, name, at::kFloat, at::kCPU);
+                const GgmlQuantized q = ggmlQuantize(W, type, spec.importance);
+                // The run must hold exactly these weights (same base model, same quantizer).
+                const at::Tensor stored = runMatrix(layer, name).to(at::kFloat);
+                const double scale = q.dequant.abs().max().item<double>();
+                const double diff = (stored - q.dequant).abs().max().item<double>();
+                if (!(diff <= 1e-5 * scale + 1e-12))
+                    throw Error(run->describe() + ": " + name + " differs from a fresh " + ggml::typeName(type) +
+                                " quantization of the base model (max |ΔŴ| " + std::to_string(diff) +
+                                "); was the base model changed?");
+                bytes = q.bytes;
+            } else if (mp) {
+                bytes = denseBytes(runMatrix(layer, name), type);
+            } else {
+                bytes = denseBytes(loadTensor(source, name, at::kFloat, at::kCPU), type);
+            }
+            if (permuteHeads > 0)
+                bytes = permuteRopeRows(bytes, rows, int64_t(bytes.size()) / rows, permuteHeads);
+            return bytes;
+        });
+        ++report.tensors;
+    }
+
+    const std::string partial = out + ".partial";
+    w.write(partial, [&](size_t i, size_t n) {
+        ctx.checkCancelled();
+        ctx.report(int64_t(i), int64_t(n), "tensors", "");
+    });
+    std::error_code ec;
+    fs::rename(partial, out, ec);
+    if (ec) {
+        fs::remove(partial, ec);
+        throw Error(out + ": cannot move the finished file into place");
+    }
+    report.outDir = out;
+    report.files = {fs::path(out).filename().string()};
+    report.bytes = int64_t(fs::file_size(out));
+    for (const std::string& warning : report.warnings)
+        ctx.warn(warning);
+    report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return report;
+}
+
+} // namespace mpq::detail
