@@ -74,23 +74,25 @@ GgufCostTable computeGgufCosts(const GgufCostParams& params, JobContext& ctx)
     table.types = params.types;
     table.nHeads = cfg.numHeads;
     table.nKvHeads = cfg.numKvHeads;
-    const int64_t total = cfg.numLayers * int64_t(llama::kLinears.size());
+    int64_t total = 0;
+    for (int64_t layer = 0; layer < cfg.numLayers; ++layer)
+        total += int64_t(llama::layerLinears(cfg, layer).size());
     ctx.start("gguf costs");
     int64_t done = 0;
     for (int64_t layer = 0; layer < cfg.numLayers; ++layer) {
-        for (llama::Linear l : llama::kLinears) {
+        for (const llama::LinearSpec& s : llama::layerLinears(cfg, layer)) {
             ctx.checkCancelled();
             GgufCostTable::Matrix m;
-            m.tensor = llama::linearTensor(layer, l);
+            m.tensor = s.tensor;
             m.layer = layer;
-            m.linear = llama::linearName(l);
+            m.linear = s.name;
             ctx.report(done, total, "matrices", m.tensor);
             const at::Tensor W = detail::loadTensor(source, m.tensor, at::kFloat, at::kCPU).contiguous();
             m.rows = W.size(0);
             m.cols = W.size(1);
             at::Tensor H;
             if (pass) {
-                H = (*pass)(layer, l);
+                H = (*pass)(layer, s);
                 const at::Tensor d = H.diagonal().to(at::kFloat).to(at::kCPU).contiguous();
                 m.importance.assign(d.data_ptr<float>(), d.data_ptr<float>() + d.numel());
                 H = H.to(at::kFloat).to(at::kCPU);

@@ -56,8 +56,8 @@ ExportReport exportGguf(const ExportParams& params, JobContext& ctx)
     const AllocationPlan plan = run->plan();
     const std::vector<int64_t> stored = run->layers();
     for (int64_t i = 0; i < cfg.numLayers; ++i)
-        for (llama::Linear l : llama::kLinears)
-            if (plan.find(llama::linearTensor(i, l)) &&
+        for (const llama::LinearSpec& s : llama::layerLinears(cfg, i))
+            if (plan.find(s.tensor) &&
                 std::find(stored.begin(), stored.end(), i) == stored.end())
                 throw Error(run->describe() + ": decoder layer " + std::to_string(i) +
                             " is not stored (an unfinished run cannot be exported)");
