@@ -11,7 +11,7 @@
 #include "model/ModelSource.h"
 #include "model/detail/WeightLoader.h"
 #include "quant/detail/GgmlWeight.h"
-#include "tokenizer/SentencePieceTokenizer.h"
+#include "tokenizer/ModelTokenizer.h"
 
 #include <c10/core/InferenceMode.h>
 #include <nlohmann/json.hpp>
@@ -56,12 +56,9 @@ GgufCostTable computeGgufCosts(const GgufCostParams& params, JobContext& ctx)
         if (!params.calibration.tokensFile.empty()) {
             calib = loadCalibrationTokens(params.calibration.tokensFile, int32_t(cfg.vocabSize));
         } else {
-            if (source.tokenizerPath().empty())
-                throw Error(source.path() + ": no tokenizer.model found beside the model; pass --tokenizer");
             CalibrationParams cp = params.calibration;
             cp.seqlen = std::min(cp.seqlen, cfg.maxPositions);
-            const auto tok = SentencePieceTokenizer::load(source.tokenizerPath());
-            calib = sampleCalibration(cp, tok, tok.bosId() >= 0 ? tok.bosId() : cfg.bosTokenId, ctx);
+            calib = sampleCalibration(cp, *openModelTokenizer(source), ctx);
         }
         const at::ScalarType act = device.is_cuda() ? at::kHalf : at::kFloat;
         const int64_t batch = params.batchSize > 0 ? params.batchSize : (device.is_cuda() ? 16 : 4);

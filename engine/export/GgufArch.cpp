@@ -175,7 +175,9 @@ std::string writeTokenizerMetadata(GgufWriter& w, const GgufFamily& f, const Mod
     const std::string tokJson = files::join(folder, "tokenizer.json");
     bool addBos = true;
 
-    if (!source.tokenizerPath().empty()) {
+    const std::string& tokPath = source.tokenizerPath();
+    const bool sentencePiece = tokPath.size() > 6 && tokPath.compare(tokPath.size() - 6, 6, ".model") == 0;
+    if (sentencePiece || (!tokPath.empty() && !files::exists(tokJson))) {
         // SentencePiece: llama.cpp's "llama" vocabulary (pieces, scores, token types).
         const std::string path = source.tokenizerPath();
         const SentencePieceModelProto proto = SentencePieceModelProto::parse(readText(path), path);
