@@ -175,11 +175,17 @@ std::string writeTokenizerMetadata(GgufWriter& w, const GgufFamily& f, const Mod
     const std::string tokJson = files::join(folder, "tokenizer.json");
     bool addBos = true;
 
+    // llama.cpp's "llama" vocabulary comes from a SentencePiece model: the one the model source
+    // picked, else one beside a tokenizer.json (hub LLaMA-2 / Mistral folders carry both).
     const std::string& tokPath = source.tokenizerPath();
-    const bool sentencePiece = tokPath.size() > 6 && tokPath.compare(tokPath.size() - 6, 6, ".model") == 0;
-    if (sentencePiece || (!tokPath.empty() && !files::exists(tokJson))) {
+    std::string spmPath = tokPath.size() > 6 && tokPath.compare(tokPath.size() - 6, 6, ".model") == 0
+                              ? tokPath
+                              : files::join(folder, "tokenizer.model");
+    if (!files::exists(spmPath))
+        spmPath.clear();
+    if (!spmPath.empty()) {
         // SentencePiece: llama.cpp's "llama" vocabulary (pieces, scores, token types).
-        const std::string path = source.tokenizerPath();
+        const std::string path = spmPath;
         const SentencePieceModelProto proto = SentencePieceModelProto::parse(readText(path), path);
         std::vector<std::string> tokens;
         std::vector<float> scores;
