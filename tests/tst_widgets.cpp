@@ -452,7 +452,7 @@ private Q_SLOTS:
         {
             const hid_t f = H5Fopen(newer.toLocal8Bit().constData(), H5F_ACC_RDWR, H5P_DEFAULT);
             QVERIFY(f >= 0);
-            const int64_t v = 2;
+            const int64_t v = mpq::session::kSchemaVersion + 1;
             const hid_t a = H5Aopen(f, "version", H5P_DEFAULT);
             QVERIFY(H5Awrite(a, H5T_NATIVE_INT64, &v) >= 0);
             H5Aclose(a);
