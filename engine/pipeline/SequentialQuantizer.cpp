@@ -235,6 +235,10 @@ void quantizeSite(Site& site, int group, LayerWeights& w, int64_t layer, const Q
     const int64_t tokens = site.h.routed >= 0 ? site.h.routed : site.h.tokens;
     for (const auto& [spec, m] : site.planned)
         report.appliedPlan.matrices.push_back(m);
+    if (site.h.source == "all-tokens") // once per expert input, not per matrix sharing it
+        ctx.warn(site.planned.front().first.tensor + " and the linears sharing its input: the router sent " +
+                 std::to_string(tokens) + " calibration tokens (fewer than " + std::to_string(p.expertMinTokens) +
+                 "); their Hessian comes from all tokens");
     const auto t0 = Clock::now();
     std::vector<std::vector<size_t>> stacks;
     for (size_t i = 0; i < site.planned.size(); ++i) {
@@ -271,10 +275,6 @@ void quantizeSite(Site& site, int group, LayerWeights& w, int64_t layer, const Q
             mr.seconds = since(tq) / double(st.size());
             mr.calibrationTokens = tokens;
             mr.hessianSource = site.h.source;
-            if (site.h.source == "all-tokens")
-                ctx.warn(spec.tensor + ": the router sent it " + std::to_string(tokens) +
-                         " calibration tokens (fewer than " + std::to_string(p.expertMinTokens) +
-                         "); its Hessian comes from all tokens");
             report.matrices.push_back(mr);
             // The next inputs come from the stored form (codes, scales, zeros), exactly as a
             // resumed run rebuilds them.
