@@ -27,7 +27,7 @@ const char* kUsage =
     "  quantize MODEL      RTN, GPTQ, HQQ, MG-PTQ or MXQ into a result folder or a session\n"
     "  sweep MODEL         quantize + evaluate along alpha, target bits, budget or bits\n"
     "  session ls FILE     runs, settings, figures, evaluations and sweeps of a session file\n"
-    "  export RUN          a run as a Hugging Face (fp16), GPTQ or mpq-packed checkpoint\n"
+    "  export RUN          a run as a Hugging Face (fp16), GPTQ, mpq-packed or GGUF checkpoint\n"
     "  tokenize MODEL FILE ids of a text file as the model sees them: count, first ids, sha256\n"
     "  bench MODEL         forward-pass throughput and evaluation wall time\n"
     "  bench-quantize      quantization pipeline speed on a synthetic LLaMA-7B-shaped model\n"
@@ -46,7 +46,7 @@ const char* kUsage =
 
 /// What bad usage prints: one line (the full text is `mpq --help`'s).
 const char* kShortUsage = "usage: mpq <command> [arguments] [options]; commands: info eval quantize sweep session "
-                          "export bench bench-quantize bench-mxq ('mpq --help' explains them)\n";
+                          "export tokenize bench bench-quantize bench-mxq bench-tokenize ('mpq --help' explains them)\n";
 
 } // namespace
 

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
 #include <set>
 
 namespace mpq {
@@ -141,8 +142,17 @@ ModelSource ModelSource::open(const std::string& pathIn, const std::string& toke
 
     if (m.m_format == ModelFormat::HuggingFace) {
         const std::string configFile = files::join(folder, "config.json");
-        if (!files::exists(configFile))
-            throw Error(folder + ": no config.json (not a Hugging Face model folder)");
+        if (!files::exists(configFile)) {
+            // A folder holding a llama2.c checkpoint: name it, so the user knows what to pass.
+            std::string hint;
+            std::error_code ec;
+            for (const auto& e : std::filesystem::directory_iterator(folder, ec))
+                if (e.path().extension() == ".bin" && e.path().filename().string().rfind("tok", 0) != 0) {
+                    hint = "; for a llama2.c checkpoint pass the .bin file itself, e.g. " + e.path().string();
+                    break;
+                }
+            throw Error(folder + ": no config.json (not a Hugging Face model folder)" + hint);
+        }
         m.m_config = ModelConfig::fromHuggingFaceJson(files::readAll(configFile), configFile);
         const std::string index = files::join(folder, "model.safetensors.index.json");
         const std::string single = files::join(folder, "model.safetensors");
