@@ -97,6 +97,71 @@ std::string llama2c(int32_t dim, int32_t hidden, int32_t layers, int32_t heads, 
     return s + floats(size_t(n), 0.1f);
 }
 
+/// GPT-2's byte → printable character map (the ByteLevel pre-tokenizer's alphabet), as UTF-8.
+std::string byteLevelChar(int b)
+{
+    int cp = b;
+    if (!((b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255))) {
+        int n = 0;
+        for (int x = 0; x < b; ++x)
+            if (!((x >= 33 && x <= 126) || (x >= 161 && x <= 172) || (x >= 174 && x <= 255)))
+                ++n;
+        cp = 256 + n;
+    }
+    std::string s;
+    if (cp < 0x80) {
+        s += char(cp);
+    } else {
+        s += char(0xC0 | (cp >> 6));
+        s += char(0x80 | (cp & 0x3F));
+    }
+    return s;
+}
+
+/// A small byte-level BPE tokenizer.json in Llama 3's layout: the 256 byte tokens, a few merges,
+/// Split (Llama 3's pattern) + ByteLevel pre-tokenizers, NFC, TemplateProcessing with BOS,
+/// ByteLevel decoder, two special added tokens.
+std::string byteLevelTokenizerJson()
+{
+    using nlohmann::json;
+    json vocab = json::object();
+    for (int b = 0; b < 256; ++b)
+        vocab[byteLevelChar(b)] = b;
+    const std::string sp = byteLevelChar(' ');
+    const std::vector<std::pair<std::string, std::string>> merges = {
+        {sp, "t"}, {"h", "e"}, {sp + "t", "he"}, {"o", "n"}, {sp, "a"}, {"i", "n"}, {sp, "c"}, {"e", "n"}, {"en", "d"}};
+    json mergeList = json::array();
+    int id = 256;
+    for (const auto& [a, b] : merges) {
+        vocab[a + b] = id++;
+        mergeList.push_back(json::array({a, b}));
+    }
+    json j;
+    j["version"] = "1.0";
+    j["added_tokens"] = json::array({
+        {{"id", id}, {"content", "<|begin_of_text|>"}, {"single_word", false}, {"lstrip", false}, {"rstrip", false}, {"normalized", false}, {"special", true}},
+        {{"id", id + 1}, {"content", "<|end_of_text|>"}, {"single_word", false}, {"lstrip", false}, {"rstrip", false}, {"normalized", false}, {"special", true}},
+    });
+    j["normalizer"] = {{"type", "NFC"}};
+    const char* pattern = R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+    j["pre_tokenizer"] = {{"type", "Sequence"},
+                          {"pretokenizers", json::array({
+                               {{"type", "Split"}, {"pattern", {{"Regex", pattern}}}, {"behavior", "Isolated"}, {"invert", false}},
+                               {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", false}},
+                           })}};
+    j["post_processor"] = {{"type", "TemplateProcessing"},
+                           {"single", json::array({{{"SpecialToken", {{"id", "<|begin_of_text|>"}, {"type_id", 0}}}},
+                                                   {{"Sequence", {{"id", "A"}, {"type_id", 0}}}}})},
+                           {"pair", json::array({{{"Sequence", {{"id", "A"}, {"type_id", 0}}}},
+                                                 {{"Sequence", {{"id", "B"}, {"type_id", 1}}}}})},
+                           {"special_tokens", {{"<|begin_of_text|>", {{"id", "<|begin_of_text|>"}, {"ids", json::array({id})}, {"tokens", json::array({"<|begin_of_text|>"})}}}}}};
+    j["decoder"] = {{"type", "ByteLevel"}, {"add_prefix_space", true}, {"trim_offsets", true}, {"use_regex", true}};
+    j["model"] = {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", nullptr}, {"continuing_subword_prefix", nullptr},
+                  {"end_of_word_suffix", nullptr}, {"fuse_unk", false}, {"byte_fallback", false}, {"ignore_merges", true},
+                  {"vocab", vocab}, {"merges", mergeList}};
+    return j.dump(1);
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -150,6 +215,13 @@ int main(int argc, char** argv)
         // tokenizer.model: BPE with byte fallback, and unigram without.
         put("sentencepiece", "bpe-bytefallback.model", sentencePieceModel(2, true));
         put("sentencepiece", "unigram.model", sentencePieceModel(1, false));
+
+        // tokenizer.json: a byte-level BPE (Llama 3 layout) written here, and the repository's two
+        // tiny SentencePiece-style test tokenizers (LLaMA-2 and Mistral layouts, tests/data).
+        put("hf_tokenizer", "bytelevel.json", byteLevelTokenizerJson());
+        for (const char* name : {"tiny_sp_legacy", "tiny_sp_metaspace"})
+            put("hf_tokenizer", std::string(name) + ".json",
+                mpq::files::readAll(std::string(MPQ_SOURCE_DIR) + "/tests/data/tokenizer/" + name + "/tokenizer.json"));
 
         // The fixture's stored runs: a result folder's and a packed export's descriptions, a session.
         put("result", "result.json", mpq::files::readAll(f.result + "/result.json"));

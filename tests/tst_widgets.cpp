@@ -94,7 +94,7 @@ const char* kResultJson =
     "   \"linear\":\"q_proj\",\"rows\":2,\"cols\":4,\"column_bits\":[2,3,2,3],\"group_size\":-1,\"quantizer\":\"gptq\","
     "   \"diagnostics\":{\"alpha\":0.5,\"curves\":{\"loss\":[1,0.5],\"l_bit\":[3,2.5],\"avg_bits\":[3,2.5]}}}]},"
     " \"matrices\":[{\"tensor\":\"model.layers.0.self_attn.q_proj.weight\",\"bits_with_overhead\":2.9,\"output_error\":0.125,"
-    "   \"frobenius_error\":-1}],"
+    "   \"frobenius_error\":-1,\"fallback\":\"RTN: H stayed indefinite after damping 0.1\"}],"
     " \"warnings\":[\"w1\"]}";
 
 void writeFile(const QString& path, const QByteArray& bytes)
@@ -121,6 +121,8 @@ private Q_SLOTS:
         QCOMPARE(m.columnBits, (std::vector<uint8_t>{2, 3, 2, 3}));
         QCOMPARE(m.averageBits(), 2.5);
         QCOMPARE(m.outputError, 0.125);
+        QCOMPARE(m.fallback, QStringLiteral("RTN: H stayed indefinite after damping 0.1"));
+        QCOMPARE(m.notes().size(), 1);
         QCOMPARE(m.curves.loss, (std::vector<double>{1, 0.5}));
         QCOMPARE(m.curves.alpha, 0.5);
         QCOMPARE(r.warnings, QStringList{QStringLiteral("w1")});
@@ -181,6 +183,31 @@ private Q_SLOTS:
         const QModelIndex down = model.index(1, LayerTreeModel::Shape, layer1);
         QCOMPARE(down.data().toString(), QStringLiteral("16 × 64"));
         QCOMPARE(model.indexOfTensor(syntheticRun().matrices[3].tensor).row(), 1);
+        // Nothing unusual: no marks.
+        QVERIFY(!model.index(0, LayerTreeModel::Name).data().toString().contains(QChar(0x26a0)));
+        QVERIFY(!model.index(1, LayerTreeModel::Name, layer1).data(Qt::ForegroundRole).isValid());
+
+        // GPTQ's fallback and an expert's all-token Hessian are marked on the matrix and its layer.
+        RunData noted = syntheticRun();
+        noted.matrices[3].fallback = QStringLiteral("RTN: H stayed indefinite after damping 0.1");
+        noted.matrices[2].hessianSource = QStringLiteral("all-tokens");
+        noted.matrices[2].calibrationTokens = 4096;
+        noted.matrices[0].hessianSource = QStringLiteral("routed");
+        noted.matrices[0].calibrationTokens = 12;
+        model.setRun(noted);
+        const QModelIndex l1 = model.index(1, LayerTreeModel::Name);
+        QVERIFY(l1.data().toString().contains(QChar(0x26a0)));
+        QVERIFY(l1.data(Qt::ForegroundRole).isValid());
+        QVERIFY(l1.data(Qt::ToolTipRole).toString().contains(QLatin1String("2 matrices")));
+        const QModelIndex fb = model.index(1, LayerTreeModel::Name, l1);
+        QVERIFY(fb.data().toString().endsWith(QChar(0x26a0)));
+        QVERIFY(fb.data(Qt::ToolTipRole).toString().contains(QLatin1String("RTN: H stayed indefinite")));
+        QVERIFY(model.index(0, LayerTreeModel::Name, l1).data(Qt::ToolTipRole).toString().contains(QLatin1String("all 4096")));
+        const QModelIndex l0 = model.index(0, LayerTreeModel::Name);
+        QVERIFY(!l0.data().toString().contains(QChar(0x26a0)));
+        const QModelIndex routed = model.index(0, LayerTreeModel::Name, l0);
+        QVERIFY(!routed.data().toString().contains(QChar(0x26a0)));
+        QVERIFY(routed.data(Qt::ToolTipRole).toString().contains(QLatin1String("12 calibration tokens routed")));
         model.setRun({});
         QCOMPARE(model.rowCount(), 0);
     }

@@ -1,5 +1,7 @@
 #include "LayerTreeModel.h"
 
+#include <QColor>
+
 namespace mpq::gui {
 
 namespace {
@@ -13,6 +15,19 @@ QString errorText(const MatrixResult& m)
     if (m.frobeniusError >= 0)
         return QStringLiteral("‖ΔW‖ %1").arg(m.frobeniusError, 0, 'g', 4);
     return QStringLiteral("—");
+}
+
+// A matrix that needs the user's attention (GPTQ's fallback, an expert's all-token Hessian).
+const QColor kNoteColor(0xb0, 0x50, 0x00);
+const QString kNoteMark = QStringLiteral(" \u26a0"); // ⚠
+
+QString matrixTooltip(const MatrixResult& m)
+{
+    QStringList lines{m.tensor};
+    if (m.hessianSource == QLatin1String("routed") && m.calibrationTokens >= 0)
+        lines << QStringLiteral("Hessian from the %1 calibration tokens routed to this expert").arg(m.calibrationTokens);
+    lines << m.notes();
+    return lines.join(QLatin1Char('\n'));
 }
 } // namespace
 
@@ -96,6 +111,14 @@ QVariant LayerTreeModel::data(const QModelIndex& index, int role) const
 
 QVariant LayerTreeModel::layerData(const Layer& l, int column, int role) const
 {
+    int noted = 0;
+    for (const auto& m : l.matrices)
+        noted += m.notes().isEmpty() ? 0 : 1;
+    if (role == Qt::ForegroundRole && column == Name && noted > 0)
+        return kNoteColor;
+    if (role == Qt::ToolTipRole && noted > 0)
+        return noted == 1 ? tr("1 matrix of this layer needs attention (GPTQ's fallback or an expert's all-token Hessian)")
+                          : tr("%1 matrices of this layer need attention (GPTQ's fallback or an expert's all-token Hessian)").arg(noted);
     if (role != Qt::DisplayRole && role != Qt::ToolTipRole)
         return {};
     double bits = 0, weights = 0;
@@ -104,7 +127,7 @@ QVariant LayerTreeModel::layerData(const Layer& l, int column, int role) const
         weights += double(m.rows * m.cols);
     }
     switch (column) {
-    case Name: return tr("layer %1").arg(l.layer);
+    case Name: return tr("layer %1").arg(l.layer) + (noted > 0 ? kNoteMark : QString());
     case Shape: return tr("%1 matrices").arg(l.matrices.size());
     case Bits: return weights > 0 ? QString::number(bits / weights, 'f', 3) : QString();
     default: return {};
@@ -116,14 +139,16 @@ QVariant LayerTreeModel::matrixData(const MatrixResult& m, int column, int role)
     if (role == TensorRole)
         return m.tensor;
     if (role == Qt::ToolTipRole)
-        return m.tensor;
+        return matrixTooltip(m);
+    if (role == Qt::ForegroundRole && column == Name && !m.notes().isEmpty())
+        return kNoteColor;
     // Error is the last column and may be wider than the dock: left-aligned so that it shows.
     if (role == Qt::TextAlignmentRole && column != Name && column != Error)
         return int(Qt::AlignRight | Qt::AlignVCenter);
     if (role != Qt::DisplayRole)
         return {};
     switch (column) {
-    case Name: return m.linear;
+    case Name: return m.notes().isEmpty() ? m.linear : m.linear + kNoteMark;
     case Shape: return QStringLiteral("%1 × %2").arg(m.rows).arg(m.cols);
     case Bits: return QString::number(m.averageBits(), 'f', 3);
     case BitsWithOverhead: return m.bitsWithOverhead >= 0 ? QString::number(m.bitsWithOverhead, 'f', 3) : QStringLiteral("—");

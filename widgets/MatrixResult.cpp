@@ -19,6 +19,19 @@ QString MatrixResult::label() const
     return QStringLiteral("layer %1 · %2").arg(layer).arg(linear);
 }
 
+QStringList MatrixResult::notes() const
+{
+    QStringList out;
+    if (!fallback.isEmpty())
+        out << QStringLiteral("Hessian not positive definite: %1").arg(fallback);
+    if (hessianSource == QLatin1String("all-tokens"))
+        out << (calibrationTokens >= 0
+                    ? QStringLiteral("too few tokens were routed to this expert: its Hessian uses all %1 calibration tokens")
+                          .arg(calibrationTokens)
+                    : QStringLiteral("too few tokens were routed to this expert: its Hessian uses all calibration tokens"));
+    return out;
+}
+
 MatrixResult MatrixResult::fromPlan(const MatrixPlan& plan)
 {
     MatrixResult m;

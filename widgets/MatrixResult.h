@@ -3,6 +3,7 @@
 #include "TrainingCurves.h"
 
 #include <QString>
+#include <QStringList>
 
 #include <cstdint>
 #include <vector>
@@ -27,12 +28,22 @@ struct MatrixResult {
     double bitsWithOverhead = -1;     ///< negative when not known yet (job still running)
     double outputError = -1;          ///< tr(ΔW H ΔWᵀ); negative when data-free or not known yet
     double frobeniusError = -1;       ///< ‖W − Ŵ‖_F; negative when not recorded
+    /// GPTQ's fallback when the Hessian was not positive definite ("damping raised to …" or
+    /// "RTN: …", docs/quantization.md); empty when none was needed.
+    QString fallback;
+    /// Mixture of experts: "routed" (the expert's own tokens), "all-tokens" (too few were routed
+    /// to it, so every calibration token stood in) or empty (a dense matrix).
+    QString hessianSource;
+    int64_t calibrationTokens = -1;   ///< tokens behind its Hessian; negative when not recorded
     TrainingCurves curves;
 
     /// Mean of columnBits (0 when empty).
     double averageBits() const;
     /// "layer 3 · down_proj".
     QString label() const;
+    /// One line per thing a user should know about how it was quantized (GPTQ's fallback, an
+    /// expert's all-token Hessian); empty when nothing unusual happened.
+    QStringList notes() const;
     /// The plan's identity, shape, per-column bits, group size and quantizer; the measured
     /// fields stay unknown (-1) and the curves empty.
     static MatrixResult fromPlan(const MatrixPlan& plan);

@@ -113,6 +113,9 @@ RunData ResultReader::readResultFolder(const QString& dir)
             m.bitsWithOverhead = r->second.value(QLatin1String("bits_with_overhead")).toDouble(-1);
             m.outputError = r->second.value(QLatin1String("output_error")).toDouble(-1);
             m.frobeniusError = r->second.value(QLatin1String("frobenius_error")).toDouble(-1);
+            m.fallback = r->second.value(QLatin1String("fallback")).toString();
+            m.hessianSource = r->second.value(QLatin1String("hessian_source")).toString();
+            m.calibrationTokens = r->second.value(QLatin1String("calibration_tokens")).toInteger(-1);
         }
         matrices.push_back(std::move(m));
     }

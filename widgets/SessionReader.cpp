@@ -35,6 +35,9 @@ MatrixResult toMatrix(const session::MatrixDetail& d)
     m.bitsWithOverhead = s.bitsWithOverhead;
     m.outputError = s.outputError;
     m.frobeniusError = s.frobeniusError;
+    m.fallback = qs(s.fallback);
+    m.hessianSource = qs(s.hessianSource);
+    m.calibrationTokens = s.calibrationTokens;
     const session::TrainingCurves& c = d.curves;
     m.curves.loss = c.loss;
     m.curves.lQuant = c.lQuant;
