@@ -226,6 +226,14 @@ void TestCli::usageErrors_data()
         << QStringList{"bench", m, "--iterations", "x"} << "needs an integer";
     QTest::newRow("extra argument") << QStringList{"info", m, "other"} << "unexpected argument";
     QTest::newRow("value on a flag") << QStringList{"info", m, "--json=yes"} << "takes no value";
+    // The GGUF methods pass the settings check (issue 20; the check's method list had lost them).
+    QTest::newRow("gguf-mxq without a budget")
+        << QStringList{"quantize", m, "--method", "gguf-mxq", "--out", "o"} << "gguf-mxq needs exactly one of --budget";
+    QTest::newRow("gguf-mxq with a bad cost") << QStringList{"quantize", m, "--method", "gguf-mxq", "--budget", "4.5",
+                                                              "--cost", "l1", "--out", "o"}
+                                              << "--cost must be fnorm or hessian";
+    QTest::newRow("unknown method") << QStringList{"quantize", m, "--method", "gptq2", "--out", "o"}
+                                    << "(rtn, gptq, hqq, mgptq, mxq, gguf or gguf-mxq)";
 }
 
 void TestCli::usageErrors()

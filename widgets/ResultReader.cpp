@@ -85,6 +85,17 @@ RunData ResultReader::readResultFolder(const QString& dir)
     run.avgBits = j.value(QLatin1String("avg_bits")).toDouble();
     run.avgBitsWithOverhead = j.value(QLatin1String("avg_bits_with_overhead")).toDouble();
     run.seconds = j.value(QLatin1String("seconds")).toDouble();
+    if (run.method.startsWith(QLatin1String("gguf"))) {
+        // docs/gguf.md: the CLI's extra names the preset or the budget and counts F16 matrices too.
+        const QJsonObject extra = j.value(QLatin1String("extra")).toObject();
+        run.ggufBitsPerWeight = extra.value(QLatin1String("bits_per_weight")).toDouble(-1);
+        if (extra.contains(QLatin1String("preset")))
+            run.ggufMix = extra.value(QLatin1String("preset")).toString().toUpper();
+        else if (extra.contains(QLatin1String("budget")))
+            // "4.5000 bits/parameter" (MxqBudget::describe) → "MIP 4.5"
+            run.ggufMix = QStringLiteral("MIP %1").arg(
+                extra.value(QLatin1String("budget")).toString().section(QLatin1Char(' '), 0, 0).toDouble(), 0, 'g', 4);
+    }
     run.complete = true;
     for (const QJsonValue& w : j.value(QLatin1String("warnings")).toArray())
         run.warnings << w.toString();

@@ -22,6 +22,11 @@ struct RunData {
     QString sweepAxis;      ///< "alpha", "target-bits", "budget", "bits" or empty
     double avgBits = 0;     ///< code bits per weight
     double avgBitsWithOverhead = 0;
+    /// GGUF runs (method "gguf-mxq" or "gguf-<PRESET>"): bits per weight over all the linears, F16
+    /// ones included (result.json's extra.bits_per_weight; -1 when unknown) and the mix's name
+    /// ("Q4_K_M", "MIP 4.5"; empty when unknown).
+    double ggufBitsPerWeight = -1;
+    QString ggufMix;
     double seconds = 0;
     bool complete = false;  ///< false while the job is still writing layers
     std::vector<MatrixResult> matrices;

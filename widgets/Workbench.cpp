@@ -107,8 +107,8 @@ std::vector<TradeoffSeries> Workbench::tradeoff(const QString& dataset) const
 {
     std::map<std::pair<QString, QString>, TradeoffSeries> byKnob;
     for (const RunData& r : runs) {
-        if (!r.complete)
-            continue;
+        if (!r.complete || isGguf(r.method))
+            continue; // GGUF runs have their own view (ggufRuns)
         const QString family = familyName(r.method);
         const QString axis = knobAxis(r);
         TradeoffSeries& s = byKnob[{family, axis}];
@@ -133,6 +133,27 @@ std::vector<TradeoffSeries> Workbench::tradeoff(const QString& dataset) const
         std::stable_sort(s.points.begin(), s.points.end(),
                          [](const TradeoffPoint& a, const TradeoffPoint& b) { return a.knob < b.knob; });
         out.push_back(std::move(s));
+    }
+    return out;
+}
+
+bool Workbench::isGguf(const QString& method) { return method.startsWith(QLatin1String("gguf")); }
+
+std::vector<GgufRunPoint> Workbench::ggufRuns(const QString& dataset) const
+{
+    std::vector<GgufRunPoint> out;
+    for (const RunData& r : runs) {
+        if (!r.complete || !isGguf(r.method))
+            continue;
+        GgufRunPoint p;
+        p.run = r.name;
+        p.preset = r.method != QLatin1String("gguf-mxq");
+        p.label = !r.ggufMix.isEmpty() ? r.ggufMix : p.preset ? r.method.mid(5) : QStringLiteral("MIP");
+        // Session runs do not keep the CLI's extra: their matrices' average (F16 ones are not
+        // among them) stands in.
+        p.bitsPerWeight = r.ggufBitsPerWeight > 0 ? r.ggufBitsPerWeight : r.avgBitsWithOverhead;
+        p.perplexity = r.perplexity.value(dataset, -1.0);
+        out.push_back(p);
     }
     return out;
 }

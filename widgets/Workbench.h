@@ -1,5 +1,6 @@
 #pragma once
 
+#include "GgufCurve.h"
 #include "PerplexityTable.h"
 #include "RunData.h"
 #include "TradeoffSeries.h"
@@ -38,6 +39,12 @@ struct Workbench {
     /// with α and MG-PTQ with target bits (two series), MXQ (knob = budget, live re-solve). Points
     /// sorted by knob; perplexity on `dataset` (negative when not measured).
     std::vector<TradeoffSeries> tradeoff(const QString& dataset) const;
+    /// The complete GGUF runs (method "gguf-mxq" or "gguf-<PRESET>") with their perplexity on
+    /// `dataset` (negative when not measured), for the GGUF trade-off's perplexity panel. They are
+    /// not in tradeoff(): their knob is a preset or a budget over llama.cpp's types.
+    std::vector<GgufRunPoint> ggufRuns(const QString& dataset) const;
+    /// True for the methods of GGUF runs ("gguf-mxq", "gguf-Q4_K_M", …).
+    static bool isGguf(const QString& method);
     /// Perplexities of all evaluated runs on `datasets`, grouped by method and bits.
     PerplexityTable perplexityTable(const QStringList& datasets) const;
     /// Legend name of a method family: "GPTQ", "MG-PTQ (GCN)", "MXQ", …

@@ -135,8 +135,9 @@ const MxqCostTable& costTable(const Args& args, MxqCostCache& costs, const Quant
 
 void checkAllocatorOptions(const Args& args, const std::string& method, const std::string& skipAxis)
 {
-    if (method != "rtn" && method != "gptq" && method != "hqq" && method != "mgptq" && method != "mxq")
-        throw UsageError("unknown method \"" + method + "\" (rtn, gptq, hqq, mgptq or mxq)");
+    if (method != "rtn" && method != "gptq" && method != "hqq" && method != "mgptq" && method != "mxq" &&
+        method != "gguf" && method != "gguf-mxq")
+        throw UsageError("unknown method \"" + method + "\" (rtn, gptq, hqq, mgptq, mxq, gguf or gguf-mxq)");
     if (method == "mgptq") {
         const std::vector<int> bitsSet = parseInts(args.get("bits-set"), "bits-set");
         int lo = 8, hi = 1;
@@ -165,9 +166,9 @@ void checkAllocatorOptions(const Args& args, const std::string& method, const st
         intIn(args, "dense-limit", 0, 1 << 20);
         intIn(args, "alloc-seed", 0, INT64_MAX);
     }
-    if (method == "mxq") {
+    if (method == "mxq" || method == "gguf-mxq") {
         if (args.has("budget") == args.has("budget-mib"))
-            throw UsageError("mxq needs exactly one of --budget and --budget-mib");
+            throw UsageError(method + " needs exactly one of --budget and --budget-mib");
         if (args.has("budget") && skipAxis != "budget")
             numberIn(args, "budget", 0, 64, true);
         if (args.has("budget-mib"))
@@ -175,7 +176,8 @@ void checkAllocatorOptions(const Args& args, const std::string& method, const st
         const std::string kind = args.get("cost");
         if (kind != "fnorm" && kind != "hessian")
             throw UsageError("--cost must be fnorm or hessian");
-        parseMxqConfigs(args.get("configs"));
+        if (method == "mxq")
+            parseMxqConfigs(args.get("configs"));
         if (args.has("costs") && files::isDirectory(args.get("costs")))
             throw Error(args.get("costs") + ": is a folder, --costs needs a file");
     }
@@ -230,9 +232,9 @@ void applyAllocatorOptions(const Args& args, const std::string& method, std::FIL
     }
     if (applyGgufMethod(args, method, log, p, ctx))
         return;
-    if (method == "mxq") {
+    if (method == "mxq" || method == "gguf-mxq") {
         if (args.has("budget") == args.has("budget-mib"))
-            throw UsageError("mxq needs exactly one of --budget and --budget-mib");
+            throw UsageError(method + " needs exactly one of --budget and --budget-mib");
         const MxqCostTable& table = costTable(args, costs, p, ctx);
         const MxqBudget budget = args.has("budget") ? MxqBudget::bitsPerParameter(args.getDouble("budget"))
                                                     : MxqBudget::mib(args.getDouble("budget-mib"));

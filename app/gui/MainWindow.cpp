@@ -3,6 +3,8 @@
 #include "BitMapView.h"
 #include "DemoPlan.h"
 #include "DurationText.h"
+#include "GgufCurveBuilder.h"
+#include "GgufTradeoffView.h"
 #include "HessianGraphView.h"
 #include "JobRunner.h"
 #include "LayerTreeModel.h"
@@ -31,6 +33,7 @@
 #include <QDir>
 #include <QDockWidget>
 #include <QDragEnterEvent>
+#include <QElapsedTimer>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QGuiApplication>
@@ -78,11 +81,13 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     m_hessian = new HessianGraphView(m_tabs);
     m_perplexity = new PerplexityView(m_tabs);
     m_curves = new TrainingCurvesView(m_tabs);
+    m_gguf = new GgufTradeoffView(m_tabs);
     for (auto [view, name] : {std::pair<QWidget*, QString>{m_bitMap, tr("Bit-width map")},
                               {m_tradeoffSplit, tr("α trade-off")},
                               {m_hessian, tr("Hessian graph")},
                               {m_perplexity, tr("Perplexity")},
-                              {m_curves, tr("Allocator training")}}) {
+                              {m_curves, tr("Allocator training")},
+                              {m_gguf, tr("GGUF mixes")}}) {
         const int i = m_tabs->addTab(view, name);
         m_tabs->setTabToolTip(i, view->toolTip());
     }
@@ -107,10 +112,13 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
 
     m_runner = new JobRunner;
     m_resolver = new MxqResolver;
+    m_ggufBuilder = new GgufCurveBuilder;
     m_runner->moveToThread(&m_worker);
     m_resolver->moveToThread(&m_worker);
+    m_ggufBuilder->moveToThread(&m_worker);
     connect(&m_worker, &QThread::finished, m_runner, &QObject::deleteLater);
     connect(&m_worker, &QThread::finished, m_resolver, &QObject::deleteLater);
+    connect(&m_worker, &QThread::finished, m_ggufBuilder, &QObject::deleteLater);
     m_worker.setObjectName(QStringLiteral("mpq-worker"));
     m_worker.start();
 
@@ -211,6 +219,24 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
         reloadSession();
         jobEnded();
         showError(tr("The job failed"), message);
+    });
+    connect(m_ggufBuilder, &GgufCurveBuilder::built, this, [this](const GgufCurve& curve) {
+        if (curve.generation != m_ggufBuilder->latest())
+            return; // another table was asked for since
+        m_ggufShown = curve.generation;
+        m_gguf->setCurve(curve);
+        log(tr("GGUF trade-off of %1: %2 MIP mixes and %3 llama.cpp presets (%4 ms)")
+                .arg(curve.source)
+                .arg(curve.tradeoff.mixes.size())
+                .arg(curve.tradeoff.presets.size())
+                .arg(curve.seconds * 1e3, 0, 'f', 0));
+    });
+    connect(m_ggufBuilder, &GgufCurveBuilder::failed, this, [this](quint64 generation, const QString& message) {
+        if (generation != m_ggufBuilder->latest())
+            return;
+        m_ggufShown = generation;
+        m_gguf->setCurveError(message);
+        log(tr("warning: GGUF cost table not usable: %1").arg(message));
     });
     connect(m_resolver, &MxqResolver::solved, this, &MainWindow::showResolved);
     connect(m_resolver, &MxqResolver::failed, this, [this](quint64 generation, const QString& message) {
@@ -341,6 +367,15 @@ void MainWindow::buildMenus()
         const QString f = QFileDialog::getSaveFileName(this, tr("Save the session as"), {}, tr("HDF5 sessions (*.h5)"));
         if (!f.isEmpty())
             saveSessionAs(f.endsWith(QLatin1String(".h5")) ? f : f + QStringLiteral(".h5"));
+    });
+    file->addAction(tr("Open &GGUF cost table…"), this, [this] {
+        const QString f = QFileDialog::getOpenFileName(
+            this, tr("Open a GGUF cost table (mpq quantize --method gguf-mxq --gguf-costs FILE)"), {},
+            tr("GGUF cost tables (*.json);;All files (*)"));
+        if (!f.isEmpty()) {
+            setGgufCosts(f);
+            m_tabs->setCurrentWidget(m_gguf);
+        }
     });
     m_recentMenu = file->addMenu(tr("Open &recent session"));
     rebuildRecentMenu();
@@ -1187,6 +1222,24 @@ void MainWindow::refreshSummaryViews()
 {
     m_tradeoff->setSeries(m_wb.tradeoff(m_dataset), m_dataset, m_wb.reference.value(m_dataset, -1.0));
     m_perplexity->setTable(m_wb.perplexityTable({QStringLiteral("wikitext2"), QStringLiteral("c4")}));
+    m_gguf->setRuns(m_wb.ggufRuns(m_dataset), m_dataset);
+}
+
+void MainWindow::setGgufCosts(const QString& path)
+{
+    m_ggufCosts = QFileInfo(path).absoluteFilePath();
+    m_ggufBuilder->request(m_ggufCosts);
+}
+
+bool MainWindow::waitForGgufCurve(int ms)
+{
+    QElapsedTimer clock;
+    clock.start();
+    while (m_ggufShown != m_ggufBuilder->latest() && clock.elapsed() < ms) {
+        QApplication::processEvents(QEventLoop::AllEvents, 50);
+        QThread::msleep(5);
+    }
+    return m_ggufShown == m_ggufBuilder->latest();
 }
 
 void MainWindow::loadMxqCosts()
@@ -1293,8 +1346,9 @@ QStringList MainWindow::saveScreenshots(const QString& dir)
 {
     QDir().mkpath(dir);
     QStringList files;
-    const QStringList names = {QStringLiteral("bitmap"), QStringLiteral("tradeoff"), QStringLiteral("hessian"),
-                               QStringLiteral("perplexity"), QStringLiteral("training")};
+    const QStringList names = {QStringLiteral("bitmap"),     QStringLiteral("tradeoff"), QStringLiteral("hessian"),
+                               QStringLiteral("perplexity"), QStringLiteral("training"), QStringLiteral("gguf")};
+    waitForGgufCurve(60000); // a cost table asked for on the command line is solved on the worker
     for (int i = 0; i < m_tabs->count() && i < names.size(); ++i) {
         m_tabs->setCurrentIndex(i);
         QApplication::sendPostedEvents();

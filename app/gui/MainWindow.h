@@ -35,6 +35,8 @@ class JobRunner;
 class LayerTreeModel;
 class PerplexityView;
 class TradeoffView;
+class GgufTradeoffView;
+class GgufCurveBuilder;
 class TrainingCurvesView;
 
 /// The workbench's main window: opens models, result folders and HDF5 session files (menu, recent
@@ -93,6 +95,12 @@ public:
 
     /// Uses this MXQ cost table for the live re-solve (and future MXQ runs) of this session.
     void setMxqCosts(const QString& path);
+    /// Draws the GGUF trade-off of this cost table ("mpq-gguf-costs" JSON) in the GGUF tab; the
+    /// solves run on the worker. Kept when another session or model is opened.
+    void setGgufCosts(const QString& path);
+    /// Waits (running the event loop) until the GGUF trade-off asked for last is drawn or failed,
+    /// at most `ms`; true when nothing is pending any more.
+    bool waitForGgufCurve(int ms);
     const Workbench& workbench() const { return m_wb; }
     QString sessionPath() const { return m_sessionPath; }
     QString currentRun() const { return m_currentRun; }
@@ -105,6 +113,7 @@ public:
     /// The bit map beside the trade-off slider (same content as bitMapView()).
     BitMapView* sideBitMapView() const { return m_sideMap; }
     TradeoffView* tradeoffView() const { return m_tradeoff; }
+    GgufTradeoffView* ggufView() const { return m_gguf; }
     MxqResolver* resolver() const { return m_resolver; }
     /// The worker's job runner (lives on the worker thread; tests connect to its signals).
     JobRunner* runner() const { return m_runner; }
@@ -173,6 +182,9 @@ private:
     QThread m_worker;
     JobRunner* m_runner = nullptr;
     MxqResolver* m_resolver = nullptr;
+    GgufCurveBuilder* m_ggufBuilder = nullptr;
+    QString m_ggufCosts;          ///< the GGUF cost table drawn (absolute path); empty when none
+    quint64 m_ggufShown = 0;      ///< generation of the GGUF trade-off drawn or failed last
     std::deque<JobRequest> m_queue;
     bool m_busy = false;
     QMap<QString, JobRequest> m_lastRequest; ///< per method: the template for slider-queued runs
@@ -188,6 +200,7 @@ private:
     BitMapView* m_sideMap = nullptr;
     QSplitter* m_tradeoffSplit = nullptr;
     TradeoffView* m_tradeoff = nullptr;
+    GgufTradeoffView* m_gguf = nullptr;
     HessianGraphView* m_hessian = nullptr;
     PerplexityView* m_perplexity = nullptr;
     TrainingCurvesView* m_curves = nullptr;

@@ -25,12 +25,13 @@ int main(int argc, char** argv)
     const QCommandLineOption demo(QStringLiteral("demo"), QStringLiteral("open a small model and run a fast GPTQ + MG-PTQ"));
     const QCommandLineOption shots(QStringLiteral("screenshots"), QStringLiteral("when idle, save every view as PNG into DIR and quit"), QStringLiteral("DIR"));
     const QCommandLineOption costs(QStringLiteral("mxq-costs"), QStringLiteral("MXQ cost table (JSON) for the live re-solve"), QStringLiteral("FILE"));
+    const QCommandLineOption ggufCosts(QStringLiteral("gguf-costs"), QStringLiteral("GGUF cost table (JSON, mpq quantize --method gguf-mxq --gguf-costs FILE) for the GGUF mixes view"), QStringLiteral("FILE"));
     const QCommandLineOption bench(QStringLiteral("bench-slider"), QStringLiteral("time slider moves on the opened session, print the figures and quit"));
     const QCommandLineOption benchMethod(QStringLiteral("bench-method"), QStringLiteral("series for --bench-slider (default: MXQ, else the first)"), QStringLiteral("NAME"));
     const QCommandLineOption quitIdle(QStringLiteral("quit-when-idle"), QStringLiteral("quit when the job queue is empty"));
     const QCommandLineOption showRun(QStringLiteral("show-run"), QStringLiteral("show this run of the opened session (bit maps, layer browser, trade-off slider)"), QStringLiteral("NAME"));
     const QCommandLineOption size(QStringLiteral("window-size"), QStringLiteral("window size in pixels, e.g. 1024x768 (default 1280x800)"), QStringLiteral("WxH"));
-    cli.addOptions({demo, shots, costs, bench, benchMethod, quitIdle, showRun, size});
+    cli.addOptions({demo, shots, costs, ggufCosts, bench, benchMethod, quitIdle, showRun, size});
     cli.process(app);
 
     MainWindow window;
@@ -55,6 +56,8 @@ int main(int argc, char** argv)
     }
     if (cli.isSet(costs))
         window.setMxqCosts(cli.value(costs));
+    if (cli.isSet(ggufCosts))
+        window.setGgufCosts(cli.value(ggufCosts));
 
     const auto whenIdle = [&] {
         if (cli.isSet(bench)) {

@@ -39,12 +39,10 @@ const llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLev
 const model = await llama.loadModel({ modelPath });
 const seqlen = Math.min(seqlenAsked, model.trainContextSize);
 const text = fs.readFileSync(textPath, "utf8");
+// BOS first where the model has one (LLaMA); Qwen's tokenizers have none and `mpq eval` then
+// prepends nothing either (the tokenizer's encodeForModel).
 const bos = model.tokens.bos;
-if (bos == null) {
-    console.error("gguf_perplexity: the model has no BOS token");
-    process.exit(1);
-}
-const tokens = [bos, ...model.tokenize(text, false)];
+const tokens = bos == null ? model.tokenize(text, false) : [bos, ...model.tokenize(text, false)];
 let windows = Math.floor(tokens.length / seqlen);
 if (maxWindows > 0)
     windows = Math.min(windows, maxWindows);
@@ -75,7 +73,7 @@ for (let w = 0; w < windows; ++w) {
 const meanNll = nll / scored;
 console.log(JSON.stringify({
     model: modelPath, seqlen, windows, scored_tokens: scored, total_tokens: tokens.length,
-    mean_nll: meanNll, perplexity: Math.exp(meanNll), node_llama_cpp: "3.22.1",
+    mean_nll: meanNll, perplexity: Math.exp(meanNll), bos: bos != null, node_llama_cpp: "3.22.1",
 }));
 await context.dispose();
 await model.dispose();
