@@ -31,9 +31,13 @@ for t in "${targets[@]}"; do
   for f in "fuzz/corpus/$t"/*; do [ -f "$f" ] && [ "$(stat -c %s "$f")" -gt "$maxlen" ] && maxlen=$(stat -c %s "$f"); done
   dict=()
   [ -f "fuzz/$t.dict" ] && dict=(-dict="$root/fuzz/$t.dict")
+  # fuzz/<name>.flags: extra libFuzzer flags for one target (one per line), e.g. session's
+  # -detect_leaks=0 (leaks are then checked once, at exit, instead of after every input).
+  flags=()
+  [ -f "fuzz/$t.flags" ] && mapfile -t flags < <(grep -v '^#' "fuzz/$t.flags" | grep .)
   set +e
   (cd "$work" && "$root/$bin" corpus "$root/fuzz/corpus/$t" -max_total_time=$((minutes * 60)) \
-      -timeout=10 -rss_limit_mb=4096 -max_len=$maxlen -print_final_stats=1 "${dict[@]}" \
+      -timeout=10 -rss_limit_mb=4096 -max_len=$maxlen -print_final_stats=1 "${dict[@]}" "${flags[@]}" \
       > log.txt 2>&1)
   rc=$?
   set -e

@@ -45,44 +45,57 @@ Llama2cCheckpoint readLlama2cCheckpoint(const std::string& file)
     const int64_t kvDim = kvHeads * c.headDim;
     uint64_t offset = kHeaderBytes;
     std::vector<TensorEntry> tensors;
-    auto take = [&](const std::string& name, std::vector<int64_t> shape) {
+    bool keep = false; // first pass: sizes only; the entries are built once the size matches
+    auto take = [&](auto nameOf, int64_t i, const std::vector<int64_t>& shape) {
         uint64_t n = 1;
         for (int64_t d : shape)
-            n *= static_cast<uint64_t>(d);
-        TensorEntry e;
-        e.name = name;
-        e.file = file;
-        e.type = StorageType::F32;
-        e.shape = std::move(shape);
-        e.offset = offset;
-        e.bytes = n * 4;
-        offset += e.bytes;
-        return e;
+            n *= static_cast<uint64_t>(d); // validate() bounds every dimension: no overflow
+        if (keep) {
+            TensorEntry e;
+            e.name = nameOf(i);
+            e.file = file;
+            e.type = StorageType::F32;
+            e.shape = shape;
+            e.offset = offset;
+            e.bytes = n * 4;
+            tensors.push_back(std::move(e));
+        }
+        offset += n * 4;
     };
     // llama2.c stores each kind of tensor for all layers contiguously.
-    auto perLayer = [&](auto nameOf, std::vector<int64_t> shape) {
+    auto perLayer = [&](auto nameOf, const std::vector<int64_t>& shape) {
+        if (!keep) { // a header may claim 4096 layers: size them without building anything
+            const uint64_t start = offset;
+            take(nameOf, 0, shape);
+            offset += (offset - start) * static_cast<uint64_t>(layers - 1);
+            return;
+        }
         for (int64_t i = 0; i < layers; ++i)
-            tensors.push_back(take(nameOf(i), shape));
+            take(nameOf, i, shape);
     };
+    auto single = [](std::string name) { return [name](int64_t) { return name; }; };
     // llama2.c models are dense LLaMAs: the module names of their linears are the dense ones.
     auto linear = [](const char* module) {
         return [module](int64_t i) { return "model.layers." + std::to_string(i) + "." + module + ".weight"; };
     };
-    tensors.push_back(take(llama::embedTensor(), {c.vocabSize, dim}));
-    perLayer(llama::inputNormTensor, {dim});
-    perLayer(linear("self_attn.q_proj"), {dim, dim});
-    perLayer(linear("self_attn.k_proj"), {kvDim, dim});
-    perLayer(linear("self_attn.v_proj"), {kvDim, dim});
-    perLayer(linear("self_attn.o_proj"), {dim, dim});
-    perLayer(llama::postAttentionNormTensor, {dim});
-    perLayer(linear("mlp.gate_proj"), {hidden, dim});
-    perLayer(linear("mlp.down_proj"), {dim, hidden});
-    perLayer(linear("mlp.up_proj"), {hidden, dim});
-    tensors.push_back(take(llama::finalNormTensor(), {dim}));
-    offset += 2 * static_cast<uint64_t>(seqLen) * (c.headDim / 2) * 4; // freq_cis_real/imag, unused
-    if (!c.tieWordEmbeddings)
-        tensors.push_back(take(llama::lmHeadTensor(), {c.vocabSize, dim}));
-
+    auto layout = [&] {
+        offset = kHeaderBytes;
+        take(single(llama::embedTensor()), 0, {c.vocabSize, dim});
+        perLayer(llama::inputNormTensor, {dim});
+        perLayer(linear("self_attn.q_proj"), {dim, dim});
+        perLayer(linear("self_attn.k_proj"), {kvDim, dim});
+        perLayer(linear("self_attn.v_proj"), {kvDim, dim});
+        perLayer(linear("self_attn.o_proj"), {dim, dim});
+        perLayer(llama::postAttentionNormTensor, {dim});
+        perLayer(linear("mlp.gate_proj"), {hidden, dim});
+        perLayer(linear("mlp.down_proj"), {dim, hidden});
+        perLayer(linear("mlp.up_proj"), {hidden, dim});
+        take(single(llama::finalNormTensor()), 0, {dim});
+        offset += 2 * static_cast<uint64_t>(seqLen) * (c.headDim / 2) * 4; // freq_cis_real/imag, unused
+        if (!c.tieWordEmbeddings)
+            take(single(llama::lmHeadTensor()), 0, {c.vocabSize, dim});
+    };
+    layout();
     if (offset != fileSize)
         throw Error(file + ": the header (dim " + std::to_string(dim) + ", hidden " +
                     std::to_string(hidden) + ", layers " + std::to_string(layers) + ", heads " +
@@ -90,6 +103,8 @@ Llama2cCheckpoint readLlama2cCheckpoint(const std::string& file)
                     std::to_string(vocabSigned) + ", seq_len " + std::to_string(seqLen) +
                     ") implies " + std::to_string(offset) + " bytes but the file has " +
                     std::to_string(fileSize));
+    keep = true;
+    layout();
     for (auto& t : tensors) {
         if (t.name.find(".q_proj.") != std::string::npos)
             t.interleavedRopeHeads = heads;
