@@ -14,7 +14,12 @@
 #include "pipeline/QuantizeJob.h"
 #include "pipeline/detail/QuantizedRun.h"
 #include "quant/detail/Gptq.h"
+#include "alloc/AllocationPlan.h"
+#include "alloc/MxqProblem.h"
+#include "pipeline/QuantizeParamsJson.h"
+#include "pipeline/ResultFolder.h"
 #include "session/Session.h"
+#include "session/SessionVerify.h"
 #include "session/detail/H5.h"
 
 #include <hdf5.h>
@@ -179,9 +184,26 @@ private Q_SLOTS:
         quantizeModel(p, ctx);
         QCOMPARE(session::Session::open(file).info().version, session::kSchemaVersion);
 
+        // `mpq session verify` reads everything back: intact before the flip.
+        const session::VerifyReport intact = session::verifySession(file);
+        QVERIFY2(intact.intact(), intact.problems.empty() ? "" : intact.problems[0].message.c_str());
+        QCOMPARE(intact.layersRead, int64_t(5));
+        QCOMPARE(intact.contentDigest.size(), size_t(64));
+        QCOMPARE(session::verifySession(file).contentDigest, intact.contentDigest); // deterministic
+
         const auto [offset, size] = firstChunk(file, "/runs/gptq-1/layers/002/down_proj/codes");
         QVERIFY(size > 16);
         flipBytes(file, offset, size);
+
+        // verify names the damaged layer (and only it), through the engine and the CLI.
+        const session::VerifyReport damaged = session::verifySession(file);
+        QCOMPARE(int(damaged.problems.size()), 1);
+        QVERIFY2(contains(damaged.problems[0].object, "decoder layer 2"), damaged.problems[0].object.c_str());
+        QCOMPARE(damaged.layersRead, int64_t(4));
+        const Run cli = runMpq({"session", "verify", QString::fromStdString(file)});
+        QVERIFY2(!cli.crashed && cli.exitCode == 1 && cli.out.contains("1 damaged object") &&
+                     cli.out.contains("run gptq-1, decoder layer 2") && cli.out.contains("checksum"),
+                 qPrintable(cli.describe()));
 
         // The session still opens and lists its runs; reading the damaged layer fails by name.
         const session::Session s = session::Session::open(file);
@@ -466,6 +488,31 @@ private Q_SLOTS:
     }
 
     // ---- validation before work: one line naming the option, quickly ----
+
+    void outOfRangeJsonNumbersAreErrors()
+    {
+        // nlohmann::json converts a stored float to an integer with a plain cast (undefined
+        // behaviour when it does not fit; fuzz_packed found "bytes": 1e126). Every reader of
+        // integers from files range-checks them: one mpq::Error naming the file and field.
+        const std::string plan =
+            errorOf([] { AllocationPlan::fromJson(R"({"matrices":[{"tensor":"t","rows":1e300,"cols":4,"bits":4}]})", "plan.json"); });
+        QVERIFY2(contains(plan, "plan.json") && contains(plan, "rows"), plan.c_str());
+        const std::string bits =
+            errorOf([] { AllocationPlan::fromJson(R"({"matrices":[{"tensor":"t","rows":4,"cols":4,"bits":300}]})", "plan.json"); });
+        QVERIFY2(contains(bits, "bits") && contains(bits, "out of range"), bits.c_str());
+        const std::string settings = errorOf([] { quantizeParamsFromJson(R"({"bits": 1e300})", "settings"); });
+        QVERIFY2(contains(settings, "settings") && contains(settings, "\"bits\" must be an integer"), settings.c_str());
+        const std::string seqlen = errorOf([] { quantizeParamsFromJson(R"({"seqlen": 99999999999999})", "settings"); });
+        QVERIFY2(contains(seqlen, "seqlen") && contains(seqlen, "out of range"), seqlen.c_str());
+        const std::string table = errorOf([] {
+            MxqCostTable::fromJson(R"({"format":"mpq-mxq-costs","version":1e126,"configs":[],"matrices":[]})", "costs.json");
+        });
+        QVERIFY2(contains(table, "costs.json"), table.c_str());
+        QTemporaryDir dir;
+        std::ofstream(dir.filePath("result.json").toStdString()) << R"({"format":"mpq-result","version":1e300,"model":"m"})";
+        const std::string result = errorOf([&] { resultModelPath(dir.path().toStdString()); });
+        QVERIFY2(contains(result, "result.json") && contains(result, "version"), result.c_str());
+    }
 
     void badSettingsAreRefusedBeforeWork_data()
     {

@@ -27,6 +27,7 @@ const char* kUsage =
     "  quantize MODEL      RTN, GPTQ, HQQ, MG-PTQ or MXQ into a result folder or a session\n"
     "  sweep MODEL         quantize + evaluate along alpha, target bits, budget or bits\n"
     "  session ls FILE     runs, settings, figures, evaluations and sweeps of a session file\n"
+    "  session verify FILE reads all a session stores back and checks every checksum\n"
     "  export RUN          a run as a Hugging Face (fp16), GPTQ, mpq-packed or GGUF checkpoint\n"
     "  tokenize MODEL FILE ids of a text file as the model sees them: count, first ids, sha256\n"
     "  bench MODEL         forward-pass throughput and evaluation wall time\n"

@@ -1,11 +1,17 @@
 #include "alloc/AllocationPlan.h"
 
 #include "core/Error.h"
+#include "core/detail/JsonInt.h"
 #include "model/LlamaArch.h"
 
 #include <nlohmann/json.hpp>
 
 namespace mpq {
+
+using detail::jsonInt;
+using detail::jsonIntOr;
+using detail::jsonInts;
+using detail::jsonValue;
 
 int MatrixPlan::uniformBits() const
 {
@@ -115,17 +121,17 @@ AllocationPlan AllocationPlan::fromJson(const std::string& text, const std::stri
         for (const auto& e : j.at("matrices")) {
             MatrixPlan m;
             m.tensor = e.at("tensor").get<std::string>();
-            m.layer = e.value("layer", int64_t(0));
+            m.layer = jsonIntOr<int64_t>(e, "layer", 0, source + ": field \"layer\"");
             m.linear = e.value("linear", std::string());
-            m.rows = e.at("rows").get<int64_t>();
-            m.cols = e.at("cols").get<int64_t>();
-            m.groupSize = e.value("group_size", int64_t(-1));
+            m.rows = jsonInt<int64_t>(e.at("rows"), source + ": field \"rows\"");
+            m.cols = jsonInt<int64_t>(e.at("cols"), source + ": field \"cols\"");
+            m.groupSize = jsonIntOr<int64_t>(e, "group_size", -1, source + ": field \"group_size\"");
             m.quantizer = e.value("quantizer", std::string("gptq"));
             if (e.contains("column_bits"))
-                m.columnBits = e.at("column_bits").get<std::vector<uint8_t>>();
+                m.columnBits = jsonInts<uint8_t>(e.at("column_bits"), source + ": field \"column_bits\"");
             else
                 m.columnBits.assign(static_cast<size_t>(std::max<int64_t>(m.cols, 0)),
-                                    e.at("bits").get<uint8_t>());
+                                    jsonInt<uint8_t>(e.at("bits"), source + ": field \"bits\""));
             m.predictedCost = e.value("predicted_cost", -1.0);
             m.storageBits = e.value("storage_bits", -1.0);
             if (e.contains("diagnostics"))

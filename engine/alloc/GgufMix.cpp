@@ -6,6 +6,7 @@
 #include "alloc/detail/MxqCosts.h"
 #include "core/Device.h"
 #include "core/Error.h"
+#include "core/detail/JsonInt.h"
 #include "core/detail/TorchDevice.h"
 #include "model/LlamaArch.h"
 #include "model/ModelSource.h"
@@ -23,6 +24,11 @@
 #include <map>
 
 namespace mpq {
+
+using detail::jsonInt;
+using detail::jsonIntOr;
+using detail::jsonInts;
+using detail::jsonValue;
 
 using ggml::Type;
 
@@ -359,12 +365,12 @@ GgufCostTable ggufCostTableFromJson(const std::string& text, const std::string& 
     GgufCostTable t;
     try {
         const nlohmann::json j = nlohmann::json::parse(text);
-        if (j.value("format", std::string()) != "mpq-gguf-costs" || j.value("version", 0) != 1)
+        if (j.value("format", std::string()) != "mpq-gguf-costs" || jsonIntOr<int>(j, "version", 0, source + ": field \"version\"") != 1)
             throw Error(source + ": not an mpq GGUF cost table (version 1)");
         t.model = j.at("model").get<std::string>();
         t.costKind = j.at("cost_kind").get<std::string>();
-        t.nHeads = j.at("heads").get<int64_t>();
-        t.nKvHeads = j.at("kv_heads").get<int64_t>();
+        t.nHeads = jsonInt<int64_t>(j.at("heads"), source + ": field \"heads\"");
+        t.nKvHeads = jsonInt<int64_t>(j.at("kv_heads"), source + ": field \"kv_heads\"");
         t.seconds = j.value("seconds", 0.0);
         for (const auto& n : j.at("types")) {
             const auto ty = ggml::typeFromName(n.get<std::string>());
@@ -375,10 +381,10 @@ GgufCostTable ggufCostTableFromJson(const std::string& text, const std::string& 
         for (const auto& m : j.at("matrices")) {
             GgufCostTable::Matrix x;
             x.tensor = m.at("tensor").get<std::string>();
-            x.layer = m.at("layer").get<int64_t>();
+            x.layer = jsonInt<int64_t>(m.at("layer"), source + ": field \"layer\"");
             x.linear = m.at("linear").get<std::string>();
-            x.rows = m.at("rows").get<int64_t>();
-            x.cols = m.at("cols").get<int64_t>();
+            x.rows = jsonInt<int64_t>(m.at("rows"), source + ": field \"rows\"");
+            x.cols = jsonInt<int64_t>(m.at("cols"), source + ": field \"cols\"");
             x.cost = m.at("cost").get<std::vector<double>>();
             x.importance = m.at("importance").get<std::vector<float>>();
             if (x.cost.size() != t.types.size())

@@ -1,6 +1,7 @@
 #include "alloc/MxqProblem.h"
 
 #include "core/Error.h"
+#include "core/detail/JsonInt.h"
 #include "core/Files.h"
 
 #include <nlohmann/json.hpp>
@@ -11,6 +12,11 @@
 #include <sstream>
 
 namespace mpq {
+
+using detail::jsonInt;
+using detail::jsonIntOr;
+using detail::jsonInts;
+using detail::jsonValue;
 
 namespace {
 
@@ -182,7 +188,7 @@ MxqCostTable MxqCostTable::fromJson(const std::string& text, const std::string& 
         if (j.value("format", std::string()) != kFormat)
             throw Error(source + ": not an MXQ cost table (format \"" +
                         j.value("format", std::string()) + "\")");
-        const int version = j.value("version", 0);
+        const int version = jsonIntOr<int>(j, "version", 0, source + ": field \"version\"");
         if (version != kVersion)
             throw Error(source + ": MXQ cost table version " + std::to_string(version) +
                         " is not supported (this build reads version " + std::to_string(kVersion) + ")");
@@ -192,23 +198,24 @@ MxqCostTable MxqCostTable::fromJson(const std::string& text, const std::string& 
         t.seconds = j.value("seconds", 0.0);
         if (j.contains("hqq")) {
             const auto& h = j.at("hqq");
-            t.hqq.lpNorm = h.value("lp_norm", t.hqq.lpNorm);
-            t.hqq.beta = h.value("beta", t.hqq.beta);
-            t.hqq.kappa = h.value("kappa", t.hqq.kappa);
-            t.hqq.iterations = h.value("iterations", t.hqq.iterations);
+            t.hqq.lpNorm = jsonValue(h, "lp_norm", t.hqq.lpNorm, source);
+            t.hqq.beta = jsonValue(h, "beta", t.hqq.beta, source);
+            t.hqq.kappa = jsonValue(h, "kappa", t.hqq.kappa, source);
+            t.hqq.iterations = jsonValue(h, "iterations", t.hqq.iterations, source);
             t.hqq.earlyStop = h.value("early_stop", t.hqq.earlyStop);
-            t.hqq.metaBits = h.value("meta_bits", t.hqq.metaBits);
-            t.hqq.metaGroupSize = h.value("meta_group_size", t.hqq.metaGroupSize);
+            t.hqq.metaBits = jsonValue(h, "meta_bits", t.hqq.metaBits, source);
+            t.hqq.metaGroupSize = jsonValue(h, "meta_group_size", t.hqq.metaGroupSize, source);
         }
         for (const auto& c : j.at("configs"))
-            t.configs.push_back({c.at("bits").get<int>(), c.at("group_size").get<int64_t>()});
+            t.configs.push_back({jsonInt<int>(c.at("bits"), source + ": a configuration's \"bits\""),
+                                 jsonInt<int64_t>(c.at("group_size"), source + ": a configuration's \"group_size\"")});
         for (const auto& e : j.at("matrices")) {
             MxqMatrixCosts m;
             m.tensor = e.at("tensor").get<std::string>();
-            m.layer = e.value("layer", int64_t(0));
+            m.layer = jsonIntOr<int64_t>(e, "layer", 0, source + ": field \"layer\"");
             m.linear = e.value("linear", std::string());
-            m.rows = e.at("rows").get<int64_t>();
-            m.cols = e.at("cols").get<int64_t>();
+            m.rows = jsonInt<int64_t>(e.at("rows"), source + ": field \"rows\"");
+            m.cols = jsonInt<int64_t>(e.at("cols"), source + ": field \"cols\"");
             m.cost = e.at("cost").get<std::vector<double>>();
             m.storageBits = e.at("storage_bits").get<std::vector<double>>();
             t.matrices.push_back(std::move(m));

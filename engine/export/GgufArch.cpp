@@ -3,6 +3,7 @@
 #include "export/detail/GgufArch.h"
 
 #include "core/Error.h"
+#include "core/detail/JsonInt.h"
 #include "core/Files.h"
 #include "tokenizer/SentencePieceModelProto.h"
 
@@ -220,11 +221,11 @@ std::string writeTokenizerMetadata(GgufWriter& w, const GgufFamily& f, const Mod
                 throw Error(tokJson + ": only BPE tokenizer.json files can be exported to GGUF");
             std::map<int64_t, std::string> byId;
             for (const auto& [tok, id] : model.at("vocab").items())
-                byId[id.get<int64_t>()] = tok;
+                byId[jsonInt<int64_t>(id, tokJson + ": the id of \"" + tok + "\"")] = tok;
             std::map<int64_t, int32_t> addedType;
             if (j.contains("added_tokens"))
                 for (const auto& a : j["added_tokens"]) {
-                    const int64_t id = a.at("id").get<int64_t>();
+                    const int64_t id = jsonInt<int64_t>(a.at("id"), tokJson + ": an added token's id");
                     byId[id] = a.at("content").get<std::string>();
                     addedType[id] = a.value("special", false) ? kControl : kUserDefined;
                 }

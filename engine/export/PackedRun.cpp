@@ -2,6 +2,7 @@
 #include "export/detail/PackedFormat.h"
 
 #include "core/Error.h"
+#include "core/detail/JsonInt.h"
 #include "core/Files.h"
 #include "model/SafetensorsFile.h"
 #include "model/detail/WeightLoader.h"
@@ -31,12 +32,12 @@ public:
             const nlohmann::json j = nlohmann::json::parse(files::readAll(file));
             if (j.value("format", "") != "mpq-packed")
                 throw Error(file + ": not an mpq-packed manifest (format field)");
-            const int version = j.value("version", 0);
+            const int version = jsonIntOr<int>(j, "version", 0, file + ": field \"version\"");
             if (version < 1 || version > kPackedFormatVersion)
                 throw Error(file + ": mpq-packed version " + std::to_string(version) +
                             " is not one this build understands (1)");
             m_model = j.at("base_model").at("path").get<std::string>();
-            m_layers = j.at("layers").get<std::vector<int64_t>>();
+            m_layers = jsonInts<int64_t>(j.at("layers"), file + ": field \"layers\"");
             m_method = j.value("method", std::string());
             if (j.contains("plan"))
                 m_planJson = j["plan"].dump();
@@ -47,7 +48,7 @@ public:
                 if (!files::exists(f))
                     throw Error(file + ": the base model's weight file " + f +
                                 " is missing (the export references the base model for its unquantized tensors)");
-                if (files::size(f) != wf.at("bytes").get<uint64_t>())
+                if (files::size(f) != jsonInt<uint64_t>(wf.at("bytes"), file + ": field \"bytes\""))
                     throw Error(file + ": the base model's weight file " + f +
                                 " has changed size since the export was written");
             }

@@ -1,6 +1,7 @@
 #include "model/ModelConfig.h"
 
 #include "core/Error.h"
+#include "core/detail/JsonInt.h"
 
 #include <nlohmann/json.hpp>
 
@@ -138,6 +139,8 @@ T optional(const json& j, const char* key, T fallback, const std::string& file)
     auto it = j.find(key);
     if (it == j.end() || it->is_null())
         return fallback;
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>)
+        return detail::jsonInt<T>(*it, file + ": field \"" + key + "\"");
     try {
         return it->get<T>();
     } catch (const json::exception&) {

@@ -2,10 +2,13 @@
 #include "pipeline/QuantizeParamsJson.h"
 
 #include "core/Error.h"
+#include "core/detail/JsonInt.h"
 
 #include <nlohmann/json.hpp>
 
 namespace mpq {
+
+using detail::jsonValue;
 
 std::string quantizeParamsToJson(const QuantizeParams& p)
 {
@@ -57,49 +60,49 @@ QuantizeParams quantizeParamsFromJson(const std::string& text, const std::string
     QuantizeParams p;
     try {
         const auto j = nlohmann::json::parse(text);
-        p.model = j.value("model", p.model);
-        p.tokenizer = j.value("tokenizer", p.tokenizer);
-        p.method = j.value("method", p.method);
-        p.bits = j.value("bits", p.bits);
-        p.groupSize = j.value("group_size", p.groupSize);
-        p.actOrder = j.value("act_order", p.actOrder);
-        p.staticGroups = j.value("static_groups", p.staticGroups);
-        p.symmetric = j.value("symmetric", p.symmetric);
-        p.dampPercent = j.value("damp_percent", p.dampPercent);
-        p.blockSize = j.value("block_size", p.blockSize);
-        p.calib = j.value("calib", p.calib);
-        p.nsamples = j.value("nsamples", p.nsamples);
-        p.seqlen = j.value("seqlen", p.seqlen);
-        p.expertMinTokens = j.value("expert_min_tokens", p.expertMinTokens);
-        p.seed = j.value("seed", p.seed);
-        p.calibTokens = j.value("calib_tokens", p.calibTokens);
-        p.device = j.value("device", p.device);
+        p.model = jsonValue(j, "model", p.model, source);
+        p.tokenizer = jsonValue(j, "tokenizer", p.tokenizer, source);
+        p.method = jsonValue(j, "method", p.method, source);
+        p.bits = jsonValue(j, "bits", p.bits, source);
+        p.groupSize = jsonValue(j, "group_size", p.groupSize, source);
+        p.actOrder = jsonValue(j, "act_order", p.actOrder, source);
+        p.staticGroups = jsonValue(j, "static_groups", p.staticGroups, source);
+        p.symmetric = jsonValue(j, "symmetric", p.symmetric, source);
+        p.dampPercent = jsonValue(j, "damp_percent", p.dampPercent, source);
+        p.blockSize = jsonValue(j, "block_size", p.blockSize, source);
+        p.calib = jsonValue(j, "calib", p.calib, source);
+        p.nsamples = jsonValue(j, "nsamples", p.nsamples, source);
+        p.seqlen = jsonValue(j, "seqlen", p.seqlen, source);
+        p.expertMinTokens = jsonValue(j, "expert_min_tokens", p.expertMinTokens, source);
+        p.seed = jsonValue(j, "seed", p.seed, source);
+        p.calibTokens = jsonValue(j, "calib_tokens", p.calibTokens, source);
+        p.device = jsonValue(j, "device", p.device, source);
         if (j.contains("activation_dtype"))
             p.dtype = parseDType(j.at("activation_dtype").get<std::string>());
-        p.batchSize = j.value("batch_size", p.batchSize);
-        p.dataDir = j.value("data_dir", p.dataDir);
-        p.allocator = j.value("allocator", p.allocator);
-        p.storeHessianLimit = j.value("store_hessian_limit", p.storeHessianLimit);
-        p.viewTopK = j.value("view_top_k", p.viewTopK);
+        p.batchSize = jsonValue(j, "batch_size", p.batchSize, source);
+        p.dataDir = jsonValue(j, "data_dir", p.dataDir, source);
+        p.allocator = jsonValue(j, "allocator", p.allocator, source);
+        p.storeHessianLimit = jsonValue(j, "store_hessian_limit", p.storeHessianLimit, source);
+        p.viewTopK = jsonValue(j, "view_top_k", p.viewTopK, source);
         if (j.contains("mgptq")) {
             const auto& mj = j.at("mgptq");
             MgptqOptions& m = p.mgptq;
-            m.bitsSet = mj.value("bits_set", m.bitsSet);
-            m.model = mj.value("model", m.model);
-            m.epochs = mj.value("epochs", m.epochs);
-            m.learningRate = mj.value("learning_rate", m.learningRate);
-            m.tauStart = mj.value("tau_start", m.tauStart);
-            m.tauEnd = mj.value("tau_end", m.tauEnd);
-            m.straightThrough = mj.value("straight_through", m.straightThrough);
-            m.skipFeatures = mj.value("skip_features", false); // absent: written before the option existed
-            m.hiddenDim = mj.value("hidden_dim", m.hiddenDim);
-            m.featureDim = mj.value("feature_dim", m.featureDim);
-            m.topK = mj.value("top_k", m.topK);
-            m.denseLimit = mj.value("dense_limit", m.denseLimit);
-            m.seed = mj.value("seed", m.seed);
-            m.dampPercent = mj.value("damp_percent", m.dampPercent);
-            m.alphaStart = mj.value("alpha_start", m.alphaStart);
-            m.targetTolerance = mj.value("target_tolerance", m.targetTolerance);
+            m.bitsSet = jsonValue(mj, "bits_set", m.bitsSet, source);
+            m.model = jsonValue(mj, "model", m.model, source);
+            m.epochs = jsonValue(mj, "epochs", m.epochs, source);
+            m.learningRate = jsonValue(mj, "learning_rate", m.learningRate, source);
+            m.tauStart = jsonValue(mj, "tau_start", m.tauStart, source);
+            m.tauEnd = jsonValue(mj, "tau_end", m.tauEnd, source);
+            m.straightThrough = jsonValue(mj, "straight_through", m.straightThrough, source);
+            m.skipFeatures = jsonValue(mj, "skip_features", false, source); // absent: written before the option existed
+            m.hiddenDim = jsonValue(mj, "hidden_dim", m.hiddenDim, source);
+            m.featureDim = jsonValue(mj, "feature_dim", m.featureDim, source);
+            m.topK = jsonValue(mj, "top_k", m.topK, source);
+            m.denseLimit = jsonValue(mj, "dense_limit", m.denseLimit, source);
+            m.seed = jsonValue(mj, "seed", m.seed, source);
+            m.dampPercent = jsonValue(mj, "damp_percent", m.dampPercent, source);
+            m.alphaStart = jsonValue(mj, "alpha_start", m.alphaStart, source);
+            m.targetTolerance = jsonValue(mj, "target_tolerance", m.targetTolerance, source);
             if (mj.contains("alpha"))
                 m.alpha = mj.at("alpha").get<double>();
             if (mj.contains("target_bits"))

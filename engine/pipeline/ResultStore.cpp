@@ -1,6 +1,7 @@
 #include "pipeline/detail/ResultStore.h"
 
 #include "core/Error.h"
+#include "core/detail/JsonInt.h"
 #include "core/Files.h"
 #include "model/SafetensorsFile.h"
 #include "model/SafetensorsWriter.h"
@@ -15,6 +16,11 @@
 #include <map>
 
 namespace mpq {
+
+using detail::jsonInt;
+using detail::jsonIntOr;
+using detail::jsonInts;
+using detail::jsonValue;
 
 bool isResultFolder(const std::string& path)
 {
@@ -33,8 +39,9 @@ std::string resultModelPath(const std::string& dir)
         const auto j = nlohmann::json::parse(files::readAll(file));
         if (j.value("format", "") != "mpq-result")
             throw Error(file + ": not an MPQ result (format field)");
-        if (j.value("version", 0) > 1)
-            throw Error(file + ": result version " + std::to_string(j.value("version", 0)) +
+        const int version = jsonIntOr<int>(j, "version", 0, file + ": field \"version\"");
+        if (version > 1)
+            throw Error(file + ": result version " + std::to_string(version) +
                         " is newer than this build understands (1)");
         return j.at("model").get<std::string>();
     } catch (const nlohmann::json::exception& e) {
