@@ -573,6 +573,26 @@ private Q_SLOTS:
         QCOMPARE(q2.ints.at("qwen2.rope.scaling.original_context_length"), uint64_t(16));
     }
 
+    void sentencePieceStyleVocabulary()
+    {
+        // mistral fixture: a byte-fallback BPE tokenizer.json with "▁" (no tokenizer.model) is
+        // llama.cpp's "llama" vocabulary with scores, byte tokens typed as bytes, no merges.
+        QTemporaryDir dir;
+        const GgufFile f(exportFixture(familyFixture("mistral"), dir, "m", "Q8_0"));
+        QCOMPARE(f.strings.at("tokenizer.ggml.model"), std::string("llama"));
+        QCOMPARE(f.arrayLengths.at("tokenizer.ggml.tokens"), uint64_t(352));
+        QCOMPARE(f.arrayLengths.at("tokenizer.ggml.scores"), uint64_t(352));
+        QVERIFY(!f.arrayLengths.count("tokenizer.ggml.merges"));
+        QCOMPARE(f.ints.at("tokenizer.ggml.add_space_prefix"), uint64_t(1));
+        QCOMPARE(f.ints.at("tokenizer.ggml.bos_token_id"), uint64_t(1));
+        QCOMPARE(f.ints.at("tokenizer.ggml.unknown_token_id"), uint64_t(0));
+        // qwen2: byte-level BPE stays "gpt2" with its merges.
+        const GgufFile q(exportFixture(familyFixture("qwen2"), dir, "q", "Q8_0"));
+        QCOMPARE(q.strings.at("tokenizer.ggml.model"), std::string("gpt2"));
+        QVERIFY(q.arrayLengths.at("tokenizer.ggml.merges") > 0);
+        QVERIFY(!q.arrayLengths.count("tokenizer.ggml.scores"));
+    }
+
     void llama3RopeFactorsSmoothBand()
     {
         // All three bands: θ = 10⁴, d = 8 → wavelengths 2π·10^i (6.28, 62.8, 628, 6283);

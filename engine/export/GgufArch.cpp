@@ -338,7 +338,7 @@ std::string writeTokenizerMetadata(GgufWriter& w, const GgufFamily& f, const Mod
         if (ts.padId >= 0)
             w.setU32("tokenizer.ggml.padding_token_id", uint32_t(ts.padId));
     } else if (files::exists(tokJson)) {
-        // tokenizer.json (byte-level BPE): llama.cpp's "gpt2" vocabulary with merges.
+        // tokenizer.json (BPE): llama.cpp's "gpt2" vocabulary with merges, or its "llama" one.
         const nlohmann::json j = readJsonIfPresent(tokJson);
         try {
             const auto& model = j.at("model");
@@ -355,24 +355,71 @@ std::string writeTokenizerMetadata(GgufWriter& w, const GgufFamily& f, const Mod
                     addedType[id] = a.value("special", false) ? kControl : kUserDefined;
                 }
             const int64_t n = byId.empty() ? 0 : byId.rbegin()->first + 1;
+            std::vector<std::string> merges;
+            for (const auto& m : model.at("merges"))
+                merges.push_back(m.is_string() ? m.get<std::string>()
+                                               : m.at(0).get<std::string>() + " " + m.at(1).get<std::string>());
+            // A SentencePiece-style BPE (byte_fallback, "▁" for spaces: LLaMA-2 / Mistral folders
+            // without tokenizer.model) is llama.cpp's "llama" vocabulary, which merges the adjacent
+            // pair whose result scores highest: score = −(rank of the merge that makes the
+            // token) reproduces BPE's lowest-rank-first order. Byte-level BPE is "gpt2" with merges.
+            const bool spm = model.value("byte_fallback", false);
+            std::map<std::string, int64_t> rankOf;
+            if (spm)
+                for (size_t r = 0; r < merges.size(); ++r) {
+                    const size_t sp = merges[r].find(' ');
+                    const std::string t = merges[r].substr(0, sp) + merges[r].substr(sp + 1);
+                    rankOf.emplace(t, int64_t(r));
+                }
+            const std::string unk = model.contains("unk_token") && model["unk_token"].is_string()
+                                        ? model["unk_token"].get<std::string>()
+                                        : std::string();
             std::vector<std::string> tokens;
+            std::vector<float> scores;
             std::vector<int32_t> types;
             for (int64_t id = 0; id < n; ++id) {
                 const auto it = byId.find(id);
                 tokens.push_back(it != byId.end() ? it->second : "[PAD" + std::to_string(id) + "]");
                 const auto at = addedType.find(id);
-                types.push_back(it == byId.end() ? kUnused : at != addedType.end() ? at->second : kNormal);
+                int32_t type = it == byId.end() ? kUnused : at != addedType.end() ? at->second : kNormal;
+                const std::string& text = tokens.back();
+                if (spm && text.size() == 6 && text.compare(0, 3, "<0x") == 0 && text[5] == '>')
+                    type = kByte;
+                else if (spm && !unk.empty() && text == unk)
+                    type = kUnknown;
+                types.push_back(type);
+                const auto r = rankOf.find(text);
+                scores.push_back(r != rankOf.end() && type == kNormal ? -float(r->second) : 0.0f);
             }
-            padVocabulary(tokens, nullptr, types, cfg.vocabSize, tokJson);
-            std::vector<std::string> merges;
-            for (const auto& m : model.at("merges"))
-                merges.push_back(m.is_string() ? m.get<std::string>()
-                                               : m.at(0).get<std::string>() + " " + m.at(1).get<std::string>());
-            w.setString("tokenizer.ggml.model", "gpt2");
-            w.setString("tokenizer.ggml.pre", f.bpePre);
-            w.setStringArray("tokenizer.ggml.tokens", tokens);
-            w.setI32Array("tokenizer.ggml.token_type", types);
-            w.setStringArray("tokenizer.ggml.merges", merges);
+            padVocabulary(tokens, spm ? &scores : nullptr, types, cfg.vocabSize, tokJson);
+            if (spm) {
+                w.setString("tokenizer.ggml.model", "llama");
+                w.setString("tokenizer.ggml.pre", "default");
+                w.setStringArray("tokenizer.ggml.tokens", tokens);
+                w.setF32Array("tokenizer.ggml.scores", scores);
+                w.setI32Array("tokenizer.ggml.token_type", types);
+                // Metaspace's prepend_scheme "first"/"always" and the legacy Prepend("▁") normalizer
+                // are llama.cpp's add_space_prefix; "never" turns it off.
+                bool prefix = true;
+                if (j.contains("pre_tokenizer") && j["pre_tokenizer"].is_object() &&
+                    j["pre_tokenizer"].value("type", std::string()) == "Metaspace")
+                    prefix = j["pre_tokenizer"].value("prepend_scheme", std::string("always")) != "never";
+                if (tcfg.contains("add_prefix_space") && tcfg["add_prefix_space"].is_boolean())
+                    prefix = tcfg["add_prefix_space"].get<bool>();
+                w.setBool("tokenizer.ggml.add_space_prefix", prefix);
+                if (!unk.empty())
+                    for (const auto& [id, t] : byId)
+                        if (t == unk) {
+                            w.setU32("tokenizer.ggml.unknown_token_id", uint32_t(id));
+                            break;
+                        }
+            } else {
+                w.setString("tokenizer.ggml.model", "gpt2");
+                w.setString("tokenizer.ggml.pre", f.bpePre);
+                w.setStringArray("tokenizer.ggml.tokens", tokens);
+                w.setI32Array("tokenizer.ggml.token_type", types);
+                w.setStringArray("tokenizer.ggml.merges", merges);
+            }
             auto idOf = [&](const std::string& text) -> int64_t {
                 for (const auto& [id, t] : byId)
                     if (t == text)
