@@ -7,10 +7,18 @@
 #include "export/Export.h"
 #include "export/detail/GgufArch.h"
 #include "export/detail/GgufWriter.h"
+#include "model/ModelConfig.h"
+#include "model/ModelSource.h"
+#include "model/detail/WeightLoader.h"
 #include "pipeline/QuantizeJob.h"
 #include "quant/GgmlQuants.h"
 #include "quant/detail/GgmlWeight.h"
 
+#include <QDir>
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonArray>
+#include <QJsonObject>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -18,6 +26,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 using namespace mpq;
@@ -177,6 +186,70 @@ struct GgufFile {
     }
     const uint8_t* data(const std::string& name) const { return bytes.data() + dataStart + tensors.at(name).offset; }
 };
+
+/// A family fixture (tests/data/families/<name>), or a copy in `dir` with config.json's keys
+/// replaced by `changes` (null values remove a key).
+std::string familyFixture(const QString& name, QTemporaryDir* dir = nullptr, const QJsonObject& changes = {})
+{
+    const QString src = QStringLiteral(MPQ_FAMILY_FIXTURES) + "/" + name;
+    if (!dir)
+        return src.toStdString();
+    const QString dst = dir->filePath(name);
+    QDir().mkpath(dst);
+    for (const QString& f : QDir(src).entryList(QDir::Files))
+        QFile::copy(src + "/" + f, dst + "/" + f);
+    QFile in(src + "/config.json");
+    in.open(QIODevice::ReadOnly);
+    QJsonObject cfg = QJsonDocument::fromJson(in.readAll()).object();
+    for (auto it = changes.begin(); it != changes.end(); ++it) {
+        if (it.value().isNull())
+            cfg.remove(it.key());
+        else
+            cfg[it.key()] = it.value();
+    }
+    QFile::remove(dst + "/config.json");
+    QFile out(dst + "/config.json");
+    out.open(QIODevice::WriteOnly);
+    out.write(QJsonDocument(cfg).toJson());
+    return dst.toStdString();
+}
+
+mpq::ModelConfig fixtureConfig(const std::string& folder)
+{
+    std::ifstream in(folder + "/config.json");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return mpq::ModelConfig::fromHuggingFaceJson(ss.str(), folder + "/config.json");
+}
+
+/// Quantizes `model` with llama.cpp's preset (or a gguf-mxq budget when `budget` > 0) and
+/// exports it as `dir`/name.gguf in F32.
+std::string exportFixture(const std::string& model, QTemporaryDir& dir, const QString& name, const std::string& preset,
+                          double budget = 0, AllocationPlan* planOut = nullptr)
+{
+    JobContext ctx;
+    GgufCostParams cp;
+    cp.model = model;
+    cp.measure = budget > 0;
+    const GgufCostTable t = computeGgufCosts(cp, ctx);
+    const AllocationPlan plan =
+        budget > 0 ? ggufMixPlan(t, MxqBudget::bitsPerParameter(budget), {}, nullptr, nullptr) : ggufPresetPlan(t, preset);
+    if (planOut)
+        *planOut = plan;
+    QuantizeParams p;
+    p.model = model;
+    p.method = "hqq";
+    p.plan = plan;
+    p.out = dir.filePath(name + "-run").toStdString();
+    quantizeModel(p, ctx);
+    ExportParams e;
+    e.input = p.out;
+    e.format = ExportFormat::Gguf;
+    e.outDir = dir.filePath(name + ".gguf").toStdString();
+    e.dtype = "fp32";
+    exportRun(e, ctx);
+    return e.outDir;
+}
 
 } // namespace
 
@@ -415,6 +488,218 @@ private Q_SLOTS:
             QVERIFY(s.bitsPerParameter <= budget + 1e-12);
         }
         QVERIFY_THROWS_EXCEPTION(mpq::Error, ggufMixPlan(t, MxqBudget::bitsPerParameter(2.0), {}, nullptr, nullptr));
+    }
+
+    void familyTensorNames()
+    {
+        using mpq::detail::ggufTensorName;
+        QCOMPARE(ggufTensorName("model.layers.1.block_sparse_moe.experts.3.w2.weight"), std::string("blk.1.ffn_down_exps.weight"));
+        QCOMPARE(ggufTensorName("model.layers.1.block_sparse_moe.experts.0.w1.weight"), std::string("blk.1.ffn_gate_exps.weight"));
+        QCOMPARE(ggufTensorName("model.layers.1.block_sparse_moe.experts.0.w3.weight"), std::string("blk.1.ffn_up_exps.weight"));
+        QCOMPARE(ggufTensorName("model.layers.0.mlp.experts.2.up_proj.weight"), std::string("blk.0.ffn_up_exps.weight"));
+        QCOMPARE(ggufTensorName("model.layers.0.block_sparse_moe.gate.weight"), std::string("blk.0.ffn_gate_inp.weight"));
+        QCOMPARE(ggufTensorName("model.layers.0.mlp.gate.weight"), std::string("blk.0.ffn_gate_inp.weight"));
+        QCOMPARE(ggufTensorName("model.layers.0.mlp.shared_expert.down_proj.weight"), std::string("blk.0.ffn_down_shexp.weight"));
+        QCOMPARE(ggufTensorName("model.layers.0.mlp.shared_expert_gate.weight"), std::string("blk.0.ffn_gate_inp_shexp.weight"));
+        QCOMPARE(ggufTensorName("model.layers.0.self_attn.o_proj.bias"), std::string("blk.0.attn_output.bias"));
+        QCOMPARE(ggufTensorName("model.layers.0.mlp.down_proj.bias"), std::string("blk.0.ffn_down.bias"));
+        QCOMPARE(std::string(mpq::detail::ggufFamily("mixtral").arch), std::string("llama"));
+        QCOMPARE(std::string(mpq::detail::ggufFamily("qwen2_moe").arch), std::string("qwen2moe"));
+        QCOMPARE(std::string(mpq::detail::ggufFamily("qwen3_moe").arch), std::string("qwen3moe"));
+    }
+
+    void familyRefusalsAndWarnings()
+    {
+        using mpq::detail::checkGgufSupport;
+        using mpq::detail::ggufFamily;
+        // qwen3 fixture: an o_proj bias (attention_bias) that llama.cpp's qwen3 has no tensor for.
+        const ModelConfig q3 = fixtureConfig(familyFixture("qwen3"));
+        try {
+            checkGgufSupport(ggufFamily("qwen3"), q3);
+            QFAIL("the qwen3 fixture's o_proj bias was accepted");
+        } catch (const mpq::Error& e) {
+            QVERIFY2(std::string(e.what()).find("o_proj bias") != std::string::npos, e.what());
+        }
+        QTemporaryDir dir;
+        const ModelConfig q3plain = fixtureConfig(familyFixture("qwen3", &dir, {{"attention_bias", false}}));
+        QVERIFY(checkGgufSupport(ggufFamily("qwen3"), q3plain).empty());
+        // qwen2_moe fixture: layer 1 is dense (mlp_only_layers), llama.cpp's qwen2moe has none.
+        const ModelConfig q2m = fixtureConfig(familyFixture("qwen2_moe"));
+        QVERIFY_THROWS_EXCEPTION(mpq::Error, checkGgufSupport(ggufFamily("qwen2_moe"), q2m));
+        // qwen3_moe with norm_topk_prob false: llama.cpp's qwen3moe always renormalises.
+        QTemporaryDir dir2;
+        const ModelConfig q3m = fixtureConfig(familyFixture("qwen3_moe", &dir2, {{"norm_topk_prob", false}}));
+        QVERIFY_THROWS_EXCEPTION(mpq::Error, checkGgufSupport(ggufFamily("qwen3_moe"), q3m));
+        // A sliding window loads but is not applied by llama.cpp: a warning naming the window.
+        const auto w = checkGgufSupport(ggufFamily("mistral"), fixtureConfig(familyFixture("mistral")));
+        QCOMPARE(int(w.size()), 1);
+        QVERIFY(w[0].find("sliding window of 8") != std::string::npos);
+        QVERIFY(checkGgufSupport(ggufFamily("llama"), fixtureConfig(familyFixture("llama3"))).empty());
+    }
+
+    void ropeScalingMetadata()
+    {
+        QTemporaryDir dir;
+        // llama2-linear: linear scaling as keys.
+        const GgufFile lin(exportFixture(familyFixture("llama2-linear"), dir, "lin", "Q8_0"));
+        QCOMPARE(lin.strings.at("llama.rope.scaling.type"), std::string("linear"));
+        QCOMPARE(lin.floats.at("llama.rope.scaling.factor"), 2.0f);
+        QVERIFY(!lin.tensors.count("rope_freqs.weight"));
+        // llama3: a rope_freqs tensor (head_dim 8: 4 pairs), no scaling keys; biases named and permuted.
+        const std::string l3path = familyFixture("llama3");
+        const GgufFile l3(exportFixture(l3path, dir, "l3", "Q8_0"));
+        QVERIFY(!l3.strings.count("llama.rope.scaling.type"));
+        QCOMPARE(l3.tensors.at("rope_freqs.weight").ne, (std::vector<uint64_t>{4}));
+        QCOMPARE(l3.tensors.at("rope_freqs.weight").type, 0u);
+        const std::vector<float> expected = mpq::detail::llama3RopeFactors(fixtureConfig(l3path));
+        QCOMPARE(int(expected.size()), 4);
+        // θ = 10⁴, d = 8, original context 16, factor 4, low/high 1/4: wavelengths 2π·10^i
+        // (6.3, 62.8, 628, 6283) against 16/4 = 4 and 16/1 = 16: pair 0 in the smooth band,
+        // 1 / ((1 − s)/4 + s) with s = (16/2π − 1)/3, the others low frequencies → 4.
+        for (int i = 0; i < 4; ++i) {
+            float v;
+            std::memcpy(&v, l3.data("rope_freqs.weight") + 4 * i, 4);
+            QCOMPARE(v, expected[size_t(i)]);
+            const double sm = (16 / (2 * M_PI) - 1) / 3;
+            QVERIFY(std::abs(v - (i == 0 ? 1 / ((1 - sm) / 4 + sm) : 4.0)) < 1e-5);
+        }
+        QVERIFY(l3.tensors.count("blk.0.attn_output.bias"));
+        QVERIFY(l3.tensors.count("blk.1.ffn_down.bias"));
+        QCOMPARE(l3.tensors.at("blk.0.attn_q.bias").type, 0u);
+        // qwen2: yarn as keys.
+        const GgufFile q2(exportFixture(familyFixture("qwen2"), dir, "q2", "Q8_0"));
+        QCOMPARE(q2.strings.at("qwen2.rope.scaling.type"), std::string("yarn"));
+        QCOMPARE(q2.floats.at("qwen2.rope.scaling.factor"), 4.0f);
+        QCOMPARE(q2.ints.at("qwen2.rope.scaling.original_context_length"), uint64_t(16));
+    }
+
+    void sentencePieceStyleVocabulary()
+    {
+        // mistral fixture: a byte-fallback BPE tokenizer.json with "▁" (no tokenizer.model) is
+        // llama.cpp's "llama" vocabulary with scores, byte tokens typed as bytes, no merges.
+        QTemporaryDir dir;
+        const GgufFile f(exportFixture(familyFixture("mistral"), dir, "m", "Q8_0"));
+        QCOMPARE(f.strings.at("tokenizer.ggml.model"), std::string("llama"));
+        QCOMPARE(f.arrayLengths.at("tokenizer.ggml.tokens"), uint64_t(352));
+        QCOMPARE(f.arrayLengths.at("tokenizer.ggml.scores"), uint64_t(352));
+        QVERIFY(!f.arrayLengths.count("tokenizer.ggml.merges"));
+        QCOMPARE(f.ints.at("tokenizer.ggml.add_space_prefix"), uint64_t(1));
+        QCOMPARE(f.ints.at("tokenizer.ggml.bos_token_id"), uint64_t(1));
+        QCOMPARE(f.ints.at("tokenizer.ggml.unknown_token_id"), uint64_t(0));
+        // qwen2: byte-level BPE stays "gpt2" with its merges.
+        const GgufFile q(exportFixture(familyFixture("qwen2"), dir, "q", "Q8_0"));
+        QCOMPARE(q.strings.at("tokenizer.ggml.model"), std::string("gpt2"));
+        QVERIFY(q.arrayLengths.at("tokenizer.ggml.merges") > 0);
+        QVERIFY(!q.arrayLengths.count("tokenizer.ggml.scores"));
+    }
+
+    void llama3RopeFactorsSmoothBand()
+    {
+        // All three bands: θ = 10⁴, d = 8 → wavelengths 2π·10^i (6.28, 62.8, 628, 6283);
+        // original 64, low 1, high 4 → high wavelength 16, low 64: pair 0 keeps 1, pairs 2 and 3
+        // get the factor, pair 1 the smooth 1 / ((1 − s)/f + s), s = (64/λ − 1)/3.
+        ModelConfig c;
+        c.headDim = 8;
+        c.ropeTheta = 10000;
+        c.maxPositions = 256;
+        c.rope.type = RopeType::Llama3;
+        c.rope.factor = 8;
+        c.rope.lowFreqFactor = 1;
+        c.rope.highFreqFactor = 4;
+        c.rope.originalMaxPositions = 64;
+        const std::vector<float> f = mpq::detail::llama3RopeFactors(c);
+        QCOMPARE(int(f.size()), 4);
+        QCOMPARE(f[0], 1.0f);
+        QCOMPARE(f[2], 8.0f);
+        QCOMPARE(f[3], 8.0f);
+        const double sm = (64 / (2 * M_PI * 10) - 1) / 3;
+        QVERIFY(std::abs(f[1] - 1 / ((1 - sm) / 8 + sm)) < 1e-5);
+    }
+
+    void mixtralStackedExperts()
+    {
+        // Mixtral fixture: 2 layers, 4 experts (top 2) of width 24, hidden 32. A MIP mix: the
+        // experts of a layer and role get one type (w1/w3 have 32 columns: the 32-blocks fit;
+        // w2 has 24: F16 only).
+        QTemporaryDir dir;
+        const std::string model = familyFixture("mixtral");
+        AllocationPlan plan;
+        const GgufFile f(exportFixture(model, dir, "mix", "", 9.0, &plan));
+        for (int layer = 0; layer < 2; ++layer)
+            for (const char* w : {"w1", "w3"}) {
+                std::set<std::string> types;
+                for (int e = 0; e < 4; ++e) {
+                    const MatrixPlan* m = plan.find("model.layers." + std::to_string(layer) + ".block_sparse_moe.experts." +
+                                                    std::to_string(e) + "." + w + ".weight");
+                    types.insert(m ? mpq::ggml::typeName(ggmlSpecOf(*m).type) : "F16");
+                }
+                QCOMPARE(int(types.size()), 1);
+            }
+        QCOMPARE(f.strings.at("general.architecture"), std::string("llama"));
+        QCOMPARE(f.ints.at("llama.expert_count"), uint64_t(4));
+        QCOMPARE(f.ints.at("llama.expert_used_count"), uint64_t(2));
+        QCOMPARE(f.ints.at("llama.feed_forward_length"), uint64_t(24));
+        // token_embd, output_norm, output + per layer: attn_norm, q, k, v, o, ffn_norm, gate_inp, 3 stacks.
+        QCOMPARE(f.tensors.size(), size_t(3 + 2 * 10));
+        QVERIFY(!f.tensors.count("blk.0.ffn_gate.weight"));
+        QCOMPARE(f.tensors.at("blk.0.ffn_gate_inp.weight").ne, (std::vector<uint64_t>{32, 4}));
+        QCOMPARE(f.tensors.at("blk.0.ffn_gate_inp.weight").type, 0u); // routers in F32
+        QCOMPARE(f.tensors.at("blk.1.ffn_down_exps.weight").ne, (std::vector<uint64_t>{24, 32, 4}));
+        QCOMPARE(f.tensors.at("blk.1.ffn_down_exps.weight").type, 0u);
+        const auto& gate = f.tensors.at("blk.1.ffn_gate_exps.weight");
+        QCOMPARE(gate.ne, (std::vector<uint64_t>{32, 24, 4}));
+        // Expert e's rows are at e · 24 rows: each slice equals ggml's quantization of that expert.
+        const MatrixPlan* g0 = plan.find("model.layers.1.block_sparse_moe.experts.0.w1.weight");
+        const mpq::ggml::Type gt = g0 ? ggmlSpecOf(*g0).type : mpq::ggml::Type::F32;
+        QCOMPARE(gate.type, uint32_t(gt));
+        const ModelSource src = ModelSource::open(model);
+        const int64_t rowBytes = mpq::ggml::rowBytes(gt, 32);
+        for (int e = 0; e < 4; ++e) {
+            const std::string name = "model.layers.1.block_sparse_moe.experts." + std::to_string(e) + ".w1.weight";
+            const at::Tensor W = mpq::detail::loadTensor(src, name, at::kFloat, at::kCPU).contiguous();
+            const std::vector<uint8_t> q =
+                mpq::ggml::quantize(gt, W.data_ptr<float>(), 24, 32, nullptr);
+            QCOMPARE(int64_t(q.size()), 24 * rowBytes);
+            QVERIFY(std::memcmp(f.data("blk.1.ffn_gate_exps.weight") + e * 24 * rowBytes, q.data(), q.size()) == 0);
+        }
+    }
+
+    void qwenMoeLayouts()
+    {
+        QTemporaryDir dir;
+        // qwen2_moe: a copy with only layer 0 (a mixture of experts; layer 1 of the fixture is
+        // dense, which llama.cpp's qwen2moe cannot hold).
+        const std::string q2m = familyFixture("qwen2_moe", &dir,
+                                              {{"num_hidden_layers", 1}, {"mlp_only_layers", QJsonArray()}, {"layer_types", QJsonValue(QJsonValue::Null)}});
+        const GgufFile a(exportFixture(q2m, dir, "q2m", "Q8_0"));
+        QCOMPARE(a.strings.at("general.architecture"), std::string("qwen2moe"));
+        QCOMPARE(a.ints.at("qwen2moe.expert_count"), uint64_t(4));
+        QCOMPARE(a.ints.at("qwen2moe.expert_used_count"), uint64_t(2));
+        QCOMPARE(a.ints.at("qwen2moe.expert_feed_forward_length"), uint64_t(16));
+        QCOMPARE(a.ints.at("qwen2moe.expert_shared_feed_forward_length"), uint64_t(24));
+        QCOMPARE(a.tensors.at("blk.0.ffn_gate_exps.weight").ne, (std::vector<uint64_t>{32, 16, 4}));
+        QCOMPARE(a.tensors.at("blk.0.ffn_gate_exps.weight").type, uint32_t(mpq::ggml::Type::Q8_0));
+        QCOMPARE(a.tensors.at("blk.0.ffn_down_exps.weight").ne, (std::vector<uint64_t>{16, 32, 4}));
+        QCOMPARE(a.tensors.at("blk.0.ffn_up_shexp.weight").ne, (std::vector<uint64_t>{32, 24}));
+        QCOMPARE(a.tensors.at("blk.0.ffn_down_shexp.weight").ne, (std::vector<uint64_t>{24, 32}));
+        QCOMPARE(a.tensors.at("blk.0.ffn_gate_inp_shexp.weight").ne, (std::vector<uint64_t>{32, 1}));
+        QCOMPARE(a.tensors.at("blk.0.ffn_gate_inp_shexp.weight").type, 0u);
+        QVERIFY(a.tensors.count("blk.0.attn_q.bias"));
+        // qwen3_moe: q/k norms, no shared expert.
+        const GgufFile b(exportFixture(familyFixture("qwen3_moe"), dir, "q3m", "Q8_0"));
+        QCOMPARE(b.strings.at("general.architecture"), std::string("qwen3moe"));
+        QCOMPARE(b.ints.at("qwen3moe.expert_feed_forward_length"), uint64_t(16));
+        QVERIFY(!b.ints.count("qwen3moe.expert_shared_feed_forward_length"));
+        QCOMPARE(b.tensors.at("blk.1.attn_k_norm.weight").ne, (std::vector<uint64_t>{8}));
+        QCOMPARE(b.tensors.at("blk.1.ffn_up_exps.weight").ne, (std::vector<uint64_t>{32, 16, 4}));
+        QVERIFY(!b.tensors.count("blk.1.ffn_gate_inp_shexp.weight"));
+        // The qwen3 fixture (o_proj bias) is refused by the export itself, naming the bias.
+        try {
+            exportFixture(familyFixture("qwen3"), dir, "q3", "Q8_0");
+            QFAIL("the qwen3 fixture was exported");
+        } catch (const mpq::Error& e) {
+            QVERIFY2(std::string(e.what()).find("o_proj bias") != std::string::npos, e.what());
+        }
     }
 
     void stories260kEndToEnd()

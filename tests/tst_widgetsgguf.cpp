@@ -177,8 +177,16 @@ private Q_SLOTS:
         add(QStringLiteral("q4km"), QStringLiteral("gguf-Q4_K_M"), QStringLiteral("Q4_K_M"), 4.83, 231);
         add(QStringLiteral("q8"), QStringLiteral("gguf-Q8_0"), QString(), 8.5, -1);
         add(QStringLiteral("gptq-4bit"), QStringLiteral("gptq"), QString(), 4.25, 240);
-        const auto runs = wb.ggufRuns(QStringLiteral("wikitext2"));
+        auto runs = wb.ggufRuns(QStringLiteral("wikitext2"));
         QCOMPARE(int(runs.size()), 3);
+        // With the unquantized model's perplexity: a fourth point, the 16-bit level.
+        wb.reference[QStringLiteral("wikitext2")] = 221.4;
+        const auto withReference = wb.ggufRuns(QStringLiteral("wikitext2"));
+        QCOMPARE(int(withReference.size()), 4);
+        QVERIFY(withReference.back().unquantized);
+        QCOMPARE(withReference.back().perplexity, 221.4);
+        QCOMPARE(withReference.back().label, QStringLiteral("16-bit"));
+        QCOMPARE(int(wb.ggufRuns(QStringLiteral("c4")).size()), 3);
         QCOMPARE(runs[0].label, QStringLiteral("MIP 4.5"));
         QVERIFY(!runs[0].preset && runs[1].preset);
         QCOMPARE(runs[2].label, QStringLiteral("Q8_0")); // from the method when the mix is not recorded
@@ -207,6 +215,13 @@ private Q_SLOTS:
         v.replotNow();
         QCOMPARE(v.mixPoints(), 25);
         QCOMPARE(v.runPoints(), 2);
+        QCOMPARE(v.unquantizedLevel(), -1.0);
+        // The unquantized model: a level line and its label, not a third point.
+        runs.push_back({QStringLiteral("unquantized model"), QStringLiteral("16-bit"), false, 16.0, 221.4, true});
+        v.setRuns(runs, QStringLiteral("wikitext2"));
+        v.replotNow();
+        QCOMPARE(v.runPoints(), 2);
+        QCOMPARE(v.unquantizedLevel(), 221.4);
         const QStringList labels = v.presetLabels();
         QCOMPARE(labels.size(), 14);
         for (const char* name : {"Q2_K", "Q3_K_S", "Q3_K_M", "Q3_K_L", "Q4_K_S", "Q4_K_M", "Q5_K_M", "Q6_K", "Q8_0"})

@@ -25,6 +25,9 @@ struct GgufRunPoint {
     bool preset = false;
     double bitsPerWeight = 0;   ///< over the linears, as the cost table counts them
     double perplexity = -1;
+    /// The unquantized (16-bit) model's perplexity, the level every GGUF run is measured against:
+    /// drawn as a dashed line across the panel, not as a point at 16 bits.
+    bool unquantized = false;
 };
 
 } // namespace mpq::gui

@@ -82,6 +82,12 @@ GgufTradeoffView::GgufTradeoffView(QWidget* parent) : PlotView(parent)
     m_presetRunGraph->setLineStyle(QCPGraph::lsNone);
     m_presetRunGraph->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssTriangle, QPen(kPresetColor, 2), Qt::white, 9));
 
+    m_unquantizedLine = new QCPItemStraightLine(p);
+    m_unquantizedLine->setClipAxisRect(m_pplRect);
+    for (QCPItemPosition* pos : {m_unquantizedLine->point1, m_unquantizedLine->point2})
+        pos->setAxes(m_pplRect->axis(QCPAxis::atBottom), m_pplRect->axis(QCPAxis::atLeft));
+    m_unquantizedLine->setPen(QPen(Qt::darkGray, 1, Qt::DashLine));
+    m_unquantizedLine->setVisible(false);
     m_pplEmpty = new QCPItemText(p);
     m_pplEmpty->setClipAxisRect(m_pplRect);
     m_pplEmpty->position->setAxisRect(m_pplRect);
@@ -200,6 +206,7 @@ void GgufTradeoffView::setRuns(const std::vector<GgufRunPoint>& runs, const QStr
 
 int GgufTradeoffView::mixPoints() const { return m_mixGraph->dataCount(); }
 int GgufTradeoffView::runPoints() const { return m_mixRunGraph->dataCount() + m_presetRunGraph->dataCount(); }
+double GgufTradeoffView::unquantizedLevel() const { return m_unquantizedLine->visible() ? m_unquantizedLevel : -1; }
 QString GgufTradeoffView::costAxisLabel() const { return plot()->yAxis->label(); }
 QString GgufTradeoffView::perplexityAxisLabel() const { return m_pplRect->axis(QCPAxis::atLeft)->label(); }
 
@@ -271,8 +278,11 @@ void GgufTradeoffView::redraw()
 
     // The perplexity panel: evaluated GGUF runs, mixes joined by a line in order of size.
     std::vector<GgufRunPoint> mixRuns, presetRuns;
+    const GgufRunPoint* unquantized = nullptr;
     for (const auto& r : m_runs)
-        if (r.perplexity > 0 && r.bitsPerWeight > 0)
+        if (r.perplexity > 0 && r.unquantized)
+            unquantized = &r;
+        else if (r.perplexity > 0 && r.bitsPerWeight > 0)
             (r.preset ? presetRuns : mixRuns).push_back(r);
     std::sort(mixRuns.begin(), mixRuns.end(),
               [](const GgufRunPoint& a, const GgufRunPoint& b) { return a.bitsPerWeight < b.bitsPerWeight; });
@@ -302,6 +312,17 @@ void GgufTradeoffView::redraw()
     m_pplEmpty->setVisible(!anyRun);
     m_pplEmpty->setText(tr("No evaluated GGUF runs yet: mpq quantize --method gguf-mxq --budget B or --method gguf "
                            "--type PRESET,\nthen evaluate the run (run menu ▸ Evaluate, or mpq eval)."));
+    // The unquantized model: a level line (at 16 bits a point would squeeze the curves).
+    m_unquantizedLine->setVisible(anyRun && unquantized);
+    m_unquantizedLevel = unquantized ? unquantized->perplexity : -1;
+    if (anyRun && unquantized) {
+        m_unquantizedLine->point1->setCoords(0, unquantized->perplexity);
+        m_unquantizedLine->point2->setCoords(1, unquantized->perplexity);
+        yLo = std::min(yLo, unquantized->perplexity);
+        yHi = std::max(yHi, unquantized->perplexity);
+        addLabel(m_pplRect, xLo, unquantized->perplexity,
+                 tr("%1 %2").arg(unquantized->label).arg(unquantized->perplexity, 0, 'f', 2), Qt::darkGray);
+    }
     if (anyRun) {
         const double pad = std::max((yHi - yLo) * 0.12, yHi * 0.01);
         pplY->setRange(yLo - pad, yHi + pad);
@@ -373,7 +394,7 @@ QString GgufTradeoffView::hoverText(const QPoint& pixel) const
     QCPAxis* x = m_pplRect->axis(QCPAxis::atBottom);
     QCPAxis* y = m_pplRect->axis(QCPAxis::atLeft);
     for (const auto& r : m_runs)
-        if (r.perplexity > 0 && m_pplRect->rect().contains(pixel) && near(x, y, r.bitsPerWeight, r.perplexity))
+        if (!r.unquantized && r.perplexity > 0 && m_pplRect->rect().contains(pixel) && near(x, y, r.bitsPerWeight, r.perplexity))
             return tr("%1 (%2): %3 bits/weight, perplexity %4 on %5")
                 .arg(r.run, r.label)
                 .arg(r.bitsPerWeight, 0, 'f', 3)

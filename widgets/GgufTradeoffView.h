@@ -9,6 +9,7 @@
 
 class QCPAxisRect;
 class QCPGraph;
+class QCPItemStraightLine;
 class QCPItemText;
 class QMouseEvent;
 
@@ -35,6 +36,8 @@ public:
     int mixPoints() const;
     QStringList presetLabels() const;
     int runPoints() const;
+    /// The unquantized model's perplexity drawn as the panel's level line; -1 when none.
+    double unquantizedLevel() const;
     QString costAxisLabel() const;
     QString perplexityAxisLabel() const;
     /// Where the point labels (presets, runs) were last drawn, in plot pixels.
@@ -59,6 +62,8 @@ private:
     QCPGraph* m_mixRunGraph = nullptr;
     QCPGraph* m_presetRunGraph = nullptr;
     QCPItemText* m_pplEmpty = nullptr;
+    QCPItemStraightLine* m_unquantizedLine = nullptr;
+    double m_unquantizedLevel = -1;
     std::vector<QCPItemText*> m_labels;
 };
 

@@ -155,6 +155,15 @@ std::vector<GgufRunPoint> Workbench::ggufRuns(const QString& dataset) const
         p.perplexity = r.perplexity.value(dataset, -1.0);
         out.push_back(p);
     }
+    if (reference.value(dataset, -1.0) > 0) {
+        GgufRunPoint p;
+        p.run = QStringLiteral("unquantized model");
+        p.label = QStringLiteral("16-bit");
+        p.bitsPerWeight = 16;
+        p.perplexity = reference.value(dataset);
+        p.unquantized = true;
+        out.push_back(p);
+    }
     return out;
 }
 

@@ -8,7 +8,10 @@
 # Usage: bench/reference/gguf_compare.sh MODEL WORKDIR MAX_WINDOWS DTYPE CONFIG...
 #   CONFIG: preset:Q4_K_M | mxq:4.5 | mxq-hessian:4.5 | preset-hessian:Q4_K_M
 #   DTYPE:  fp16 or fp32 for the unquantized tensors (use the checkpoint's own precision)
-# SEQLEN (default 2048) sets the window length of both evaluations, DATASET the text (below).
+# SEQLEN (default 2048) sets the window length of both evaluations, DATASET the text (below:
+# wikitext2, tinystories8, or the path of a text file, e.g. a family fixture's text.txt).
+# The TSV's last column says whether llama.cpp's tokenization equals ours ("tokens=same"); with
+# OUR_IDS=1 llama.cpp evaluates our token ids instead of its own tokenization.
 # Needs: MPQ (the mpq binary, default build/app/cli/mpq), MPQ_DATA_DIR, NODE_PATH with
 # node-llama-cpp@3.22.1 installed (see gguf_perplexity.mjs).
 set -euo pipefail
@@ -20,7 +23,9 @@ mkdir -p "$work"
 # stripped and joined by a space (llama.cpp's and our SentencePiece tokenization agree on it:
 # 2,592 tokens with BOS; on the raw file they differ by one token, which would shift windows).
 dataset=${DATASET:-wikitext2}
-if [[ $dataset == wikitext2 ]]; then
+if [[ -f $dataset ]]; then
+    text=$dataset
+elif [[ $dataset == wikitext2 ]]; then
     text=$MPQ_DATA_DIR/wikitext2/wiki.test.joined.txt
 else
     text=$work/tinystories8.txt
@@ -29,6 +34,8 @@ else
     dataset=$text
 fi
 seqlen=${SEQLEN:-2048}
+"$mpq" tokenize "$model" "$text" --json --ids > "$work/ids.json"
+useids=(); [[ ${OUR_IDS:-0} == 1 ]] && useids=(--use-ids)
 for cfg in "$@"; do
     kind=${cfg%%:*}; value=${cfg#*:}
     name=$(echo "$cfg" | tr ':.' '__')
@@ -43,7 +50,8 @@ for cfg in "$@"; do
     esac
     "$mpq" export "$run" --format gguf --dtype "$dtype" --out "$gguf" --force --json > "$run.export.json"
     "$mpq" eval "$run" --dataset "$dataset" --seqlen $seqlen --max-windows "$windows" --json > "$run.eval.json"
-    node "$here/gguf_perplexity.mjs" --model "$gguf" --text "$text" --seqlen $seqlen --max-windows "$windows" > "$run.llamacpp.json"
+    node "$here/gguf_perplexity.mjs" --model "$gguf" --text "$text" --seqlen $seqlen --max-windows "$windows" \
+        --ids "$work/ids.json" "${useids[@]}" > "$run.llamacpp.json"
     python3 - "$cfg" "$run" "$gguf" <<'PY'
 import json, os, sys
 cfg, run, gguf = sys.argv[1:]
@@ -53,6 +61,7 @@ ours = json.load(open(run + ".eval.json"))
 theirs = json.load(open(run + ".llamacpp.json"))
 p0, p1 = ours["perplexity"], theirs["perplexity"]
 print("\t".join([cfg, res["method"], f'{extra.get("bits_per_weight", 0):.4f}', str(os.path.getsize(gguf)),
-                 f"{p0:.4f}", f"{p1:.4f}", f"{(p1 - p0) / p0:+.2e}", str(ours.get("tokens", "")), str(theirs["scored_tokens"])]))
+                 f"{p0:.4f}", f"{p1:.4f}", f"{(p1 - p0) / p0:+.2e}", str(ours.get("tokens", "")), str(theirs["scored_tokens"]),
+                 "tokens=" + ("ours" if theirs.get("used_our_ids") else "same" if theirs.get("tokens_match") else "differ")]))
 PY
 done

@@ -9,6 +9,10 @@
 //   NODE_PATH=/tmp/nlc/node_modules node bench/reference/gguf_perplexity.mjs \
 //       --model FILE.gguf --text DATA/wikitext2/wiki.test.joined.txt --seqlen 2048 --max-windows 8
 // Prints one JSON object: perplexity, mean_nll, scored tokens, windows, total tokens.
+//
+// --ids FILE (the JSON of `mpq tokenize MODEL TEXT --json --ids`): also say whether llama.cpp's
+// tokenization of the text equals ours ("tokens_match"); with --use-ids, evaluate our ids
+// instead of llama.cpp's own (to compare the forward pass alone where the two tokenizers differ).
 import { createRequire } from "node:module";
 import fs from "node:fs";
 import path from "node:path";
@@ -42,7 +46,11 @@ const text = fs.readFileSync(textPath, "utf8");
 // BOS first where the model has one (LLaMA); Qwen's tokenizers have none and `mpq eval` then
 // prepends nothing either (the tokenizer's encodeForModel).
 const bos = model.tokens.bos;
-const tokens = bos == null ? model.tokenize(text, false) : [bos, ...model.tokenize(text, false)];
+const ownTokens = bos == null ? model.tokenize(text, false) : [bos, ...model.tokenize(text, false)];
+const idsPath = arg("ids", "");
+const ours = idsPath ? JSON.parse(fs.readFileSync(idsPath, "utf8")).ids : null;
+const tokensMatch = ours ? ours.length === ownTokens.length && ours.every((t, i) => t === ownTokens[i]) : null;
+const tokens = ours && process.argv.includes("--use-ids") ? ours : ownTokens;
 let windows = Math.floor(tokens.length / seqlen);
 if (maxWindows > 0)
     windows = Math.min(windows, maxWindows);
@@ -74,6 +82,7 @@ const meanNll = nll / scored;
 console.log(JSON.stringify({
     model: modelPath, seqlen, windows, scored_tokens: scored, total_tokens: tokens.length,
     mean_nll: meanNll, perplexity: Math.exp(meanNll), bos: bos != null, node_llama_cpp: "3.22.1",
+    llama_cpp_tokens: ownTokens.length, tokens_match: tokensMatch, used_our_ids: tokens === ours,
 }));
 await context.dispose();
 await model.dispose();

@@ -77,6 +77,7 @@ GgufCostTable computeGgufCosts(const GgufCostParams& params, JobContext& ctx)
     table.types = params.types;
     table.nHeads = cfg.numHeads;
     table.nKvHeads = cfg.numKvHeads;
+    table.nExperts = cfg.moe.numExperts;
     int64_t total = 0;
     for (int64_t layer = 0; layer < cfg.numLayers; ++layer)
         total += int64_t(llama::layerLinears(cfg, layer).size());
@@ -164,6 +165,32 @@ GgmlMatrixSpec ggmlSpecOf(const MatrixPlan& plan)
 
 namespace {
 
+/// "experts.3.w2" → "down_proj", "shared_expert.up_proj" → "up_proj", "q_proj" → "q_proj".
+std::string baseRole(const std::string& linear)
+{
+    std::string r = linear.substr(linear.rfind('.') + 1);
+    if (r == "w1")
+        return "gate_proj";
+    if (r == "w3")
+        return "up_proj";
+    if (r == "w2")
+        return "down_proj";
+    return r;
+}
+
+bool isRoutedExpert(const std::string& linear) { return linear.rfind("experts.", 0) == 0; }
+
+} // namespace
+
+std::string ggufStackKey(const GgufCostTable::Matrix& m)
+{
+    if (isRoutedExpert(m.linear))
+        return std::to_string(m.layer) + ":experts:" + baseRole(m.linear);
+    return m.tensor;
+}
+
+namespace {
+
 /// The plan of a type per matrix; F16 matrices are left out of the plan (they stay unquantized
 /// in the run and the export writes them as F16).
 AllocationPlan planOf(const GgufCostTable& table, const std::vector<Type>& chosen, const std::string& method)
@@ -193,6 +220,21 @@ AllocationPlan ggufMixPlan(const GgufCostTable& table, const MxqBudget& budget, 
     // MxqConfig's (bits, group) pair only names it here (group = 1000 + ggml type id keeps the
     // keys apart). A type a matrix cannot hold gets its F16 storage plus one bit and a cost above
     // every other, so it is dominated and dropped before the solve.
+    // One program variable set per stack (a lone matrix is a stack of one).
+    std::vector<std::vector<size_t>> stacks;
+    {
+        std::map<std::string, size_t> stackOf;
+        for (size_t i = 0; i < table.matrices.size(); ++i) {
+            const std::string key = ggufStackKey(table.matrices[i]);
+            const auto it = stackOf.find(key);
+            if (it == stackOf.end()) {
+                stackOf[key] = stacks.size();
+                stacks.push_back({i});
+            } else {
+                stacks[it->second].push_back(i);
+            }
+        }
+    }
     MxqCostTable mt;
     mt.model = table.model;
     mt.costKind = table.costKind;
@@ -202,22 +244,31 @@ AllocationPlan ggufMixPlan(const GgufCostTable& table, const MxqBudget& budget, 
     for (const auto& m : table.matrices)
         for (double c : m.cost)
             maxCost = std::max(maxCost, c);
-    for (const auto& m : table.matrices) {
+    maxCost *= double(table.matrices.size()); // above any stack's summed cost
+    for (const auto& stack : stacks) {
+        const GgufCostTable::Matrix& m = table.matrices[stack.front()];
         MxqMatrixCosts mc;
         mc.tensor = m.tensor;
         mc.layer = m.layer;
         mc.linear = m.linear;
-        mc.rows = m.rows;
+        mc.rows = m.rows * int64_t(stack.size());
         mc.cols = m.cols;
         bool any = false;
         for (size_t k = 0; k < table.types.size(); ++k) {
-            if (m.cost[k] >= 0) {
-                mc.cost.push_back(m.cost[k]);
-                mc.storageBits.push_back(ggufStorageBits(m.rows, m.cols, table.types[k]));
+            double cost = 0;
+            bool fits = true;
+            for (size_t i : stack) {
+                const auto& x = table.matrices[i];
+                fits = fits && x.cost[k] >= 0 && x.cols == m.cols && x.rows == m.rows;
+                cost += x.cost[k];
+            }
+            if (fits) {
+                mc.cost.push_back(cost);
+                mc.storageBits.push_back(ggufStorageBits(mc.rows, m.cols, table.types[k]));
                 any = true;
             } else {
                 mc.cost.push_back(2 * maxCost + 1);
-                mc.storageBits.push_back(16.0 * double(m.rows * m.cols) + 1);
+                mc.storageBits.push_back(16.0 * double(mc.rows * m.cols) + 1);
             }
         }
         if (!any)
@@ -230,12 +281,14 @@ AllocationPlan ggufMixPlan(const GgufCostTable& table, const MxqBudget& budget, 
         *solution = s;
     if (!s.hasSolution())
         throw Error("GGUF mix: " + s.message);
-    std::vector<Type> chosen;
-    for (size_t i = 0; i < table.matrices.size(); ++i) {
-        const Type t = table.types[size_t(s.choice[i])];
-        if (table.matrices[i].cost[size_t(s.choice[i])] < 0)
-            throw Error("GGUF mix: the solver chose a type that does not fit " + table.matrices[i].tensor);
-        chosen.push_back(t);
+    std::vector<Type> chosen(table.matrices.size(), Type::F16);
+    for (size_t g = 0; g < stacks.size(); ++g) {
+        const size_t k = size_t(s.choice[g]);
+        for (size_t i : stacks[g]) {
+            if (table.matrices[i].cost[k] < 0)
+                throw Error("GGUF mix: the solver chose a type that does not fit " + table.matrices[i].tensor);
+            chosen[i] = table.types[k];
+        }
     }
     return planOf(table, chosen, "gguf-mxq");
 }
@@ -276,6 +329,17 @@ AllocationPlan ggufPresetPlan(const GgufCostTable& table, const std::string& pre
     int64_t nLayers = 0;
     for (const auto& m : table.matrices)
         nLayers = std::max(nLayers, m.layer + 1);
+    // llama.cpp's ffn_down rules take n = the number of ffn_down tensors when the model has
+    // experts (a stack counts once, a shared expert's too) and the layer from the name.
+    int64_t nDown = nLayers;
+    if (table.nExperts > 1) {
+        std::map<std::string, int> downs;
+        for (const auto& m : table.matrices)
+            if (baseRole(m.linear) == "down_proj")
+                downs[ggufStackKey(m)] = 1;
+        nDown = int64_t(downs.size());
+    }
+    const bool eightExperts = table.nExperts == 8;
     // llama.cpp counts attn_v and ffn_down tensors in file order; for a dense model the count
     // is the layer index.
     auto useMoreBits = [](int64_t i, int64_t n) { return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2; };
@@ -283,8 +347,17 @@ AllocationPlan ggufPresetPlan(const GgufCostTable& table, const std::string& pre
     std::vector<Type> chosen;
     for (const auto& m : table.matrices) {
         Type t = base;
-        const int64_t i = m.layer, n = nLayers;
-        if (m.linear == "v_proj") {
+        const int64_t i = m.layer;
+        const std::string role = baseRole(m.linear);
+        const int64_t n = role == "down_proj" ? nDown : nLayers;
+        if (role == "v_proj" && eightExperts) {
+            t = Type::Q8_0; // "for the 8-expert model, bumping this to Q8_0 trades just ~128MB"
+        } else if (role == "k_proj" && eightExperts) {
+            t = Type::Q8_0;
+        } else if (role == "o_proj" && eightExperts) {
+            if (preset == "Q2_K" || preset == "Q3_K_S" || preset == "Q3_K_M" || preset == "Q4_K_S" || preset == "Q4_K_M")
+                t = Type::Q5_K;
+        } else if (role == "v_proj") {
             if (preset == "Q2_K")
                 t = nGqa >= 4 ? Type::Q4_K : Type::Q3_K;
             else if (preset == "Q3_K_M")
@@ -295,7 +368,7 @@ AllocationPlan ggufPresetPlan(const GgufCostTable& table, const std::string& pre
                 t = Type::Q6_K;
             else if (preset == "Q4_K_S" && i < 4)
                 t = Type::Q5_K;
-        } else if (m.linear == "down_proj") {
+        } else if (role == "down_proj") {
             if (preset == "Q2_K")
                 t = Type::Q3_K;
             else if (preset == "Q3_K_M")
@@ -311,7 +384,7 @@ AllocationPlan ggufPresetPlan(const GgufCostTable& table, const std::string& pre
                 t = Type::Q5_K;
             else if ((preset == "Q4_0" || preset == "Q5_0") && imatrix && i < n / 8)
                 t = preset == "Q4_0" ? Type::Q4_1 : Type::Q5_1;
-        } else if (m.linear == "o_proj") {
+        } else if (role == "o_proj") {
             if (preset == "Q2_K")
                 t = Type::Q3_K;
             else if (preset == "Q3_K_M")
@@ -350,6 +423,7 @@ std::string ggufCostTableToJson(const GgufCostTable& t)
     j["cost_kind"] = t.costKind;
     j["heads"] = t.nHeads;
     j["kv_heads"] = t.nKvHeads;
+    j["experts"] = t.nExperts;
     j["seconds"] = t.seconds;
     for (ggml::Type ty : t.types)
         j["types"].push_back(ggml::typeName(ty));
@@ -371,6 +445,7 @@ GgufCostTable ggufCostTableFromJson(const std::string& text, const std::string& 
         t.costKind = j.at("cost_kind").get<std::string>();
         t.nHeads = jsonInt<int64_t>(j.at("heads"), source + ": field \"heads\"");
         t.nKvHeads = jsonInt<int64_t>(j.at("kv_heads"), source + ": field \"kv_heads\"");
+        t.nExperts = jsonIntOr<int64_t>(j, "experts", 0, source + ": field \"experts\"");
         t.seconds = j.value("seconds", 0.0);
         for (const auto& n : j.at("types")) {
             const auto ty = ggml::typeFromName(n.get<std::string>());

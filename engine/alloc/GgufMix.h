@@ -45,6 +45,7 @@ struct GgufCostTable {
     std::string model;
     std::string costKind = "fnorm";
     int64_t nKvHeads = 0, nHeads = 0;   ///< for llama.cpp's presets (n_gqa rule)
+    int64_t nExperts = 0;               ///< routed experts per layer (llama.cpp's n_expert rules)
     std::vector<ggml::Type> types;
     std::vector<Matrix> matrices;
     double seconds = 0;
@@ -58,9 +59,15 @@ GgufCostTable computeGgufCosts(const GgufCostParams& params, JobContext& ctx);
 /// Storage in bits of a [rows, cols] matrix in `t` (blocks with their scales: Q4_K 4.5 bits/weight).
 double ggufStorageBits(int64_t rows, int64_t cols, ggml::Type t);
 
+/// The matrices that llama.cpp stores as one tensor of one type: the routed experts of one
+/// layer and role ("experts.3.w1" and "experts.0.gate_proj" → "<layer>:experts:gate_proj") are a
+/// stack; every other matrix is alone (its own tensor name).
+std::string ggufStackKey(const GgufCostTable::Matrix& m);
+
 /// The budget-constrained choice: one type per matrix minimising Σ cost subject to Σ storage ≤
 /// budget (average bits per weight over the linears, or MiB), by MXQ's solver (docs/mxq.md),
-/// proven optimal within options.relativeGap. `solution` receives the solve's report. The plan's
+/// proven optimal within options.relativeGap. A stack of routed experts (ggufStackKey) is one
+/// choice: its cost and storage are its experts' sums, and all of them get the chosen type. `solution` receives the solve's report. The plan's
 /// matrices have quantizer "ggml", method "gguf-mxq". Throws mpq::Error when infeasible or the
 /// solve fails (the message says the smallest feasible budget).
 AllocationPlan ggufMixPlan(const GgufCostTable& table, const MxqBudget& budget, const MxqSolveOptions& options,

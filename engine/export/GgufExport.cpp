@@ -15,7 +15,9 @@
 #include <chrono>
 #include <cstdio>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
+#include <map>
 
 namespace mpq::detail {
 
@@ -72,6 +74,8 @@ ExportReport exportGguf(const ExportParams& params, JobContext& ctx)
     w.setString("general.name", fs::path(source.path()).filename().replace_extension().string());
     w.setU32("general.quantization_version", 2);
     w.setAlignment(32);
+    for (const std::string& warning : checkGgufSupport(family, cfg))
+        report.warnings.push_back(warning);
     writeArchMetadata(w, family, cfg);
     const std::string tokWarning = writeTokenizerMetadata(w, family, source);
     if (!tokWarning.empty())
@@ -91,50 +95,117 @@ ExportReport exportGguf(const ExportParams& params, JobContext& ctx)
         throw Error(run->describe() + ": matrix " + name + " is in the plan but not stored");
     };
 
+    // llama3-type rope scaling: llama.cpp divides each rotary frequency by rope_freqs.
+    const std::vector<float> ropeFactors = llama3RopeFactors(cfg);
+    if (!ropeFactors.empty()) {
+        w.addTensor("rope_freqs.weight", {int64_t(ropeFactors.size())}, ggml::Type::F32, [ropeFactors]() {
+            std::vector<uint8_t> b(ropeFactors.size() * sizeof(float));
+            std::memcpy(b.data(), ropeFactors.data(), b.size());
+            return b;
+        });
+        ++report.tensors;
+    }
+
+    // One GGUF tensor per Hugging Face tensor, except the routed experts: llama.cpp stacks the E
+    // experts' [rows, cols] matrices of a layer and role into one [E, rows, cols] tensor
+    // (ne = {cols, rows, E}) of one type, expert e's rows at e·rows.
+    struct Part {
+        std::string name;
+        const MatrixPlan* plan = nullptr;
+    };
+    struct Entry {
+        std::string name;
+        std::vector<int64_t> shape; ///< of one part, Hugging Face order
+        std::vector<Part> parts;
+        int64_t layer = -1;
+        int64_t permuteHeads = 0;
+        bool f32 = false;          ///< norms, biases, routers: F32 as llama.cpp's converter writes them
+    };
+    std::vector<Entry> entries;
+    std::map<std::string, size_t> entryOf;
     for (const auto& e : llama::expectedTensors(cfg)) {
         const std::string gname = ggufTensorName(e.name);
-        std::vector<int64_t> ne(e.shape.rbegin(), e.shape.rend()); // ggml order: contiguous dimension first
-        const bool isNorm = e.shape.size() == 1;
-        const MatrixPlan* mp = plan.find(e.name);
+        const auto it = entryOf.find(gname);
+        if (it != entryOf.end()) {
+            Entry& x = entries[it->second];
+            if (x.shape != e.shape)
+                throw Error("GGUF export: the experts of " + gname + " differ in shape");
+            x.parts.push_back({e.name, plan.find(e.name)});
+            continue;
+        }
+        Entry x;
+        x.name = gname;
+        x.shape = e.shape;
+        x.parts.push_back({e.name, plan.find(e.name)});
+        std::sscanf(e.name.c_str(), "model.layers.%lld.", reinterpret_cast<long long*>(&x.layer));
         const bool isQ = e.name.find(".q_proj.") != std::string::npos;
         const bool isK = e.name.find(".k_proj.") != std::string::npos;
-        const int64_t permuteHeads = family.permuteQK ? (isQ ? cfg.numHeads : isK ? cfg.numKvHeads : 0) : 0;
-        int64_t layer = -1;
-        std::sscanf(e.name.c_str(), "model.layers.%lld.", reinterpret_cast<long long*>(&layer));
-        ggml::Type type = isNorm ? ggml::Type::F32 : dense;
-        GgmlMatrixSpec spec;
-        if (mp && mp->quantizer == "ggml") {
-            spec = ggmlSpecOf(*mp);
-            type = spec.type;
-            ++report.quantizedMatrices;
-        } else if (mp) {
-            ++report.quantizedMatrices; // another quantizer: its Ŵ, stored densely
-        }
-        const std::string name = e.name;
-        const int64_t rows = e.shape[0];
-        w.addTensor(gname, ne, type, [&, name, type, spec, layer, rows, permuteHeads, mp]() {
-            c10::InferenceMode guard;
-            std::vector<uint8_t> bytes;
-            if (mp && mp->quantizer == "ggml") {
-                const at::Tensor W = loadTensor(source, name, at::kFloat, at::kCPU);
-                const GgmlQuantized q = ggmlQuantize(W, type, spec.importance);
-                // The run must hold exactly these weights (same base model, same quantizer).
-                const at::Tensor stored = runMatrix(layer, name).to(at::kFloat);
-                const double scale = q.dequant.abs().max().item<double>();
-                const double diff = (stored - q.dequant).abs().max().item<double>();
-                if (!(diff <= 1e-5 * scale + 1e-12))
-                    throw Error(run->describe() + ": " + name + " differs from a fresh " + ggml::typeName(type) +
-                                " quantization of the base model (max |ΔŴ| " + std::to_string(diff) +
-                                "); was the base model changed?");
-                bytes = q.bytes;
-            } else if (mp) {
-                bytes = denseBytes(runMatrix(layer, name), type);
-            } else {
-                bytes = denseBytes(loadTensor(source, name, at::kFloat, at::kCPU), type);
+        x.permuteHeads = family.permuteQK ? (isQ ? cfg.numHeads : isK ? cfg.numKvHeads : 0) : 0;
+        x.f32 = e.shape.size() == 1 || gname.find(".ffn_gate_inp") != std::string::npos;
+        entryOf[gname] = entries.size();
+        entries.push_back(std::move(x));
+    }
+
+    for (const Entry& x : entries) {
+        // Every part of a tensor must be stored alike: one ggml type, or all dense.
+        auto kindOf = [](const Part& p) -> std::string {
+            if (!p.plan)
+                return "unquantized";
+            if (p.plan->quantizer != "ggml")
+                return "dense " + p.plan->quantizer;
+            return ggml::typeName(ggmlSpecOf(*p.plan).type);
+        };
+        const std::string kind = kindOf(x.parts.front());
+        for (const Part& p : x.parts)
+            if (kindOf(p) != kind)
+                throw Error("GGUF export: llama.cpp holds the experts of " + x.name + " in one tensor of one type, but the run has " +
+                            x.parts.front().name + " " + kind + " and " + p.name + " " + kindOf(p) +
+                            " (a gguf-mxq mix chooses one type per stacked tensor; docs/gguf.md)");
+        std::vector<int64_t> ne(x.shape.rbegin(), x.shape.rend()); // ggml order: contiguous dimension first
+        if (x.parts.size() > 1)
+            ne.push_back(int64_t(x.parts.size()));
+        const MatrixPlan* mp0 = x.parts.front().plan;
+        ggml::Type type = x.f32 ? ggml::Type::F32 : dense;
+        std::vector<GgmlMatrixSpec> specs;
+        for (const Part& p : x.parts) {
+            if (p.plan && p.plan->quantizer == "ggml") {
+                specs.push_back(ggmlSpecOf(*p.plan));
+                type = specs.back().type;
             }
-            if (permuteHeads > 0)
-                bytes = permuteRopeRows(bytes, rows, int64_t(bytes.size()) / rows, permuteHeads);
-            return bytes;
+            if (p.plan)
+                ++report.quantizedMatrices; // another quantizer's Ŵ is stored densely
+        }
+        const Entry* xp = &x;
+        w.addTensor(x.name, ne, type, [&, xp, type, specs, mp0]() {
+            c10::InferenceMode guard;
+            std::vector<uint8_t> all;
+            for (size_t k = 0; k < xp->parts.size(); ++k) {
+                const Part& part = xp->parts[k];
+                const std::string& name = part.name;
+                const int64_t rows = xp->shape[0];
+                std::vector<uint8_t> bytes;
+                if (mp0 && mp0->quantizer == "ggml") {
+                    const at::Tensor W = loadTensor(source, name, at::kFloat, at::kCPU);
+                    const GgmlQuantized q = ggmlQuantize(W, type, specs[k].importance);
+                    // The run must hold exactly these weights (same base model, same quantizer).
+                    const at::Tensor stored = runMatrix(xp->layer, name).to(at::kFloat);
+                    const double scale = q.dequant.abs().max().item<double>();
+                    const double diff = (stored - q.dequant).abs().max().item<double>();
+                    if (!(diff <= 1e-5 * scale + 1e-12))
+                        throw Error(run->describe() + ": " + name + " differs from a fresh " + ggml::typeName(type) +
+                                    " quantization of the base model (max |ΔŴ| " + std::to_string(diff) +
+                                    "); was the base model changed?");
+                    bytes = q.bytes;
+                } else if (mp0) {
+                    bytes = denseBytes(runMatrix(xp->layer, name), type);
+                } else {
+                    bytes = denseBytes(loadTensor(source, name, at::kFloat, at::kCPU), type);
+                }
+                if (xp->permuteHeads > 0)
+                    bytes = permuteRopeRows(bytes, rows, int64_t(bytes.size()) / rows, xp->permuteHeads);
+                all.insert(all.end(), bytes.begin(), bytes.end());
+            }
+            return all;
         });
         ++report.tensors;
     }
