@@ -132,13 +132,14 @@ void BitMapView::build()
         else
             QToolTip::showText(e->globalPosition().toPoint(), text, plot());
     });
-    connect(p->xAxis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this, [this](const QCPRange& r) {
+    // Zoom and pan stay inside the map; the clamped range is what the maps beside follow.
+    connect(p->xAxis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this, [this] {
         clampRanges();
-        Q_EMIT columnRangeChanged(r.lower, r.upper);
+        Q_EMIT columnRangeChanged(plot()->xAxis->range().lower, plot()->xAxis->range().upper);
     });
-    connect(p->yAxis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this, [this](const QCPRange& r) {
+    connect(p->yAxis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), this, [this] {
         clampRanges();
-        Q_EMIT rowRangeChanged(r.lower, r.upper);
+        Q_EMIT rowRangeChanged(plot()->yAxis->range().lower, plot()->yAxis->range().upper);
     });
     // The cells are binned for the plot's width just before each redraw (zoom, pan, resize).
     connect(p, &QCustomPlot::beforeReplot, this, [this] {
@@ -153,7 +154,9 @@ void BitMapView::build()
         const int ticks = std::max(2, plot()->axisRect()->rect().width() / 70);
         const bool tickChange = plot()->xAxis->ticker()->tickCount() != ticks;
         plot()->xAxis->ticker()->setTickCount(ticks);
-        if (m_stride != before || tickChange || std::abs(plot()->axisRect()->rect().width() - m_binPixels) > 2)
+        // Laid out before drawing: bin for the final width now (the first replot guessed it).
+        rebin();
+        if (m_stride != before || tickChange)
             requestReplot();
     });
     styleAxes(p);

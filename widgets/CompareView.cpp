@@ -334,8 +334,11 @@ bool CompareView::addSource(const QString& rawPath, QString* error)
         m_extra.erase(std::remove_if(m_extra.begin(), m_extra.end(), [&](const CompareEntry& x) { return x.id == e.id; }),
                       m_extra.end());
         m_extra.push_back(e);
-        if (std::none_of(m_pool.begin(), m_pool.end(), [&](const CompareEntry& p) { return p.id == e.id; }))
+        const auto same = std::find_if(m_pool.begin(), m_pool.end(), [&](const CompareEntry& p) { return p.id == e.id; });
+        if (same == m_pool.end())
             m_pool.push_back(e);
+        else
+            *same = e;
     }
     for (auto it = reference.begin(); it != reference.end(); ++it)
         if (!m_reference.contains(it.key()))

@@ -1358,7 +1358,8 @@ QStringList MainWindow::saveScreenshots(const QString& dir)
     QDir().mkpath(dir);
     QStringList files;
     const QStringList names = {QStringLiteral("bitmap"),     QStringLiteral("tradeoff"), QStringLiteral("hessian"),
-                               QStringLiteral("perplexity"), QStringLiteral("training"), QStringLiteral("gguf")};
+                               QStringLiteral("perplexity"), QStringLiteral("training"), QStringLiteral("gguf"),
+                               QStringLiteral("compare")};
     waitForGgufCurve(60000); // a cost table asked for on the command line is solved on the worker
     for (int i = 0; i < m_tabs->count() && i < names.size(); ++i) {
         m_tabs->setCurrentIndex(i);
