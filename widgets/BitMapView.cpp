@@ -100,11 +100,14 @@ void BitMapView::build()
                             "Enter goes to the next match. Ctrl+F"));
     m_matchLabel = new QLabel(this);
     m_zoomLabel = new QLabel(this);
+    // Long text must not widen the view (maps side by side): it is cut at the view's edge.
+    m_zoomLabel->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_zoomLabel->setAlignment(Qt::AlignLeft | Qt::AlignVCenter);
+    m_search->setMinimumWidth(110);
     m_zoomLabel->setToolTip(tr("Wheel: zoom columns · Shift+wheel: zoom rows · drag: pan · 0: whole map"));
     toolRow()->addWidget(m_search, 2);
     toolRow()->addWidget(m_matchLabel);
-    toolRow()->addStretch(1);
-    toolRow()->addWidget(m_zoomLabel);
+    toolRow()->addWidget(m_zoomLabel, 3);
     connect(m_search, &QLineEdit::textEdited, this, [this](const QString& t) {
         m_matchIndex = 0;
         findTensor(t, 0);
@@ -151,7 +154,7 @@ void BitMapView::build()
         const int before = m_stride;
         applyRowLabels();
         // Column ticks about 70 px apart, so that a narrow map (beside the trade-off) stays legible.
-        const int ticks = std::max(2, plot()->axisRect()->rect().width() / 70);
+        const int ticks = std::max(1, plot()->axisRect()->rect().width() / 80);
         const bool tickChange = plot()->xAxis->ticker()->tickCount() != ticks;
         plot()->xAxis->ticker()->setTickCount(ticks);
         // Laid out before drawing: bin for the final width now (the first replot guessed it).
@@ -273,12 +276,18 @@ void BitMapView::updateZoomLabel()
     const int64_t a = std::max<int64_t>(0, int64_t(std::ceil(xr.lower)));
     const int64_t b = std::min<int64_t>(m_grid.maxCols() - 1, int64_t(std::floor(xr.upper)));
     const int ra = std::max(0, int(std::ceil(yr.lower))), rb = std::min(int(m_grid.rows.size()) - 1, int(std::floor(yr.upper)));
+    // Compact (maps side by side are narrow); the tooltip says it in full.
     m_zoomLabel->setText(m_grid.rows.empty() ? QString()
-                         : m_drawnK > 1
-                             ? tr("columns %1–%2 of %3, rows %4–%5 of %6 · overview: one cell = mean of %7 columns")
-                                   .arg(a).arg(b).arg(m_grid.maxCols()).arg(ra + 1).arg(rb + 1).arg(m_grid.rows.size()).arg(m_drawnK)
-                             : tr("columns %1–%2 of %3, rows %4–%5 of %6 · one cell per column")
-                                   .arg(a).arg(b).arg(m_grid.maxCols()).arg(ra + 1).arg(rb + 1).arg(m_grid.rows.size()));
+                         : tr("cols %1–%2 of %3 · rows %4–%5 of %6 · %7")
+                               .arg(a).arg(b).arg(m_grid.maxCols()).arg(ra + 1).arg(rb + 1).arg(m_grid.rows.size())
+                               .arg(m_drawnK > 1 ? tr("1 cell = mean of %1 cols").arg(m_drawnK) : tr("1 cell = 1 col")));
+    m_zoomLabel->setToolTip(
+        tr("Columns %1–%2 of %3 and rows %4–%5 of %6 are shown; %7.\nWheel: zoom columns · Shift+wheel: zoom rows · "
+           "drag: pan · arrows, +/−, 0: keyboard")
+            .arg(a).arg(b).arg(m_grid.maxCols()).arg(ra + 1).arg(rb + 1).arg(m_grid.rows.size())
+            .arg(m_drawnK > 1 ? tr("each cell is the mean of %1 adjacent columns, rounded to the nearest width (zoom in for "
+                                   "single columns)").arg(m_drawnK)
+                              : tr("each cell is one column")));
 }
 
 int BitMapView::labelStride(double pixelsPerRow, double lineHeight)

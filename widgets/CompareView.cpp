@@ -110,6 +110,7 @@ CompareView::CompareView(QWidget* parent) : QWidget(parent)
     for (int i = 0; i < kMaxMaps; ++i) {
         auto* map = new BitMapView(side);
         map->setObjectName(QStringLiteral("compareMap%1").arg(i));
+        map->setMinimumPlotSize(QSize(150, 220)); // four side by side fit a 1280-pixel window
         side->addWidget(map);
         m_maps.push_back(map);
         connect(map, &BitMapView::columnRangeChanged, this, [this, map](double a, double b) {

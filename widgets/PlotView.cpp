@@ -206,6 +206,8 @@ QString PlotView::withFilterSuffix(const QString& path, const QString& selectedF
 
 QString PlotView::caption() const { return m_caption->text(); }
 
+void PlotView::setMinimumPlotSize(const QSize& size) { m_plot->setMinimumSize(size); }
+
 void PlotView::setCaption(const QString& text) { m_caption->setText(text); }
 
 void PlotView::replotNow()

@@ -31,6 +31,8 @@ public:
     static QString csvField(const QString& text);
     /// The caption's text (what the view currently shows, or why it is empty).
     QString caption() const;
+    /// The smallest size of the plot itself (default 320 × 220); several views side by side use less.
+    void setMinimumPlotSize(const QSize& size);
     /// Redraws the plot immediately (used by the slider benchmark and tests).
     void replotNow();
     /// Asks for one redraw from the event loop; several requests before it runs coalesce.
