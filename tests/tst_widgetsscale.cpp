@@ -39,6 +39,8 @@ private Q_SLOTS:
         QCOMPARE(m_wb.run(QStringLiteral("synthetic-gptq-4bit"))->avgBits, 4.0);
         QVERIFY(std::abs(m_wb.run(QStringLiteral("synthetic-mgptq-target3"))->avgBits - 3.0) < 0.15);
         QVERIFY(std::abs(m_wb.run(QStringLiteral("synthetic-mgptq-target2.5"))->avgBits - 2.5) < 0.15);
+        const RunData* mxq = m_wb.run(QStringLiteral("synthetic-mxq-3.5bits"));
+        QVERIFY2(mxq->avgBitsWithOverhead <= 3.5 && mxq->avgBitsWithOverhead > 3.0, qPrintable(QString::number(mxq->avgBitsWithOverhead)));
         // Deterministic.
         const Workbench again = SyntheticRuns::llama7b();
         QCOMPARE(again.runs[2].matrices[100].columnBits, m_wb.runs[2].matrices[100].columnBits);
@@ -91,9 +93,13 @@ private Q_SLOTS:
         const int64_t all = int64_t(224 - 32) * 4096 + 32 * 11008;
         QCOMPARE(view.differenceMap()->comparedColumns(), all);
         QVERIFY(view.differenceMap()->changedColumns() > all / 10);
+        QApplication::processEvents(); // the splitter lays the two maps out; each redraws for its width
         for (BitMapView* m : view.maps())
-            if (m->isVisible())
-                QVERIFY(m->drawnCells() <= m->dataRect().width() + 1);
+            if (m->isVisible()) {
+                m->replotNow();
+                QVERIFY2(m->drawnCells() <= m->dataRect().width() + 1,
+                         qPrintable(QStringLiteral("%1 cells, %2 px").arg(m->drawnCells()).arg(m->dataRect().width())));
+            }
     }
 
     void layerTreeAndHessianAtScale()

@@ -149,7 +149,8 @@ RunData mxqRun(const QString& name, double budget, unsigned seed)
             m.quantizer = QStringLiteral("hqq");
             m.groupSize = 64;
             const double w = matrixWeight(layer, l) + 0.5 * u(rng);
-            const int bits = w > 1.9 ? 8 : w > 1.25 ? 4 : w > 1.05 ? 3 : 2;
+            // Thresholds chosen so that the run stays within its budget (scales and zeros included).
+            const int bits = w > 2.3 ? 8 : w > 1.6 ? 4 : w > 1.1 ? 3 : 2;
             const std::vector<double> imp = importance(m.cols, rng);
             m.columnBits.assign(size_t(m.cols), uint8_t(bits));
             m.bitsWithOverhead = bits + 2.0 * 8 / 64 + 32.0 / (128.0 * 64);
