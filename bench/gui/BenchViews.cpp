@@ -16,6 +16,7 @@
 
 #include <QApplication>
 #include <QDir>
+#include <QDockWidget>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QHeaderView>
@@ -323,9 +324,11 @@ int main(int argc, char** argv)
             if (w.grab().save(file))
                 std::printf("%s\n", qPrintable(file));
         };
+        // The comparison needs the width: the Layers dock is closed for these (as a user would).
+        QWidget* layers = w.findChild<QDockWidget*>(QStringLiteral("layers"));
+        layers->hide();
         tabs->setCurrentWidget(cmp);
-        cmp->setPicked({QStringLiteral("synthetic-gptq-3bit"), QStringLiteral("synthetic-mgptq-target3"),
-                        QStringLiteral("synthetic-mxq-3.5bits")});
+        cmp->setPicked({QStringLiteral("synthetic-gptq-3bit"), QStringLiteral("synthetic-mgptq-target3")});
         cmp->selectTensor(QStringLiteral("model.layers.31.mlp.down_proj.weight"));
         for (BitMapView* m : cmp->maps())
             m->resetZoom();
@@ -350,7 +353,10 @@ int main(int argc, char** argv)
         cmp->tabs()->setCurrentIndex(4);
         save(QStringLiteral("view-compare-perplexity.png"));
         cmp->tabs()->setCurrentIndex(5);
+        cmp->runsTable()->sortByColumn(5, Qt::DescendingOrder);
+        cmp->runsTable()->resizeColumnsToContents();
         save(QStringLiteral("view-compare-runs.png"));
+        layers->show();
         // The main bit map at 7B scale: overview, then zoomed into columns and found by name.
         tabs->setCurrentWidget(map);
         w.showRun(QStringLiteral("synthetic-mgptq-target3"));
