@@ -49,6 +49,15 @@ Lab deuteranopeLabOf(const QColor& c)
                        clamp01(-0.011820 * r + 0.042940 * g + 0.968881 * b));
 }
 
+// Machado et al. (2009), severity 1, on linear RGB: protanopia, deuteranopia, tritanopia.
+Lab simulatedLabOf(const QColor& c, const double m[3][3])
+{
+    const double r = toLinear(c.red()), g = toLinear(c.green()), b = toLinear(c.blue());
+    const auto clamp01 = [](double v) { return std::clamp(v, 0.0, 1.0); };
+    return labOfLinear(clamp01(m[0][0] * r + m[0][1] * g + m[0][2] * b), clamp01(m[1][0] * r + m[1][1] * g + m[1][2] * b),
+                       clamp01(m[2][0] * r + m[2][1] * g + m[2][2] * b));
+}
+
 double deltaE(const Lab& p, const Lab& q) { return std::sqrt(std::pow(p.L - q.L, 2) + std::pow(p.a - q.a, 2) + std::pow(p.b - q.b, 2)); }
 
 } // namespace
@@ -85,6 +94,29 @@ private Q_SLOTS:
             }
         // The check itself separates: the old ramp's 2 and 4 bits were within 3 L* of each other.
         QVERIFY(std::abs(labOf(QColor(0xd5, 0x5e, 0x00)).L - labOf(QColor(0x00, 0x9e, 0x73)).L) < 7.0);
+    }
+    void bitPaletteNeighboursDifferUnderEveryDeficiency()
+    {
+        // Issue 19: neighbouring widths, 2 and 3 bits above all, must differ clearly for everyone.
+        // 2/3 and 3/4 (the widths MG-PTQ mixes) stay >= 40 dE*ab apart for normal vision and under
+        // simulated protanopia, deuteranopia and tritanopia; every neighbour pair >= 8.
+        static const double identity[3][3] = {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}};
+        static const double protan[3][3] = {{0.152286, 1.052583, -0.204868}, {0.114503, 0.786281, 0.099216},
+                                            {-0.003882, -0.048116, 1.051998}};
+        static const double deutan[3][3] = {{0.367322, 0.860646, -0.227968}, {0.280085, 0.672501, 0.047413},
+                                            {-0.011820, 0.042940, 0.968881}};
+        static const double tritan[3][3] = {{1.255528, -0.076749, -0.178779}, {-0.078411, 0.930809, 0.147602},
+                                            {0.004733, 0.691367, 0.303900}};
+        const std::pair<const char*, const double(*)[3]> visions[] = {
+            {"normal", identity}, {"protanopia", protan}, {"deuteranopia", deutan}, {"tritanopia", tritan}};
+        for (const auto& [name, m] : visions)
+            for (int b = 2; b <= 8; ++b) {
+                const double d = deltaE(simulatedLabOf(BitPalette::color(b - 1), m), simulatedLabOf(BitPalette::color(b), m));
+                const double need = (b == 3 || b == 4) ? 40.0 : 8.0;
+                QVERIFY2(d >= need, qPrintable(QStringLiteral("%1: %2 vs %3 bits dE %4 < %5").arg(QLatin1String(name)).arg(b - 1).arg(b).arg(d).arg(need)));
+            }
+        // The check separates: the old cerulean 3 was 19 dE from the blue 2 under tritanopia.
+        QVERIFY(deltaE(simulatedLabOf(QColor(0x26, 0x44, 0xac), tritan), simulatedLabOf(QColor(0x02, 0x77, 0xa9), tritan)) < 40);
     }
     void logScaleMapsDecades()
     {

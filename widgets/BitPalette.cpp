@@ -9,14 +9,16 @@ QColor BitPalette::color(int bits)
 {
     if (bits <= 0)
         return QColor(0xdd, 0xdd, 0xdd);
-    // Lightness increases with the bit-width (CIELAB L* = 20, 33, 47, 61, 69, 77, 85, 93): few
+    // Lightness increases with the bit-width (CIELAB L* = 20, 33, 46, 61, 69, 77, 85, 93): few
     // bits are dark, many bits light, so the order survives greyscale printing and colour-vision
-    // deficiency; the hue walks purple → blue → teal → green → yellow to keep 2, 3 and 4 bits
-    // apart in colour too. Checked numerically (L* order, deuteranopia simulation) in tst_mapping.
+    // deficiency. The hue walks purple → blue → green → yellow, except 3 bits, which is vermilion:
+    // 2, 3 and 4 bits are the widths mixed most, and blue / vermilion / teal stay ≥ 44 ΔE*ab apart
+    // for normal vision and under protanopia, deuteranopia and tritanopia (Machado et al. 2009),
+    // where the old cerulean 3 was 19 from the blue 2 under tritanopia. Checked in tst_mapping.
     static const std::array<QColor, 8> ramp = {
         QColor(0x54, 0x00, 0x6d), // 1  dark purple
         QColor(0x26, 0x44, 0xac), // 2  royal blue
-        QColor(0x02, 0x77, 0xa9), // 3  cerulean
+        QColor(0xd0, 0x30, 0x00), // 3  vermilion
         QColor(0x09, 0xa6, 0x8b), // 4  teal green
         QColor(0x30, 0xc0, 0x6b), // 5  green
         QColor(0x8b, 0xd0, 0x5d), // 6  light green

@@ -46,6 +46,13 @@ private:
     QCPAxisRect* m_graphRect = nullptr;
     QCPColorMap* m_heat = nullptr;
     QCPColorScale* m_scale = nullptr;
+    int64_t m_heatBlock = 1;  ///< columns per heat-map cell side (1: exact)
+
+public:
+    /// Widest heat map drawn cell per column; wider ones are max-pooled in k×k blocks.
+    static constexpr int64_t kMaxHeatCells = 512;
+    /// Columns per heat-map cell side as last drawn.
+    int64_t heatBlock() const { return m_heatBlock; }
 };
 
 } // namespace mpq::gui

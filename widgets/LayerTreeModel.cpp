@@ -42,6 +42,17 @@ void LayerTreeModel::setRun(const RunData& run)
             m_layers.push_back({m.layer, {}});
         m_layers.back().matrices.push_back(m);
     }
+    for (Layer& l : m_layers) {
+        double bits = 0, weights = 0;
+        for (const MatrixResult& m : l.matrices) {
+            l.averageBits.push_back(m.averageBits());
+            l.noted.push_back(!m.notes().isEmpty());
+            l.notedCount += l.noted.back() ? 1 : 0;
+            bits += l.averageBits.back() * double(m.rows * m.cols);
+            weights += double(m.rows * m.cols);
+        }
+        l.bits = weights > 0 ? bits / weights : -1;
+    }
     endResetModel();
 }
 
@@ -106,14 +117,12 @@ QVariant LayerTreeModel::data(const QModelIndex& index, int role) const
     if (index.internalId() == kLayerRow)
         return layerData(m_layers[size_t(index.row())], index.column(), role);
     const Layer& l = m_layers[size_t(index.internalId() - 1)];
-    return matrixData(l.matrices[size_t(index.row())], index.column(), role);
+    return matrixData(l, size_t(index.row()), index.column(), role);
 }
 
 QVariant LayerTreeModel::layerData(const Layer& l, int column, int role) const
 {
-    int noted = 0;
-    for (const auto& m : l.matrices)
-        noted += m.notes().isEmpty() ? 0 : 1;
+    const int noted = l.notedCount;
     if (role == Qt::ForegroundRole && column == Name && noted > 0)
         return kNoteColor;
     if (role == Qt::ToolTipRole && noted > 0)
@@ -121,26 +130,22 @@ QVariant LayerTreeModel::layerData(const Layer& l, int column, int role) const
                           : tr("%1 matrices of this layer need attention (GPTQ's fallback or an expert's all-token Hessian)").arg(noted);
     if (role != Qt::DisplayRole && role != Qt::ToolTipRole)
         return {};
-    double bits = 0, weights = 0;
-    for (const auto& m : l.matrices) {
-        bits += m.averageBits() * double(m.rows * m.cols);
-        weights += double(m.rows * m.cols);
-    }
     switch (column) {
     case Name: return tr("layer %1").arg(l.layer) + (noted > 0 ? kNoteMark : QString());
     case Shape: return tr("%1 matrices").arg(l.matrices.size());
-    case Bits: return weights > 0 ? QString::number(bits / weights, 'f', 3) : QString();
+    case Bits: return l.bits >= 0 ? QString::number(l.bits, 'f', 3) : QString();
     default: return {};
     }
 }
 
-QVariant LayerTreeModel::matrixData(const MatrixResult& m, int column, int role) const
+QVariant LayerTreeModel::matrixData(const Layer& l, size_t i, int column, int role) const
 {
+    const MatrixResult& m = l.matrices[i];
     if (role == TensorRole)
         return m.tensor;
     if (role == Qt::ToolTipRole)
         return matrixTooltip(m);
-    if (role == Qt::ForegroundRole && column == Name && !m.notes().isEmpty())
+    if (role == Qt::ForegroundRole && column == Name && l.noted[i])
         return kNoteColor;
     // Error is the last column and may be wider than the dock: left-aligned so that it shows.
     if (role == Qt::TextAlignmentRole && column != Name && column != Error)
@@ -148,9 +153,9 @@ QVariant LayerTreeModel::matrixData(const MatrixResult& m, int column, int role)
     if (role != Qt::DisplayRole)
         return {};
     switch (column) {
-    case Name: return m.notes().isEmpty() ? m.linear : m.linear + kNoteMark;
+    case Name: return l.noted[i] ? m.linear + kNoteMark : m.linear;
     case Shape: return QStringLiteral("%1 × %2").arg(m.rows).arg(m.cols);
-    case Bits: return QString::number(m.averageBits(), 'f', 3);
+    case Bits: return QString::number(l.averageBits[i], 'f', 3);
     case BitsWithOverhead: return m.bitsWithOverhead >= 0 ? QString::number(m.bitsWithOverhead, 'f', 3) : QStringLiteral("—");
     case Error: return errorText(m);
     }

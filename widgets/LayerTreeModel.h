@@ -35,9 +35,15 @@ private:
     struct Layer {
         int layer = 0;
         std::vector<MatrixResult> matrices;
+        // Computed once in setRun(): views ask data() many times per paint, and a 7B-shaped run
+        // has matrices of 11008 columns.
+        std::vector<double> averageBits;  ///< per matrix
+        std::vector<bool> noted;          ///< per matrix: notes() is not empty
+        double bits = 0;                  ///< size-weighted average code bits of the layer
+        int notedCount = 0;
     };
     QVariant layerData(const Layer& l, int column, int role) const;
-    QVariant matrixData(const MatrixResult& m, int column, int role) const;
+    QVariant matrixData(const Layer& l, size_t i, int column, int role) const;
 
     std::vector<Layer> m_layers;
 };

@@ -4,7 +4,9 @@
 #include <QWidget>
 
 class QCustomPlot;
+class QHBoxLayout;
 class QLabel;
+class QTextStream;
 
 namespace mpq::gui {
 
@@ -17,11 +19,20 @@ public:
     explicit PlotView(QWidget* parent = nullptr);
     ~PlotView() override;
 
-    /// Writes the plot as it is now; the format follows the suffix (.png, .svg, .pdf). Returns
-    /// false with a readable reason in `error` when the suffix is unknown or the write fails.
+    /// Writes the plot as it is now; the format follows the suffix (.png, .svg, .pdf, or .csv for
+    /// the plotted numbers, writeCsv()). Returns false with a readable reason in `error` when the
+    /// suffix is unknown or the write fails.
     bool exportTo(const QString& path, QString* error = nullptr) const;
+    /// The numbers behind the plot as CSV (a header line, then one line per point or row). The
+    /// default writes every graph, bar and curve of the plot: series,x,y (plus the axis labels
+    /// in the header). Views with richer data (bit maps, tables of runs) write their own.
+    virtual bool writeCsv(QTextStream& out) const;
+    /// `text` as one CSV field (quoted when it holds a comma, quote or line break).
+    static QString csvField(const QString& text);
     /// The caption's text (what the view currently shows, or why it is empty).
     QString caption() const;
+    /// The smallest size of the plot itself (default 320 × 220); several views side by side use less.
+    void setMinimumPlotSize(const QSize& size);
     /// Redraws the plot immediately (used by the slider benchmark and tests).
     void replotNow();
     /// Asks for one redraw from the event loop; several requests before it runs coalesce.
@@ -37,10 +48,19 @@ public:
     static QString withFilterSuffix(const QString& path, const QString& selectedFilter);
     /// The file-dialog filter of the export formats.
     static QString exportFilter();
+    /// Colours the plot for `palette`: a dark palette (window darker than its text) gets a dark
+    /// plot background with light axes, labels and legend; a light one the usual white plot.
+    static void applyTheme(QCustomPlot* plot, const QPalette& palette);
+    /// True when `palette` is a dark one.
+    static bool isDark(const QPalette& palette);
 
 protected:
     QCustomPlot* plot() const { return m_plot; }
     void setCaption(const QString& text);
+    /// A row of tools (search box, choosers) between the caption and the plot, created on first use.
+    QHBoxLayout* toolRow();
+    /// Follows the application's palette (dark theme) by re-colouring the plot.
+    void changeEvent(QEvent* event) override;
     /// Applies the workbench's fonts and margins to an axis rect's axes.
     static void styleAxes(QCustomPlot* plot);
     /// Moves the legend out of the data: into a row below the axis rect, entries side by side.
@@ -50,6 +70,7 @@ private:
     void showExportMenu(const QPoint& pos);
 
     QLabel* m_caption = nullptr;
+    QHBoxLayout* m_toolRow = nullptr;
     QCustomPlot* m_plot = nullptr;
     bool m_replotPending = false;
 };

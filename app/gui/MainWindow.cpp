@@ -1,10 +1,12 @@
 #include "MainWindow.h"
 
 #include "BitMapView.h"
+#include "CompareView.h"
 #include "DemoPlan.h"
 #include "DurationText.h"
 #include "GgufCurveBuilder.h"
 #include "GgufTradeoffView.h"
+#include "HelpMenu.h"
 #include "HessianGraphView.h"
 #include "JobRunner.h"
 #include "LayerTreeModel.h"
@@ -14,6 +16,7 @@
 #include "SessionReader.h"
 #include "TradeoffView.h"
 #include "TrainingCurvesView.h"
+#include "WindowState.h"
 #include "WorkbenchFile.h"
 #include "WorkspaceFolders.h"
 
@@ -82,12 +85,14 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     m_perplexity = new PerplexityView(m_tabs);
     m_curves = new TrainingCurvesView(m_tabs);
     m_gguf = new GgufTradeoffView(m_tabs);
+    m_compare = new CompareView(m_tabs);
     for (auto [view, name] : {std::pair<QWidget*, QString>{m_bitMap, tr("Bit-width map")},
                               {m_tradeoffSplit, tr("α trade-off")},
                               {m_hessian, tr("Hessian graph")},
                               {m_perplexity, tr("Perplexity")},
                               {m_curves, tr("Allocator training")},
-                              {m_gguf, tr("GGUF mixes")}}) {
+                              {m_gguf, tr("GGUF mixes")},
+                              {m_compare, tr("Compare runs")}}) {
         const int i = m_tabs->addTab(view, name);
         m_tabs->setTabToolTip(i, view->toolTip());
     }
@@ -249,6 +254,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
 
     connect(m_bitMap, &BitMapView::matrixClicked, this, &MainWindow::selectTensor);
     connect(m_sideMap, &BitMapView::matrixClicked, this, &MainWindow::selectTensor);
+    connect(m_compare, &CompareView::matrixChosen, this, [this](const QString& t) {
+        if (const RunData* r = m_wb.run(m_currentRun); r && r->find(t))
+            selectTensor(t);
+    });
     connect(m_tradeoff, &TradeoffView::pointChosen, this, &MainWindow::showRun);
     connect(m_tradeoff, &TradeoffView::liveResolveRequested, this, [this](double budget) {
         if (m_resolver->hasTable())
@@ -428,6 +437,7 @@ void MainWindow::buildMenus()
         if (confirmCancel())
             cancelJobs();
     });
+    HelpMenu::add(this);
 }
 
 bool MainWindow::canQuantize() const
@@ -1223,6 +1233,7 @@ void MainWindow::refreshSummaryViews()
     m_tradeoff->setSeries(m_wb.tradeoff(m_dataset), m_dataset, m_wb.reference.value(m_dataset, -1.0));
     m_perplexity->setTable(m_wb.perplexityTable({QStringLiteral("wikitext2"), QStringLiteral("c4")}));
     m_gguf->setRuns(m_wb.ggufRuns(m_dataset), m_dataset);
+    m_compare->setWorkbench(m_wb);
 }
 
 void MainWindow::setGgufCosts(const QString& path)
@@ -1347,7 +1358,8 @@ QStringList MainWindow::saveScreenshots(const QString& dir)
     QDir().mkpath(dir);
     QStringList files;
     const QStringList names = {QStringLiteral("bitmap"),     QStringLiteral("tradeoff"), QStringLiteral("hessian"),
-                               QStringLiteral("perplexity"), QStringLiteral("training"), QStringLiteral("gguf")};
+                               QStringLiteral("perplexity"), QStringLiteral("training"), QStringLiteral("gguf"),
+                               QStringLiteral("compare")};
     waitForGgufCurve(60000); // a cost table asked for on the command line is solved on the worker
     for (int i = 0; i < m_tabs->count() && i < names.size(); ++i) {
         m_tabs->setCurrentIndex(i);
@@ -1420,7 +1432,17 @@ void MainWindow::closeEvent(QCloseEvent* event)
         return;
     }
     autoSave();
+    if (m_interactive)
+        WindowState::save(this);
     event->accept();
+}
+
+void MainWindow::showEvent(QShowEvent* event)
+{
+    if (!m_layoutRestored && m_interactive)
+        WindowState::restore(this);
+    m_layoutRestored = true;
+    QMainWindow::showEvent(event);
 }
 
 } // namespace mpq::gui

@@ -30,6 +30,7 @@ class QTreeView;
 namespace mpq::gui {
 
 class BitMapView;
+class CompareView;
 class HessianGraphView;
 class JobRunner;
 class LayerTreeModel;
@@ -118,6 +119,8 @@ public:
     /// The worker's job runner (lives on the worker thread; tests connect to its signals).
     JobRunner* runner() const { return m_runner; }
     QTabWidget* tabs() const { return m_tabs; }
+    /// The Compare runs tab (issue 19).
+    CompareView* compareView() const { return m_compare; }
 
 Q_SIGNALS:
     /// The job queue ran empty (after success, failure or cancel).
@@ -138,6 +141,8 @@ protected:
     void dragEnterEvent(QDragEnterEvent* event) override;
     void dropEvent(QDropEvent* event) override;
     void closeEvent(QCloseEvent* event) override;
+    /// The first time an interactive window is shown, its saved geometry and dock layout return.
+    void showEvent(QShowEvent* event) override;
 
 private:
     void buildMenus();
@@ -204,6 +209,8 @@ private:
     HessianGraphView* m_hessian = nullptr;
     PerplexityView* m_perplexity = nullptr;
     TrainingCurvesView* m_curves = nullptr;
+    CompareView* m_compare = nullptr;
+    bool m_layoutRestored = false;
     LayerTreeModel* m_treeModel = nullptr;
     QTreeView* m_tree = nullptr;
     QComboBox* m_runBox = nullptr;

@@ -1,6 +1,7 @@
 // mpq-workbench: the Qt main of MPQ Workbench. Thin: options, then the main window.
 #include "MainWindow.h"
 #include "SliderBench.h"
+#include "Theme.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -16,6 +17,7 @@ int main(int argc, char** argv)
     QApplication::setOrganizationName(QStringLiteral("mpq"));
     QApplication::setApplicationName(QStringLiteral("mpq-workbench"));
     QApplication::setApplicationVersion(QStringLiteral("0.1.0"));
+    mpq::gui::Theme::followSystem(); // dark when the desktop is dark (MPQ_WORKBENCH_THEME=dark|light overrides)
 
     QCommandLineParser cli;
     cli.setApplicationDescription(QStringLiteral("MPQ Workbench: mixed-precision quantization of LLaMA models"));
