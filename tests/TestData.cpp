@@ -29,6 +29,11 @@ DataLookup lookupData(const char* relativePath)
     return result;
 }
 
+mpq::DemoModel demoModel()
+{
+    return mpq::findDemoModel();
+}
+
 QString toolsDir()
 {
     const QByteArray dir = qgetenv("MPQ_TEST_TOOLS_DIR");

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "demo/DemoModel.h"
+
 #include <QString>
 #include <QtTest>
 
@@ -16,6 +18,11 @@ struct DataLookup {
 };
 DataLookup lookupData(const char* relativePath);
 
+/// The embedded demo model (resources/demo/model, found as the programs find it): the data of
+/// the test cases that must run on every clone, without MPQ_DATA_DIR. Not found is a failure
+/// (mpq::Error, with the places looked at), never a skip.
+mpq::DemoModel demoModel();
+
 /// Directory with helper executables built for the tests (set by CTest).
 QString toolsDir();
 
@@ -24,6 +31,15 @@ QString toolsDir();
 QString writeTinySyntheticModel(const QString& dir);
 
 } // namespace mpq::test
+
+/// Declares `mpq::DemoModel var`, or fails the test when the demo model is missing.
+#define MPQ_DEMO_MODEL(var)                                                                      \
+    mpq::DemoModel var;                                                                          \
+    try {                                                                                        \
+        var = mpq::test::demoModel();                                                            \
+    } catch (const std::exception& e_) {                                                         \
+        QFAIL(e_.what());                                                                        \
+    }
 
 /// Declares `std::string var` holding the path of a shared data file, or skips/fails the test.
 #define MPQ_DATA_PATH(var, rel)                                                                  \

@@ -20,3 +20,10 @@ foreach(src IN LISTS _gui_tests)
     set_tests_properties(${_unit} PROPERTIES DISABLED ON)
   endif()
 endforeach()
+
+# tst_gui checks `mpq-workbench --version` against CMake's project() version.
+if(TARGET tst_gui AND TARGET mpq-workbench)
+  add_dependencies(tst_gui mpq-workbench)
+  target_compile_definitions(tst_gui PRIVATE MPQ_WORKBENCH_PATH="$<TARGET_FILE:mpq-workbench>"
+    MPQ_PROJECT_VERSION="${PROJECT_VERSION}")
+endif()

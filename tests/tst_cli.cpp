@@ -128,6 +128,9 @@ class TestCli : public QObject
     void infoJson();
     void infoJsonRealModel();
     void evalJson();
+    void version();
+    void demoEvalQuantizeInfo();
+    void demoNotFound();
     void sigintStopsEval();
     void tokenize();
 
@@ -365,6 +368,84 @@ void TestCli::evalJson()
     QCOMPARE(j["windows"].toInteger(), qint64(5));
     QCOMPARE(j["protocol"].toString(), QStringLiteral("documents"));
     qDebug("mpq eval stories260K --json: %lld ms", r.ms);
+}
+
+// `mpq --version` prints CMake's project() version (compiled in; tests/cli.cmake passes it).
+void TestCli::version()
+{
+    const Result r = runMpq({"--version"});
+    QVERIFY2(r.status == QProcess::NormalExit && r.exitCode == 0, qPrintable(r.describe()));
+    QCOMPARE(r.out, QStringLiteral("mpq (MPQ Workbench) %1\n").arg(QStringLiteral(MPQ_PROJECT_VERSION)));
+    QVERIFY(runMpq({"--help"}).out.contains("mpq eval --demo"));
+}
+
+// --demo: the embedded model, its texts and 128-token windows, with no data directory at all
+// (MPQ_DATA_DIR pointed at an empty folder).
+void TestCli::demoEvalQuantizeInfo()
+{
+    MPQ_DEMO_MODEL(demo);
+    QTemporaryDir dir;
+    const auto run = [&](const QStringList& args) {
+        QProcess p;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("MPQ_DATA_DIR", dir.filePath("no-data"));
+        // One thread: a tiny model's many small kernels gain nothing from two, and OpenMP's
+        // spinning threads crawl when the cores are shared (measured: 37 tokens/s vs ~1,400).
+        env.insert("MPQ_THREADS", "1");
+        p.setProcessEnvironment(env);
+        p.start(mpqPath(), args);
+        Result r;
+        r.finished = p.waitForStarted(10000) && p.waitForFinished(120000);
+        r.status = p.exitStatus();
+        r.exitCode = p.exitCode();
+        r.out = QString::fromUtf8(p.readAllStandardOutput());
+        r.err = QString::fromUtf8(p.readAllStandardError());
+        return r;
+    };
+    Result r = run({"eval", "--demo", "--json"});
+    QVERIFY2(r.finished && r.exitCode == 0, qPrintable(r.describe()));
+    QJsonObject j = QJsonDocument::fromJson(r.out.toUtf8()).object();
+    QVERIFY2(std::abs(j["perplexity"].toDouble() - 1.3727) < 5e-4, qPrintable(r.out));
+    QCOMPARE(j["seqlen"].toInteger(), qint64(128));
+    QCOMPARE(j["windows"].toInteger(), qint64(163));
+    QCOMPARE(QFileInfo(j["dataset_path"].toString()).fileName(), QStringLiteral("demo-valid.txt"));
+
+    r = run({"info", "--demo", "--json"});
+    QVERIFY2(r.finished && r.exitCode == 0, qPrintable(r.describe()));
+    QCOMPARE(QJsonDocument::fromJson(r.out.toUtf8()).object()["config"].toObject()["hidden_size"].toInteger(), qint64(64));
+
+    // quantize --demo, then eval --demo RESULT: the result is evaluated on the demo's text.
+    const QString out = dir.filePath("gptq4");
+    r = run({"quantize", "--demo", "--method", "gptq", "--bits", "4", "--nsamples", "16", "--out", out, "--json"});
+    QVERIFY2(r.finished && r.exitCode == 0, qPrintable(r.describe()));
+    QCOMPARE(QJsonDocument::fromJson(r.out.toUtf8()).object()["avg_bits"].toDouble(), 4.0);
+    r = run({"eval", "--demo", out, "--max-windows", "40", "--json"});
+    QVERIFY2(r.finished && r.exitCode == 0, qPrintable(r.describe()));
+    j = QJsonDocument::fromJson(r.out.toUtf8()).object();
+    const double ppl = j["perplexity"].toDouble();
+    QVERIFY2(ppl > 1.2 && ppl < 1.6, qPrintable(r.out));
+    QCOMPARE(j["windows"].toInteger(), qint64(40));
+    QCOMPARE(j["seqlen"].toInteger(), qint64(128));
+    // An explicit option wins over the demo's default.
+    r = run({"eval", "--demo", "--seqlen", "64", "--max-windows", "3", "--json"});
+    QVERIFY2(r.finished && r.exitCode == 0, qPrintable(r.describe()));
+    QCOMPARE(QJsonDocument::fromJson(r.out.toUtf8()).object()["seqlen"].toInteger(), qint64(64));
+}
+
+// MPQ_DEMO_DIR names where the demo model is; a folder without it is an error naming the place.
+void TestCli::demoNotFound()
+{
+    QTemporaryDir dir;
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("MPQ_DEMO_DIR", dir.path());
+    p.setProcessEnvironment(env);
+    p.start(mpqPath(), {"eval", "--demo"});
+    QVERIFY(p.waitForFinished(60000));
+    QCOMPARE(p.exitCode(), 1);
+    const QString err = QString::fromUtf8(p.readAllStandardError());
+    QVERIFY2(err.contains("demo model was not found") && err.contains(dir.path()) && err.contains("MPQ_DEMO_DIR"),
+             qPrintable(err));
 }
 
 void TestCli::sigintStopsEval()

@@ -2,15 +2,21 @@
 // session) gives a readable error (no crash), a synthetic model quantizes through the worker thread
 // into the HDF5 session, the maps and the Hessian graph fill in, save-as / new session, reopen.
 #include "BitMapView.h"
+#include "DemoPlan.h"
 #include "MainWindow.h"
 #include "SliderBench.h"
 #include "TradeoffView.h"
 
+#include "core/Device.h"
+#include "core/Version.h"
 #include "session/Session.h"
 
 #include "TestData.h"
 #include "demo/SyntheticModel.h"
 
+#include <QComboBox>
+#include <QPlainTextEdit>
+#include <QProcess>
 #include <QSignalSpy>
 #include <QTabWidget>
 #include <QTemporaryDir>
@@ -116,6 +122,87 @@ private Q_SLOTS:
         QCOMPARE(again.workbench().runs.size(), size_t(2));
         QVERIFY(again.workbench().synthetic);
         QCOMPARE(again.workbench().run(QStringLiteral("gptq-2bit"))->matrices.size(), size_t(14));
+    }
+
+    // The icon comes from the Qt resource (every size of resources/icons), on every window.
+    void windowIconFromResource()
+    {
+        const QIcon icon = MainWindow::applicationIcon();
+        QVERIFY(!icon.isNull());
+        for (int size : {16, 32, 48, 64, 128, 256})
+            QVERIFY2(icon.availableSizes().contains(QSize(size, size)), qPrintable(QString::number(size)));
+        QVERIFY(!QImage(QStringLiteral(":/icons/mpq-workbench.svg")).isNull()); // the SVG renders
+        MainWindow w;
+        QVERIFY(!w.windowIcon().isNull());
+    }
+
+    // --version on the workbench: CMake's project() version, as `mpq --version`.
+    void versionFromCMake()
+    {
+        QCOMPARE(QString::fromLatin1(mpq::version()), QStringLiteral(MPQ_PROJECT_VERSION));
+        QProcess p;
+        p.start(QStringLiteral(MPQ_WORKBENCH_PATH), {QStringLiteral("--version")});
+        QVERIFY(p.waitForFinished(60000));
+        QCOMPARE(p.exitCode(), 0);
+        QCOMPARE(QString::fromUtf8(p.readAllStandardOutput()).trimmed(),
+                 QStringLiteral("mpq-workbench %1").arg(QStringLiteral(MPQ_PROJECT_VERSION)));
+    }
+
+    // The device box lists CPU and each CUDA device LibTorch sees; new jobs take its choice, and
+    // the log and the progress text say where a job runs.
+    void deviceChoice()
+    {
+        MainWindow w;
+        w.setInteractive(false);
+        const QStringList devices = w.devices();
+        QCOMPARE(devices.value(0), QStringLiteral("cpu"));
+        QCOMPARE(devices.size(), int(mpq::availableDevices().size()));
+        if (!mpq::cudaAvailable())
+            QCOMPARE(devices.size(), 1); // a CPU-only LibTorch offers the CPU only
+        for (int i = 1; i < devices.size(); ++i)
+            QCOMPARE(devices[i], QStringLiteral("cuda:%1").arg(i - 1));
+        QCOMPARE(w.device(), QStringLiteral("cpu"));
+        QVERIFY(!w.setDevice(QStringLiteral("cuda:99")));
+        QVERIFY(!w.setDevice(QStringLiteral("tpu")));
+        QCOMPARE(w.device(), QStringLiteral("cpu"));
+        auto* box = w.findChild<QComboBox*>(QStringLiteral("deviceBox"));
+        QVERIFY(box);
+        QCOMPARE(box->count(), devices.size());
+
+        const QString model = mpq::test::writeTinySyntheticModel(m_home.filePath(QStringLiteral("synthetic-device")));
+        QVERIFY(w.openPath(model));
+        QSignalSpy idle(&w, &MainWindow::idle);
+        JobRequest r;
+        r.method = QStringLiteral("rtn");
+        r.values = {4};
+        r.params.model = model.toStdString();
+        r.params.device = "cuda:7"; // the window's choice wins: jobs run where the box says
+        r.params.calibTokens = mpq::syntheticCalibrationFile(model.toStdString());
+        w.enqueue(r);
+        QCOMPARE(w.runningDevice(), QStringLiteral("cpu"));
+        QVERIFY(idle.wait(120000));
+        QVERIFY2(w.lastError().isEmpty(), qPrintable(w.lastError()));
+        QVERIFY(w.runningDevice().isEmpty());
+        const QString log = w.findChild<QPlainTextEdit*>()->toPlainText();
+        QVERIFY2(log.contains(QStringLiteral("— on cpu (CPU")), qPrintable(log));
+    }
+
+    // The demo uses the embedded model (no MPQ_DATA_DIR needed): its texts, 128-token windows.
+    void demoPlanUsesEmbeddedModel()
+    {
+        MPQ_DEMO_MODEL(demo);
+        const DemoPlan plan = DemoPlan::make(QString(), m_home.filePath(QStringLiteral("never-written")));
+        QCOMPARE(plan.model, QString::fromStdString(demo.dir));
+        QVERIFY(!plan.synthetic);
+        QVERIFY(plan.label.contains(QLatin1String("embedded demo")));
+        QVERIFY(!QFileInfo::exists(m_home.filePath(QStringLiteral("never-written"))));
+        QCOMPARE(plan.jobs.size(), size_t(3)); // reference, GPTQ 4/3, MG-PTQ 3/2.5
+        for (const JobRequest& r : plan.jobs) {
+            QCOMPARE(r.params.seqlen, int64_t(128));
+            QCOMPARE(r.eval.seqlen, int64_t(128));
+            QCOMPARE(r.params.calib, demo.calibText);
+            QCOMPARE(r.evalDatasets, QStringList{QString::fromStdString(demo.validText)});
+        }
     }
 
 private:

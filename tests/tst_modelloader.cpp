@@ -8,6 +8,9 @@
 #include "core/Error.h"
 #include "model/LlamaArch.h"
 #include "model/ModelSource.h"
+#include "model/detail/WeightLoader.h"
+#include "core/Files.h"
+#include "tokenizer/Tokenizer.h"
 
 #include <ATen/ATen.h>
 
@@ -403,6 +406,7 @@ class TestModelLoader : public QObject
 
     void realMpqLlama42m();
     void realStories260K();
+    void embeddedDemoModel();
 
   private:
     QTemporaryDir m_tmp;
@@ -1125,6 +1129,47 @@ void TestModelLoader::realStories260K()
     QVERIFY(contains(m.tokenizerPath(), "tok512.model"));
     QCOMPARE(m.tensor("model.layers.4.self_attn.k_proj.weight").shape, (std::vector<int64_t>{32, 64}));
     QCOMPARE(m.tensor("model.layers.4.self_attn.k_proj.weight").interleavedRopeHeads, int64_t(4));
+}
+
+// The embedded demo model (resources/demo/model): runs on every clone, without MPQ_DATA_DIR, so
+// that a broken safetensors loader or tokenizer fails there too.
+void TestModelLoader::embeddedDemoModel()
+{
+    MPQ_DEMO_MODEL(demo);
+    const ModelSource m = ModelSource::open(demo.dir);
+    const ModelConfig& c = m.config();
+    QCOMPARE(m.format(), mpq::ModelFormat::HuggingFace);
+    QCOMPARE(c.numLayers, int64_t(5));
+    QCOMPARE(c.hiddenSize, int64_t(64));
+    QCOMPARE(c.intermediateSize, int64_t(192));
+    QCOMPARE(c.numHeads, int64_t(8));
+    QCOMPARE(c.numKvHeads, int64_t(8));
+    QCOMPARE(c.headDim, int64_t(8));
+    QCOMPARE(c.vocabSize, int64_t(512));
+    QCOMPARE(c.maxPositions, int64_t(256));
+    QVERIFY(!c.tieWordEmbeddings);
+    QCOMPARE(c.torchDtype, std::string("float16"));
+    // embed + lm_head (512 x 64 each) + final norm + 5 x (4 x 64^2 + 3 x 64 x 192 + 2 x 64)
+    QCOMPARE(c.totalParameters(), int64_t(2 * 512 * 64 + 64 + 5 * (4 * 64 * 64 + 3 * 64 * 192 + 2 * 64)));
+    QCOMPARE(m.tensors().size(), size_t(1 + 9 * 5 + 2));
+    for (const auto& t : m.tensors())
+        QCOMPARE(t.type, StorageType::F16);
+    // Every weight reads back finite, with a trained (not constant) spread.
+    for (const auto& t : m.tensors()) {
+        const at::Tensor w = mpq::detail::loadTensor(m, t.name, at::kFloat, at::kCPU);
+        QCOMPARE(w.sizes().vec(), t.shape);
+        QVERIFY2(w.isfinite().all().item<bool>(), t.name.c_str());
+        if (w.dim() == 2)
+            QVERIFY2(w.std().item<double>() > 1e-3, t.name.c_str());
+    }
+    // Its tokenizer.json: 20,938 tokens of demo-valid.txt plus BOS, as the tool that made it counted.
+    QVERIFY(contains(m.tokenizerPath(), "tokenizer.json"));
+    const auto tok = mpq::openTokenizer(m.tokenizerPath());
+    QCOMPARE(tok->vocabSize(), int32_t(512));
+    QCOMPARE(tok->bosId(), int32_t(1));
+    const std::vector<int32_t> ids = tok->encodeForModel(mpq::files::readAll(demo.validText));
+    QCOMPARE(ids.size(), size_t(20938 + 1));
+    QCOMPARE(ids.front(), int32_t(1));
 }
 
 QTEST_GUILESS_MAIN(TestModelLoader)

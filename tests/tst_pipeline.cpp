@@ -8,6 +8,7 @@
 #include "pipeline/ResultFolder.h"
 
 #include <QTemporaryDir>
+#include <cmath>
 #include <QtTest>
 
 using namespace mpq;
@@ -93,6 +94,97 @@ private Q_SLOTS:
             qInfo("%s 3-bit: C4 perplexity %.3f on 8 windows of 512", methods[i], ppl[i]);
         }
         QVERIFY2(ppl[1] < ppl[0], qPrintable(QString("GPTQ %1 >= RTN %2").arg(ppl[1]).arg(ppl[0])));
+    }
+
+    // ---- The embedded demo model: these run on every clone, without MPQ_DATA_DIR -------------
+
+    static QuantizeParams demoParams(const DemoModel& demo, const char* method, int bits, const QString& out)
+    {
+        QuantizeParams p;
+        p.model = demo.dir;
+        p.method = method;
+        p.bits = bits;
+        p.calib = demo.calibText;
+        p.nsamples = 32;
+        p.seqlen = DemoModel::kSeqlen;
+        p.out = out.toStdString();
+        return p;
+    }
+    static EvalResult demoEval(const DemoModel& demo, const std::string& model)
+    {
+        EvalParams e;
+        e.model = model;
+        e.dataset = demo.validText;
+        e.seqlen = DemoModel::kSeqlen;
+        JobContext ctx;
+        return evaluatePerplexity(e, ctx);
+    }
+
+    // The unquantized demo model on its validation text, 128-token windows: the figure of
+    // docs/packaging.md (a broken forward pass, loader or tokenizer moves it).
+    void demoReferencePerplexity()
+    {
+        MPQ_DEMO_MODEL(demo);
+        const EvalResult r = demoEval(demo, demo.dir);
+        QCOMPARE(r.windows, int64_t(163));
+        QCOMPARE(r.tokens, int64_t(20701));
+        QVERIFY2(std::abs(r.perplexity - 1.3727) < 5e-4, qPrintable(QString::number(r.perplexity, 'f', 6)));
+    }
+
+    void demoResultFolderRoundTrip()
+    {
+        MPQ_DEMO_MODEL(demo);
+        QTemporaryDir dir;
+        JobContext ctx;
+        const QuantizeReport r = quantizeModel(demoParams(demo, "rtn", 4, dir.filePath("r")), ctx);
+        QVERIFY(isResultFolder(r.outDir));
+        QCOMPARE(resultModelPath(r.outDir), files::absolute(demo.dir));
+        QCOMPARE(int(r.matrices.size()), 5 * 7);
+        QCOMPARE(r.avgBits, 4.0);
+        QVERIFY(r.avgBitsWithOverhead > 4.0);
+        QVERIFY(files::exists(files::join(r.outDir, "calibration.bin")));
+    }
+
+    void demoCancellingLeavesNoOutput()
+    {
+        MPQ_DEMO_MODEL(demo);
+        QTemporaryDir dir;
+        const QuantizeParams p = demoParams(demo, "gptq", 3, dir.filePath("result"));
+        JobContext ctx;
+        int layersDone = 0;
+        ctx.setProgressHandler([&](const Progress& pr) {
+            if (pr.unit == "layers" && pr.done >= 2) {
+                ++layersDone;
+                ctx.requestCancel();
+            }
+        });
+        QVERIFY_THROWS_EXCEPTION(Cancelled, quantizeModel(p, ctx));
+        QVERIFY(layersDone > 0);
+        QVERIFY(!files::exists(p.out));
+        QVERIFY(!files::exists(p.out + ".partial"));
+    }
+
+    // GPTQ beats RTN at 2 bits on the demo model, and quantization costs perplexity:
+    // reference < GPTQ < RTN (32 calibration windows of 128 tokens). Measured: reference 1.3727,
+    // GPTQ 1.4378, RTN 1.5140 (at 3 bits 1.3788 against 1.3815: too close to test).
+    void demoGptqBeatsRtn()
+    {
+        MPQ_DEMO_MODEL(demo);
+        QTemporaryDir dir;
+        const double reference = demoEval(demo, demo.dir).perplexity;
+        for (int bits : {2}) {
+            double ppl[2] = {0, 0};
+            const char* methods[2] = {"rtn", "gptq"};
+            for (int i = 0; i < 2; ++i) {
+                JobContext ctx;
+                const QuantizeReport r = quantizeModel(
+                    demoParams(demo, methods[i], bits, dir.filePath(QStringLiteral("%1-%2").arg(methods[i]).arg(bits))), ctx);
+                ppl[i] = demoEval(demo, r.outDir).perplexity;
+                qInfo("demo %s %d-bit: perplexity %.4f (reference %.4f)", methods[i], bits, ppl[i], reference);
+            }
+            QVERIFY2(reference < ppl[1] && ppl[1] < ppl[0],
+                     qPrintable(QString("%1 bits: reference %2, GPTQ %3, RTN %4").arg(bits).arg(reference).arg(ppl[1]).arg(ppl[0])));
+        }
     }
 };
 

@@ -48,6 +48,12 @@ void Args::flag(const std::string& name, const std::string& help)
     m_specs.push_back({name, "", help, "", true, false});
 }
 
+void Args::demoFlag(const std::string& help)
+{
+    flag("demo", help);
+    m_demo = true;
+}
+
 const Args::Spec* Args::find(const std::string& name) const
 {
     for (const auto& s : m_specs)
@@ -102,7 +108,8 @@ bool Args::parse(const std::vector<std::string>& argv)
         m_given[positionals[nextPositional]->name] = true;
         ++nextPositional;
     }
-    if (nextPositional < positionals.size())
+    // --demo names the model itself (applyDemo, Demo.h).
+    if (nextPositional < positionals.size() && !(m_demo && has("demo")))
         throw UsageError("missing " + positionals[nextPositional]->name + hint);
     return true;
 }

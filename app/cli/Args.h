@@ -32,6 +32,8 @@ public:
     void option(const std::string& name, const std::string& valueName, const std::string& help,
                 const std::string& defaultValue = {});
     void flag(const std::string& name, const std::string& help);
+    /// Declares --demo (see Demo.h): with it, the positionals may be left out.
+    void demoFlag(const std::string& help);
 
     /// Parses argv after the subcommand. Returns false when --help was given (help printed).
     /// Throws mpq::Error with a usage hint on bad input.
@@ -62,6 +64,7 @@ private:
     std::vector<Spec> m_specs;
     std::map<std::string, std::string> m_values;
     std::map<std::string, bool> m_given;
+    bool m_demo = false;
 };
 
 } // namespace mpq::cli

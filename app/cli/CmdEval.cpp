@@ -6,6 +6,7 @@
 #include "model/ModelSource.h"
 #include "pipeline/ResultFolder.h"
 #include "Validate.h"
+#include "Demo.h"
 
 #include "eval/Perplexity.h"
 #include "eval/Windows.h"
@@ -106,8 +107,10 @@ int runEval(const std::vector<std::string>& argv)
     args.option("session", "FILE", "store the evaluation in this session (SESSION#RUN: stored in SESSION by default)");
     args.flag("no-store", "SESSION#RUN: do not store the evaluation in the session");
     args.flag("json", "print one JSON object on stdout (perplexity, mean_nll, tokens, ...)");
+    addDemoFlag(args, DemoUse::Eval);
     if (!args.parse(argv))
         return 0;
+    applyDemo(args, DemoUse::Eval);
 
     const EvalParams params = evalParamsFrom(args, args.get("MODEL"));
     checkEvalInputs(args, params, true, 1);

@@ -1,4 +1,5 @@
 #include "Args.h"
+#include "Demo.h"
 #include "Commands.h"
 
 #include "model/ModelSource.h"
@@ -29,8 +30,10 @@ int runInfo(const std::vector<std::string>& argv)
     args.positional("MODEL", "Hugging Face folder or llama2.c .bin checkpoint");
     args.option("tokenizer", "PATH", "tokenizer.json or SentencePiece .model to use instead of the one beside the model");
     args.flag("json", "print one JSON object on stdout instead of text");
+    addDemoFlag(args, DemoUse::Model);
     if (!args.parse(argv))
         return 0;
+    applyDemo(args, DemoUse::Model);
 
     const ModelSource m = ModelSource::open(args.get("MODEL"), args.get("tokenizer"));
     const ModelConfig& c = m.config();

@@ -9,6 +9,7 @@
 #include "AllocatorOptions.h"
 #include "session/Session.h"
 #include "Validate.h"
+#include "Demo.h"
 #include "model/ModelSource.h"
 
 #include <nlohmann/json.hpp>
@@ -226,10 +227,12 @@ int runQuantize(const std::vector<std::string>& argv)
     addSessionOptions(args);
     args.option("resume", "FILE[#RUN]", "continue an unfinished session run instead, with its stored settings ('mpq quantize --resume FILE --help')");
     args.flag("json", "print one JSON object on stdout (avg_bits, avg_bits_with_overhead, seconds, ...)");
+    addDemoFlag(args, DemoUse::Quantize);
     if (!args.parse(argv))
         return 0;
     if (!args.has("out") && !args.has("session"))
         throw UsageError("--out DIR or --session FILE is required (see 'mpq quantize --help')");
+    applyDemo(args, DemoUse::Quantize);
     if (args.has("run") && !args.has("session"))
         throw UsageError("--run names a run in a session: give --session FILE too");
 

@@ -1,5 +1,6 @@
 #include "AllocatorOptions.h"
 #include "Args.h"
+#include "Demo.h"
 #include "Commands.h"
 #include "Terminal.h"
 #include "Validate.h"
@@ -41,10 +42,12 @@ int runSweep(const std::vector<std::string>& argv)
     args.option("session", "FILE", "HDF5 session to store the sweep in (created when absent)");
     args.option("name", "NAME", "the sweep's name in the session (default: sweep-<n>)");
     args.flag("json", "print the sweep as one JSON object on stdout");
+    addDemoFlag(args, DemoUse::Sweep);
     if (!args.parse(argv))
         return 0;
     if (!args.has("out") && !args.has("session"))
         throw UsageError("--out DIR or --session FILE is required (see 'mpq sweep --help')");
+    applyDemo(args, DemoUse::Sweep);
     const std::string sessionFile = args.get("session");
     std::string sweepName = args.get("name");
     if (!sessionFile.empty()) {

@@ -5,6 +5,7 @@
 
 #include "core/Device.h"
 #include "core/Error.h"
+#include "core/Version.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -42,8 +43,15 @@ const char* kUsage =
     "Data sets are found by name (wikitext2, c4) in the data directory: --data-dir DIR, else the\n"
     "environment variable MPQ_DATA_DIR, else ../shared/data.\n"
     "\n"
-    "Run 'mpq <command> --help' for a command's options. Exit status: 0 success, 1 error,\n"
-    "2 bad usage, 130 interrupted.\n";
+    "--demo (info, eval, quantize, sweep) uses the embedded demo model, a 0.33 M-parameter LLaMA\n"
+    "with its tokenizer and texts, so every job runs without a data directory:\n"
+    "  mpq eval --demo\n"
+    "  mpq quantize --demo --method gptq --bits 3 --out demo-gptq3 && mpq eval --demo demo-gptq3\n"
+    "It is looked for in $MPQ_DEMO_DIR, else share/mpq-workbench/demo beside the program's bin/,\n"
+    "else where the build was configured to install it, else the source tree.\n"
+    "\n"
+    "Run 'mpq <command> --help' for a command's options, 'mpq --version' for the version.\n"
+    "Exit status: 0 success, 1 error, 2 bad usage, 130 interrupted.\n";
 
 /// What bad usage prints: one line (the full text is `mpq --help`'s).
 const char* kShortUsage = "usage: mpq <command> [arguments] [options]; commands: info eval quantize sweep session "
@@ -59,6 +67,10 @@ int main(int argc, char** argv)
     }
     if (!std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
         std::fputs(kUsage, stdout);
+        return 0;
+    }
+    if (!std::strcmp(argv[1], "--version") || !std::strcmp(argv[1], "-V")) {
+        std::printf("mpq (MPQ Workbench) %s\n", mpq::version());
         return 0;
     }
     const std::string command = argv[1];

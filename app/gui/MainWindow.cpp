@@ -21,6 +21,7 @@
 #include "WorkspaceFolders.h"
 
 #include "alloc/MxqProblem.h"
+#include "core/Device.h"
 #include "core/Error.h"
 #include "export/Export.h"
 #include "demo/SyntheticModel.h"
@@ -41,6 +42,7 @@
 #include <QFileInfo>
 #include <QGuiApplication>
 #include <QHeaderView>
+#include <QIcon>
 #include <QImage>
 #include <QInputDialog>
 #include <QLineEdit>
@@ -60,11 +62,28 @@
 #include <QTreeView>
 #include <QVBoxLayout>
 
+// Q_INIT_RESOURCE must be called outside a namespace.
+static void initIconResource()
+{
+    Q_INIT_RESOURCE(mpq_workbench);
+}
+
 namespace mpq::gui {
+
+QIcon MainWindow::applicationIcon()
+{
+    initIconResource();
+    QIcon icon;
+    for (int size : {16, 32, 48, 64, 128, 256})
+        icon.addFile(QStringLiteral(":/icons/mpq-workbench-%1.png").arg(size), QSize(size, size));
+    icon.addFile(QStringLiteral(":/icons/mpq-workbench.svg"));
+    return icon;
+}
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
 {
     setWindowTitle(tr("MPQ Workbench"));
+    setWindowIcon(applicationIcon());
     setAcceptDrops(true);
     resize(1280, 800);
 
@@ -107,6 +126,21 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     m_cancel = new QPushButton(tr("Cancel"), this);
     m_cancel->setToolTip(tr("Stop the running job at its next layer, block or epoch; queued jobs are dropped"));
     m_cancel->setEnabled(false);
+    // The device of new jobs: CPU and each CUDA device LibTorch sees (CPU only with Debian's
+    // CPU-only LibTorch). The running job's device is named in the progress text.
+    m_deviceBox = new QComboBox(this);
+    m_deviceBox->setObjectName(QStringLiteral("deviceBox"));
+    for (const DeviceChoice& d : availableDevices())
+        m_deviceBox->addItem(QString::fromStdString(d.id == "cpu" ? std::string("CPU") : d.id), QString::fromStdString(d.id));
+    for (int i = 0; i < m_deviceBox->count(); ++i)
+        m_deviceBox->setItemData(i, QString::fromStdString(deviceDescription(m_deviceBox->itemData(i).toString().toStdString())),
+                                 Qt::ToolTipRole);
+    m_deviceBox->setToolTip(m_deviceBox->count() > 1
+                                ? tr("Device of new jobs (the running job keeps its own)")
+                                : tr("Device of new jobs: this build's LibTorch sees no CUDA device"));
+    auto* deviceLabel = new QLabel(tr("Device:"), this);
+    statusBar()->addPermanentWidget(deviceLabel);
+    statusBar()->addPermanentWidget(m_deviceBox);
     statusBar()->addPermanentWidget(m_eta, 1);
     statusBar()->addPermanentWidget(m_progress);
     statusBar()->addPermanentWidget(m_cancel);
@@ -194,6 +228,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     const auto jobEnded = [this] {
         m_busy = false;
         m_runningRun.clear();
+        m_runningDevice.clear();
         m_progress->setVisible(false);
         m_cancel->setEnabled(!m_queue.empty());
         noteSessionOnDisk();
@@ -985,6 +1020,11 @@ void MainWindow::enqueue(JobRequest request)
     const bool writesRuns = request.kind == JobRequest::Kind::Quantize || request.kind == JobRequest::Kind::Reference;
     if (request.outFolder.isEmpty())
         request.outFolder = m_wb.folder;
+    // Jobs that compute run on the device chosen now (a resume runs where its stored settings say).
+    if (writesRuns || request.kind == JobRequest::Kind::Evaluate) {
+        request.params.device = device().toStdString();
+        request.eval.device = request.params.device;
+    }
     // The run menu's jobs name their session themselves (empty: a result folder).
     if (request.session.isEmpty() && writesRuns)
         request.session = m_wb.sessionFile;
@@ -1018,6 +1058,28 @@ void MainWindow::enqueue(JobRequest request)
     startNext();
 }
 
+QString MainWindow::device() const
+{
+    return m_deviceBox->currentData().toString();
+}
+
+bool MainWindow::setDevice(const QString& id)
+{
+    const int i = m_deviceBox->findData(id);
+    if (i < 0)
+        return false;
+    m_deviceBox->setCurrentIndex(i);
+    return true;
+}
+
+QStringList MainWindow::devices() const
+{
+    QStringList out;
+    for (int i = 0; i < m_deviceBox->count(); ++i)
+        out << m_deviceBox->itemData(i).toString();
+    return out;
+}
+
 void MainWindow::startNext()
 {
     if (m_busy)
@@ -1029,6 +1091,13 @@ void MainWindow::startNext()
     const JobRequest next = m_queue.front();
     m_queue.pop_front();
     m_busy = true;
+    const bool computes = next.kind == JobRequest::Kind::Quantize || next.kind == JobRequest::Kind::Reference ||
+                          next.kind == JobRequest::Kind::Evaluate;
+    m_runningDevice = computes ? QString::fromStdString(next.params.device) : QString();
+    if (computes)
+        log(tr("%1 — on %2 (%3)").arg(next.describe(), m_runningDevice,
+                                      QString::fromStdString(deviceDescription(next.params.device))));
+    m_eta->setText(computes ? tr("on %1 · starting…").arg(m_runningDevice) : tr("starting…"));
     m_cancel->setEnabled(true);
     m_progress->setVisible(true);
     m_progress->setRange(0, 0);
@@ -1059,7 +1128,9 @@ void MainWindow::onProgress(const JobProgress& p)
     } else {
         m_progress->setRange(0, 0);
     }
-    QString text = p.points > 1 ? tr("point %1/%2 · ").arg(p.point + 1).arg(p.points) : QString();
+    QString text = m_runningDevice.isEmpty() ? QString() : tr("on %1 · ").arg(m_runningDevice);
+    if (p.points > 1)
+        text += tr("point %1/%2 · ").arg(p.point + 1).arg(p.points);
     text += p.stage;
     if (!p.detail.isEmpty())
         text += QStringLiteral(" · ") + p.detail;
@@ -1315,7 +1386,10 @@ void MainWindow::openRunDialog(const QString& method, const std::vector<double>&
     RunDialog dialog(this);
     if (m_dialogState.isEmpty())
         m_dialogState = QSettings().value(QStringLiteral("runDialog")).toMap();
-    dialog.restoreState(m_dialogState); // the settings of the last job started from the dialog
+    // The settings of the last job started from the dialog, on the main window's device.
+    QVariantMap state = m_dialogState;
+    state.insert(QStringLiteral("device"), device());
+    dialog.restoreState(state);
     if (!method.isEmpty())
         dialog.preset(method, values);
     while (dialog.exec() == QDialog::Accepted) {
@@ -1327,6 +1401,7 @@ void MainWindow::openRunDialog(const QString& method, const std::vector<double>&
         }
         m_dialogState = dialog.state();
         QSettings().setValue(QStringLiteral("runDialog"), m_dialogState);
+        setDevice(QString::fromStdString(request->params.device)); // the dialog's choice becomes the window's
         if (m_wb.synthetic) {
             request->evalDatasets.clear();
             request->params.calibTokens = syntheticCalibrationFile(m_wb.model.toStdString());

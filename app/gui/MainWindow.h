@@ -4,6 +4,7 @@
 #include "MxqResolver.h"
 #include "Workbench.h"
 
+#include <QIcon>
 #include <QMainWindow>
 #include <QMap>
 #include <QThread>
@@ -54,6 +55,10 @@ public:
     explicit MainWindow(QWidget* parent = nullptr);
     ~MainWindow() override;
 
+    /// The application icon from the Qt resource (resources/mpq_workbench.qrc): PNGs of 16-256
+    /// pixels and the SVG. Every window of the workbench has it.
+    static QIcon applicationIcon();
+
     /// Errors go to modal dialogs when interactive (the default), else only to the log and
     /// lastError() (tests, screenshots, benchmarks).
     void setInteractive(bool interactive) { m_interactive = interactive; }
@@ -92,6 +97,16 @@ public:
     /// Queues a job; it starts when the worker is free.
     void enqueue(JobRequest request);
     bool isBusy() const { return m_busy || !m_queue.empty(); }
+
+    /// The device new jobs run on ("cpu", "cuda:0", …), chosen in the status bar's device box;
+    /// the run dialog starts from it and the demo uses it.
+    QString device() const;
+    /// Chooses the device for new jobs; false (nothing changes) when it is not offered.
+    bool setDevice(const QString& id);
+    /// The devices offered: "cpu" and each CUDA device LibTorch sees.
+    QStringList devices() const;
+    /// The device the running job runs on (empty when idle).
+    QString runningDevice() const { return m_runningDevice; }
     void cancelJobs();
 
     /// Uses this MXQ cost table for the live re-solve (and future MXQ runs) of this session.
@@ -194,6 +209,7 @@ private:
     bool m_busy = false;
     QMap<QString, JobRequest> m_lastRequest; ///< per method: the template for slider-queued runs
     QString m_runningRun;         ///< the run the running job writes (for the resume hint)
+    QString m_runningDevice;      ///< the device of the running job (status bar); empty when idle
     bool m_liveShown = false;     ///< the bit maps show a live MXQ solution, not a stored run
     EvalParams m_evalSettings;    ///< evaluation settings of the last job that evaluated
     bool m_haveEvalSettings = false;
@@ -218,6 +234,7 @@ private:
     QPlainTextEdit* m_log = nullptr;
     QProgressBar* m_progress = nullptr;
     QLabel* m_eta = nullptr;
+    QComboBox* m_deviceBox = nullptr;
     QPushButton* m_cancel = nullptr;
     QMenu* m_recentMenu = nullptr;
     QMenu* m_selectedRunMenu = nullptr;

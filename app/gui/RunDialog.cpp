@@ -62,9 +62,12 @@ RunDialog::RunDialog(QWidget* parent) : QDialog(parent)
     m_seqlen->setValue(int(defaults.seqlen));
     form->addRow(tr("Tokens per window"), m_seqlen);
     m_device = new QComboBox(this);
-    m_device->addItem(QStringLiteral("cpu"));
-    if (cudaAvailable())
-        m_device->addItem(QStringLiteral("cuda"));
+    // CPU and every CUDA device this LibTorch sees (CPU only with a CPU-only LibTorch).
+    for (const DeviceChoice& d : availableDevices()) {
+        const QString id = QString::fromStdString(d.id);
+        m_device->addItem(QStringLiteral("%1 — %2").arg(id, QString::fromStdString(d.description)), id);
+    }
+    m_device->setToolTip(tr("Where the job runs (the main window's device by default)"));
     form->addRow(tr("Device"), m_device);
     layout->addLayout(form);
 
@@ -144,7 +147,7 @@ QVariantMap RunDialog::state() const
             {QStringLiteral("calib"), m_calib->text()},
             {QStringLiteral("nsamples"), m_nsamples->value()},
             {QStringLiteral("seqlen"), m_seqlen->value()},
-            {QStringLiteral("device"), m_device->currentText()},
+            {QStringLiteral("device"), m_device->currentData()},
             {QStringLiteral("network"), m_gnn->currentData()},
             {QStringLiteral("bitsSet"), m_bitsSet->text()},
             {QStringLiteral("epochs"), m_epochs->value()},
@@ -184,11 +187,7 @@ void RunDialog::restoreState(const QVariantMap& st)
     text(m_calib, "calib");
     number(m_nsamples, "nsamples");
     number(m_seqlen, "seqlen");
-    if (st.contains(QStringLiteral("device"))) {
-        const int i = m_device->findText(st.value(QStringLiteral("device")).toString());
-        if (i >= 0)
-            m_device->setCurrentIndex(i);
-    }
+    data(m_device, "device");
     data(m_gnn, "network");
     text(m_bitsSet, "bitsSet");
     number(m_epochs, "epochs");
@@ -244,7 +243,7 @@ std::optional<JobRequest> RunDialog::request(const QString& model, const QString
     p.calib = m_calib->text().trimmed().toStdString();
     p.nsamples = m_nsamples->value();
     p.seqlen = m_seqlen->value();
-    p.device = m_device->currentText().toStdString();
+    p.device = m_device->currentData().toString().toStdString();
     if (mg) {
         p.mgptq.model = m_gnn->currentData().toString().toStdString();
         p.mgptq.epochs = m_epochs->value();

@@ -3,8 +3,11 @@
 #include "SliderBench.h"
 #include "Theme.h"
 
+#include "core/Version.h"
+
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QFileInfo>
 #include <QTimer>
 
 #include <cstdio>
@@ -16,7 +19,9 @@ int main(int argc, char** argv)
     QApplication app(argc, argv);
     QApplication::setOrganizationName(QStringLiteral("mpq"));
     QApplication::setApplicationName(QStringLiteral("mpq-workbench"));
-    QApplication::setApplicationVersion(QStringLiteral("0.1.0"));
+    QApplication::setApplicationVersion(QString::fromLatin1(mpq::version())); // CMake's project() version
+    QGuiApplication::setDesktopFileName(QStringLiteral("mpq-workbench"));
+    QApplication::setWindowIcon(MainWindow::applicationIcon());
     mpq::gui::Theme::followSystem(); // dark when the desktop is dark (MPQ_WORKBENCH_THEME=dark|light overrides)
 
     QCommandLineParser cli;
@@ -24,7 +29,8 @@ int main(int argc, char** argv)
     cli.addHelpOption();
     cli.addVersionOption();
     cli.addPositionalArgument(QStringLiteral("path"), QStringLiteral("model folder, llama2.c .bin, result folder or HDF5 session (.h5; old .mpqwb indexes too)"));
-    const QCommandLineOption demo(QStringLiteral("demo"), QStringLiteral("open a small model and run a fast GPTQ + MG-PTQ"));
+    const QCommandLineOption demo(QStringLiteral("demo"), QStringLiteral("open the embedded demo model (0.33 M-parameter LLaMA; $MPQ_DEMO_DIR overrides where it is found) and run a fast GPTQ + MG-PTQ on it"));
+    const QCommandLineOption device(QStringLiteral("device"), QStringLiteral("device of the jobs: cpu or cuda:N (as the status bar's device box offers; default cpu)"), QStringLiteral("DEVICE"));
     const QCommandLineOption shots(QStringLiteral("screenshots"), QStringLiteral("when idle, save every view as PNG into DIR and quit"), QStringLiteral("DIR"));
     const QCommandLineOption costs(QStringLiteral("mxq-costs"), QStringLiteral("MXQ cost table (JSON) for the live re-solve"), QStringLiteral("FILE"));
     const QCommandLineOption ggufCosts(QStringLiteral("gguf-costs"), QStringLiteral("GGUF cost table (JSON, mpq quantize --method gguf-mxq --gguf-costs FILE) for the GGUF mixes view"), QStringLiteral("FILE"));
@@ -33,7 +39,7 @@ int main(int argc, char** argv)
     const QCommandLineOption quitIdle(QStringLiteral("quit-when-idle"), QStringLiteral("quit when the job queue is empty"));
     const QCommandLineOption showRun(QStringLiteral("show-run"), QStringLiteral("show this run of the opened session (bit maps, layer browser, trade-off slider)"), QStringLiteral("NAME"));
     const QCommandLineOption size(QStringLiteral("window-size"), QStringLiteral("window size in pixels, e.g. 1024x768 (default 1280x800)"), QStringLiteral("WxH"));
-    cli.addOptions({demo, shots, costs, ggufCosts, bench, benchMethod, quitIdle, showRun, size});
+    cli.addOptions({demo, device, shots, costs, ggufCosts, bench, benchMethod, quitIdle, showRun, size});
     cli.process(app);
 
     MainWindow window;
@@ -47,6 +53,16 @@ int main(int argc, char** argv)
             return 2;
         }
         window.resize(w, h);
+    }
+    if (cli.isSet(device)) {
+        QString id = cli.value(device);
+        if (id == QLatin1String("cuda"))
+            id = QStringLiteral("cuda:0");
+        if (!window.setDevice(id)) {
+            std::fprintf(stderr, "mpq-workbench: --device: \"%s\" is not available here (available: %s)\n",
+                         qPrintable(cli.value(device)), qPrintable(window.devices().join(QStringLiteral(", "))));
+            return 2;
+        }
     }
     const bool batch = cli.isSet(shots) || cli.isSet(bench) || cli.isSet(quitIdle);
     window.setInteractive(!batch);
@@ -91,6 +107,20 @@ int main(int argc, char** argv)
             const QStringList files = window.saveScreenshots(cli.value(shots));
             for (const QString& f : files)
                 std::printf("%s\n", qPrintable(f));
+        }
+        if (cli.isSet(quitIdle)) {
+            // What the jobs left, for scripts (packaging/verify-deb.sh): one line per run.
+            for (const auto& r : window.workbench().runs) {
+                QStringList ppl;
+                for (auto it = r.perplexity.cbegin(); it != r.perplexity.cend(); ++it)
+                    ppl << QStringLiteral("ppl %1 on %2").arg(it.value(), 0, 'f', 4).arg(QFileInfo(it.key()).fileName());
+                std::printf("run %s: %s, %.3f bits/weight%s%s\n", qPrintable(r.name), qPrintable(r.status),
+                            r.avgBitsWithOverhead, ppl.isEmpty() ? "" : ", ", qPrintable(ppl.join(QStringLiteral(", "))));
+            }
+            if (!window.lastError().isEmpty()) {
+                std::fprintf(stderr, "mpq-workbench: %s\n", qPrintable(window.lastError()));
+                rc = 1;
+            }
         }
         if (batch)
             QApplication::exit(rc);

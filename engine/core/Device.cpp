@@ -7,6 +7,7 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -87,10 +88,18 @@ std::string deviceDescription(const std::string& device)
             }
         return "CPU (" + std::to_string(at::get_num_threads()) + " threads)";
     }
-    // The driver lists each GPU's model under /proc; this avoids a CUDA runtime dependency.
+    // The driver lists each GPU's model under /proc (one folder per PCI address); this avoids a
+    // CUDA runtime dependency. cuda:N is taken as the N-th in PCI order (CUDA's order when
+    // CUDA_DEVICE_ORDER=PCI_BUS_ID; with the default order and mixed GPU models it may differ).
+    const auto colon = device.find(':');
+    const size_t index = colon == std::string::npos ? 0 : size_t(std::atoi(device.c_str() + colon + 1));
     std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator("/proc/driver/nvidia/gpus", ec)) {
-        std::ifstream info(entry.path() / "information");
+    std::vector<std::filesystem::path> gpus;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc/driver/nvidia/gpus", ec))
+        gpus.push_back(entry.path());
+    std::sort(gpus.begin(), gpus.end());
+    if (index < gpus.size()) {
+        std::ifstream info(gpus[index] / "information");
         std::string line;
         while (std::getline(info, line))
             if (line.rfind("Model:", 0) == 0) {
@@ -99,6 +108,18 @@ std::string deviceDescription(const std::string& device)
             }
     }
     return "GPU " + device;
+}
+
+std::vector<DeviceChoice> availableDevices()
+{
+    std::vector<DeviceChoice> out{{"cpu", deviceDescription("cpu")}};
+    if (!at::hasCUDA())
+        return out;
+    for (int i = 0; i < int(at::getNumGPUs()); ++i) {
+        const std::string id = "cuda:" + std::to_string(i);
+        out.push_back({id, deviceDescription(id)});
+    }
+    return out;
 }
 
 namespace detail {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace mpq {
 
@@ -22,5 +23,14 @@ int cpuThreads();
 
 /// Name of the GPU (or "CPU") for reports.
 std::string deviceDescription(const std::string& device);
+
+/// A device a job can run on, as a device picker lists it.
+struct DeviceChoice {
+    std::string id;          ///< "cpu" or "cuda:N": what QuantizeParams::device / EvalParams::device take
+    std::string description; ///< deviceDescription(id), e.g. "GPU: NVIDIA H200"
+};
+/// "cpu", then every visible CUDA device as cuda:0, cuda:1, … (only "cpu" with a CPU-only
+/// LibTorch or without a GPU). Cheap; call from any thread.
+std::vector<DeviceChoice> availableDevices();
 
 } // namespace mpq

@@ -9,6 +9,46 @@
 
 namespace mpq::session::detail {
 
+namespace {
+
+// A perplexity column is named after its data set, which may be a file path ("/…/demo-valid.txt"):
+// '/' cannot be in an HDF5 link name, so '%' and '/' are written as %25 and %2F (names without
+// them, e.g. wikitext2 and c4, are stored as they are).
+std::string columnName(const std::string& dataset)
+{
+    std::string out;
+    for (char c : dataset) {
+        if (c == '%')
+            out += "%25";
+        else if (c == '/')
+            out += "%2F";
+        else
+            out += c;
+    }
+    return out.empty() || out == "." ? "%2E" + out : out;
+}
+
+std::string datasetOfColumn(const std::string& column)
+{
+    std::string out;
+    for (size_t i = 0; i < column.size(); ++i) {
+        if (column[i] == '%' && column.compare(i, 3, "%25") == 0) {
+            out += '%';
+            i += 2;
+        } else if (column[i] == '%' && column.compare(i, 3, "%2F") == 0) {
+            out += '/';
+            i += 2;
+        } else if (column[i] == '%' && column.compare(i, 3, "%2E") == 0) {
+            i += 2; // the marker of an empty or "." name
+        } else {
+            out += column[i];
+        }
+    }
+    return out;
+}
+
+} // namespace
+
 void writeSweep(const h5::Id& g, const Sweep& s)
 {
     h5::setAttr(g, "name", s.name);
@@ -43,7 +83,7 @@ void writeSweep(const h5::Id& g, const Sweep& s)
                     v = ppl;
             col.push_back(v);
         }
-        h5::writeArray(pg, ds, col);
+        h5::writeArray(pg, columnName(ds), col);
     }
 }
 
@@ -72,8 +112,9 @@ Sweep readSweep(const h5::Id& g)
     }
     if (h5::exists(g, "perplexity")) {
         const h5::Id pg = h5::openGroup(g, "perplexity");
-        for (const auto& ds : h5::children(pg)) {
-            const auto col = h5::readArray<double>(pg, ds);
+        for (const auto& column : h5::children(pg)) {
+            const auto col = h5::readArray<double>(pg, column);
+            const std::string ds = datasetOfColumn(column);
             if (col.size() != s.points.size())
                 throw Error(g.file() + ": sweep " + s.name + ": perplexity column " + ds + " has the wrong length");
             for (size_t i = 0; i < col.size(); ++i)
