@@ -502,8 +502,10 @@ private Q_SLOTS:
         QVERIFY2(contains(bits, "bits") && contains(bits, "out of range"), bits.c_str());
         const std::string settings = errorOf([] { quantizeParamsFromJson(R"({"bits": 1e300})", "settings"); });
         QVERIFY2(contains(settings, "settings") && contains(settings, "\"bits\" must be an integer"), settings.c_str());
-        const std::string seqlen = errorOf([] { quantizeParamsFromJson(R"({"seqlen": 99999999999999})", "settings"); });
+        const std::string seqlen = errorOf([] { quantizeParamsFromJson(R"({"seqlen": 18446744073709551615})", "settings"); });
         QVERIFY2(contains(seqlen, "seqlen") && contains(seqlen, "out of range"), seqlen.c_str());
+        const std::string narrow = errorOf([] { quantizeParamsFromJson(R"({"bits": 99999999999})", "settings"); });
+        QVERIFY2(contains(narrow, "bits") && contains(narrow, "out of range"), narrow.c_str());
         const std::string table = errorOf([] {
             MxqCostTable::fromJson(R"({"format":"mpq-mxq-costs","version":1e126,"configs":[],"matrices":[]})", "costs.json");
         });
