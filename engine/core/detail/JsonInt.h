@@ -9,7 +9,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <type_traits>
@@ -69,9 +68,9 @@ struct IsIntVector : std::false_type {};
 template <typename T>
 struct IsIntVector<std::vector<T>> : std::bool_constant<std::is_integral_v<T> && !std::is_same_v<T, bool>> {};
 
-/// obj.value(key, fallback), but numbers are range-checked for T (integers: jsonInt; float:
-/// finite values within float's range) and lists of integers element by element; other types
-/// (strings, bools, doubles) as nlohmann::json::value. `source` names the file for messages.
+/// obj.value(key, fallback), but integers are range-checked for T (jsonInt) and lists of
+/// integers element by element; other types (strings, bools, doubles) as nlohmann::json::value.
+/// `source` names the file for messages.
 template <typename T>
 T jsonValue(const nlohmann::json& obj, const char* key, const T& fallback, const std::string& source)
 {
@@ -82,16 +81,6 @@ T jsonValue(const nlohmann::json& obj, const char* key, const T& fallback, const
         if (!obj.is_object() || !obj.contains(key) || obj.at(key).is_null())
             return fallback;
         return jsonInts<typename T::value_type>(obj.at(key), what);
-    } else if constexpr (std::is_same_v<T, float>) {
-        if (!obj.is_object() || !obj.contains(key) || obj.at(key).is_null())
-            return fallback;
-        const auto& v = obj.at(key);
-        if (!v.is_number())
-            throw Error(what + " must be a number");
-        const double d = v.get<double>();
-        if (!(std::fabs(d) <= double(std::numeric_limits<float>::max())))
-            throw Error(what + " is out of range (" + v.dump() + ")");
-        return static_cast<float>(d);
     } else {
         return obj.value(key, fallback);
     }
