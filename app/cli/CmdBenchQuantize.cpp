@@ -1,3 +1,4 @@
+#include "MemoryOptions.h"
 #include "AllocatorOptions.h"
 #include "Args.h"
 #include "Commands.h"
@@ -110,7 +111,7 @@ int runBenchQuantize(const std::vector<std::string>& argv)
         j["allocation"] = allocation;
     }
     if (args.has("json")) {
-        std::cout << j.dump() << std::endl;
+        std::cout << withMemory(j, p.device).dump() << std::endl;
     } else {
         std::printf("%s at %.3f code bits on synthetic %s (%lld layers), %s\n", method.c_str(), r.avgBits,
                     args.get("preset").c_str(), (long long)spec.layers, r.deviceName.c_str());

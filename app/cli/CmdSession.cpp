@@ -1,5 +1,6 @@
 // mpq session ls FILE: what a session holds — runs (method, status, settings, figures),
 // evaluations, sweeps, MXQ cost tables and the warning log.
+#include "MemoryOptions.h"
 #include "Args.h"
 #include "Commands.h"
 
@@ -120,7 +121,7 @@ int runLs(const std::vector<std::string>& argv)
         }
         j["mxq_cost_tables"] = tables;
         j["warnings"] = log.size();
-        std::cout << j.dump() << std::endl;
+        std::cout << withMemory(j).dump() << std::endl;
         return 0;
     }
     std::printf("%s: MPQ session, schema version %d, created %s by %s\n", s.info().path.c_str(), s.info().version,
