@@ -105,7 +105,8 @@ nlohmann::json evalResultJson(const EvalResult& r)
             {"memory_plan", {{"host_bytes", r.plannedHostBytes}, {"device_bytes", r.plannedDeviceBytes},
                              {"windows_per_pass", r.windowsPerPass}, {"reason", r.streamedReason},
                              {"breakdown", r.memoryPlan}}},
-            {"peak_host_bytes", r.peakHostBytes}, {"peak_device_bytes", r.peakDeviceBytes}};
+            {"peak_host_bytes", r.peakHostBytes}, {"start_host_bytes", r.startHostBytes},
+            {"peak_device_bytes", r.peakDeviceBytes}};
 }
 
 int runEval(const std::vector<std::string>& argv)
@@ -175,7 +176,8 @@ int runEval(const std::vector<std::string>& argv)
         if (r.streamed)
             std::printf("layer-streamed (%s): %lld windows per pass over the layers\n", r.streamedReason.c_str(),
                         (long long)r.windowsPerPass);
-        std::printf("memory: peak RSS %s (planned for the job's data %s)\n", byteSizeText(r.peakHostBytes).c_str(),
+        std::printf("memory: peak RSS %s, %s at the start (planned for the job's data %s)\n",
+                    byteSizeText(r.peakHostBytes).c_str(), byteSizeText(r.startHostBytes).c_str(),
                     byteSizeText(r.plannedHostBytes).c_str());
     }
     return 0;

@@ -164,7 +164,8 @@ void printReport(const QuantizeReport& r, const std::string& method, const Quant
                 r.matrices.size(), r.avgBits, r.avgBitsWithOverhead, r.seconds);
     std::printf("time: calibration %.1f s, Hessians %.1f s, quantization %.1f s, forward %.1f s\n",
                 r.calibrationSeconds, r.hessianSeconds, r.quantizeSeconds, r.forwardSeconds);
-    std::printf("memory: peak RSS %s (planned for the job's data %s, batch %lld)\n", byteSizeText(r.peakHostBytes).c_str(),
+    std::printf("memory: peak RSS %s, %s at the start (planned for the job's data %s, batch %lld)\n",
+                byteSizeText(r.peakHostBytes).c_str(), byteSizeText(r.startHostBytes).c_str(),
                 byteSizeText(r.plannedHostBytes).c_str(), (long long)r.batch);
     if (r.resumedLayers > 0)
         std::printf("resumed: %lld decoder layers were taken from the session\n", (long long)r.resumedLayers);

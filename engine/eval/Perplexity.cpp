@@ -171,6 +171,7 @@ EvalResult evaluatePerplexity(const EvalParams& p, JobContext& ctx)
     const at::ScalarType dtype = detail::scalarType(p.dtype);
     detail::resetPeakDeviceBytes(device);
     resetPeakHostBytes();
+    r.startHostBytes = currentHostBytes();
     std::unique_ptr<detail::LlamaModel> model;
     const auto tLoad = std::chrono::steady_clock::now();
     if (plan) {

@@ -56,6 +56,7 @@ struct EvalResult {
     int64_t plannedDeviceBytes = 0;
     std::string memoryPlan;         ///< what the planned figures are made of
     int64_t peakHostBytes = -1;     ///< the process's peak RSS at the end (-1: unknown)
+    int64_t startHostBytes = -1;    ///< its RSS when the job's peak was reset, before any weight was read
     int64_t peakDeviceBytes = -1;   ///< CUDA only
 };
 

@@ -98,6 +98,7 @@ struct QuantizeReport {
     std::vector<LayerTiming> layers; ///< per decoder layer
     int64_t peakDeviceBytes = -1;    ///< CUDA only
     int64_t peakHostBytes = -1;      ///< the process's peak RSS when the job ended (-1: unknown)
+    int64_t startHostBytes = -1;     ///< its RSS when the job's peak was reset, before any weight was read
     int64_t plannedHostBytes = 0;    ///< the memory plan's estimates of the job's data
     int64_t plannedDeviceBytes = 0;
     int64_t batch = 0;               ///< calibration windows per forward pass as run (0: automatic)

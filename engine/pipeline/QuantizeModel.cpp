@@ -212,6 +212,7 @@ QuantizeReport quantizeModel(const QuantizeParams& given, JobContext& ctx)
     c10::InferenceMode guard;
     detail::resetPeakDeviceBytes(device);
     resetPeakHostBytes();
+    report.startHostBytes = currentHostBytes();
     const at::ScalarType act =
         detail::scalarType(p.dtype ? *p.dtype : (device.is_cuda() ? DType::F16 : DType::F32));
     const int64_t n = int64_t(calib.windows.size());

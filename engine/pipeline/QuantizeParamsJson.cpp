@@ -122,6 +122,7 @@ std::string quantizeReportFiguresJson(const QuantizeReport& r)
                                              {"forward", r.forwardSeconds}}},
                           {"peak_device_bytes", r.peakDeviceBytes},
                           {"peak_host_bytes", r.peakHostBytes},
+                          {"start_host_bytes", r.startHostBytes},
                           {"memory_plan", {{"host_bytes", r.plannedHostBytes},
                                            {"device_bytes", r.plannedDeviceBytes},
                                            {"batch_size", r.batch},
