@@ -1,3 +1,4 @@
+#include "MemoryOptions.h"
 #include "Args.h"
 #include "Commands.h"
 #include "Terminal.h"
@@ -72,7 +73,7 @@ int runBench(const std::vector<std::string>& argv)
                         r.tokenizeSeconds, r.forwardSeconds);
     }
     if (args.has("json"))
-        std::cout << j.dump() << std::endl;
+        std::cout << withMemory(j, evalParams.device).dump() << std::endl;
     return 0;
 }
 

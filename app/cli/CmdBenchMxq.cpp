@@ -1,3 +1,4 @@
+#include "MemoryOptions.h"
 #include "Args.h"
 #include "Commands.h"
 #include "Terminal.h"
@@ -93,7 +94,7 @@ int runBenchMxq(const std::vector<std::string>& argv)
                               {"peak_device_gib", r.peakDeviceBytes >= 0 ? r.peakDeviceBytes / 1073741824.0 : -1.0},
                               {"solves", solves}};
     if (args.has("json")) {
-        std::cout << j.dump() << std::endl;
+        std::cout << withMemory(j, p.device).dump() << std::endl;
         return 0;
     }
     std::printf("MXQ on a synthetic model: %lld layers, %lld matrices x %lld configurations, %s\n",

@@ -1,3 +1,4 @@
+#include "MemoryOptions.h"
 #include "AllocatorOptions.h"
 #include "Args.h"
 #include "Commands.h"
@@ -20,7 +21,8 @@ int runBenchQuantize(const std::vector<std::string>& argv)
               "(random weights and calibration tokens, nothing read from disk): total wall time, the\n"
               "split into Hessian collection / quantization / forward, and peak GPU memory.");
     args.option("preset", "NAME", "model shape: llama-7b (32 layers, hidden 4096, intermediate 11008, 32 "
-                                  "heads) or tiny", "llama-7b");
+                                  "heads), llama-70b (80 layers, hidden 8192, intermediate 28672, 64 heads / 8 KV "
+                                  "heads, vocab 128256) or tiny", "llama-7b");
     args.option("layers", "N", "override the number of decoder layers (0 = the preset's)", "0");
     args.option("method", "M", "rtn, gptq or mgptq (MG-PTQ's allocator, then GPTQ; allocator options below)",
                 "gptq");
@@ -110,7 +112,7 @@ int runBenchQuantize(const std::vector<std::string>& argv)
         j["allocation"] = allocation;
     }
     if (args.has("json")) {
-        std::cout << j.dump() << std::endl;
+        std::cout << withMemory(j, p.device).dump() << std::endl;
     } else {
         std::printf("%s at %.3f code bits on synthetic %s (%lld layers), %s\n", method.c_str(), r.avgBits,
                     args.get("preset").c_str(), (long long)spec.layers, r.deviceName.c_str());

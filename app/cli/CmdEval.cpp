@@ -1,5 +1,6 @@
 #include "Args.h"
 #include "Commands.h"
+#include "MemoryOptions.h"
 #include "Terminal.h"
 
 #include "core/Files.h"
@@ -39,6 +40,9 @@ void addEvalOptions(Args& args)
     args.option("max-windows", "N", "evaluate only the first N windows (0 = all)", "0");
     args.option("tokenizer", "PATH", "tokenizer.json or SentencePiece .model to use instead of the one beside the model");
     args.option("data-dir", "DIR", "shared data directory (default: $MPQ_DATA_DIR, else ../shared/data)");
+    args.flag("offload", "read the weights one decoder layer at a time over all windows (also chosen on its "
+                         "own when the model does not fit the memory limits or the machine)");
+    addMemoryOptions(args);
 }
 
 EvalParams evalParamsFrom(const Args& args, const std::string& model)
@@ -61,6 +65,8 @@ EvalParams evalParamsFrom(const Args& args, const std::string& model)
     p.batchSize = intIn(args, "batch-size", 0, 1000000);
     p.maxWindows = intIn(args, "max-windows", 0, INT64_MAX);
     p.dataDir = args.get("data-dir");
+    p.offload = args.has("offload");
+    p.budget = memoryBudgetFrom(args);
     return p;
 }
 
@@ -95,7 +101,13 @@ nlohmann::json evalResultJson(const EvalResult& r)
             {"seqlen", r.seqlen},           {"device", r.device},
             {"device_name", r.deviceName},  {"dtype", r.dtype},
             {"seconds", {{"load", r.loadSeconds}, {"tokenize", r.tokenizeSeconds},
-                         {"forward", r.forwardSeconds}, {"total", r.totalSeconds}}}};
+                         {"forward", r.forwardSeconds}, {"total", r.totalSeconds}}},
+            {"streamed", r.streamed},       {"batch_size", r.batch},
+            {"memory_plan", {{"host_bytes", r.plannedHostBytes}, {"device_bytes", r.plannedDeviceBytes},
+                             {"windows_per_pass", r.windowsPerPass}, {"reason", r.streamedReason},
+                             {"breakdown", r.memoryPlan}}},
+            {"peak_host_bytes", r.peakHostBytes}, {"start_host_bytes", r.startHostBytes},
+            {"peak_device_bytes", r.peakDeviceBytes}};
 }
 
 int runEval(const std::vector<std::string>& argv)
@@ -138,7 +150,7 @@ int runEval(const std::vector<std::string>& argv)
         (void)session::Session::open(storeIn); // a bad session file is reported before the evaluation
     JobContext ctx;
     attachToTerminal(ctx);
-    const EvalResult r = evaluatePerplexity(params, ctx);
+    const EvalResult r = withinBudget([&] { return evaluatePerplexity(params, ctx); });
     endProgressLine();
     if (!storeIn.empty()) {
         session::Evaluation e;
@@ -156,7 +168,7 @@ int runEval(const std::vector<std::string>& argv)
             std::fprintf(stderr, "stored as evaluation #%lld in %s\n", (long long)id, storeIn.c_str());
     }
     if (args.has("json")) {
-        std::cout << evalResultJson(r).dump() << std::endl;
+        std::cout << withMemory(evalResultJson(r), r.device).dump() << std::endl;
     } else {
         std::printf("%s (%s, seqlen %lld): perplexity %.4f  mean NLL %.5f nats  over %lld tokens in "
                     "%lld windows\n",
@@ -164,6 +176,12 @@ int runEval(const std::vector<std::string>& argv)
                     (long long)r.tokens, (long long)r.windows);
         std::printf("%s, %s: load %.2fs, tokenize %.2fs, forward %.2fs, total %.2fs\n", r.deviceName.c_str(),
                     r.dtype.c_str(), r.loadSeconds, r.tokenizeSeconds, r.forwardSeconds, r.totalSeconds);
+        if (r.streamed)
+            std::printf("layer-streamed (%s): %lld windows per pass over the layers\n", r.streamedReason.c_str(),
+                        (long long)r.windowsPerPass);
+        std::printf("memory: peak RSS %s, %s at the start (planned for the job's data %s)\n",
+                    byteSizeText(r.peakHostBytes).c_str(), byteSizeText(r.startHostBytes).c_str(),
+                    byteSizeText(r.plannedHostBytes).c_str());
     }
     return 0;
 }

@@ -1,3 +1,4 @@
+#include "MemoryOptions.h"
 #include "Args.h"
 #include "Commands.h"
 #include "Terminal.h"
@@ -70,7 +71,7 @@ int runExport(const std::vector<std::string>& argv)
     const ExportReport r = exportRun(p, ctx);
     endProgressLine();
     if (args.has("json")) {
-        std::cout << nlohmann::json{{"out", r.outDir},
+        std::cout << withMemory(nlohmann::json{{"out", r.outDir},
                                     {"format", r.format},
                                     {"base_model", r.baseModel},
                                     {"quantized_matrices", r.quantizedMatrices},
@@ -78,7 +79,7 @@ int runExport(const std::vector<std::string>& argv)
                                     {"bytes", r.bytes},
                                     {"files", r.files},
                                     {"seconds", r.seconds},
-                                    {"warnings", r.warnings}}
+                                    {"warnings", r.warnings}})
                          .dump()
                   << std::endl;
     } else {

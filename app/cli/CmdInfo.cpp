@@ -1,3 +1,4 @@
+#include "MemoryOptions.h"
 #include "Args.h"
 #include "Demo.h"
 #include "Commands.h"
@@ -63,7 +64,7 @@ int runInfo(const std::vector<std::string>& argv)
             j["tensors"].push_back({{"name", t.name}, {"dtype", storageTypeName(t.type)},
                                     {"shape", t.shape}, {"file", t.file}, {"bytes", t.bytes}});
         j["notes"] = m.notes();
-        std::cout << j.dump(2) << "\n";
+        std::cout << withMemory(j).dump(2) << "\n";
         return 0;
     }
 

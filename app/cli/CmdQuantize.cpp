@@ -1,10 +1,12 @@
 #include "Args.h"
 #include "Commands.h"
+#include "MemoryOptions.h"
 #include "Terminal.h"
 
 #include "core/Error.h"
 #include "core/Files.h"
 #include "pipeline/QuantizeJob.h"
+#include "model/MemoryPlan.h"
 #include "pipeline/QuantizeParamsJson.h"
 #include "AllocatorOptions.h"
 #include "session/Session.h"
@@ -60,6 +62,7 @@ void addQuantizeOptions(Args& args)
     args.option("tokenizer", "PATH", "tokenizer.json or SentencePiece .model to use instead of the one beside the model");
     args.option("data-dir", "DIR", "shared data directory (default: $MPQ_DATA_DIR, else ../shared/data)");
     addAllocatorOptions(args);
+    addMemoryOptions(args);
 }
 
 QuantizeParams quantizeParamsFrom(const Args& args)
@@ -93,6 +96,7 @@ QuantizeParams quantizeParamsFrom(const Args& args)
         p.dtype = parseDTypeOption(args.get("dtype"));
     p.batchSize = intIn(args, "batch-size", 0, 1000000);
     p.out = args.get("out");
+    p.budget = memoryBudgetFrom(args);
 
     if (args.has("plan"))
         p.plan = AllocationPlan::fromJson(files::readAll(args.get("plan")), args.get("plan"));
@@ -117,6 +121,14 @@ void checkQuantizeInputs(const Args& args, const QuantizeParams& p, const std::s
                          "--nsamples " + std::to_string(p.nsamples) + " x --seqlen " + std::to_string(p.seqlen) +
                              " calibration activations (inputs and outputs of a layer, hidden size " +
                              std::to_string(source.config().hiddenSize) + ")");
+    // The memory plan from the headers: a job over --max-host-memory / --max-device-memory is
+    // refused here, before any text is read.
+    if (p.budget.limitsHost() || p.budget.limitsDevice())
+        withinBudget([&] {
+            return planQuantizeMemory(source.config(), p.dtype ? *p.dtype : (cuda ? DType::F16 : DType::F32), p.device,
+                                      p.nsamples, std::min(p.seqlen, source.config().maxPositions), p.batchSize,
+                                      dataFree, p.budget);
+        });
 }
 
 namespace {
@@ -146,13 +158,16 @@ void printReport(const QuantizeReport& r, const std::string& method, const Quant
         }
         if (!p.extraJson.empty())
             j["solver"] = nlohmann::json::parse(p.extraJson);
-        std::cout << j.dump() << std::endl;
+        std::cout << withMemory(j, p.device).dump() << std::endl;
         return;
     }
     std::printf("quantized %zu matrices: %.3f bits per weight (%.3f with scales and zeros) in %.1f s\n",
                 r.matrices.size(), r.avgBits, r.avgBitsWithOverhead, r.seconds);
     std::printf("time: calibration %.1f s, Hessians %.1f s, quantization %.1f s, forward %.1f s\n",
                 r.calibrationSeconds, r.hessianSeconds, r.quantizeSeconds, r.forwardSeconds);
+    std::printf("memory: peak RSS %s, %s at the start (planned for the job's data %s, batch %lld)\n",
+                byteSizeText(r.peakHostBytes).c_str(), byteSizeText(r.startHostBytes).c_str(),
+                byteSizeText(r.plannedHostBytes).c_str(), (long long)r.batch);
     if (r.resumedLayers > 0)
         std::printf("resumed: %lld decoder layers were taken from the session\n", (long long)r.resumedLayers);
     if (!r.outDir.empty())
@@ -165,7 +180,7 @@ void printReport(const QuantizeReport& r, const std::string& method, const Quant
 QuantizeReport runJob(const QuantizeParams& p, JobContext& ctx)
 {
     try {
-        return quantizeModel(p, ctx);
+        return withinBudget([&] { return quantizeModel(p, ctx); });
     } catch (const Cancelled&) {
         if (p.session.empty())
             throw;

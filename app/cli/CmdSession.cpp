@@ -3,6 +3,7 @@
 // mpq session verify FILE: reads all of it back and checks every checksum.
 #include "Args.h"
 #include "Commands.h"
+#include "MemoryOptions.h"
 #include "Terminal.h"
 
 #include "core/JobContext.h"
@@ -141,7 +142,7 @@ int runLs(const std::vector<std::string>& argv)
         }
         j["mxq_cost_tables"] = tables;
         j["warnings"] = log.size();
-        std::cout << j.dump() << std::endl;
+        std::cout << withMemory(j).dump() << std::endl;
         return 0;
     }
     std::printf("%s: MPQ session, schema version %d, created %s by %s\n", s.info().path.c_str(), s.info().version,
@@ -226,7 +227,7 @@ int runVerify(const std::vector<std::string>& argv)
         j["problems"] = nlohmann::json::array();
         for (const auto& p : r.problems)
             j["problems"].push_back({{"object", p.object}, {"error", p.message}});
-        std::cout << j.dump() << std::endl;
+        std::cout << withMemory(j).dump() << std::endl;
     } else if (r.intact()) {
         std::printf("%s: intact: %lld objects read (%lld decoder layers); content sha256 %s\n", r.path.c_str(),
                     static_cast<long long>(r.objectsRead), static_cast<long long>(r.layersRead),

@@ -1,3 +1,4 @@
+#include "MemoryOptions.h"
 #include "AllocatorOptions.h"
 #include "Args.h"
 #include "Demo.h"
@@ -147,7 +148,7 @@ int runSweep(const std::vector<std::string>& argv)
             session::saveMxqCostTable(sessionFile, sweepName, *costs.table);
             costsStored = true;
         }
-        const QuantizeReport r = quantizeModel(p, ctx);
+        const QuantizeReport r = withinBudget([&] { return quantizeModel(p, ctx); });
         endProgressLine();
         nlohmann::json point = {{"value", std::stod(points[i])},
                                 {"avg_bits", r.avgBits},
@@ -171,7 +172,8 @@ int runSweep(const std::vector<std::string>& argv)
             e.dtype = args.has("eval-dtype") ? parseDTypeOption(args.get("eval-dtype"))
                                              : (p.device == "cpu" ? DType::F32 : DType::F16);
             e.dataDir = p.dataDir;
-            const EvalResult er = evaluatePerplexity(e, ctx);
+            e.budget = p.budget;
+            const EvalResult er = withinBudget([&] { return evaluatePerplexity(e, ctx); });
             endProgressLine();
             point["perplexity"][ds] = er.perplexity;
             sp.perplexity.emplace_back(ds, er.perplexity);
@@ -206,7 +208,7 @@ int runSweep(const std::vector<std::string>& argv)
         }
     }
     if (args.has("json"))
-        std::cout << sweep.dump() << std::endl;
+        std::cout << withMemory(sweep, args.get("device")).dump() << std::endl;
     return 0;
 }
 

@@ -1,3 +1,4 @@
+#include "MemoryOptions.h"
 #include "Args.h"
 #include "Commands.h"
 
@@ -87,7 +88,7 @@ int runTokenize(const std::vector<std::string>& argv)
         j["sha256"] = sha;
         if (args.has("ids"))
             j["ids"] = ids;
-        std::cout << j.dump() << "\n";
+        std::cout << withMemory(j).dump() << "\n";
         return 0;
     }
     std::printf("tokenizer  %s (%s, %d ids)\n", tok->path().c_str(), tok->kind().c_str(), tok->vocabSize());
@@ -152,7 +153,7 @@ int runBenchTokenize(const std::vector<std::string>& argv)
         j["encode_cpu_seconds"] = bestCpu;
         j["load_wall_seconds"] = loadWall;
         j["load_cpu_seconds"] = loadCpu;
-        std::cout << j.dump() << "\n";
+        std::cout << withMemory(j).dump() << "\n";
         return 0;
     }
     std::printf("tokenizer  %s (%s)\n", tok->path().c_str(), tok->kind().c_str());

@@ -2,6 +2,8 @@
 
 #ifdef MPQ_WITH_CUDA
 #include <c10/cuda/CUDACachingAllocator.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <cuda_runtime_api.h>
 #endif
 
 namespace mpq::detail {
@@ -29,6 +31,21 @@ void resetPeakDeviceBytes(const at::Device& device)
     }
 #endif
     (void)device;
+}
+
+int64_t deviceTotalBytes(const at::Device& device)
+{
+#ifdef MPQ_WITH_CUDA
+    if (device.is_cuda()) {
+        const c10::cuda::CUDAGuard guard(device.has_index() ? device.index() : 0);
+        size_t freeBytes = 0, totalBytes = 0;
+        if (cudaMemGetInfo(&freeBytes, &totalBytes) == cudaSuccess)
+            return int64_t(totalBytes);
+        return -1;
+    }
+#endif
+    (void)device;
+    return -1;
 }
 
 void releaseCachedMemory(const at::Device& device)

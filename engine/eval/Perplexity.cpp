@@ -5,7 +5,10 @@
 #include "data/TextSources.h"
 #include "eval/Windows.h"
 #include "eval/detail/WindowRunner.h"
+#include "core/detail/DeviceMemory.h"
+#include "model/MemoryPlan.h"
 #include "model/ModelSource.h"
+#include "model/detail/WeightLoader.h"
 #include "model/detail/LlamaModel.h"
 #include "pipeline/ResultFolder.h"
 #include "pipeline/detail/QuantizedRun.h"
@@ -13,7 +16,9 @@
 
 #include <c10/core/InferenceMode.h>
 
+#include <algorithm>
 #include <chrono>
+#include <optional>
 #include <future>
 #include <tuple>
 #include <cmath>
@@ -114,7 +119,10 @@ EvalResult evaluatePerplexity(const EvalParams& p, JobContext& ctx)
     r.dtype = dtypeName(p.dtype);
     r.seqlen = seqlen;
 
-    // Tokenizing (CPU) and loading the weights (I/O, device start-up) overlap.
+    // The memory plan: resident (the whole model on the device) or layer-streamed. Whether the
+    // resident plan fits does not depend on the number of windows, so it is decided first and
+    // tokenizing (CPU) overlaps loading the weights (I/O, device start-up); a streamed plan waits
+    // for the windows and is made before any weight is read.
     ctx.start("load weights");
     const auto tTok = std::chrono::steady_clock::now();
     auto tokenized = std::async(std::launch::async, [&] {
@@ -123,15 +131,56 @@ EvalResult evaluatePerplexity(const EvalParams& p, JobContext& ctx)
         return std::make_tuple(std::move(w), inputTokens, secondsSince(tTok));
     });
 
+    // Without a limit the machine's memory decides (the device's on CUDA, else the host's).
+    const bool limited = p.budget.limitsHost() || p.budget.limitsDevice();
+    MemoryBudget budget = p.budget;
+    if (!budget.limitsHost() && physicalHostBytes() > 0)
+        budget.hostBytes = physicalHostBytes();
+    if (!budget.limitsDevice() && deviceTotalBytes(p.device) > 0)
+        budget.deviceBytes = deviceTotalBytes(p.device);
+    EvalShape shape;
+    shape.windows = int64_t(1) << 40; // unknown yet: the resident plan does not depend on it
+    shape.seqlen = seqlen;
+    shape.batchAsked = p.batchSize;
+    shape.offload = p.offload;
+    shape.quantizedRun = isResult;
+    std::optional<EvalMemoryPlan> plan;
+    try {
+        plan = planEvalMemory(source.config(), p.dtype, p.device, shape, budget);
+        if (plan->streamed)
+            plan.reset(); // planned again below with the real number of windows
+    } catch (const MemoryBudgetError&) {
+    }
+    auto finishPlan = [&](int64_t windows) {
+        shape.windows = windows;
+        try {
+            return planEvalMemory(source.config(), p.dtype, p.device, shape, budget);
+        } catch (const MemoryBudgetError&) {
+            if (limited)
+                throw;
+            // Only the machine's size was exceeded: try the smallest streamed plan anyway.
+            shape.offload = true;
+            EvalMemoryPlan streamed = planEvalMemory(source.config(), p.dtype, p.device, shape, MemoryBudget{});
+            streamed.reason = "the model does not fit this machine's memory";
+            return streamed;
+        }
+    };
+
     c10::InferenceMode guard;
-    const auto tLoad = std::chrono::steady_clock::now();
     const at::Device device = detail::torchDevice(p.device);
-    detail::WeightOverrides overrides;
-    if (isResult)
-        overrides = detail::runOverrides(*run);
-    const detail::LlamaModel model(source, device, detail::scalarType(p.dtype), &ctx,
-                                   isResult ? &overrides : nullptr);
-    detail::synchronize(device);
+    const at::ScalarType dtype = detail::scalarType(p.dtype);
+    detail::resetPeakDeviceBytes(device);
+    resetPeakHostBytes();
+    r.startHostBytes = currentHostBytes();
+    std::unique_ptr<detail::LlamaModel> model;
+    const auto tLoad = std::chrono::steady_clock::now();
+    if (plan) {
+        detail::WeightOverrides overrides;
+        if (isResult)
+            overrides = detail::runOverrides(*run);
+        model = std::make_unique<detail::LlamaModel>(source, device, dtype, &ctx, isResult ? &overrides : nullptr);
+        detail::synchronize(device);
+    }
     r.loadSeconds = secondsSince(tLoad);
 
     auto [windows, inputTokens, tokenizeSeconds] = tokenized.get();
@@ -141,11 +190,54 @@ EvalResult evaluatePerplexity(const EvalParams& p, JobContext& ctx)
         windows.resize(static_cast<size_t>(p.maxWindows));
     if (windows.empty())
         throw Error(path + ": too little text for one window of " + std::to_string(seqlen) + " tokens");
+    if (!plan)
+        plan = finishPlan(int64_t(windows.size()));
+    r.streamed = plan->streamed;
+    r.streamedReason = plan->reason;
+    r.windowsPerPass = plan->streamed ? plan->windowsPerPass : 0;
+    r.plannedHostBytes = plan->hostBytes;
+    r.plannedDeviceBytes = plan->deviceBytes;
+    r.memoryPlan = plan->breakdown;
+    // The plan's batch applies where a limit made it smaller than the automatic one; otherwise the
+    // automatic batch is kept (per window length, as before).
+    const int64_t batch = p.batchSize > 0 ? p.batchSize : limited ? plan->batch : 0;
 
     ctx.start("eval " + p.dataset);
     const auto tFwd = std::chrono::steady_clock::now();
-    const auto sums = eval::detail::runWindows(model, windows, p.batchSize, ctx);
+    eval::detail::NllSums sums;
+    if (!plan->streamed) {
+        r.batch = batch;
+        sums = eval::detail::runWindows(*model, windows, batch, ctx);
+    } else {
+        const ModelConfig& c = source.config();
+        eval::detail::StreamedWeights weights;
+        weights.embedding = [&] { return detail::loadTensor(source, llama::embedTensor(), dtype, device); };
+        weights.layer = [&](int64_t i) {
+            if (!isResult)
+                return detail::loadLayer(source, i, dtype, device);
+            const detail::WeightOverrides o = detail::layerOverrides(*run, i);
+            return detail::loadLayer(source, i, dtype, device, &o);
+        };
+        weights.head = [&] {
+            return std::make_pair(detail::loadTensor(source, llama::finalNormTensor(), dtype, device),
+                                  detail::loadTensor(source, c.tieWordEmbeddings ? llama::embedTensor()
+                                                                                 : llama::lmHeadTensor(),
+                                                     dtype, device));
+        };
+        eval::detail::StreamedLayout layout;
+        size_t longest = 0;
+        for (const auto& w : windows)
+            longest = std::max(longest, w.ids.size());
+        layout.batch = batch > 0 ? batch : eval::detail::automaticBatch(c, int64_t(longest), device);
+        layout.windowsPerPass = plan->windowsPerPass;
+        layout.hiddenOnHost = plan->hiddenOnHost;
+        r.batch = layout.batch;
+        sums = eval::detail::runWindowsStreamed(c, weights, device, windows, layout, ctx);
+    }
+    detail::synchronize(device);
     r.forwardSeconds = secondsSince(tFwd);
+    r.peakHostBytes = peakHostBytes();
+    r.peakDeviceBytes = detail::peakDeviceBytes(device);
 
     r.tokens = sums.tokens;
     r.windows = int64_t(windows.size());

@@ -2,6 +2,7 @@
 
 #include "core/Device.h"
 #include "core/JobContext.h"
+#include "core/Memory.h"
 
 #include <cstdint>
 #include <string>
@@ -23,6 +24,11 @@ struct EvalParams {
     std::string dataDir;            ///< shared data directory; empty = data::dataDirectory()
     int64_t c4Documents = 1100;     ///< GPTQ's c4-new: documents joined
     int64_t c4Windows = 256;        ///< GPTQ's c4-new: windows kept
+    /// Stream the weights one decoder layer at a time (GPTQ's llama_eval order, hidden states of
+    /// all windows kept) even when the whole model fits. Streaming is also chosen on its own when
+    /// the model does not fit the budget, or the machine (docs/streaming.md).
+    bool offload = false;
+    MemoryBudget budget;            ///< 0 = no limit (the machine's memory decides streaming)
 };
 
 struct EvalResult {
@@ -42,11 +48,22 @@ struct EvalResult {
     double tokenizeSeconds = 0;
     double forwardSeconds = 0;
     double totalSeconds = 0;
+    bool streamed = false;          ///< weights were read one decoder layer at a time
+    std::string streamedReason;     ///< why ("--offload", "the whole model … does not fit …")
+    int64_t batch = 0;              ///< windows per forward pass (0: automatic per window length)
+    int64_t windowsPerPass = 0;     ///< streamed: windows held per pass over the layers
+    int64_t plannedHostBytes = 0;   ///< the memory plan's peaks (estimates of the job's data)
+    int64_t plannedDeviceBytes = 0;
+    std::string memoryPlan;         ///< what the planned figures are made of
+    int64_t peakHostBytes = -1;     ///< the process's peak RSS at the end (-1: unknown)
+    int64_t startHostBytes = -1;    ///< its RSS when the job's peak was reset, before any weight was read
+    int64_t peakDeviceBytes = -1;   ///< CUDA only
 };
 
 /// Loads the model and the text, tokenizes, and measures perplexity under the protocol.
 /// Progress is reported per window in tokens; cancellation is checked between batches
-/// (throws mpq::Cancelled). Throws mpq::Error for bad input.
+/// (throws mpq::Cancelled). Throws mpq::Error for bad input, MemoryBudgetError (before any
+/// weight is read) when no plan fits params.budget.
 EvalResult evaluatePerplexity(const EvalParams& params, JobContext& ctx);
 
 } // namespace mpq

@@ -11,7 +11,18 @@ void accumulate(HessianSite& site, const at::Tensor& x)
 {
     if (x.numel() == 0)
         return;
-    const at::Tensor flat = x.reshape({-1, x.size(-1)}).to(at::kFloat);
+    if (x.dim() == 3) {
+        // One product per calibration window, in window order: H is then the same whatever the
+        // batch (windows per forward pass), so a memory limit that shrinks the batch does not
+        // change the result (docs/streaming.md). Each product still sums over a whole window.
+        for (int64_t b = 0; b < x.size(0); ++b) {
+            const at::Tensor window = x[b].to(at::kFloat);
+            site.H.addmm_(window.t(), window);
+            site.tokens += window.size(0);
+        }
+        return;
+    }
+    const at::Tensor flat = x.reshape({-1, x.size(-1)}).to(at::kFloat); // a routed expert's rows
     site.H.addmm_(flat.t(), flat);
     site.tokens += flat.size(0);
 }

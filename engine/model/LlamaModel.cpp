@@ -429,20 +429,34 @@ at::Tensor LlamaModel::tokenNll(const at::Tensor& ids) const
     at::Tensor h = embed(ids);
     for (int64_t i = 0; i < m_config.numLayers; ++i)
         h = layer(i, h);
+    return nllFromHidden(m_config, m_finalNorm, m_lmHead, h, ids);
+}
+
+at::Tensor nllFromHidden(const ModelConfig& c, const at::Tensor& finalNorm, const at::Tensor& lmHead,
+                         const at::Tensor& h, const at::Tensor& ids)
+{
     // The last position predicts nothing. NLL = logsumexp(logits) - logit[target], in fp32 as
     // transformers computes its loss; positions go in chunks so the [chunk, vocab] logits stay
     // small on the CPU.
-    const at::Tensor targets = ids.to(m_device).slice(1, 1);
+    const at::Device device = h.device();
+    const at::Tensor targets = ids.to(device).slice(1, 1);
     const int64_t T = h.size(1) - 1;
-    const int64_t chunk = m_device.is_cpu() ? 256 : T;
+    const int64_t chunk = device.is_cpu() ? 256 : T;
     std::vector<at::Tensor> parts;
     for (int64_t t0 = 0; t0 < T; t0 += chunk) {
         const int64_t t1 = std::min(T, t0 + chunk);
-        const at::Tensor logit = logits(h.slice(1, t0, t1)).to(at::kFloat);
+        const at::Tensor logit = applyLinear(rmsNorm(h.slice(1, t0, t1), finalNorm, c.rmsNormEps), lmHead).to(at::kFloat);
         const at::Tensor target = targets.slice(1, t0, t1).unsqueeze(-1);
         parts.push_back(at::logsumexp(logit, -1) - logit.gather(-1, target).squeeze(-1));
     }
     return at::cat(parts, 1);
+}
+
+Rope modelRope(const ModelConfig& c, int64_t tokens, const at::Device& device)
+{
+    TORCH_CHECK(tokens <= c.maxPositions, "sequence of ", tokens, " tokens exceeds the model's context (",
+                c.maxPositions, ")");
+    return Rope::build(c, std::max(tokens, std::min<int64_t>(c.maxPositions, 4096)), device);
 }
 
 } // namespace mpq::detail

@@ -17,6 +17,15 @@ SyntheticModelSpec SyntheticModelSpec::preset(const std::string& name)
     SyntheticModelSpec s;
     if (name == "llama-7b")
         return s;
+    if (name == "llama-70b") { // issue 14: LLaMA-2/3-70B's shape (grouped-query attention, 8 KV heads)
+        s.layers = 80;
+        s.hidden = 8192;
+        s.intermediate = 28672;
+        s.heads = 64;
+        s.kvHeads = 8;
+        s.vocab = 128256;
+        return s;
+    }
     if (name == "tiny") {
         s.layers = 2;
         s.hidden = 256;
@@ -26,7 +35,7 @@ SyntheticModelSpec SyntheticModelSpec::preset(const std::string& name)
         s.vocab = 1000;
         return s;
     }
-    throw Error("unknown synthetic preset \"" + name + "\" (llama-7b or tiny)");
+    throw Error("unknown synthetic preset \"" + name + "\" (llama-7b, llama-70b or tiny)");
 }
 
 namespace {

@@ -18,7 +18,8 @@ struct SyntheticModelSpec {
     int64_t kvHeads = 32;
     int64_t vocab = 32000;
     uint64_t seed = 0;
-    /// LLaMA-7B's shape (the default); "tiny" gives a 2-layer model for smoke tests.
+    /// LLaMA-7B's shape (the default); "llama-70b" LLaMA-70B's (80 layers, hidden 8192,
+    /// intermediate 28672, 64 heads / 8 KV heads, vocab 128256); "tiny" a 2-layer model for smoke tests.
     static SyntheticModelSpec preset(const std::string& name);
 };
 

@@ -4,6 +4,7 @@
 #include "alloc/MgptqOptions.h"
 #include "core/Device.h"
 #include "core/JobContext.h"
+#include "core/Memory.h"
 
 #include <cstdint>
 #include <optional>
@@ -53,6 +54,9 @@ struct QuantizeParams {
     /// Mixture of experts: an expert routed fewer calibration tokens than this gets the Hessian of
     /// every calibration token instead (as if all were routed to it; docs/model-families.md).
     int64_t expertMinTokens = 64;
+    /// Host / device memory limits (docs/streaming.md): the job picks its batch to fit them, or
+    /// refuses with MemoryBudgetError before reading any weight. 0 = no limit.
+    MemoryBudget budget;
 };
 
 struct MatrixReport {
@@ -93,6 +97,12 @@ struct QuantizeReport {
     double quantizeSeconds = 0;      ///< GPTQ / RTN
     std::vector<LayerTiming> layers; ///< per decoder layer
     int64_t peakDeviceBytes = -1;    ///< CUDA only
+    int64_t peakHostBytes = -1;      ///< the process's peak RSS when the job ended (-1: unknown)
+    int64_t startHostBytes = -1;     ///< its RSS when the job's peak was reset, before any weight was read
+    int64_t plannedHostBytes = 0;    ///< the memory plan's estimates of the job's data
+    int64_t plannedDeviceBytes = 0;
+    int64_t batch = 0;               ///< calibration windows per forward pass as run (0: automatic)
+    std::string memoryPlan;          ///< what the planned figures are made of
     std::string deviceName;
     std::string outDir;
     std::string sessionRun;          ///< "SESSION#RUN" when written into a session

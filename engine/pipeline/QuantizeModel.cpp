@@ -8,6 +8,7 @@
 #include "core/detail/DeviceMemory.h"
 #include "core/detail/TorchDevice.h"
 #include "data/Calibration.h"
+#include "model/MemoryPlan.h"
 #include "model/ModelSource.h"
 #include "model/detail/LlamaModel.h"
 #include "model/detail/WeightLoader.h"
@@ -191,13 +192,27 @@ QuantizeReport quantizeModel(const QuantizeParams& given, JobContext& ctx)
         calib = loadCalibrationTokens(p.calibTokens, int32_t(cfg.vocabSize));
     }
 
+    // Memory: the batch that fits the limits, or a refusal before any weight is read.
+    const QuantizeMemoryPlan memory = planQuantizeMemory(
+        cfg, p.dtype ? *p.dtype : (p.device.rfind("cuda", 0) == 0 ? DType::F16 : DType::F32), p.device,
+        int64_t(calib.windows.size()), calib.windows.empty() ? 0 : int64_t(calib.windows[0].size()), p.batchSize,
+        dataFree, p.budget);
+    if (p.batchSize <= 0 && (p.budget.limitsHost() || p.budget.limitsDevice()))
+        p.batchSize = memory.batch;
+
     QuantizeReport report;
+    report.plannedHostBytes = memory.hostBytes;
+    report.plannedDeviceBytes = memory.deviceBytes;
+    report.memoryPlan = memory.breakdown;
+    report.batch = p.batchSize;
     report.calibrationSeconds = since(tCal);
     report.deviceName = deviceDescription(p.device);
     report.resumedLayers = int64_t(resume.layers.size());
     const at::Device device = detail::torchDevice(p.device);
     c10::InferenceMode guard;
     detail::resetPeakDeviceBytes(device);
+    resetPeakHostBytes();
+    report.startHostBytes = currentHostBytes();
     const at::ScalarType act =
         detail::scalarType(p.dtype ? *p.dtype : (device.is_cuda() ? DType::F16 : DType::F32));
     const int64_t n = int64_t(calib.windows.size());

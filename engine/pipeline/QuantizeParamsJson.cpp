@@ -124,6 +124,12 @@ std::string quantizeReportFiguresJson(const QuantizeReport& r)
                                              {"quantize", r.quantizeSeconds},
                                              {"forward", r.forwardSeconds}}},
                           {"peak_device_bytes", r.peakDeviceBytes},
+                          {"peak_host_bytes", r.peakHostBytes},
+                          {"start_host_bytes", r.startHostBytes},
+                          {"memory_plan", {{"host_bytes", r.plannedHostBytes},
+                                           {"device_bytes", r.plannedDeviceBytes},
+                                           {"batch_size", r.batch},
+                                           {"breakdown", r.memoryPlan}}},
                           {"device", r.deviceName},
                           {"matrices", r.matrices.size()}}
         .dump();

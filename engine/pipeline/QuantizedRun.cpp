@@ -86,16 +86,23 @@ std::unique_ptr<QuantizedRun> openQuantizedRun(const std::string& spec)
     throw Error(spec + ": not a quantization result (a result folder with result.json, SESSION#RUN or a packed export was expected)");
 }
 
+WeightOverrides layerOverrides(const QuantizedRun& run, int64_t layer)
+{
+    WeightOverrides overrides;
+    for (auto& [name, q] : run.layer(layer)) {
+        if (!at::isfinite(q.dequant).all().item<bool>())
+            throw Error(run.describe() + ": the stored quantized weights of " + name +
+                        " hold NaN or Inf (its scales or zeros are not finite numbers)");
+        overrides[name] = q.dequant;
+    }
+    return overrides;
+}
+
 WeightOverrides runOverrides(const QuantizedRun& run)
 {
     WeightOverrides overrides;
     for (int64_t i : run.layers())
-        for (auto& [name, q] : run.layer(i)) {
-            if (!at::isfinite(q.dequant).all().item<bool>())
-                throw Error(run.describe() + ": the stored quantized weights of " + name +
-                            " hold NaN or Inf (its scales or zeros are not finite numbers)");
-            overrides[name] = q.dequant;
-        }
+        overrides.merge(layerOverrides(run, i));
     return overrides;
 }
 

@@ -6,6 +6,7 @@
 
 #include "core/Error.h"
 #include "core/Files.h"
+#include "core/Memory.h"
 #include "core/detail/DeviceMemory.h"
 #include "core/detail/TorchDevice.h"
 #include "data/Calibration.h"
@@ -122,6 +123,7 @@ void finishReport(QuantizeReport& report, const at::Device& device)
     report.avgBits = weights > 0 ? bits / weights : 0;
     report.avgBitsWithOverhead = weights > 0 ? bitsOv / weights : 0;
     report.peakDeviceBytes = peakDeviceBytes(device);
+    report.peakHostBytes = mpq::peakHostBytes();
 }
 
 /// "layer i/L <what>" for progress details.

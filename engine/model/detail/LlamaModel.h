@@ -94,6 +94,17 @@ struct Routing {
 };
 Routing route(const ModelConfig& c, const LayerWeights& w, const at::Tensor& flat);
 
+/// Next-token negative log-likelihood in fp32 from the last decoder layer's hidden states
+/// [B,T,H]: final norm, lm_head, log-softmax at each target of ids [B,T] → [B,T-1]. Positions go
+/// in chunks of 256 on the CPU so the fp32 logits stay small. Shared by the resident model and
+/// layer-streamed evaluation, so both compute the same figure.
+at::Tensor nllFromHidden(const ModelConfig& c, const at::Tensor& finalNorm, const at::Tensor& lmHead,
+                         const at::Tensor& hidden, const at::Tensor& ids);
+
+/// The rotary tables LlamaModel keeps for sequences of up to `tokens` tokens (the model's
+/// context, at least 4096 positions when it has them), so streamed evaluation uses the same.
+Rope modelRope(const ModelConfig& c, int64_t tokens, const at::Device& device);
+
 /// A whole model resident on one device, for evaluation.
 class LlamaModel {
 public:

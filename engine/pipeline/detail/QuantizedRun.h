@@ -72,5 +72,8 @@ std::unique_ptr<QuantizedRun> openQuantizedRun(const std::string& spec);
 
 /// Dequantized weights of every stored matrix, as overrides for the base model.
 WeightOverrides runOverrides(const QuantizedRun& run);
+/// The same for one decoder layer (empty when the run does not store it), so that layer-streamed
+/// evaluation holds one layer's dequantized matrices at a time. Throws mpq::Error on NaN or Inf.
+WeightOverrides layerOverrides(const QuantizedRun& run, int64_t layer);
 
 } // namespace mpq::detail
