@@ -484,6 +484,18 @@ private Q_SLOTS:
         JobContext cancelled;
         cancelled.requestCancel();
         QVERIFY_THROWS_EXCEPTION(Cancelled, benchmarkMxq(p, cancelled));
+
+        // Grouped-query attention (LLaMA-70B's 64 / 8 heads, scaled down): k_proj and v_proj
+        // have kvHeads × head size rows, the rest keep their shapes.
+        MxqBenchParams g = p;
+        g.heads = 8;
+        g.kvHeads = 2;
+        JobContext gctx;
+        const MxqBenchResult rg = benchmarkMxq(g, gctx);
+        QCOMPARE(rg.matrices, int64_t(14));
+        QCOMPARE(rg.parameters, int64_t(2 * (2 * 128 * 128 + 2 * 32 * 128 + 3 * 128 * 344)));
+        g.kvHeads = 3;
+        QVERIFY_THROWS_EXCEPTION(Error, benchmarkMxq(g, gctx));
     }
 
     /// The real (tiny) stories260K: cost table, progress, JSON, solve at 3.5 bits, plan.

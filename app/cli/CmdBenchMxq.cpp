@@ -5,6 +5,7 @@
 #include "Validate.h"
 
 #include "alloc/MxqBench.h"
+#include "pipeline/QuantizeBench.h"
 #include "core/Files.h"
 
 #include <nlohmann/json.hpp>
@@ -22,9 +23,14 @@ int runBenchMxq(const std::vector<std::string>& argv)
               "weights; nothing read from disk): every HQQ configuration of every matrix with its\n"
               "||W - W_hat||_F, then the mixed integer program at each budget. Prints the HQQ time, the\n"
               "solve time per budget (what the GUI's budget slider pays per move) and peak GPU memory.");
-    args.option("layers", "N", "decoder layers (LLaMA-7B: 32)", "32");
-    args.option("hidden", "N", "hidden size (LLaMA-7B: 4096)", "4096");
-    args.option("intermediate", "N", "MLP size (LLaMA-7B: 11008)", "11008");
+    args.option("preset", "NAME", "model shape: llama-7b (32 layers, hidden 4096, intermediate 11008, 32 heads) "
+                                  "or llama-70b (80 layers, hidden 8192, intermediate 28672, 64 heads / 8 KV heads); "
+                                  "the options below override it", "llama-7b");
+    args.option("layers", "N", "decoder layers (0 = the preset's)", "0");
+    args.option("hidden", "N", "hidden size (0 = the preset's)", "0");
+    args.option("intermediate", "N", "MLP size (0 = the preset's)", "0");
+    args.option("heads", "N", "attention heads (0 = the preset's)", "0");
+    args.option("kv-heads", "N", "key/value heads (0 = the preset's)", "0");
     args.option("configs", "SPEC", "candidate configurations BITS x GROUPS", "2,3,4,8x32,64,128");
     args.option("budget", "LIST", "budgets in bits per parameter, comma-separated; the first is solved "
                                   "inside the timed run, the others re-solve the cached costs",
@@ -38,9 +44,24 @@ int runBenchMxq(const std::vector<std::string>& argv)
         return 0;
 
     MxqBenchParams p;
-    p.layers = intIn(args, "layers", 1, 1000);
-    p.hidden = intIn(args, "hidden", 1, 1 << 17);
-    p.intermediate = intIn(args, "intermediate", 1, 1 << 19);
+    SyntheticModelSpec spec;
+    try {
+        spec = SyntheticModelSpec::preset(args.get("preset"));
+    } catch (const Error& e) {
+        throw UsageError(std::string("--preset: ") + e.what());
+    }
+    const auto pick = [&](const char* name, int64_t hi, int64_t preset) {
+        const int64_t v = intIn(args, name, 0, hi);
+        return v > 0 ? v : preset;
+    };
+    p.layers = pick("layers", 1000, spec.layers);
+    p.hidden = pick("hidden", 1 << 17, spec.hidden);
+    p.intermediate = pick("intermediate", 1 << 19, spec.intermediate);
+    p.heads = pick("heads", 1 << 12, spec.heads);
+    p.kvHeads = pick("kv-heads", 1 << 12, spec.kvHeads);
+    if (p.hidden % p.heads != 0 || p.heads % p.kvHeads != 0)
+        throw UsageError("--hidden must be a multiple of --heads, and --heads of --kv-heads (got " +
+                         std::to_string(p.hidden) + ", " + std::to_string(p.heads) + ", " + std::to_string(p.kvHeads) + ")");
     p.seed = uint64_t(intIn(args, "seed", 0, INT64_MAX));
     p.configs = parseMxqConfigs(args.get("configs"));
     p.device = args.get("device");
@@ -81,7 +102,12 @@ int runBenchMxq(const std::vector<std::string>& argv)
         record(budgets[i], solveMxq(r.table, MxqBudget::bitsPerParameter(budgets[i]), p.solve, &ctx));
     }
     const nlohmann::json j = {{"device", r.deviceName},
+                              {"preset", args.get("preset")},
                               {"layers", r.layers},
+                              {"hidden", p.hidden},
+                              {"intermediate", p.intermediate},
+                              {"heads", p.heads},
+                              {"kv_heads", p.kvHeads},
                               {"matrices", r.matrices},
                               {"configs", r.configs},
                               {"parameters", r.parameters},

@@ -33,7 +33,7 @@ const char* kUsage =
     "  tokenize MODEL FILE ids of a text file as the model sees them: count, first ids, sha256\n"
     "  bench MODEL         forward-pass throughput and evaluation wall time\n"
     "  bench-quantize      quantization pipeline speed on a synthetic LLaMA-7B-shaped model\n"
-    "  bench-mxq           MXQ speed (HQQ passes + solve) on a synthetic LLaMA-7B-shaped model\n"
+    "  bench-mxq           MXQ speed (HQQ passes + solve) on a synthetic LLaMA-7B- or 70B-shaped model\n"
     "  bench-tokenize      tokenizer speed on a whole text file\n"
     "\n"
     "RESULT is a result folder or SESSION#RUN (a run of an HDF5 session file).\n"

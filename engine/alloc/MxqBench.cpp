@@ -30,6 +30,8 @@ MxqBenchResult benchmarkMxq(const MxqBenchParams& params, JobContext& ctx)
     checkDevice(params.device);
     if (params.layers <= 0 || params.hidden <= 0 || params.intermediate <= 0)
         throw Error("MXQ bench: layers, hidden and intermediate sizes must be positive");
+    if (params.heads <= 0 || params.kvHeads <= 0 || params.hidden % params.heads != 0 || params.heads % params.kvHeads != 0)
+        throw Error("MXQ bench: the hidden size must be a multiple of the heads, and the heads of the KV heads");
     if (params.configs.empty())
         throw Error("MXQ bench: no configurations");
     const at::Device device = detail::torchDevice(params.device);
@@ -41,7 +43,8 @@ MxqBenchResult benchmarkMxq(const MxqBenchParams& params, JobContext& ctx)
     r.configs = int64_t(params.configs.size());
     r.table.model = "synthetic LLaMA (" + std::to_string(params.layers) + " layers, hidden " +
                     std::to_string(params.hidden) + ", intermediate " +
-                    std::to_string(params.intermediate) + ")";
+                    std::to_string(params.intermediate) + ", " + std::to_string(params.heads) + " heads / " +
+                    std::to_string(params.kvHeads) + " KV heads)";
     r.table.device = params.device;
     r.table.hqq = params.hqq;
     r.table.configs = params.configs;
@@ -49,9 +52,9 @@ MxqBenchResult benchmarkMxq(const MxqBenchParams& params, JobContext& ctx)
     ModelConfig shape;
     shape.hiddenSize = params.hidden;
     shape.intermediateSize = params.intermediate;
-    shape.numHeads = 1;
-    shape.numKvHeads = 1;
-    shape.headDim = params.hidden;
+    shape.numHeads = params.heads;
+    shape.numKvHeads = params.kvHeads;
+    shape.headDim = params.hidden / params.heads;
 
     at::Generator gen = at::globalContext().defaultGenerator(device);
     std::mt19937_64 rng(params.seed);

@@ -18,6 +18,8 @@ struct MxqBenchParams {
     int64_t layers = 32;
     int64_t hidden = 4096;
     int64_t intermediate = 11008;
+    int64_t heads = 32;            ///< attention heads (head size = hidden / heads)
+    int64_t kvHeads = 32;          ///< key/value heads: k_proj and v_proj have kvHeads × head size rows
     uint64_t seed = 0;
     std::vector<MxqConfig> configs = defaultMxqConfigs();
     HqqOptions hqq;
