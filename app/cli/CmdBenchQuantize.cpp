@@ -86,6 +86,8 @@ int runBenchQuantize(const std::vector<std::string>& argv)
         allocationSeconds += sec;
         allocation.push_back({{"tensor", m.tensor}, {"rows", m.rows}, {"cols", m.cols}, {"seconds", d.value("seconds", nlohmann::json::object())},
                               {"code_bits", d.value("code_bits", 0.0)}, {"cuda_graph", d.value("cuda_graph", false)}});
+        if (d.contains("device_bytes"))
+            allocation.back()["device_gib"] = d["device_bytes"].get<double>() / 1073741824.0;
         if (d.contains("cuda_graph_failure"))
             allocation.back()["cuda_graph_failure"] = d["cuda_graph_failure"];
     }

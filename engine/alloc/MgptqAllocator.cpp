@@ -3,6 +3,7 @@
 #include "alloc/detail/MgptqTrain.h"
 
 #include "core/Error.h"
+#include "core/detail/DeviceMemory.h"
 
 #include <nlohmann/json.hpp>
 
@@ -21,6 +22,7 @@ MatrixPlan MgptqAllocator::allocate(const MatrixPlan& base, const at::Tensor& W,
     GridOptions grid;
     grid.groupSize = base.groupSize;
     grid.symmetric = m_symmetric;
+    const DevicePeakScope memory(W.device());
     const MgptqResult r = allocateMgptq(W, H, m_options, grid, m_useGraph, &ctx);
     MatrixPlan m = base;
     m.columnBits = r.columnBits;
@@ -28,6 +30,8 @@ MatrixPlan MgptqAllocator::allocate(const MatrixPlan& base, const at::Tensor& W,
     m.storageBits = r.bitsWithOverhead * double(W.size(0)) * double(W.size(1));
     nlohmann::json j = nlohmann::json::parse(r.toJson());
     j["allocator"] = m_useGraph ? "mgptq-gcn" : "mgptq-mlp";
+    if (memory.bytes() >= 0)
+        j["device_bytes"] = memory.bytes(); // peak above what the job held when the allocation began
     m.diagnostics = j.dump();
     return m;
 }
