@@ -1,15 +1,34 @@
 #!/usr/bin/env bash
-# Builds engine + mpq against the CUDA LibTorch of the GPU machine's Python (no Qt there).
+# Builds against the CUDA LibTorch of the GPU machine's Python. That machine has no Qt and no MIP
+# solver: Debian 12's .debs carried in .gpudebs/ (packaging/gpu-debs.sh downloads them) unpack
+# into /opt/debroot, and every shared library the machine already has is replaced there by a
+# link to the machine's own, so only what is missing (Qt 6, QCustomPlot, GLPK, Xvfb, ...) comes
+# from Debian.
+#   GUI=1     also build the workbench (needs Qt in .gpudebs/) and the Qt Test suites
+#   TARGETS   the targets to build (default: all)
+# Source bench/gpu/env.sh afterwards for LD_LIBRARY_PATH, PATH and QT_PLUGIN_PATH.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 prefix=$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')
-# GLPK for MXQ's program: the machine has none; Debian's .debs (carried in .gpudebs/) unpack to /opt/glpk.
+root=/opt/debroot
 if ls .gpudebs/*.deb >/dev/null 2>&1; then
-  mkdir -p /opt/glpk && for f in .gpudebs/*.deb; do dpkg -x "$f" /opt/glpk; done
-  prefix="$prefix;/opt/glpk/usr"
-  export LD_LIBRARY_PATH=/opt/glpk/usr/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}
+  mkdir -p $root && for f in .gpudebs/*.deb; do dpkg -x "$f" $root; done
+  ln -sfn $root /opt/glpk   # older scripts name /opt/glpk
+  lib=$root/usr/lib/x86_64-linux-gnu
+  # Prefer the machine's copy of every library it has (newer than Debian 12's).
+  for f in $(find $lib -maxdepth 1 -name 'lib*.so.*' -type f); do
+    soname=$(objdump -p "$f" 2>/dev/null | awk '/SONAME/{print $2}')
+    [ -n "$soname" ] || continue
+    sys=$(ldconfig -p | awk -v s="$soname" '$1 == s && $NF !~ /^\/opt\// {print $NF; exit}')
+    if [ -n "$sys" ]; then ln -sf "$sys" "$lib/$soname"; rm -f "$f"; fi
+  done
+  prefix="$prefix;$root/usr;$lib/cmake"
 fi
-cmake -S . -B build-cuda -G Ninja -DCMAKE_BUILD_TYPE=Release -DMPQ_BUILD_GUI=OFF -DMPQ_BUILD_TESTS=OFF \
+source bench/gpu/env.sh
+gui=OFF; [ "${GUI:-0}" = 1 ] && gui=ON
+cmake -S . -B build-cuda -G Ninja -DCMAKE_BUILD_TYPE=Release -DMPQ_BUILD_GUI=$gui -DMPQ_BUILD_TESTS=$gui \
       -DCMAKE_PREFIX_PATH="$prefix" > build-cuda.log 2>&1 || { tail -40 build-cuda.log; exit 1; }
-cmake --build build-cuda -j"$(nproc)" >> build-cuda.log 2>&1 || { grep -E "error|Error" build-cuda.log | head -40; tail -20 build-cuda.log; exit 1; }
-echo "build-cuda: ok"
+# shellcheck disable=SC2086
+cmake --build build-cuda -j"$(nproc)" ${TARGETS:+--target $TARGETS} >> build-cuda.log 2>&1 \
+  || { grep -E "error|Error" build-cuda.log | head -40; tail -20 build-cuda.log; exit 1; }
+echo "build-cuda: ok (GUI $gui)"
