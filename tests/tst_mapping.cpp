@@ -254,6 +254,36 @@ private Q_SLOTS:
         QVERIFY(labels.contains(QStringLiteral("MG-PTQ (GCN)\ntarget 2.5 · 2.24 b")));
         QVERIFY(labels.contains(QStringLiteral("MG-PTQ (GCN)\nα 1 · 2.24 b\nmg-b")));
     }
+    void evaluatedDatasetsIncludeTextFiles()
+    {
+        // Issue 15: runs evaluated on the demo's own text (by path) were missing from the
+        // perplexity view, which asked only for wikitext2 and c4.
+        Workbench wb;
+        QCOMPARE(wb.evaluatedDatasets(), QStringList());
+        RunData r;
+        r.name = QStringLiteral("gptq-4bit");
+        r.method = QStringLiteral("gptq");
+        r.complete = true;
+        r.avgBitsWithOverhead = 4.1;
+        r.perplexity[QStringLiteral("/tmp/demo/demo-valid.txt")] = 1.4;
+        wb.upsert(r);
+        wb.reference[QStringLiteral("/tmp/demo/demo-valid.txt")] = 1.37;
+        QCOMPARE(wb.evaluatedDatasets(), QStringList{QStringLiteral("/tmp/demo/demo-valid.txt")});
+        r.name = QStringLiteral("gptq-3bit");
+        r.perplexity[QStringLiteral("c4")] = 9;
+        r.perplexity[QStringLiteral("wikitext2")] = 8;
+        wb.upsert(r);
+        r.name = QStringLiteral("running");
+        r.complete = false;
+        r.perplexity.clear();
+        r.perplexity[QStringLiteral("unfinished.txt")] = 2;
+        wb.upsert(r);
+        QCOMPARE(wb.evaluatedDatasets(), (QStringList{QStringLiteral("wikitext2"), QStringLiteral("c4"),
+                                                      QStringLiteral("/tmp/demo/demo-valid.txt")}));
+        const PerplexityTable t = wb.perplexityTable(wb.evaluatedDatasets());
+        QCOMPARE(t.entries.size(), size_t(2));
+        QCOMPARE(t.reference.back(), 1.37);
+    }
     void logTicksHaveDistinctLabels()
     {
         // Issue 21: repeated colour-scale tick labels inside one decade.

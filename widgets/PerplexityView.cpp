@@ -13,6 +13,13 @@ QColor datasetColor(int i)
                                     QColor(0xcc, 0x79, 0xa7)};
     return colors[i % 4];
 }
+
+/// A data set's name for the legend: a text file evaluated by path shows its file name.
+QString datasetName(const QString& d)
+{
+    const int slash = d.lastIndexOf(QLatin1Char('/'));
+    return slash < 0 ? d : d.mid(slash + 1);
+}
 } // namespace
 
 PerplexityView::PerplexityView(QWidget* parent) : PlotView(parent)
@@ -50,7 +57,7 @@ void PerplexityView::setTable(const PerplexityTable& table)
         bars->setBarsGroup(group);
         bars->setPen(Qt::NoPen);
         bars->setBrush(datasetColor(d));
-        bars->setName(table.datasets[d]);
+        bars->setName(datasetName(table.datasets[d]));
         QVector<double> x, y;
         for (int e = 0; e < int(table.entries.size()); ++e) {
             const double v = table.entries[size_t(e)].value[size_t(d)];
@@ -70,7 +77,7 @@ void PerplexityView::setTable(const PerplexityTable& table)
             auto* label = new QCPItemText(p);
             label->position->setCoords(-0.45, ref);
             label->setPositionAlignment(Qt::AlignLeft | Qt::AlignBottom);
-            label->setText(tr("%1 %2: %3").arg(table.referenceLabel, table.datasets[d]).arg(ref, 0, 'f', 2));
+            label->setText(tr("%1 %2: %3").arg(table.referenceLabel, datasetName(table.datasets[d])).arg(ref, 0, 'f', 2));
             label->setFont(QFont(p->font().family(), 8));
             label->setColor(datasetColor(d).darker(130));
             label->setBrush(QBrush(QColor(255, 255, 255, 225))); // readable where it crosses a bar
@@ -83,8 +90,11 @@ void PerplexityView::setTable(const PerplexityTable& table)
     const double room = table.entries.size() > 8 ? 1.2 : 0.0;
     p->xAxis->setRange(-0.6, std::max<double>(double(table.entries.size()) - 0.4 + room, 0.6));
     p->yAxis->setRange(0, yMax > 0 ? yMax * 1.15 : 10);
+    QStringList names;
+    for (const QString& d : table.datasets)
+        names << datasetName(d);
     setCaption(table.empty() ? tr("No perplexities yet: evaluated runs appear here.")
-                             : tr("%1 evaluated runs on %2").arg(table.entries.size()).arg(table.datasets.join(QStringLiteral(", "))));
+                             : tr("%1 evaluated runs on %2").arg(table.entries.size()).arg(names.join(QStringLiteral(", "))));
     replotNow();
 }
 

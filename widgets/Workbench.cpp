@@ -167,6 +167,22 @@ std::vector<GgufRunPoint> Workbench::ggufRuns(const QString& dataset) const
     return out;
 }
 
+QStringList Workbench::evaluatedDatasets() const
+{
+    QStringList found = reference.keys();
+    for (const RunData& r : runs)
+        if (r.complete)
+            for (auto it = r.perplexity.cbegin(); it != r.perplexity.cend(); ++it)
+                if (!found.contains(it.key()))
+                    found << it.key();
+    found.sort();
+    QStringList out;
+    for (const QString& d : {QStringLiteral("wikitext2"), QStringLiteral("c4")})
+        if (found.removeAll(d) > 0)
+            out << d;
+    return out + found;
+}
+
 PerplexityTable Workbench::perplexityTable(const QStringList& datasets) const
 {
     PerplexityTable t;

@@ -47,6 +47,9 @@ struct Workbench {
     static bool isGguf(const QString& method);
     /// Perplexities of all evaluated runs on `datasets`, grouped by method and bits.
     PerplexityTable perplexityTable(const QStringList& datasets) const;
+    /// The data sets with a perplexity (of a complete run or the reference): wikitext2 and c4
+    /// first, then the others (e.g. the demo's demo-valid.txt) in name order.
+    QStringList evaluatedDatasets() const;
     /// Legend name of a method family: "GPTQ", "MG-PTQ (GCN)", "MXQ", …
     static QString familyName(const QString& method);
     /// The knob axis a run belongs to in the trade-off: "budget" (MXQ), "alpha", "target-bits"

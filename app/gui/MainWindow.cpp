@@ -1302,7 +1302,7 @@ void MainWindow::selectTensor(const QString& tensor)
 void MainWindow::refreshSummaryViews()
 {
     m_tradeoff->setSeries(m_wb.tradeoff(m_dataset), m_dataset, m_wb.reference.value(m_dataset, -1.0));
-    m_perplexity->setTable(m_wb.perplexityTable({QStringLiteral("wikitext2"), QStringLiteral("c4")}));
+    m_perplexity->setTable(m_wb.perplexityTable(m_wb.evaluatedDatasets()));
     m_gguf->setRuns(m_wb.ggufRuns(m_dataset), m_dataset);
     m_compare->setWorkbench(m_wb);
 }
