@@ -37,6 +37,8 @@ else()
 endif()
 
 # --- CPack: one .deb with mpq, mpq-workbench, the desktop files and the demo model ------------
+# Debian's machine-readable copyright file (the package's licences; lintian looks for it).
+install(FILES ${PROJECT_SOURCE_DIR}/packaging/copyright DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/mpq-workbench)
 set(CPACK_PACKAGE_NAME mpq-workbench)
 set(CPACK_PACKAGE_VENDOR "MPQ Workbench")
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})

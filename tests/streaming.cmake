@@ -1,4 +1,4 @@
-# tst_streaming evaluates the family fixtures and the embedded demo model resident and layer-streamed.
+# tst_streaming evaluates the family fixtures and the embedded demo model (found as every test
+# finds it: mpq::test::demoModel) resident and layer-streamed.
 target_compile_definitions(tst_streaming PRIVATE
-  MPQ_FAMILY_FIXTURES="${CMAKE_CURRENT_SOURCE_DIR}/data/families"
-  MPQ_DEMO_MODEL="${PROJECT_SOURCE_DIR}/resources/demo/model")
+  MPQ_FAMILY_FIXTURES="${CMAKE_CURRENT_SOURCE_DIR}/data/families")

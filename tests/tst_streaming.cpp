@@ -3,6 +3,7 @@
 // sliding windows, q/k norms, mixture of experts), for plain models and quantization results;
 // limits choose streaming and batches, refuse up front with the figures, and the measured peak RSS
 // of a limited job stays within its limit.
+#include "core/Device.h"
 #include "core/Memory.h"
 #include "demo/SyntheticModel.h"
 #include "eval/Perplexity.h"
@@ -21,7 +22,8 @@
 namespace {
 
 const std::string kFixtures = MPQ_FAMILY_FIXTURES;
-const std::string kDemo = MPQ_DEMO_MODEL;
+/// The embedded demo model's folder (tests/TestData.h: the same lookup as every other test).
+const std::string kDemo = mpq::test::demoModel().dir;
 
 mpq::EvalParams demoEval()
 {
@@ -133,6 +135,32 @@ private Q_SLOTS:
     }
 
     /// A limit that holds one window's hidden states: one pass over the layers per window.
+    /// On a GPU (issue 14 on the device machine): streamed equals resident bit for bit on CUDA
+    /// too (fp32 and fp16), and the CUDA figure is the CPU's within 1e-4 relative in fp32.
+    void streamedEqualsResidentOnCuda()
+    {
+        bool cuda = false;
+        for (const mpq::DeviceChoice& d : mpq::availableDevices())
+            cuda = cuda || d.id == "cuda:0";
+        if (!cuda)
+            QSKIP("no CUDA device (this LibTorch or machine has none): the GPU machine runs this case");
+        const mpq::EvalResult cpu = evaluate(demoEval(), false);
+        for (const mpq::DType dtype : {mpq::DType::F32, mpq::DType::F16}) {
+            mpq::EvalParams p = demoEval();
+            p.device = "cuda:0";
+            p.dtype = dtype;
+            const mpq::EvalResult resident = evaluate(p, false);
+            const mpq::EvalResult streamed = evaluate(p, true);
+            compareFigures(resident, streamed);
+            if (dtype == mpq::DType::F32)
+                QVERIFY2(std::abs(resident.meanNll - cpu.meanNll) <= 1e-4 * std::abs(cpu.meanNll),
+                         qPrintable(QString("CUDA fp32 mean NLL %1 vs CPU %2").arg(resident.meanNll, 0, 'g', 12)
+                                        .arg(cpu.meanNll, 0, 'g', 12)));
+            qInfo("cuda %s: mean NLL resident %.9f streamed %.9f (CPU fp32 %.9f)",
+                  dtype == mpq::DType::F32 ? "fp32" : "fp16", resident.meanNll, streamed.meanNll, cpu.meanNll);
+        }
+    }
+
     void fewerWindowsPerPass()
     {
         const mpq::EvalParams p = demoEval();

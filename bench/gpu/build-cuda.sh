@@ -13,6 +13,8 @@ prefix=$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')
 root=/opt/debroot
 if ls .gpudebs/*.deb >/dev/null 2>&1; then
   mkdir -p $root && for f in .gpudebs/*.deb; do dpkg -x "$f" $root; done
+  # Development files repacked without static libraries (packaging/gpu-debs.sh: ICU, PCRE2).
+  for f in .gpudebs/*.tar.gz; do if [ -e "$f" ]; then tar -xzf "$f" -C $root; fi; done
   ln -sfn $root /opt/glpk   # older scripts name /opt/glpk
   lib=$root/usr/lib/x86_64-linux-gnu
   # Prefer the machine's copy of every library it has (newer than Debian 12's).
@@ -22,6 +24,13 @@ if ls .gpudebs/*.deb >/dev/null 2>&1; then
     sys=$(ldconfig -p | awk -v s="$soname" '$1 == s && $NF !~ /^\/opt\// {print $NF; exit}')
     if [ -n "$sys" ]; then ln -sf "$sys" "$lib/$soname"; rm -f "$f"; fi
   done
+  # Development links whose library came from the machine (libpcre2-8.so -> the machine's .so.0).
+  for l in $(find $lib -maxdepth 1 -name 'lib*.so' -xtype l); do
+    sys=$(ldconfig -p | awk -v s="$(basename "$l")." 'index($1, s) == 1 && $NF !~ /^\/opt\// {print $NF; exit}')
+    if [ -n "$sys" ]; then ln -sf "$sys" "$l"; fi
+  done
+  sed -i "s#^prefix=/usr\$#prefix=$root/usr#" $lib/pkgconfig/*.pc
+  export PKG_CONFIG_PATH=$lib/pkgconfig:${PKG_CONFIG_PATH:-}
   prefix="$prefix;$root/usr;$lib/cmake"
 fi
 source bench/gpu/env.sh

@@ -43,5 +43,5 @@ PY
   tail -2 "$O/$name.err"
 }
 run bq70_gptq_L$L 280 bench-quantize --preset llama-70b --layers "$L" --method gptq --bits 4
-run bq70_mgptq_L$L 280 bench-quantize --preset llama-70b --layers "$L" --method mgptq --gnn gcn --target-bits 2.5
 run bmxq70 200 bench-mxq --preset llama-70b --budget 3.5,3.13,4.25,4.51
+run bq70_mgptq_L$L 280 bench-quantize --preset llama-70b --layers "$L" --method mgptq --gnn gcn --target-bits 2.5
