@@ -32,4 +32,11 @@ packages=(
   libglpk40 libglpk-dev libamd2 libcolamd2 libsuitesparseconfig5 libltdl7 libgmp10
 )
 apt-get download "${packages[@]}"
+# The engine's ICU and PCRE2 development files (the machine has only their runtimes), without the
+# static libraries (10 MB of the 11), as one tarball that build-cuda.sh unpacks beside the .debs.
+tmp=$(mktemp -d)
+(cd "$tmp" && apt-get download libicu-dev libpcre2-dev && mkdir root && for f in *.deb; do dpkg -x "$f" root; done \
+  && find root -name '*.a' -delete && rm -rf root/usr/share/doc root/usr/share/man root/usr/bin)
+tar -czf dev-headers-icu-pcre2.tar.gz -C "$tmp/root" .
+rm -rf "$tmp"
 du -sh .
