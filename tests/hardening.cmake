@@ -4,9 +4,3 @@ if(TARGET tst_hardening AND TARGET mpq)
   add_dependencies(tst_hardening mpq)
   target_compile_definitions(tst_hardening PRIVATE MPQ_CLI_PATH="$<TARGET_FILE:mpq>")
 endif()
-# Seventeen refused command lines run in one data-driven function: on a loaded machine each
-# `mpq` start (loading LibTorch) takes many seconds, so Qt Test's 5-minute function watchdog is
-# raised.
-if(TEST hardening)
-  set_property(TEST hardening APPEND PROPERTY ENVIRONMENT "QTEST_FUNCTION_TIMEOUT=1200000")
-endif()
