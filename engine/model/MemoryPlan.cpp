@@ -191,6 +191,11 @@ EvalMemoryPlan planEvalMemory(const ModelConfig& c, DType dtype, const std::stri
     throw MemoryBudgetError(refusal("evaluation", budget, cpu, best.hostBytes, best.deviceBytes, best.breakdown));
 }
 
+int64_t automaticQuantizeBatch(const std::string& device)
+{
+    return isCpu(device) ? 1 : 16;
+}
+
 QuantizeMemoryPlan planQuantizeMemory(const ModelConfig& c, DType act, const std::string& device, int64_t windows,
                                       int64_t seqlen, int64_t batchAsked, bool dataFree, const MemoryBudget& budget)
 {
@@ -225,7 +230,7 @@ QuantizeMemoryPlan planQuantizeMemory(const ModelConfig& c, DType act, const std
 
     const int64_t hiddenIn = n * T * H * e;
     const int64_t embedStep = f.embedBytes + hiddenIn + ids;
-    const int64_t automatic = cpu ? 4 : 16;
+    const int64_t automatic = automaticQuantizeBatch(device);
     QuantizeMemoryPlan smallest;
     for (int64_t b : batchCandidates(batchAsked, std::min(automatic, n))) {
         const int64_t acts = b * windowActivations(c, T, e);

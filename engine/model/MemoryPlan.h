@@ -57,10 +57,16 @@ struct QuantizeMemoryPlan {
     std::string breakdown;
 };
 
+/// Calibration windows per forward pass when the user does not choose: 1 on the CPU, 16 on CUDA.
+/// On the CPU one window at a time costs little (each pass is still seqlen rows) and makes the
+/// result independent of memory limits: LibTorch's CPU forward pass is not bit-identical across
+/// batch sizes, so a limit that shrank a larger batch changed the codes (docs/streaming.md).
+int64_t automaticQuantizeBatch(const std::string& device);
+
 /// Plans the sequential (or data-free) driver within the budget: one decoder layer's weights,
 /// the calibration windows' hidden states in and out, the Hessians and GPTQ's temporaries, and
-/// the batch's activations; the batch is the largest up to the default (4 on the CPU, 16 on CUDA)
-/// that fits. `batchAsked` > 0 is kept or refused. Throws MemoryBudgetError when nothing fits.
+/// the batch's activations; the batch is the largest up to automaticQuantizeBatch that fits.
+/// `batchAsked` > 0 is kept or refused. Throws MemoryBudgetError when nothing fits.
 QuantizeMemoryPlan planQuantizeMemory(const ModelConfig& c, DType act, const std::string& device, int64_t windows,
                                       int64_t seqlen, int64_t batchAsked, bool dataFree, const MemoryBudget& budget);
 

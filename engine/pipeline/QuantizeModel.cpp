@@ -204,7 +204,7 @@ QuantizeReport quantizeModel(const QuantizeParams& given, JobContext& ctx)
     report.plannedHostBytes = memory.hostBytes;
     report.plannedDeviceBytes = memory.deviceBytes;
     report.memoryPlan = memory.breakdown;
-    report.batch = p.batchSize;
+    report.batch = p.batchSize > 0 ? p.batchSize : automaticQuantizeBatch(p.device);
     report.calibrationSeconds = since(tCal);
     report.deviceName = deviceDescription(p.device);
     report.resumedLayers = int64_t(resume.layers.size());

@@ -10,6 +10,7 @@
 #include "core/detail/DeviceMemory.h"
 #include "core/detail/TorchDevice.h"
 #include "data/Calibration.h"
+#include "model/MemoryPlan.h"
 #include "model/ModelSource.h"
 #include "model/detail/LayerHessians.h"
 #include "model/detail/LlamaModel.h"
@@ -303,7 +304,7 @@ void runSequential(LayerProvider& provider, const std::vector<std::vector<int32_
     const at::ScalarType act = scalarType(p.dtype ? *p.dtype : (device.is_cuda() ? DType::F16 : DType::F32));
     const int64_t n = int64_t(windows.size());
     const int64_t T = int64_t(windows.at(0).size());
-    const int64_t batch = p.batchSize > 0 ? p.batchSize : (device.is_cuda() ? 16 : 4);
+    const int64_t batch = p.batchSize > 0 ? p.batchSize : automaticQuantizeBatch(p.device);
 
     // Layer-0 inputs: the embeddings of all calibration windows.
     at::Tensor inps;
