@@ -14,7 +14,7 @@ packages=(
   libqt6core6 libqt6gui6 libqt6widgets6 libqt6printsupport6 libqt6dbus6 libqt6network6 libqt6opengl6
   libqt6openglwidgets6 libqt6svg6 libqt6svgwidgets6 libqt6concurrent6 libqt6sql6 libqt6test6 libqt6xml6
   qt6-qpa-plugins qt6-base-dev qt6-base-dev-tools qmake6 qmake6-bin qt6-svg-dev libqcustomplot2.1-qt6 libqcustomplot-dev
-  libicu72 libdouble-conversion3 libb2-1 libmd4c0 libpcre2-16-0
+  libicu72 libdouble-conversion3 libb2-1 libmd4c0 libpcre2-16-0 libdbus-1-3
   # what Qt's CMake files look for (OpenGL, Vulkan headers)
   libgl-dev libglx-dev libopengl-dev libegl-dev libvulkan-dev
   libegl1 libgl1 libglx0 libglvnd0 libopengl0 libgles2 libglapi-mesa libxcb-glx0 libdrm2

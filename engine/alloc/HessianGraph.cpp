@@ -4,7 +4,10 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <algorithm>
 #include <cmath>
+#include <tuple>
+#include <vector>
 #include <string>
 
 namespace mpq::detail {
@@ -29,21 +32,36 @@ at::Tensor hessianCoupling(const at::Tensor& H, double dampPercent, double* damp
     double lambda = dampPercent * diag.mean().item<double>();
     if (!(lambda > 0))
         lambda = 1e-8;
-    const at::Tensor I = at::eye(n, Hd.options());
+    // In place where it can be: at n = 28672 (LLaMA-70B's down projection) each n × n fp32
+    // temporary is 3.1 GiB, and at most three live at once.
     for (int attempt = 0; attempt < 5; ++attempt, lambda *= 10) {
-        auto [L, info] = at::linalg_cholesky_ex(Hd + lambda * I);
-        if (info.item<int64_t>() != 0)
-            continue;
-        // U: upper Cholesky factor of the damped H⁻¹ — the factor GPTQ's compensation uses.
-        auto [U, info2] = at::linalg_cholesky_ex(at::cholesky_inverse(L), /*upper=*/true);
-        if (info2.item<int64_t>() != 0)
-            continue;
+        at::Tensor L;
+        {
+            at::Tensor damped = Hd.clone();
+            damped.diagonal().add_(lambda);
+            at::Tensor info;
+            std::tie(L, info) = at::linalg_cholesky_ex(damped);
+            if (info.item<int64_t>() != 0)
+                continue;
+        }
+        at::Tensor U;
+        {
+            at::Tensor Hinv = at::cholesky_inverse(L);
+            L.reset();
+            at::Tensor info2;
+            // U: upper Cholesky factor of the damped H⁻¹ — the factor GPTQ's compensation uses.
+            std::tie(U, info2) = at::linalg_cholesky_ex(Hinv, /*upper=*/true);
+            if (info2.item<int64_t>() != 0)
+                continue;
+        }
         if (damping)
             *damping = lambda;
         // Row i of U / U_ii are GPTQ's update coefficients: rounding column i moves column j > i
         // by err_i · U_ij / U_ii. Their magnitude is the coupling of i and j.
-        const at::Tensor C = at::triu(U.abs() / U.diagonal().unsqueeze(1), 1);
-        return C + C.t();
+        U.abs_();
+        U.div_(U.diagonal().clone().unsqueeze(1));
+        U.triu_(1);
+        return U + U.t();
     }
     throw Error("MG-PTQ graph: the damped Hessian (" + std::to_string(n) +
                 " columns) is not positive definite even with 10^4 times the damping");
@@ -54,7 +72,7 @@ HessianGraph normalizedGraph(const at::Tensor& A, int64_t k)
     const int64_t n = A.size(0);
     HessianGraph g;
     g.nodes = n;
-    at::Tensor a = A.abs().clone();
+    at::Tensor a = A.abs(); // a new tensor: A is not changed
     a.diagonal().zero_();
     if (k <= 0 || k >= n - 1) {
         // Â = D^-½ (|A| + I) D^-½ (Kipf & Welling, eq. 2)
@@ -64,7 +82,18 @@ HessianGraph normalizedGraph(const at::Tensor& A, int64_t k)
         g.dense = true;
         return g;
     }
-    auto [vals, idx] = at::topk(a, k, 1);
+    // Row by row blocks of about 2^26 entries: topk's sort buffers over a whole 28672² matrix
+    // would be several times its size.
+    const int64_t rowsPerBlock = std::max<int64_t>(1, (int64_t(1) << 26) / n);
+    std::vector<at::Tensor> valBlocks, idxBlocks;
+    for (int64_t r0 = 0; r0 < n; r0 += rowsPerBlock) {
+        auto [v, i] = at::topk(a.slice(0, r0, std::min(n, r0 + rowsPerBlock)), k, 1);
+        valBlocks.push_back(v);
+        idxBlocks.push_back(i);
+    }
+    a.reset();
+    const at::Tensor vals = at::cat(valBlocks, 0);
+    const at::Tensor idx = at::cat(idxBlocks, 0);
     const at::Tensor self = at::arange(n, idx.options()).unsqueeze(1);
     g.index = at::cat({self, idx}, 1).contiguous();
     const at::Tensor v = at::cat({at::ones({n, 1}, vals.options()), vals}, 1);

@@ -311,25 +311,49 @@ MgptqResult allocateMgptq(const at::Tensor& W, const at::Tensor& H, const MgptqO
         const at::Tensor bits = at::full({n}, b, at::TensorOptions().dtype(at::kInt).device(Wf.device()));
         errs.push_back(Wf - rtnQuantize(Wf, bits, grid).dequant);
     }
-    const at::Tensor E = at::cat(errs, 1);                    // [rows, K·n]
-    at::Tensor G;
-    {
-        // TF32 on CUDA: G only shapes the training loss (relative error ~1e-3 of each entry);
-        // the plan's predicted cost below uses the same G, the quantizer never sees it.
-        Tf32Scope tf32(Wf.is_cuda());
-        G = at::matmul(E.t(), E);                             // [K·n, K·n]
+    // On the CPU, G in fp32. On CUDA the training mat-vec reads G in bf16 (fp32 accumulation):
+    // that step is bound by reading G (4 GiB in fp32 for n = 11008); bf16 rounds each entry by at
+    // most 2⁻⁹ relative, and like TF32 it only shapes the training loss. There G is built one
+    // n × n block at a time straight into bf16, so the fp32 G ((K·n)² × 4 B: 27.6 GiB for
+    // LLaMA-70B's 28672-column down projection at K = 3) never exists; the predicted cost of the
+    // plan is then computed from the errors and H directly (docs/mgptq.md, "Memory").
+    const bool blockwise = Wf.is_cuda();
+    at::Tensor G;     // fp32, CPU only
+    at::Tensor Gstep; // what the training step reads
+    at::Tensor ownError; // [n, K]: H_jj ‖E_b[:, j]‖²
+    double Z = 0;     // all columns at the lowest width
+    if (!blockwise) {
+        const at::Tensor E = at::cat(errs, 1); // [rows, K·n]
+        G = at::matmul(E.t(), E);               // [K·n, K·n]
+        G.view({K, n, K, n}).mul_(Hf.view({1, n, 1, n}));
+        ownError = G.diagonal().view({K, n}).t().contiguous();
+        Z = G.slice(0, 0, n).slice(1, 0, n).sum().item<double>();
+        Gstep = G;
+        errs.clear();
+    } else {
+        // TF32: G only shapes the training loss (relative error ~1e-3 of each entry).
+        Tf32Scope tf32(true);
+        Gstep = at::empty({K * n, K * n}, Wf.options().dtype(at::kBFloat16));
+        const at::Tensor G4 = Gstep.view({K, n, K, n});
+        std::vector<at::Tensor> own(static_cast<size_t>(K));
+        for (int64_t b = 0; b < K; ++b) {
+            for (int64_t c = b; c < K; ++c) {
+                at::Tensor block = at::matmul(errs[size_t(b)].t(), errs[size_t(c)]); // [n, n]
+                block.mul_(Hf);
+                G4.select(0, b).select(1, c).copy_(block);
+                if (c != b)
+                    G4.select(0, c).select(1, b).copy_(block.t()); // H is symmetric
+                else
+                    own[size_t(b)] = block.diagonal().clone();
+                if (b == 0 && c == 0)
+                    Z = block.sum().item<double>();
+            }
+        }
+        ownError = at::stack(own, 1).contiguous();
     }
-    G.view({K, n, K, n}).mul_(Hf.view({1, n, 1, n}));
-    errs.clear();
-    const at::Tensor ownError = G.diagonal().view({K, n}).t().contiguous(); // [n, K]: H_jj ‖E_b[:, j]‖²
-    double Z = G.slice(0, 0, n).slice(1, 0, n).sum().item<double>();      // all columns at the lowest
     if (!(Z > 0))
         Z = 1;
     r.normalizer = Z;
-    // On CUDA the training mat-vec reads G in bf16 (fp32 accumulation): that step is bound by
-    // reading G (4 GiB in fp32 for n = 11008). bf16 rounds each entry by at most 2⁻⁹ relative;
-    // like TF32 above, that only shapes the training loss. The predicted cost uses the fp32 G.
-    const at::Tensor Gstep = Wf.is_cuda() ? G.to(at::kBFloat16) : G;
     const at::Tensor X = nodeFeatures(Wf, Hf, ownError, opt.featureDim, opt.seed);
     synchronize(Wf);
     r.precomputeSeconds = since(t0);
@@ -461,8 +485,16 @@ MgptqResult allocateMgptq(const at::Tensor& W, const at::Tensor& H, const MgptqO
     r.columnBits = bitsOf(choice);
     const at::Tensor oneHot = at::zeros({K, n}, Wf.options());
     oneHot.scatter_(0, at::tensor(std::vector<int64_t>(choice.begin(), choice.end())).to(Wf.device()).unsqueeze(0), 1.0);
-    const at::Tensor v = oneHot.reshape({-1});
-    r.predictedCost = at::dot(v, at::mv(G, v)).item<double>();
+    if (!blockwise) {
+        const at::Tensor v = oneHot.reshape({-1});
+        r.predictedCost = at::dot(v, at::mv(G, v)).item<double>();
+    } else {
+        // vᵀGv = tr(ΔW H ΔWᵀ) with ΔW = Σ_b E_b diag(onehot_b), in fp32 without TF32.
+        at::Tensor dW = at::zeros_like(Wf);
+        for (int64_t b = 0; b < K; ++b)
+            dW.add_(errs[size_t(b)] * oneHot[b].unsqueeze(0));
+        r.predictedCost = (at::matmul(dW, Hf) * dW).sum().item<double>();
+    }
     r.codeBits = averageColumnBits(r.columnBits);
     r.bitsWithOverhead = columnBitsWithOverhead(r.columnBits, grid.groupSize, grid.symmetric);
     r.totalSeconds = since(t00);
