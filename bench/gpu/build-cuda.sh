@@ -17,6 +17,8 @@ if ls .gpudebs/*.deb >/dev/null 2>&1; then
   for f in .gpudebs/*.tar.gz; do if [ -e "$f" ]; then tar -xzf "$f" -C $root; fi; done
   ln -sfn $root /opt/glpk   # older scripts name /opt/glpk
   lib=$root/usr/lib/x86_64-linux-gnu
+  # Some Debian 12 packages (libdbus-1-3, ...) still install into /lib: merge it into /usr/lib.
+  if [ -d $root/lib/x86_64-linux-gnu ]; then cp -a $root/lib/x86_64-linux-gnu/. $lib/; fi
   # Prefer the machine's copy of every library it has (newer than Debian 12's).
   for f in $(find $lib -maxdepth 1 -name 'lib*.so.*' -type f); do
     soname=$(objdump -p "$f" 2>/dev/null | awk '/SONAME/{print $2}')
