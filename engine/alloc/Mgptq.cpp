@@ -239,6 +239,13 @@ std::string MgptqResult::toJson() const
         alphas.push_back(e.alpha);
         taus.push_back(e.tau);
     }
+    if (!softmax.empty()) {
+        // 4 decimals: what the Explain view prints; keeps a 7B down_proj's record near 200 kB.
+        std::vector<double> p(softmax.size());
+        for (size_t i = 0; i < p.size(); ++i)
+            p[i] = std::round(double(softmax[i]) * 1e4) / 1e4;
+        j["softmax"] = {{"bits", softmaxBits}, {"p", p}};
+    }
     j["curves"] = {{"loss", loss}, {"l_quant", lq}, {"l_bit", lb}, {"avg_bits", avg}, {"alpha", alphas}, {"tau", taus}};
     return j.dump();
 }
@@ -439,7 +446,13 @@ MgptqResult allocateMgptq(const at::Tensor& W, const at::Tensor& H, const MgptqO
     r.alpha = alpha;
 
     // argmax, then (target mode) the greedy repair.
-    const at::Tensor choiceT = net->forward(X, graph).argmax(1).to(at::kCPU).to(at::kLong).contiguous();
+    const at::Tensor logitsFinal = net->forward(X, graph);
+    const at::Tensor choiceT = logitsFinal.argmax(1).to(at::kCPU).to(at::kLong).contiguous();
+    {
+        const at::Tensor p = at::softmax(logitsFinal, 1).to(at::kCPU).to(at::kFloat).contiguous();
+        r.softmax.assign(p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
+        r.softmaxBits = bitsSet;
+    }
     std::vector<int> choice(static_cast<size_t>(n));
     for (int64_t j = 0; j < n; ++j)
         choice[size_t(j)] = int(choiceT.data_ptr<int64_t>()[j]);

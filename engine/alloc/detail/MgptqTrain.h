@@ -37,6 +37,10 @@ struct MgptqEpoch {
 struct MgptqResult {
     std::vector<uint8_t> columnBits;
     std::vector<MgptqEpoch> curve;
+    /// The trained allocator's softmax over the candidates, row-major [cols, |bitsSet|] with
+    /// bitsSet ascending (before the target repair); kept for the Explain view (issue 19).
+    std::vector<float> softmax;
+    std::vector<int> softmaxBits;
     double alpha = 0;            ///< α used (in target mode: the weight of the excess penalty)
     double predictedCost = 0;    ///< tr(ΔW H ΔWᵀ) of RTN at the chosen bits (per-channel grids)
     double normalizer = 0;       ///< L_quant's divisor: the error with every column at the lowest candidate
