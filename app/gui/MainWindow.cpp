@@ -1,6 +1,8 @@
 #include "MainWindow.h"
 
 #include "BitMapView.h"
+#include "ColumnExplainer.h"
+#include "ExplainView.h"
 #include "CompareView.h"
 #include "DemoPlan.h"
 #include "DurationText.h"
@@ -27,6 +29,7 @@
 #include "demo/SyntheticModel.h"
 #include "model/ModelSource.h"
 #include "pipeline/ResultFolder.h"
+#include "session/ColumnExplain.h"
 #include "session/Session.h"
 
 #include <QAction>
@@ -61,6 +64,8 @@
 #include <QTabWidget>
 #include <QTreeView>
 #include <QVBoxLayout>
+
+#include <algorithm>
 
 // Q_INIT_RESOURCE must be called outside a namespace.
 static void initIconResource()
@@ -160,6 +165,20 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     connect(&m_worker, &QThread::finished, m_ggufBuilder, &QObject::deleteLater);
     m_worker.setObjectName(QStringLiteral("mpq-worker"));
     m_worker.start();
+    m_explainer = new ColumnExplainer;
+    m_explainer->moveToThread(&m_explainThread);
+    connect(&m_explainThread, &QThread::finished, m_explainer, &QObject::deleteLater);
+    m_explainThread.setObjectName(QStringLiteral("mpq-explain"));
+    m_explainThread.start();
+    connect(m_explainer, &ColumnExplainer::explained, this,
+            [this](quint64 generation, const mpq::session::ColumnExplanation& e) {
+                if (generation == m_explainer->latest())
+                    m_explain->setExplanation(e);
+            });
+    connect(m_explainer, &ColumnExplainer::failed, this, [this](quint64 generation, const QString& message) {
+        if (generation == m_explainer->latest())
+            m_explain->setMessage(message);
+    });
 
     connect(m_runner, &JobRunner::started, this, [this](const QString& d) { log(d); });
     connect(m_runner, &JobRunner::progress, this, &MainWindow::onProgress);
@@ -289,6 +308,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
 
     connect(m_bitMap, &BitMapView::matrixClicked, this, &MainWindow::selectTensor);
     connect(m_sideMap, &BitMapView::matrixClicked, this, &MainWindow::selectTensor);
+    connect(m_bitMap, &BitMapView::columnClicked, this, &MainWindow::explainColumn);
+    connect(m_sideMap, &BitMapView::columnClicked, this, &MainWindow::explainColumn);
     connect(m_compare, &CompareView::matrixChosen, this, [this](const QString& t) {
         if (const RunData* r = m_wb.run(m_currentRun); r && r->find(t))
             selectTensor(t);
@@ -313,6 +334,8 @@ MainWindow::~MainWindow()
     m_runner->cancel();
     m_worker.quit();
     m_worker.wait();
+    m_explainThread.quit();
+    m_explainThread.wait();
 }
 
 void MainWindow::buildDocks()
@@ -377,6 +400,14 @@ void MainWindow::buildDocks()
     logDock->setObjectName(QStringLiteral("log"));
     logDock->setWidget(m_log);
     addDockWidget(Qt::BottomDockWidgetArea, logDock);
+    // Explain (issue 19): on the right, hidden until a column is clicked, so the views keep
+    // their width until then.
+    m_explain = new ExplainView(this);
+    m_explainDock = new QDockWidget(tr("Explain"), this);
+    m_explainDock->setObjectName(QStringLiteral("explain"));
+    m_explainDock->setWidget(m_explain);
+    addDockWidget(Qt::RightDockWidgetArea, m_explainDock);
+    m_explainDock->hide();
     resizeDocks({dock}, {360}, Qt::Horizontal);
     resizeDocks({logDock}, {110}, Qt::Vertical);
 }
@@ -1428,6 +1459,28 @@ void MainWindow::onFullRunRequested(const QString& family, const QString& axis, 
     }
 }
 
+void MainWindow::explainColumn(const QString& tensor, qint64 column)
+{
+    if (!m_explainDock->isVisible()) {
+        m_explainDock->show();
+        resizeDocks({m_explainDock}, {420}, Qt::Horizontal);
+    }
+    m_explainDock->raise();
+    const RunData* r = m_liveShown ? nullptr : m_wb.run(m_currentRun);
+    if (m_liveShown) {
+        m_explain->setMessage(tr("A live MXQ solution is shown: it is not stored, so there is nothing to explain. "
+                                 "Pick a stored run in the run list."));
+        return;
+    }
+    if (!r || r->sessionRun.isEmpty() || m_wb.sessionFile.isEmpty()) {
+        m_explain->setMessage(tr("Explain reads the session's stored arrays: %1 is a result folder, not a session run.")
+                                  .arg(r ? r->name : tr("this run")));
+        return;
+    }
+    m_explain->setMessage(tr("Explaining column %1 of %2 …").arg(column).arg(tensor));
+    m_explainer->request(m_wb.sessionFile, r->sessionRun, tensor, column);
+}
+
 QStringList MainWindow::saveScreenshots(const QString& dir)
 {
     QDir().mkpath(dir);
@@ -1452,6 +1505,38 @@ QStringList MainWindow::saveScreenshots(const QString& dir)
         // The bit map also in grey: the palette's lightness order is what a greyscale print keeps.
         if (i == 0 && image.convertToFormat(QImage::Format_Grayscale8).save(QDir(dir).filePath(QStringLiteral("view-bitmap-grey.png"))))
             files << QDir(dir).filePath(QStringLiteral("view-bitmap-grey.png"));
+    }
+    // The Explain dock on the bit map: the selected matrix's column with the largest H_jj (or
+    // column 0), explained here on the GUI thread (a batch window has nothing else to do).
+    if (const RunData* r = m_liveShown ? nullptr : m_wb.run(m_currentRun);
+        r && !r->sessionRun.isEmpty() && !r->matrices.empty() && QFileInfo::exists(m_wb.sessionFile)) {
+        const MatrixResult* m = r->find(m_currentTensor);
+        if (!m)
+            m = &r->matrices.front();
+        try {
+            m_tabs->setCurrentIndex(0);
+            auto e = session::explainColumn(m_wb.sessionFile.toStdString(), r->sessionRun.toStdString(),
+                                            m->tensor.toStdString(), 0);
+            if (e.hasHessian) { // the column the Hessian weighs most
+                const session::MatrixDetail d =
+                    session::Session::open(m_wb.sessionFile.toStdString()).matrix(r->sessionRun.toStdString(), m->tensor.toStdString());
+                const auto top = std::max_element(d.hessianDiagonal.begin(), d.hessianDiagonal.end());
+                e = session::explainColumn(m_wb.sessionFile.toStdString(), r->sessionRun.toStdString(),
+                                           m->tensor.toStdString(), int64_t(top - d.hessianDiagonal.begin()));
+            }
+            m_explainDock->show();
+            resizeDocks({m_explainDock}, {440}, Qt::Horizontal);
+            m_explain->setExplanation(e);
+            QApplication::sendPostedEvents();
+            QApplication::processEvents();
+            m_bitMap->replotNow();
+            const QString file = QDir(dir).filePath(QStringLiteral("view-explain.png"));
+            if (grab().toImage().save(file))
+                files << file;
+            m_explainDock->hide();
+        } catch (const std::exception& e) {
+            log(tr("screenshot of Explain: %1").arg(QString::fromStdString(e.what())));
+        }
     }
     // The run menu over the window (a popup: grabbed from the screen where there is one).
     if (!m_currentRun.isEmpty() && m_wb.run(m_currentRun) && QGuiApplication::primaryScreen() &&

@@ -19,6 +19,7 @@ class Session;
 
 class QAction;
 class QComboBox;
+class QDockWidget;
 class QLabel;
 class QMenu;
 class QPlainTextEdit;
@@ -31,6 +32,8 @@ class QTreeView;
 namespace mpq::gui {
 
 class BitMapView;
+class ColumnExplainer;
+class ExplainView;
 class CompareView;
 class HessianGraphView;
 class JobRunner;
@@ -136,6 +139,12 @@ public:
     QTabWidget* tabs() const { return m_tabs; }
     /// The Compare runs tab (issue 19).
     CompareView* compareView() const { return m_compare; }
+    /// The Explain dock (issue 19) and its worker.
+    ExplainView* explainView() const { return m_explain; }
+    ColumnExplainer* explainer() const { return m_explainer; }
+    /// Explains `column` of `tensor` of the run shown (what a click in a bit map does): shows the
+    /// Explain dock and fills it when the worker is done.
+    void explainColumn(const QString& tensor, qint64 column);
 
 Q_SIGNALS:
     /// The job queue ran empty (after success, failure or cancel).
@@ -226,6 +235,10 @@ private:
     PerplexityView* m_perplexity = nullptr;
     TrainingCurvesView* m_curves = nullptr;
     CompareView* m_compare = nullptr;
+    ExplainView* m_explain = nullptr;
+    QDockWidget* m_explainDock = nullptr;
+    ColumnExplainer* m_explainer = nullptr;
+    QThread m_explainThread;      ///< explanations read the session and the weights here, beside jobs
     bool m_layoutRestored = false;
     LayerTreeModel* m_treeModel = nullptr;
     QTreeView* m_tree = nullptr;
