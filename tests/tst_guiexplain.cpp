@@ -4,14 +4,17 @@
 #include "BitMapView.h"
 #include "ColumnExplainer.h"
 #include "ExplainView.h"
+#include "JobRunner.h"
 #include "MainWindow.h"
 #include "TestData.h"
 
 #include "demo/SyntheticModel.h"
+#include "pipeline/Override.h"
 #include "pipeline/QuantizeJob.h"
 #include "session/Session.h"
 
 #include <QDockWidget>
+#include <QPushButton>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTemporaryDir>
@@ -163,6 +166,52 @@ private Q_SLOTS:
         QVERIFY2(w.explainView()->text().contains(QStringLiteral("Column 21")), qPrintable(w.explainView()->text()));
         QVERIFY(w.explainView()->text().contains(QStringLiteral("run mg")));
         QCOMPARE(map->selectedTensor(), m_tensor); // the click also selected the matrix
+
+        // Override from the dock: Shift+click extends the range to column 30, 8 bits, a new run.
+        QTest::mouseClick(plot, Qt::LeftButton, Qt::ShiftModifier, map->pixelOf(row, 30));
+        ExplainView* v = w.explainView();
+        v->setOverrideBits(8);
+        const auto spec = OverrideSpec::fromJson(v->overrideJson().toStdString(), "form");
+        QCOMPARE(spec.base, std::string("mg"));
+        QCOMPARE(spec.entries.at(0).firstColumn, int64_t(21));
+        QCOMPARE(spec.entries.at(0).lastColumn, int64_t(30));
+        QCOMPARE(spec.entries.at(0).bits, 8);
+        QSignalSpy finished(w.runner(), &JobRunner::runFinished);
+        QVERIFY(v->overrideButton()->isEnabled());
+        QTest::mouseClick(v->overrideButton(), Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 120000);
+        QTRY_COMPARE_WITH_TIMEOUT(w.currentRun(), QStringLiteral("mg-override"), 10000); // shown when done
+        const session::Session s = session::Session::open(m_session.toStdString());
+        const auto base = s.matrix("mg", m_tensor.toStdString()).columnBits;
+        const auto bits = s.matrix("mg-override", m_tensor.toStdString()).columnBits;
+        for (size_t j = 0; j < bits.size(); ++j)
+            QCOMPARE(int(bits[j]), j >= 21 && j <= 30 ? 8 : int(base[j]));
+        QVERIFY(s.run("mg-override").settingsJson.find("\"override\"") != std::string::npos);
+    }
+
+    void overrideFormScopes()
+    {
+        const auto e = session::explainColumn(m_session.toStdString(), "mg", m_tensor.toStdString(), 5);
+        ExplainView v;
+        QVERIFY(v.overrideJson().isEmpty()); // nothing explained yet
+        QVERIFY(!v.overrideButton()->isEnabled() || !v.overrideButton()->parentWidget()->isEnabled());
+        v.setExplanation(e);
+        v.setOverrideScope(ExplainView::Scope::Layer);
+        v.setOverrideBits(4);
+        auto spec = OverrideSpec::fromJson(v.overrideJson().toStdString(), "form");
+        QCOMPARE(spec.entries.at(0).layer, int64_t(1));
+        QVERIFY(spec.entries.at(0).tensor.empty());
+        QCOMPARE(v.overrideDescription(), QStringLiteral("decoder layer 1 to 4 bits"));
+        v.setOverrideScope(ExplainView::Scope::Matrix);
+        spec = OverrideSpec::fromJson(v.overrideJson().toStdString(), "form");
+        QCOMPARE(spec.entries.at(0).tensor, m_tensor.toStdString());
+        QCOMPARE(spec.entries.at(0).firstColumn, int64_t(-1));
+        v.extendColumns(m_tensor, 2); // Shift+click before the clicked column: range 2–5
+        spec = OverrideSpec::fromJson(v.overrideJson().toStdString(), "form");
+        QCOMPARE(spec.entries.at(0).firstColumn, int64_t(2));
+        QCOMPARE(spec.entries.at(0).lastColumn, int64_t(5));
+        v.extendColumns(QStringLiteral("another.weight"), 40); // another matrix: ignored
+        QCOMPARE(OverrideSpec::fromJson(v.overrideJson().toStdString(), "form").entries.at(0).lastColumn, int64_t(5));
     }
 };
 

@@ -471,7 +471,9 @@ void BitMapView::onPress(QMouseEvent* event)
         return;
     const auto [row, column] = cellAt(event->pos());
     selectRow(int(std::lround(plot()->yAxis->pixelToCoord(event->pos().y()))));
-    if (row >= 0)
+    if (row >= 0 && (event->modifiers() & Qt::ShiftModifier))
+        Q_EMIT columnShiftClicked(m_tensors[row], column);
+    else if (row >= 0)
         Q_EMIT columnClicked(m_tensors[row], column);
 }
 

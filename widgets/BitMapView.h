@@ -73,6 +73,8 @@ Q_SIGNALS:
     /// A column was clicked (after matrixClicked): the input column under the mouse, in the
     /// matrix's original column order (in an overview cell, the column at the click's position).
     void columnClicked(const QString& tensor, qint64 column);
+    /// The same with Shift held (instead of columnClicked): extends a column range.
+    void columnShiftClicked(const QString& tensor, qint64 column);
     /// The visible columns changed by zoom or pan (to keep maps side by side in step).
     void columnRangeChanged(double first, double last);
     void rowRangeChanged(double first, double last);

@@ -2,7 +2,15 @@
 
 #include "BitPalette.h"
 
+#include "pipeline/Override.h"
+
+#include <QComboBox>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
 #include <QLabel>
+#include <QPushButton>
+#include <QSpinBox>
 #include <QTextBrowser>
 #include <QVBoxLayout>
 
@@ -47,6 +55,45 @@ ExplainView::ExplainView(QWidget* parent) : QWidget(parent)
     m_body->setOpenLinks(false);
     layout->addWidget(m_title);
     layout->addWidget(m_body, 1);
+
+    m_overrideBox = new QGroupBox(tr("Override in a new run (re-quantizes from this layer on)"), this);
+    auto* form = new QFormLayout(m_overrideBox);
+    m_scope = new QComboBox(m_overrideBox);
+    m_scope->setObjectName(QStringLiteral("overrideScope"));
+    m_scope->addItems({tr("columns"), tr("whole matrix"), tr("whole decoder layer")});
+    m_first = new QSpinBox(m_overrideBox);
+    m_last = new QSpinBox(m_overrideBox);
+    auto* range = new QHBoxLayout;
+    range->addWidget(m_first);
+    range->addWidget(new QLabel(tr("to"), m_overrideBox));
+    range->addWidget(m_last);
+    range->addWidget(new QLabel(tr("(Shift+click sets the end)"), m_overrideBox), 1);
+    m_bits = new QSpinBox(m_overrideBox);
+    m_bits->setRange(1, 8);
+    m_bits->setSuffix(tr(" bits"));
+    m_config = new QComboBox(m_overrideBox);
+    m_config->setToolTip(tr("MXQ: the configuration to pin; the program is re-solved at the run's budget"));
+    auto* widthRow = new QHBoxLayout;
+    widthRow->addWidget(m_bits);
+    widthRow->addWidget(m_config, 1);
+    m_overrideButton = new QPushButton(tr("Quantize override"), m_overrideBox);
+    m_overrideButton->setToolTip(tr("A new run of the session: the base's layers before this one are copied, "
+                                    "this layer and the later ones are quantized again (docs/override.md)"));
+    form->addRow(tr("Apply to"), m_scope);
+    form->addRow(tr("Columns"), range);
+    form->addRow(tr("Set"), widthRow);
+    form->addRow(m_overrideButton);
+    layout->addWidget(m_overrideBox);
+    connect(m_scope, &QComboBox::currentIndexChanged, this, [this] { updateOverrideForm(); });
+    connect(m_first, &QSpinBox::valueChanged, this, [this](int v) {
+        if (m_last->value() < v)
+            m_last->setValue(v);
+    });
+    connect(m_overrideButton, &QPushButton::clicked, this, [this] {
+        const QString json = overrideJson();
+        if (!json.isEmpty())
+            Q_EMIT overrideRequested(QString::fromStdString(m_current.run), json, overrideDescription());
+    });
     setToolTip(tr("Explain: why the clicked column got its bits (its Hessian diagonal, the allocator's "
                   "softmax, the predicted error per width, the greedy baseline, its neighbours)"));
     setMessage(tr("Click a column in a bit map to see why it got its bits."));
@@ -56,6 +103,88 @@ void ExplainView::setMessage(const QString& message)
 {
     m_title->setText(message.toHtmlEscaped());
     m_body->clear();
+    m_has = false;
+    updateOverrideForm();
+}
+
+void ExplainView::updateOverrideForm()
+{
+    const bool mxq = m_has && m_current.isMxq;
+    m_overrideBox->setEnabled(m_has);
+    // MXQ quantizes whole matrices: a configuration per matrix, no column ranges.
+    if (mxq && m_scope->currentIndex() == int(Scope::Columns))
+        m_scope->setCurrentIndex(int(Scope::Matrix));
+    const bool columns = m_scope->currentIndex() == int(Scope::Columns);
+    m_first->setEnabled(columns && !mxq);
+    m_last->setEnabled(columns && !mxq);
+    m_bits->setVisible(!mxq || m_current.configs.empty());
+    m_config->setVisible(mxq && !m_current.configs.empty());
+}
+
+void ExplainView::setOverrideScope(Scope scope)
+{
+    m_scope->setCurrentIndex(int(scope));
+}
+
+void ExplainView::setOverrideBits(int bits)
+{
+    m_bits->setValue(bits);
+}
+
+void ExplainView::extendColumns(const QString& tensor, qint64 column)
+{
+    if (!m_has || tensor.toStdString() != m_current.tensor)
+        return;
+    setOverrideScope(Scope::Columns);
+    const int a = int(std::min<qint64>(m_current.column, column)), b = int(std::max<qint64>(m_current.column, column));
+    m_first->setValue(a);
+    m_last->setValue(b);
+}
+
+QString ExplainView::overrideJson() const
+{
+    if (!m_has)
+        return {};
+    OverrideSpec spec;
+    spec.base = m_current.run;
+    OverrideEntry e;
+    switch (Scope(m_scope->currentIndex())) {
+    case Scope::Columns:
+        e.tensor = m_current.tensor;
+        e.firstColumn = m_first->value();
+        e.lastColumn = m_last->value();
+        break;
+    case Scope::Matrix:
+        e.tensor = m_current.tensor;
+        break;
+    case Scope::Layer:
+        e.layer = m_current.layer;
+        break;
+    }
+    if (m_config->isVisible() && m_config->currentIndex() >= 0)
+        e.mxq = m_config->currentText().toStdString();
+    else
+        e.bits = m_bits->value();
+    spec.entries.push_back(e);
+    return QString::fromStdString(spec.toJson());
+}
+
+QString ExplainView::overrideDescription() const
+{
+    if (!m_has)
+        return {};
+    const QString what = m_config->isVisible() ? tr("pinned to %1").arg(m_config->currentText())
+                                               : tr("to %1 bits").arg(m_bits->value());
+    const QString matrix = tr("layer %1 · %2").arg(m_current.layer).arg(QString::fromStdString(m_current.linear));
+    switch (Scope(m_scope->currentIndex())) {
+    case Scope::Columns:
+        return tr("columns %1–%2 of %3 %4").arg(m_first->value()).arg(m_last->value()).arg(matrix, what);
+    case Scope::Matrix:
+        return tr("%1 %2").arg(matrix, what);
+    case Scope::Layer:
+        return tr("decoder layer %1 %2").arg(m_current.layer).arg(what);
+    }
+    return {};
 }
 
 QString ExplainView::text() const
@@ -74,6 +203,19 @@ void ExplainView::setExplanation(const session::ColumnExplanation& e)
                          .arg(QString::fromStdString(e.run).toHtmlEscaped(), QString::fromStdString(e.method))
                          .arg(chip(e.bits)));
     m_body->setHtml(toHtml(e));
+    const bool sameMatrix = m_has && m_current.run == e.run && m_current.tensor == e.tensor;
+    m_current = e;
+    m_has = true;
+    m_first->setRange(0, int(e.cols - 1));
+    m_last->setRange(0, int(e.cols - 1));
+    m_first->setValue(int(e.column));
+    m_last->setValue(int(e.column));
+    if (!sameMatrix)
+        m_bits->setValue(std::min(8, e.bits + 1)); // the usual wish: more bits here
+    m_config->clear();
+    for (const auto& c : e.configs)
+        m_config->addItem(QString::fromStdString(c.label));
+    updateOverrideForm();
 }
 
 QString ExplainView::toHtml(const session::ColumnExplanation& e)

@@ -215,6 +215,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
             refreshCurrentRun();
         refreshSummaryViews();
         autoSave();
+        if (r.name == m_showWhenDone) {
+            m_showWhenDone.clear();
+            showRun(r.name);
+        }
     });
     connect(m_runner, &JobRunner::evaluated, this, [this](const QString& run, const QString& ds, double ppl) {
         if (run.isEmpty())
@@ -310,6 +314,12 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     connect(m_sideMap, &BitMapView::matrixClicked, this, &MainWindow::selectTensor);
     connect(m_bitMap, &BitMapView::columnClicked, this, &MainWindow::explainColumn);
     connect(m_sideMap, &BitMapView::columnClicked, this, &MainWindow::explainColumn);
+    for (BitMapView* map : {m_bitMap, m_sideMap})
+        connect(map, &BitMapView::columnShiftClicked, m_explain, &ExplainView::extendColumns);
+    connect(m_explain, &ExplainView::overrideRequested, this,
+            [this](const QString& run, const QString& json, const QString& description) {
+                requestOverride(run, json, description);
+            });
     connect(m_compare, &CompareView::matrixChosen, this, [this](const QString& t) {
         if (const RunData* r = m_wb.run(m_currentRun); r && r->find(t))
             selectTensor(t);
@@ -1457,6 +1467,25 @@ void MainWindow::onFullRunRequested(const QString& family, const QString& axis, 
     } else {
         openRunDialog(method, {knob});
     }
+}
+
+void MainWindow::requestOverride(const QString& run, const QString& overrideJson, const QString& description)
+{
+    const RunData* r = m_wb.run(m_currentRun);
+    if (!r || r->sessionRun != run || m_wb.sessionFile.isEmpty()) {
+        log(tr("override: run %1 is not a run of the open session").arg(run));
+        return;
+    }
+    JobRequest j;
+    j.kind = JobRequest::Kind::Override;
+    j.session = m_wb.sessionFile;
+    j.run = run;
+    j.shownAs = r->name;
+    j.newName = m_wb.uniqueName(run.left(48) + QStringLiteral("-override"));
+    j.overrideJson = overrideJson;
+    log(tr("override of %1: %2, as run %3").arg(run, description, j.newName));
+    m_showWhenDone = j.newName;
+    enqueue(j);
 }
 
 void MainWindow::explainColumn(const QString& tensor, qint64 column)

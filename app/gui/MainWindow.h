@@ -145,6 +145,9 @@ public:
     /// Explains `column` of `tensor` of the run shown (what a click in a bit map does): shows the
     /// Explain dock and fills it when the worker is done.
     void explainColumn(const QString& tensor, qint64 column);
+    /// Queues an override job (ExplainView's *Quantize override*): `overrideJson` applied to run
+    /// `run` of the open session, as a new run named after it.
+    void requestOverride(const QString& run, const QString& overrideJson, const QString& description);
 
 Q_SIGNALS:
     /// The job queue ran empty (after success, failure or cancel).
@@ -238,6 +241,7 @@ private:
     ExplainView* m_explain = nullptr;
     QDockWidget* m_explainDock = nullptr;
     ColumnExplainer* m_explainer = nullptr;
+    QString m_showWhenDone;       ///< a run to show once its job finishes (an override)
     QThread m_explainThread;      ///< explanations read the session and the weights here, beside jobs
     bool m_layoutRestored = false;
     LayerTreeModel* m_treeModel = nullptr;
