@@ -1546,7 +1546,10 @@ QStringList MainWindow::saveScreenshots(const QString& dir)
             m_tabs->setCurrentIndex(0);
             auto e = session::explainColumn(m_wb.sessionFile.toStdString(), r->sessionRun.toStdString(),
                                             m->tensor.toStdString(), 0);
-            if (e.hasHessian) { // the column the Hessian weighs most
+            if (m_screenshotColumn >= 0) {
+                e = session::explainColumn(m_wb.sessionFile.toStdString(), r->sessionRun.toStdString(),
+                                           m->tensor.toStdString(), m_screenshotColumn);
+            } else if (e.hasHessian) { // the column the Hessian weighs most
                 const session::MatrixDetail d =
                     session::Session::open(m_wb.sessionFile.toStdString()).matrix(r->sessionRun.toStdString(), m->tensor.toStdString());
                 const auto top = std::max_element(d.hessianDiagonal.begin(), d.hessianDiagonal.end());

@@ -127,6 +127,8 @@ public:
     void selectTensor(const QString& tensor);
     /// Grabs every view (and the whole window) into PNG files in `dir`; returns the files written.
     QStringList saveScreenshots(const QString& dir);
+    /// The column of the selected matrix that saveScreenshots() explains (-1: the largest H_jj).
+    void setScreenshotColumn(qint64 column) { m_screenshotColumn = column; }
 
     BitMapView* bitMapView() const { return m_bitMap; }
     /// The bit map beside the trade-off slider (same content as bitMapView()).
@@ -241,7 +243,8 @@ private:
     ExplainView* m_explain = nullptr;
     QDockWidget* m_explainDock = nullptr;
     ColumnExplainer* m_explainer = nullptr;
-    QString m_showWhenDone;       ///< a run to show once its job finishes (an override)
+    QString m_showWhenDone;
+    qint64 m_screenshotColumn = -1;       ///< a run to show once its job finishes (an override)
     QThread m_explainThread;      ///< explanations read the session and the weights here, beside jobs
     bool m_layoutRestored = false;
     LayerTreeModel* m_treeModel = nullptr;

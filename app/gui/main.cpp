@@ -39,7 +39,8 @@ int main(int argc, char** argv)
     const QCommandLineOption quitIdle(QStringLiteral("quit-when-idle"), QStringLiteral("quit when the job queue is empty"));
     const QCommandLineOption showRun(QStringLiteral("show-run"), QStringLiteral("show this run of the opened session (bit maps, layer browser, trade-off slider)"), QStringLiteral("NAME"));
     const QCommandLineOption size(QStringLiteral("window-size"), QStringLiteral("window size in pixels, e.g. 1024x768 (default 1280x800)"), QStringLiteral("WxH"));
-    cli.addOptions({demo, device, shots, costs, ggufCosts, bench, benchMethod, quitIdle, showRun, size});
+    const QCommandLineOption explain(QStringLiteral("explain"), QStringLiteral("--screenshots: the column the Explain dock shows (default: the selected matrix's column with the largest H_jj)"), QStringLiteral("TENSOR:COLUMN"));
+    cli.addOptions({demo, device, shots, costs, ggufCosts, bench, benchMethod, quitIdle, showRun, size, explain});
     cli.process(app);
 
     MainWindow window;
@@ -103,6 +104,19 @@ int main(int argc, char** argv)
                 for (const auto& r : window.workbench().runs)
                     if (r.method.startsWith(QLatin1String("mgptq")))
                         window.showRun(r.name);
+            }
+            if (cli.isSet(explain)) {
+                const QString v = cli.value(explain);
+                const qsizetype colon = v.lastIndexOf(QLatin1Char(':'));
+                bool ok = colon > 0;
+                const qint64 column = ok ? v.mid(colon + 1).toLongLong(&ok) : -1;
+                if (!ok || column < 0) {
+                    std::fprintf(stderr, "mpq-workbench: --explain %s: give TENSOR:COLUMN\n", qPrintable(v));
+                    rc = 1;
+                } else {
+                    window.selectTensor(v.left(colon));
+                    window.setScreenshotColumn(column);
+                }
             }
             const QStringList files = window.saveScreenshots(cli.value(shots));
             for (const QString& f : files)
