@@ -4,6 +4,7 @@
 #include "BitMapView.h"
 #include "ColumnExplainer.h"
 #include "ExplainView.h"
+#include "GptqTeachView.h"
 #include "JobRunner.h"
 #include "MainWindow.h"
 #include "TestData.h"
@@ -17,6 +18,7 @@
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QStandardPaths>
+#include <QTabWidget>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -187,6 +189,22 @@ private Q_SLOTS:
         for (size_t j = 0; j < bits.size(); ++j)
             QCOMPARE(int(bits[j]), j >= 21 && j <= 30 ? 8 : int(base[j]));
         QVERIFY(s.run("mg-override").settingsJson.find("\"override\"") != std::string::npos);
+    }
+
+    void teachTabPlaysTheSelectedMatrix()
+    {
+        MainWindow w;
+        w.setInteractive(false);
+        QVERIFY(w.openPath(m_session));
+        w.showRun(QStringLiteral("mg"));
+        w.selectTensor(m_tensor);
+        QVERIFY(!w.teachView()->hasTrace()); // built when the tab is shown
+        w.tabs()->setCurrentWidget(w.teachView());
+        QVERIFY(w.teachView()->hasTrace());
+        QVERIFY(w.teachView()->caption().contains(QStringLiteral("layer 1 · down_proj of mg")));
+        QCOMPARE(w.teachView()->steps(), 64 + 3); // 64 columns in blocks of 16
+        w.selectTensor(QStringLiteral("model.layers.0.self_attn.q_proj.weight"));
+        QCOMPARE(w.teachView()->steps(), 32 + 1);
     }
 
     void overrideFormScopes()

@@ -3,6 +3,7 @@
 #include "BitMapView.h"
 #include "ColumnExplainer.h"
 #include "ExplainView.h"
+#include "GptqTeachView.h"
 #include "CompareView.h"
 #include "DemoPlan.h"
 #include "DurationText.h"
@@ -29,6 +30,7 @@
 #include "demo/SyntheticModel.h"
 #include "model/ModelSource.h"
 #include "pipeline/ResultFolder.h"
+#include "quant/GptqTrace.h"
 #include "session/ColumnExplain.h"
 #include "session/Session.h"
 
@@ -110,17 +112,20 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     m_curves = new TrainingCurvesView(m_tabs);
     m_gguf = new GgufTradeoffView(m_tabs);
     m_compare = new CompareView(m_tabs);
+    m_teach = new GptqTeachView(m_tabs);
     for (auto [view, name] : {std::pair<QWidget*, QString>{m_bitMap, tr("Bit-width map")},
                               {m_tradeoffSplit, tr("α trade-off")},
                               {m_hessian, tr("Hessian graph")},
                               {m_perplexity, tr("Perplexity")},
                               {m_curves, tr("Allocator training")},
                               {m_gguf, tr("GGUF mixes")},
-                              {m_compare, tr("Compare runs")}}) {
+                              {m_compare, tr("Compare runs")},
+                              {m_teach, tr("Teach GPTQ")}}) {
         const int i = m_tabs->addTab(view, name);
         m_tabs->setTabToolTip(i, view->toolTip());
     }
     setCentralWidget(m_tabs);
+    connect(m_tabs, &QTabWidget::currentChanged, this, [this] { updateTeach(); });
     buildDocks();
     buildMenus();
 
@@ -1292,6 +1297,7 @@ void MainWindow::refreshCurrentRun()
 void MainWindow::selectTensor(const QString& tensor)
 {
     m_currentTensor = tensor;
+    updateTeach();
     const RunData* r = m_wb.run(m_currentRun);
     const MatrixResult* m = r ? r->find(tensor) : nullptr;
     m_bitMap->setSelectedTensor(tensor);
@@ -1488,6 +1494,36 @@ void MainWindow::requestOverride(const QString& run, const QString& overrideJson
     enqueue(j);
 }
 
+void MainWindow::updateTeach()
+{
+    if (!m_teach || m_tabs->currentWidget() != m_teach)
+        return;
+    const RunData* r = m_liveShown ? nullptr : m_wb.run(m_currentRun);
+    if (!r || r->sessionRun.isEmpty() || r->matrices.empty() || !QFileInfo::exists(m_wb.sessionFile)) {
+        m_teachKey.clear();
+        m_teach->setMessage(tr("Teaching mode plays GPTQ on a matrix of a session run (its full Hessian is "
+                               "stored there): show one, e.g. run the demo (Run ▸ Demo)."));
+        return;
+    }
+    const MatrixResult* m = r->find(m_currentTensor);
+    if (!m)
+        m = &r->matrices.front();
+    const QString key = m_wb.sessionFile + QLatin1Char('#') + r->sessionRun + QLatin1Char('#') + m->tensor;
+    if (key == m_teachKey)
+        return;
+    m_teachKey = key;
+    GptqTraceOptions o;
+    o.bits = std::clamp(int(std::lround(m->averageBits())), 2, 8); // the run's width of the matrix
+    try {
+        // At most 65536 weights (GptqTraceOptions::maxCells): milliseconds on the GUI thread.
+        auto t = std::make_shared<GptqTrace>(traceGptqFromSession(m_wb.sessionFile.toStdString(),
+                                                                  r->sessionRun.toStdString(), m->tensor.toStdString(), o));
+        m_teach->setTrace(std::move(t), tr("%1 of %2").arg(m->label(), r->name));
+    } catch (const std::exception& e) {
+        m_teach->setMessage(tr("%1: %2").arg(m->label(), QString::fromStdString(e.what())));
+    }
+}
+
 void MainWindow::explainColumn(const QString& tensor, qint64 column)
 {
     if (!m_explainDock->isVisible()) {
@@ -1516,7 +1552,7 @@ QStringList MainWindow::saveScreenshots(const QString& dir)
     QStringList files;
     const QStringList names = {QStringLiteral("bitmap"),     QStringLiteral("tradeoff"), QStringLiteral("hessian"),
                                QStringLiteral("perplexity"), QStringLiteral("training"), QStringLiteral("gguf"),
-                               QStringLiteral("compare")};
+                               QStringLiteral("compare"), QStringLiteral("teach-gptq")};
     waitForGgufCurve(60000); // a cost table asked for on the command line is solved on the worker
     for (int i = 0; i < m_tabs->count() && i < names.size(); ++i) {
         m_tabs->setCurrentIndex(i);
@@ -1524,6 +1560,10 @@ QStringList MainWindow::saveScreenshots(const QString& dir)
         QApplication::processEvents(); // lay out the tab before drawing it
         for (PlotView* view : m_tabs->widget(i)->findChildren<PlotView*>())
             view->replotNow();
+        // The teaching tab a few columns into its second block: a column just quantized, its
+        // error spread over the block, the first block's update applied.
+        if (m_tabs->widget(i) == m_teach && m_teach->hasTrace())
+            m_teach->setStep(std::min(m_teach->steps(), 23));
         if (auto* view = qobject_cast<PlotView*>(m_tabs->widget(i)))
             view->replotNow();
         QApplication::sendPostedEvents();

@@ -33,6 +33,7 @@ namespace mpq::gui {
 
 class BitMapView;
 class ColumnExplainer;
+class GptqTeachView;
 class ExplainView;
 class CompareView;
 class HessianGraphView;
@@ -143,6 +144,8 @@ public:
     CompareView* compareView() const { return m_compare; }
     /// The Explain dock (issue 19) and its worker.
     ExplainView* explainView() const { return m_explain; }
+    /// The Teach GPTQ tab (issue 19, teaching mode).
+    GptqTeachView* teachView() const { return m_teach; }
     ColumnExplainer* explainer() const { return m_explainer; }
     /// Explains `column` of `tensor` of the run shown (what a click in a bit map does): shows the
     /// Explain dock and fills it when the worker is done.
@@ -150,6 +153,8 @@ public:
     /// Queues an override job (ExplainView's *Quantize override*): `overrideJson` applied to run
     /// `run` of the open session, as a new run named after it.
     void requestOverride(const QString& run, const QString& overrideJson, const QString& description);
+    /// Loads the selected matrix of the run shown into the Teach GPTQ tab when that tab is shown.
+    void updateTeach();
 
 Q_SIGNALS:
     /// The job queue ran empty (after success, failure or cancel).
@@ -241,6 +246,8 @@ private:
     TrainingCurvesView* m_curves = nullptr;
     CompareView* m_compare = nullptr;
     ExplainView* m_explain = nullptr;
+    GptqTeachView* m_teach = nullptr;
+    QString m_teachKey;           ///< run and matrix the teaching tab plays now
     QDockWidget* m_explainDock = nullptr;
     ColumnExplainer* m_explainer = nullptr;
     QString m_showWhenDone;

@@ -1,0 +1,146 @@
+// Teaching mode's GPTQ view (issue 19): steps, text, controls, keys and CSV on a small trace.
+// Offscreen.
+#include "GptqTeachView.h"
+
+#include "quant/GptqTrace.h"
+
+#include <QKeyEvent>
+#include <QLabel>
+#include <QPushButton>
+#include <QSlider>
+#include <QTextStream>
+#include <QtTest>
+
+#include <random>
+
+using namespace mpq;
+using namespace mpq::gui;
+
+namespace {
+
+std::shared_ptr<const GptqTrace> smallTrace()
+{
+    const int64_t rows = 12, cols = 20;
+    std::mt19937 gen(5);
+    std::normal_distribution<float> n;
+    std::vector<float> W(size_t(rows * cols)), X(size_t(60 * cols)), H(size_t(cols * cols), 0.0f);
+    for (auto& w : W)
+        w = n(gen);
+    for (auto& x : X)
+        x = n(gen);
+    for (int64_t i = 0; i < cols; ++i)
+        for (int64_t j = 0; j < cols; ++j)
+            for (int64_t k = 0; k < 60; ++k)
+                H[size_t(i * cols + j)] += X[size_t(k * cols + i)] * X[size_t(k * cols + j)] / 30.0f;
+    GptqTraceOptions o;
+    o.bits = 3;
+    o.blockSize = 8;
+    return std::make_shared<const GptqTrace>(traceGptq(W, rows, cols, H, o));
+}
+
+QWidget* plotWidget(QWidget* view)
+{
+    for (QWidget* w : view->findChildren<QWidget*>())
+        if (QString::fromLatin1(w->metaObject()->className()) == QLatin1String("QCustomPlot"))
+            return w;
+    return nullptr;
+}
+
+} // namespace
+
+class TestWidgetsTeach : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void stepsAndText()
+    {
+        GptqTeachView v;
+        QVERIFY(!v.hasTrace());
+        QVERIFY(v.caption().contains(QStringLiteral("Teaching mode")));
+        const auto t = smallTrace();
+        v.setTrace(t, QStringLiteral("test matrix"));
+        QCOMPARE(v.steps(), 20 + 2); // 20 columns, blocks of 8: two lazy updates
+        QCOMPARE(v.step(), 0);
+        QVERIFY(v.stepText().contains(QStringLiteral("Start")));
+        QVERIFY(v.caption().contains(QStringLiteral("test matrix (12 × 20), 3 bits")));
+        v.next();
+        QCOMPARE(v.step(), 1);
+        QVERIFY(v.stepText().contains(QStringLiteral("quantize column 0")));
+        QVERIFY(v.stepText().contains(QString::number(t->steps[0].loss, 'g', 3)));
+        v.setStep(9); // after columns 0..7: the first block's update
+        QVERIFY(v.stepText().contains(QStringLiteral("lazy batch update")));
+        QVERIFY(v.stepText().contains(QStringLiteral("Block 0–7")));
+        v.setStep(8); // column 7: the last of its block
+        QVERIFY(v.stepText().contains(QStringLiteral("last column of its block")));
+        v.setStep(1000);
+        QCOMPARE(v.step(), v.steps());
+        v.next();
+        QCOMPARE(v.step(), v.steps());
+        v.setStep(-4);
+        QCOMPARE(v.step(), 0);
+        v.previous();
+        QCOMPARE(v.step(), 0);
+        auto* prev = v.findChildren<QPushButton*>().front();
+        QVERIFY(!prev->isEnabled());
+        // The slider follows and drives.
+        auto* slider = v.findChild<QSlider*>(QStringLiteral("teachSlider"));
+        slider->setValue(5);
+        QCOMPARE(v.step(), 5);
+        v.setStep(7);
+        QCOMPARE(slider->value(), 7);
+    }
+
+    void playAndKeys()
+    {
+        GptqTeachView v;
+        v.setTrace(smallTrace(), QStringLiteral("m"));
+        v.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&v));
+        v.setPlaying(true);
+        QVERIFY(v.playing());
+        QTRY_VERIFY_WITH_TIMEOUT(v.step() >= 2, 5000);
+        v.setPlaying(false);
+        const int at = v.step();
+        QTest::qWait(800);
+        QCOMPARE(v.step(), at);
+        QWidget* plot = plotWidget(&v);
+        plot->setFocus();
+        QTest::keyClick(plot, Qt::Key_Home);
+        QCOMPARE(v.step(), 0);
+        QTest::keyClick(plot, Qt::Key_Right);
+        QCOMPARE(v.step(), 1);
+        QTest::keyClick(plot, Qt::Key_End);
+        QCOMPARE(v.step(), v.steps());
+        QTest::keyClick(plot, Qt::Key_Left);
+        QCOMPARE(v.step(), v.steps() - 1);
+        // Play at the end starts again from the beginning.
+        v.setStep(v.steps());
+        v.setPlaying(true);
+        QCOMPARE(v.step(), 0);
+        v.setPlaying(false);
+        // A message clears the trace and the controls.
+        v.setMessage(QStringLiteral("nothing"));
+        QVERIFY(!v.hasTrace());
+        QVERIFY(!v.playing());
+        QCOMPARE(v.caption(), QStringLiteral("nothing"));
+    }
+
+    void csvIsTheCurrentStep()
+    {
+        GptqTeachView v;
+        const auto t = smallTrace();
+        v.setTrace(t, QStringLiteral("m"));
+        v.setStep(3);
+        QString text;
+        QTextStream out(&text);
+        QVERIFY(v.writeCsv(out));
+        const QStringList lines = text.trimmed().split(QLatin1Char('\n'));
+        QCOMPARE(lines.size(), 1 + 12 * 20);
+        QCOMPARE(lines[0], QStringLiteral("step,row,column,weight,change"));
+        const QStringList f = lines[1 + 5 * 20 + 2].split(QLatin1Char(',')); // row 5, column 2
+        QCOMPARE(f[0], QStringLiteral("3"));
+        QCOMPARE(f[3].toFloat(), t->steps[2].weights[size_t(5 * 20 + 2)]);
+    }
+};
+
+QTEST_MAIN(TestWidgetsTeach)
+#include "tst_widgetsteach.moc"
