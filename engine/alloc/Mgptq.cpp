@@ -281,7 +281,7 @@ void validateMgptqOptions(const MgptqOptions& opt, bool needsNetwork)
 }
 
 MgptqResult allocateMgptq(const at::Tensor& W, const at::Tensor& H, const MgptqOptions& opt,
-                          const GridOptions& grid, bool useGraph, JobContext* ctx)
+                          const GridOptions& grid, bool useGraph, JobContext* ctx, const MgptqObserver* observer)
 {
     validateMgptqOptions(opt, true);
     TORCH_CHECK(W.dim() == 2 && H.dim() == 2 && H.size(0) == W.size(1) && H.size(1) == W.size(1),
@@ -401,7 +401,8 @@ MgptqResult allocateMgptq(const at::Tensor& W, const at::Tensor& H, const MgptqO
         // Matrices of a group train on parallel threads; their replays run concurrently, but
         // the eager steps and the capture of one thread at a time (concurrent captures crashed).
         std::unique_lock<std::mutex> captureTurn;
-        if (opt.cudaGraph && Wf.is_cuda() && opt.epochs > kEagerSteps)
+        const bool captureSteps = opt.cudaGraph && !observer; // an observer looks after each step
+        if (captureSteps && Wf.is_cuda() && opt.epochs > kEagerSteps)
             captureTurn = std::unique_lock<std::mutex>(captureMutex());
         for (int epoch = 0; epoch < opt.epochs; ++epoch) {
             if (ctx)
@@ -411,7 +412,7 @@ MgptqResult allocateMgptq(const at::Tensor& W, const at::Tensor& H, const MgptqO
                 gumbel.copy_(gumbelAll[epoch]);
                 scalars.copy_(scheduleAll[epoch]);
             }
-            if (!replaying && opt.cudaGraph && Wf.is_cuda() && epoch == kEagerSteps) {
+            if (!replaying && captureSteps && Wf.is_cuda() && epoch == kEagerSteps) {
                 replaying = captured.capture(step, &r.cudaGraphFailure);
                 r.cudaGraph = replaying;
                 captureTurn.unlock();
@@ -425,6 +426,15 @@ MgptqResult allocateMgptq(const at::Tensor& W, const at::Tensor& H, const MgptqO
                 step();
             torch::NoGradGuard noGrad;
             records[epoch].copy_(record);
+            if (observer && observer->onEpoch &&
+                (epoch % std::max(1, observer->every) == 0 || epoch == opt.epochs - 1)) {
+                MgptqSnapshot snap;
+                snap.epoch = epoch;
+                snap.tau = annealedTau(opt.tauStart, opt.tauEnd, epoch, opt.epochs);
+                snap.logits = net->forward(X, graph).detach();
+                snap.gumbel = gumbel.clone();
+                observer->onEpoch(snap);
+            }
         }
     }
     {
