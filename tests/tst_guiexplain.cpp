@@ -5,6 +5,7 @@
 #include "ColumnExplainer.h"
 #include "ExplainView.h"
 #include "GptqTeachView.h"
+#include "MgptqTeachView.h"
 #include "JobRunner.h"
 #include "MainWindow.h"
 #include "TestData.h"
@@ -205,6 +206,11 @@ private Q_SLOTS:
         QCOMPARE(w.teachView()->steps(), 64 + 3); // 64 columns in blocks of 16
         w.selectTensor(QStringLiteral("model.layers.0.self_attn.q_proj.weight"));
         QCOMPARE(w.teachView()->steps(), 32 + 1);
+        // MG-PTQ's tab replays the run's allocator on the selected matrix.
+        w.tabs()->setCurrentWidget(w.teachMgptqView());
+        QVERIFY(w.teachMgptqView()->hasTrace());
+        QVERIFY(w.teachMgptqView()->caption().contains(QStringLiteral("layer 0 · q_proj of mg")));
+        QCOMPARE(w.teachMgptqView()->frames(), 10); // every one of the run's 10 epochs
     }
 
     void overrideFormScopes()

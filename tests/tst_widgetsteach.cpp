@@ -1,6 +1,7 @@
 // Teaching mode's GPTQ view (issue 19): steps, text, controls, keys and CSV on a small trace.
 // Offscreen.
 #include "GptqTeachView.h"
+#include "MgptqTeachView.h"
 
 #include "quant/GptqTrace.h"
 
@@ -139,6 +140,51 @@ private Q_SLOTS:
         const QStringList f = lines[1 + 5 * 20 + 2].split(QLatin1Char(',')); // row 5, column 2
         QCOMPARE(f[0], QStringLiteral("3"));
         QCOMPARE(f[3].toFloat(), t->steps[2].weights[size_t(5 * 20 + 2)]);
+    }
+
+    void mgptqFrames()
+    {
+        // A hand-made trace: 4 columns, widths {2, 4}, three frames sharpening.
+        auto t = std::make_shared<MgptqTrace>();
+        t->allocator = "mgptq-gcn";
+        t->cols = 4;
+        t->widths = {2, 4};
+        t->knob = "α 1";
+        t->epochs = 3;
+        t->columnBits = {2, 4, 4, 2};
+        for (int e = 0; e < 3; ++e) {
+            MgptqTraceFrame f;
+            f.epoch = e;
+            f.tau = 1.0 / (e + 1);
+            const float hi = 0.5f + 0.2f * float(e);
+            for (int j = 0; j < 4; ++j) {
+                const bool four = j == 1 || j == 2;
+                f.probabilities.insert(f.probabilities.end(), {four ? 1 - hi : hi, four ? hi : 1 - hi});
+                f.sample.insert(f.sample.end(), {four ? 1 - hi : hi, four ? hi : 1 - hi});
+            }
+            f.expectedBits = 3;
+            f.argmaxBits = 3;
+            t->frames.push_back(f);
+        }
+        MgptqTeachView v;
+        QVERIFY(!v.hasTrace());
+        v.setTrace(t, QStringLiteral("m"));
+        QCOMPARE(v.frames(), 3);
+        QCOMPARE(v.frame(), 0);
+        QVERIFY(v.caption().contains(QStringLiteral("widths {2, 4}, α 1, 3 epochs")));
+        QVERIFY(v.frameText().contains(QStringLiteral("Epoch 1 of 3")));
+        QVERIFY(v.frameText().contains(QStringLiteral("soft mixtures")));
+        v.setFrame(2);
+        QVERIFY(v.frameText().contains(QStringLiteral("nearly one-hot")));
+        QVERIFY(v.frameText().contains(QStringLiteral("τ = 0.333")));
+        v.setFrame(99);
+        QCOMPARE(v.frame(), 2);
+        v.setPlaying(true); // from the end: starts again
+        QCOMPARE(v.frame(), 0);
+        QTRY_COMPARE_WITH_TIMEOUT(v.frame(), 2, 5000);
+        QTRY_VERIFY_WITH_TIMEOUT(!v.playing(), 5000); // stops at the last frame
+        v.setMessage(QStringLiteral("none"));
+        QVERIFY(!v.hasTrace());
     }
 };
 

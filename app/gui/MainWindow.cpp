@@ -4,6 +4,7 @@
 #include "ColumnExplainer.h"
 #include "ExplainView.h"
 #include "GptqTeachView.h"
+#include "MgptqTeachView.h"
 #include "CompareView.h"
 #include "DemoPlan.h"
 #include "DurationText.h"
@@ -30,6 +31,7 @@
 #include "demo/SyntheticModel.h"
 #include "model/ModelSource.h"
 #include "pipeline/ResultFolder.h"
+#include "alloc/MgptqTrace.h"
 #include "quant/GptqTrace.h"
 #include "session/ColumnExplain.h"
 #include "session/Session.h"
@@ -113,6 +115,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     m_gguf = new GgufTradeoffView(m_tabs);
     m_compare = new CompareView(m_tabs);
     m_teach = new GptqTeachView(m_tabs);
+    m_teachMg = new MgptqTeachView(m_tabs);
     for (auto [view, name] : {std::pair<QWidget*, QString>{m_bitMap, tr("Bit-width map")},
                               {m_tradeoffSplit, tr("α trade-off")},
                               {m_hessian, tr("Hessian graph")},
@@ -120,7 +123,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
                               {m_curves, tr("Allocator training")},
                               {m_gguf, tr("GGUF mixes")},
                               {m_compare, tr("Compare runs")},
-                              {m_teach, tr("Teach GPTQ")}}) {
+                              {m_teach, tr("Teach GPTQ")},
+                              {m_teachMg, tr("Teach MG-PTQ")}}) {
         const int i = m_tabs->addTab(view, name);
         m_tabs->setTabToolTip(i, view->toolTip());
     }
@@ -1496,6 +1500,33 @@ void MainWindow::requestOverride(const QString& run, const QString& overrideJson
 
 void MainWindow::updateTeach()
 {
+    if (m_teachMg && m_tabs->currentWidget() == m_teachMg) {
+        const RunData* r = m_liveShown ? nullptr : m_wb.run(m_currentRun);
+        if (!r || r->sessionRun.isEmpty() || r->matrices.empty() || !r->method.startsWith(QLatin1String("mgptq")) ||
+            !QFileInfo::exists(m_wb.sessionFile)) {
+            m_teachMgKey.clear();
+            m_teachMg->setMessage(tr("Teaching mode for MG-PTQ replays the allocator of an MG-PTQ run of a session: "
+                                     "show one (the demo makes two) and select a matrix."));
+            return;
+        }
+        const MatrixResult* m = r->find(m_currentTensor);
+        if (!m)
+            m = &r->matrices.front();
+        const QString key = m_wb.sessionFile + QLatin1Char('#') + r->sessionRun + QLatin1Char('#') + m->tensor;
+        if (key == m_teachMgKey)
+            return;
+        m_teachMgKey = key;
+        try {
+            // The allocator trains again on this one matrix (the demo's: 40 epochs, well under a
+            // second on the CPU), on the GUI thread.
+            auto t = std::make_shared<MgptqTrace>(traceMgptqFromSession(m_wb.sessionFile.toStdString(),
+                                                                        r->sessionRun.toStdString(), m->tensor.toStdString()));
+            m_teachMg->setTrace(std::move(t), tr("%1 of %2").arg(m->label(), r->name));
+        } catch (const std::exception& e) {
+            m_teachMg->setMessage(tr("%1: %2").arg(m->label(), QString::fromStdString(e.what())));
+        }
+        return;
+    }
     if (!m_teach || m_tabs->currentWidget() != m_teach)
         return;
     const RunData* r = m_liveShown ? nullptr : m_wb.run(m_currentRun);
@@ -1552,7 +1583,8 @@ QStringList MainWindow::saveScreenshots(const QString& dir)
     QStringList files;
     const QStringList names = {QStringLiteral("bitmap"),     QStringLiteral("tradeoff"), QStringLiteral("hessian"),
                                QStringLiteral("perplexity"), QStringLiteral("training"), QStringLiteral("gguf"),
-                               QStringLiteral("compare"), QStringLiteral("teach-gptq")};
+                               QStringLiteral("compare"), QStringLiteral("teach-gptq"),
+                               QStringLiteral("teach-mgptq")};
     waitForGgufCurve(60000); // a cost table asked for on the command line is solved on the worker
     for (int i = 0; i < m_tabs->count() && i < names.size(); ++i) {
         m_tabs->setCurrentIndex(i);
@@ -1564,6 +1596,8 @@ QStringList MainWindow::saveScreenshots(const QString& dir)
         // error spread over the block, the first block's update applied.
         if (m_tabs->widget(i) == m_teach && m_teach->hasTrace())
             m_teach->setStep(std::min(m_teach->steps(), 23));
+        if (m_tabs->widget(i) == m_teachMg && m_teachMg->hasTrace()) // halfway: samples half sharp
+            m_teachMg->setFrame(m_teachMg->frames() / 4);
         if (auto* view = qobject_cast<PlotView*>(m_tabs->widget(i)))
             view->replotNow();
         QApplication::sendPostedEvents();

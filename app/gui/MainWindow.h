@@ -34,6 +34,7 @@ namespace mpq::gui {
 class BitMapView;
 class ColumnExplainer;
 class GptqTeachView;
+class MgptqTeachView;
 class ExplainView;
 class CompareView;
 class HessianGraphView;
@@ -146,6 +147,7 @@ public:
     ExplainView* explainView() const { return m_explain; }
     /// The Teach GPTQ tab (issue 19, teaching mode).
     GptqTeachView* teachView() const { return m_teach; }
+    MgptqTeachView* teachMgptqView() const { return m_teachMg; }
     ColumnExplainer* explainer() const { return m_explainer; }
     /// Explains `column` of `tensor` of the run shown (what a click in a bit map does): shows the
     /// Explain dock and fills it when the worker is done.
@@ -247,6 +249,8 @@ private:
     CompareView* m_compare = nullptr;
     ExplainView* m_explain = nullptr;
     GptqTeachView* m_teach = nullptr;
+    MgptqTeachView* m_teachMg = nullptr;
+    QString m_teachMgKey;
     QString m_teachKey;           ///< run and matrix the teaching tab plays now
     QDockWidget* m_explainDock = nullptr;
     ColumnExplainer* m_explainer = nullptr;
