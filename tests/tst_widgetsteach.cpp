@@ -2,6 +2,7 @@
 // Offscreen.
 #include "GptqTeachView.h"
 #include "MgptqTeachView.h"
+#include "MxqTeachView.h"
 
 #include "quant/GptqTrace.h"
 
@@ -185,6 +186,45 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(!v.playing(), 5000); // stops at the last frame
         v.setMessage(QStringLiteral("none"));
         QVERIFY(!v.hasTrace());
+    }
+
+    void mxqWalkPlayback()
+    {
+        // Two matrices, three configurations; the MIP's (the run's) choice given.
+        auto run = std::make_shared<session::MxqRunChoice>();
+        run->table.configs = parseMxqConfigs("b2g64,b3g64,b4g64");
+        for (auto [name, cost] : {std::pair<const char*, std::vector<double>>{"a", {10, 4, 3}}, {"b", {8, 6, 1}}}) {
+            MxqMatrixCosts m;
+            m.tensor = name;
+            m.linear = name;
+            m.rows = 1;
+            m.cols = 1;
+            m.cost = cost;
+            m.storageBits = {2, 3, 4};
+            run->table.matrices.push_back(m);
+        }
+        run->budgetBits = 7.5;
+        run->budgetSource = "test";
+        run->choice = {2, 1}; // differs from the walk's {1, 2} in both
+        MxqTeachView v;
+        QVERIFY(!v.hasRun());
+        v.setRun(run, QStringLiteral("mx"));
+        QCOMPARE(v.steps(), 2 + 1); // two moves fit, then the MIP
+        QVERIFY(v.caption().contains(QStringLiteral("2 matrices × 3 configurations")));
+        QVERIFY(v.stepText().contains(QStringLiteral("Start")));
+        v.setStep(1);
+        QVERIFY(v.stepText().contains(QStringLiteral("Move 1 of 2")));
+        QVERIFY(v.stepText().contains(QStringLiteral("from b2g64 to b3g64")));
+        QVERIFY(v.stepText().contains(QStringLiteral("6 saved per bit")));
+        v.setStep(3);
+        QVERIFY(v.stepText().contains(QStringLiteral("budget is reached")));
+        QVERIFY(v.stepText().contains(QStringLiteral("1 per bit"))); // the blocked move: λ
+        QVERIFY(v.stepText().contains(QStringLiteral("differs from the walk in 2 matrices")));
+        QCOMPARE(v.walk().greedyChoice, (std::vector<int>{1, 2}));
+        v.setStep(-1);
+        QCOMPARE(v.step(), 0);
+        v.setMessage(QStringLiteral("none"));
+        QVERIFY(!v.hasRun());
     }
 };
 

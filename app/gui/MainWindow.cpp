@@ -5,6 +5,7 @@
 #include "ExplainView.h"
 #include "GptqTeachView.h"
 #include "MgptqTeachView.h"
+#include "MxqTeachView.h"
 #include "CompareView.h"
 #include "DemoPlan.h"
 #include "DurationText.h"
@@ -116,6 +117,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     m_compare = new CompareView(m_tabs);
     m_teach = new GptqTeachView(m_tabs);
     m_teachMg = new MgptqTeachView(m_tabs);
+    m_teachMxq = new MxqTeachView(m_tabs);
     for (auto [view, name] : {std::pair<QWidget*, QString>{m_bitMap, tr("Bit-width map")},
                               {m_tradeoffSplit, tr("α trade-off")},
                               {m_hessian, tr("Hessian graph")},
@@ -124,7 +126,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
                               {m_gguf, tr("GGUF mixes")},
                               {m_compare, tr("Compare runs")},
                               {m_teach, tr("Teach GPTQ")},
-                              {m_teachMg, tr("Teach MG-PTQ")}}) {
+                              {m_teachMg, tr("Teach MG-PTQ")},
+                              {m_teachMxq, tr("Teach MXQ")}}) {
         const int i = m_tabs->addTab(view, name);
         m_tabs->setTabToolTip(i, view->toolTip());
     }
@@ -1500,6 +1503,28 @@ void MainWindow::requestOverride(const QString& run, const QString& overrideJson
 
 void MainWindow::updateTeach()
 {
+    if (m_teachMxq && m_tabs->currentWidget() == m_teachMxq) {
+        // The stored run last picked, also while the slider shows a live solution of its table.
+        const RunData* r = m_wb.run(m_currentRun);
+        if (!r || r->sessionRun.isEmpty() || r->method != QLatin1String("mxq") || !QFileInfo::exists(m_wb.sessionFile)) {
+            m_teachMxqKey.clear();
+            m_teachMxq->setMessage(tr("Teaching mode for MXQ walks through the budget of an MXQ run of a session "
+                                      "(Run ▸ Quantize… with MXQ stores its cost table): show one."));
+            return;
+        }
+        const QString key = m_wb.sessionFile + QLatin1Char('#') + r->sessionRun;
+        if (key == m_teachMxqKey)
+            return;
+        m_teachMxqKey = key;
+        try {
+            auto run = std::make_shared<session::MxqRunChoice>(
+                session::mxqRunChoice(m_wb.sessionFile.toStdString(), r->sessionRun.toStdString()));
+            m_teachMxq->setRun(std::move(run), r->name);
+        } catch (const std::exception& e) {
+            m_teachMxq->setMessage(tr("%1: %2").arg(r->name, QString::fromStdString(e.what())));
+        }
+        return;
+    }
     if (m_teachMg && m_tabs->currentWidget() == m_teachMg) {
         const RunData* r = m_liveShown ? nullptr : m_wb.run(m_currentRun);
         if (!r || r->sessionRun.isEmpty() || r->matrices.empty() || !r->method.startsWith(QLatin1String("mgptq")) ||
@@ -1584,7 +1609,7 @@ QStringList MainWindow::saveScreenshots(const QString& dir)
     const QStringList names = {QStringLiteral("bitmap"),     QStringLiteral("tradeoff"), QStringLiteral("hessian"),
                                QStringLiteral("perplexity"), QStringLiteral("training"), QStringLiteral("gguf"),
                                QStringLiteral("compare"), QStringLiteral("teach-gptq"),
-                               QStringLiteral("teach-mgptq")};
+                               QStringLiteral("teach-mgptq"), QStringLiteral("teach-mxq")};
     waitForGgufCurve(60000); // a cost table asked for on the command line is solved on the worker
     for (int i = 0; i < m_tabs->count() && i < names.size(); ++i) {
         m_tabs->setCurrentIndex(i);
@@ -1596,8 +1621,10 @@ QStringList MainWindow::saveScreenshots(const QString& dir)
         // error spread over the block, the first block's update applied.
         if (m_tabs->widget(i) == m_teach && m_teach->hasTrace())
             m_teach->setStep(std::min(m_teach->steps(), 23));
-        if (m_tabs->widget(i) == m_teachMg && m_teachMg->hasTrace()) // halfway: samples half sharp
+        if (m_tabs->widget(i) == m_teachMg && m_teachMg->hasTrace()) // a quarter: samples half sharp
             m_teachMg->setFrame(m_teachMg->frames() / 4);
+        if (m_tabs->widget(i) == m_teachMxq && m_teachMxq->hasRun()) // the end: walk and MIP side by side
+            m_teachMxq->setStep(m_teachMxq->steps());
         if (auto* view = qobject_cast<PlotView*>(m_tabs->widget(i)))
             view->replotNow();
         QApplication::sendPostedEvents();

@@ -35,6 +35,7 @@ class BitMapView;
 class ColumnExplainer;
 class GptqTeachView;
 class MgptqTeachView;
+class MxqTeachView;
 class ExplainView;
 class CompareView;
 class HessianGraphView;
@@ -148,6 +149,7 @@ public:
     /// The Teach GPTQ tab (issue 19, teaching mode).
     GptqTeachView* teachView() const { return m_teach; }
     MgptqTeachView* teachMgptqView() const { return m_teachMg; }
+    MxqTeachView* teachMxqView() const { return m_teachMxq; }
     ColumnExplainer* explainer() const { return m_explainer; }
     /// Explains `column` of `tensor` of the run shown (what a click in a bit map does): shows the
     /// Explain dock and fills it when the worker is done.
@@ -250,6 +252,8 @@ private:
     ExplainView* m_explain = nullptr;
     GptqTeachView* m_teach = nullptr;
     MgptqTeachView* m_teachMg = nullptr;
+    MxqTeachView* m_teachMxq = nullptr;
+    QString m_teachMxqKey;
     QString m_teachMgKey;
     QString m_teachKey;           ///< run and matrix the teaching tab plays now
     QDockWidget* m_explainDock = nullptr;

@@ -263,6 +263,32 @@ double mxqShadowPrice(const std::vector<std::vector<double>>& cost, const std::v
     return 0; // every improvement fits: the budget does not bind
 }
 
+MxqRunChoice mxqRunChoice(const std::string& sessionPath, const std::string& runName)
+{
+    const Session s = Session::open(sessionPath);
+    const RunInfo run = s.run(runName);
+    if (run.method != "mxq")
+        throw Error(sessionPath + "#" + runName + " is a " + run.method + " run, not MXQ");
+    const auto names = s.mxqCostTableNames();
+    if (std::find(names.begin(), names.end(), runName) == names.end())
+        throw Error(sessionPath + ": no MXQ cost table is stored for run " + runName);
+    MxqRunChoice r;
+    r.table = s.mxqCostTable(runName);
+    r.choice.assign(r.table.matrices.size(), -1);
+    double achieved = 0;
+    const auto stored = s.matrices(runName);
+    for (size_t i = 0; i < r.table.matrices.size(); ++i)
+        for (const auto& m : stored)
+            if (m.tensor == r.table.matrices[i].tensor)
+                for (size_t k = 0; k < r.table.configs.size(); ++k)
+                    if (r.table.configs[k].groupSize == m.groupSize && std::abs(r.table.configs[k].bits - m.codeBits) < 1e-9) {
+                        r.choice[i] = int(k);
+                        achieved += r.table.matrices[i].storageBits[k];
+                    }
+    r.budgetBits = mxqBudget(sessionPath, runName, r.table, achieved, r.budgetSource);
+    return r;
+}
+
 ColumnExplanation explainColumn(const std::string& sessionPath, const std::string& runName, const std::string& tensor,
                                 int64_t column, const ColumnExplainOptions& options)
 {

@@ -3,6 +3,8 @@
 // Why a column of a stored run got its bit-width (issue 19, "Explain"; docs/explain.md). Plain
 // C++ types, no torch: the GUI's Explain dock includes this header.
 
+#include "alloc/MxqProblem.h"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -100,6 +102,18 @@ struct ColumnExplainOptions {
 /// or a column out of range.
 ColumnExplanation explainColumn(const std::string& sessionPath, const std::string& run, const std::string& tensor,
                                 int64_t column, const ColumnExplainOptions& options = {});
+
+/// An MXQ run of a session, for the teaching view: its cost table (stored under the run's name),
+/// its budget in storage bits (the recorded budget, else its achieved storage; `budgetSource`
+/// says which) and the configuration it applied to each matrix of the table (−1 when absent).
+struct MxqRunChoice {
+    MxqCostTable table;
+    double budgetBits = 0;
+    std::string budgetSource;
+    std::vector<int> choice;
+};
+/// Throws mpq::Error when the run is not MXQ or the session stores no cost table for it.
+MxqRunChoice mxqRunChoice(const std::string& sessionPath, const std::string& run);
 
 /// λ of the LP relaxation of MXQ's program (min Σ cost, one configuration per matrix, Σ storage ≤
 /// budgetBits): matrices start at their smallest configuration, then the increments of the
