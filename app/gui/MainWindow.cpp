@@ -11,6 +11,7 @@
 #include "DurationText.h"
 #include "GgufCurveBuilder.h"
 #include "GgufTradeoffView.h"
+#include "GuidedTour.h"
 #include "HelpMenu.h"
 #include "HessianGraphView.h"
 #include "JobRunner.h"
@@ -525,7 +526,13 @@ void MainWindow::buildMenus()
         if (confirmCancel())
             cancelJobs();
     });
-    HelpMenu::add(this);
+    QMenu* help = HelpMenu::add(this);
+    QAction* tour = new QAction(tr("&Guided tour (demo)"), help);
+    tour->setObjectName(QStringLiteral("guidedTourAction"));
+    tour->setToolTip(tr("Walks through the workbench on the demo's runs: bit map, Explain, Override, GPTQ / MG-PTQ / "
+                        "MXQ step by step, trade-off, comparison"));
+    connect(tour, &QAction::triggered, this, [this] { guidedTour()->start(); });
+    help->insertAction(help->actions().isEmpty() ? nullptr : help->actions().at(1), tour);
 }
 
 bool MainWindow::canQuantize() const
@@ -1499,6 +1506,13 @@ void MainWindow::requestOverride(const QString& run, const QString& overrideJson
     log(tr("override of %1: %2, as run %3").arg(run, description, j.newName));
     m_showWhenDone = j.newName;
     enqueue(j);
+}
+
+GuidedTour* MainWindow::guidedTour()
+{
+    if (!m_tour)
+        m_tour = new GuidedTour(this);
+    return m_tour;
 }
 
 void MainWindow::updateTeach()

@@ -36,6 +36,7 @@ class ColumnExplainer;
 class GptqTeachView;
 class MgptqTeachView;
 class MxqTeachView;
+class GuidedTour;
 class ExplainView;
 class CompareView;
 class HessianGraphView;
@@ -150,6 +151,8 @@ public:
     GptqTeachView* teachView() const { return m_teach; }
     MgptqTeachView* teachMgptqView() const { return m_teachMg; }
     MxqTeachView* teachMxqView() const { return m_teachMxq; }
+    /// Help ▸ Guided tour (created on first use).
+    GuidedTour* guidedTour();
     ColumnExplainer* explainer() const { return m_explainer; }
     /// Explains `column` of `tensor` of the run shown (what a click in a bit map does): shows the
     /// Explain dock and fills it when the worker is done.
@@ -253,6 +256,7 @@ private:
     GptqTeachView* m_teach = nullptr;
     MgptqTeachView* m_teachMg = nullptr;
     MxqTeachView* m_teachMxq = nullptr;
+    GuidedTour* m_tour = nullptr;
     QString m_teachMxqKey;
     QString m_teachMgKey;
     QString m_teachKey;           ///< run and matrix the teaching tab plays now
