@@ -98,7 +98,10 @@ private Q_SLOTS:
             QCOMPARE(b.moves, 6);
             QVERIFY(b.maxMs > 0);
             const QStringList shots = w.saveScreenshots(m_home.filePath(QStringLiteral("shots")));
-            QCOMPARE(shots.size(), w.tabs()->count() + 1); // and the bit map in grey
+            // Every tab, the bit map in grey and the Explain dock over the bit map (a session run).
+            QCOMPARE(shots.size(), w.tabs()->count() + 2);
+            QVERIFY(shots.contains(m_home.filePath(QStringLiteral("shots/view-explain.png"))));
+            QVERIFY(shots.contains(m_home.filePath(QStringLiteral("shots/view-teach-gptq.png"))));
             session = w.sessionPath();
             QVERIFY(session.endsWith(QLatin1String(".h5")));
             // Save as: the copy holds the runs, new jobs go there.

@@ -469,8 +469,28 @@ void BitMapView::onPress(QMouseEvent* event)
 {
     if (event->button() != Qt::LeftButton || !plot()->axisRect()->rect().contains(event->pos()))
         return;
-    const int row = int(std::lround(plot()->yAxis->pixelToCoord(event->pos().y())));
-    selectRow(row);
+    const auto [row, column] = cellAt(event->pos());
+    selectRow(int(std::lround(plot()->yAxis->pixelToCoord(event->pos().y()))));
+    if (row >= 0 && (event->modifiers() & Qt::ShiftModifier))
+        Q_EMIT columnShiftClicked(m_tensors[row], column);
+    else if (row >= 0)
+        Q_EMIT columnClicked(m_tensors[row], column);
+}
+
+QPoint BitMapView::pixelOf(int row, qint64 column) const
+{
+    return QPoint(int(std::lround(plot()->xAxis->coordToPixel(double(column)))),
+                  int(std::lround(plot()->yAxis->coordToPixel(double(row)))));
+}
+
+QPair<int, qint64> BitMapView::cellAt(const QPoint& pos) const
+{
+    const int row = int(std::lround(plot()->yAxis->pixelToCoord(pos.y())));
+    const qint64 column = qint64(std::llround(plot()->xAxis->pixelToCoord(pos.x())));
+    if (row < 0 || row >= m_tensors.size() || column < 0 || column >= m_cols[size_t(row)] ||
+        !plot()->axisRect()->rect().contains(pos))
+        return {-1, -1};
+    return {row, column};
 }
 
 bool BitMapView::eventFilter(QObject* watched, QEvent* event)

@@ -61,11 +61,20 @@ public:
     QLineEdit* searchBox() const { return m_search; }
     /// Readout of the cell under `pos` (plot pixels): matrix, columns and bits; empty outside.
     QString hoverText(const QPoint& pos) const;
+    /// The (row, column) under `pos` (plot pixels); row −1 when outside the map.
+    QPair<int, qint64> cellAt(const QPoint& pos) const;
+    /// The plot pixel at the centre of (row, column) as last drawn (for tests and the keyboard).
+    QPoint pixelOf(int row, qint64 column) const;
     bool writeCsv(QTextStream& out) const override;
 
 Q_SIGNALS:
     /// A row was clicked (or chosen with the keyboard or the search box).
     void matrixClicked(const QString& tensor);
+    /// A column was clicked (after matrixClicked): the input column under the mouse, in the
+    /// matrix's original column order (in an overview cell, the column at the click's position).
+    void columnClicked(const QString& tensor, qint64 column);
+    /// The same with Shift held (instead of columnClicked): extends a column range.
+    void columnShiftClicked(const QString& tensor, qint64 column);
     /// The visible columns changed by zoom or pan (to keep maps side by side in step).
     void columnRangeChanged(double first, double last);
     void rowRangeChanged(double first, double last);

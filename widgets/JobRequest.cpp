@@ -26,6 +26,7 @@ QString JobRequest::describe() const
     case Kind::Resume: return QStringLiteral("resume %1").arg(run);
     case Kind::Rename: return QStringLiteral("rename %1 to %2").arg(run, newName);
     case Kind::Delete: return QStringLiteral("delete %1").arg(run);
+    case Kind::Override: return QStringLiteral("override %1 as %2").arg(run, newName);
     }
     return {};
 }

@@ -17,7 +17,7 @@ namespace mpq::gui {
 /// of the run menu's jobs on a stored run: evaluate, export, resume, rename, delete.
 /// Plain data, copied to the worker thread.
 struct JobRequest {
-    enum class Kind { Quantize, Reference, Evaluate, Export, Resume, Rename, Delete };
+    enum class Kind { Quantize, Reference, Evaluate, Export, Resume, Rename, Delete, Override };
     Kind kind = Kind::Quantize;
     /// rtn | gptq | hqq (uniform; knob = bits), mgptq (knob = α or target bits), mxq (knob = budget).
     QString method = QStringLiteral("gptq");
@@ -46,6 +46,9 @@ struct JobRequest {
     QString newName;                ///< Rename: the new name
     QString exportFormat;           ///< Export: "hf", "gptq", "mpq-packed", … (parseExportFormat)
     QString exportDir;              ///< Export: the folder to create
+    /// Override: the override file's JSON (pipeline/Override.h; docs/override.md); the new run is
+    /// named `newName` (the engine picks "<run>-override-<n>" when empty).
+    QString overrideJson;
 
     /// "mgptq-alpha0.1", "gptq-4bit", "mxq-3.5bits" — the default name of the point `i` (a valid
     /// session run name).

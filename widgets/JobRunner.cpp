@@ -1,5 +1,7 @@
 #include "JobRunner.h"
 
+#include "pipeline/Override.h"
+
 #include "ResultReader.h"
 #include "SessionReader.h"
 
@@ -215,6 +217,19 @@ void JobRunner::runOnRun(const JobRequest& request, JobContext& ctx)
         quantizeModel(p, ctx);
         RunData done = SessionReader::readRun(session::Session::open(file), run);
         Q_EMIT runFinished(done);
+        break;
+    }
+    case JobRequest::Kind::Override: {
+        if (file.empty())
+            throw Error("only a run of a session can be overridden");
+        OverrideParams op;
+        op.session = file;
+        op.source = "override of " + run;
+        op.spec = OverrideSpec::fromJson(request.overrideJson.toStdString(), op.source);
+        op.runName = request.newName.toStdString();
+        attach(ctx, 0, 1, QString(), request.newName, request.session);
+        const QuantizeReport r = quantizeOverride(op, ctx); // warnings went to the log as they came
+        Q_EMIT runFinished(SessionReader::readRun(session::Session::open(file), session::splitRunSpec(r.sessionRun).second));
         break;
     }
     case JobRequest::Kind::Rename:

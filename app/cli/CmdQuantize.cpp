@@ -5,6 +5,7 @@
 
 #include "core/Error.h"
 #include "core/Files.h"
+#include "pipeline/Override.h"
 #include "pipeline/QuantizeJob.h"
 #include "model/MemoryPlan.h"
 #include "pipeline/QuantizeParamsJson.h"
@@ -221,6 +222,51 @@ int runResume(const std::vector<std::string>& argv)
     return 0;
 }
 
+/// `mpq quantize --override FILE --session S.h5`: a stored run with some widths changed, as a new run.
+int runOverride(const std::vector<std::string>& argv)
+{
+    Args args("quantize --override",
+              "Quantizes a stored run of a session again with some of its widths overridden (columns, a\n"
+              "matrix or a decoder layer set to a width; an MXQ configuration pinned) as a new run of the\n"
+              "session (docs/override.md). The layers before the first overridden one are copied from the\n"
+              "base run; the job continues from there with the base's settings and calibration windows.\n"
+              "An MXQ base re-solves its program with the pins fixed.");
+    args.option("override", "FILE", "the override file (JSON, \"format\": \"mpq-override\"; docs/override.md)");
+    args.option("session", "FILE", "the session holding the file's base run; the new run goes there too");
+    args.option("run", "NAME", "the new run's name (default: <base>-override-<n>)");
+    args.option("out", "DIR", "also write a result folder");
+    args.flag("json", "print one JSON object on stdout");
+    if (!args.parse(argv))
+        return 0;
+    if (!args.has("session"))
+        throw UsageError("--override needs --session FILE (the session holding the base run)");
+    OverrideParams op;
+    op.source = args.get("override");
+    op.spec = OverrideSpec::load(op.source);
+    op.session = args.get("session");
+    if (!files::exists(op.session))
+        throw Error(op.session + ": no such session");
+    op.runName = args.get("run");
+    if (!op.runName.empty())
+        session::checkRunName(op.runName);
+    op.out = args.get("out");
+    JobContext ctx;
+    attachToTerminal(ctx);
+    QuantizeReport r;
+    try {
+        r = withinBudget([&] { return quantizeOverride(op, ctx); });
+    } catch (const Cancelled&) {
+        endProgressLine();
+        std::fprintf(stderr, "mpq quantize: cancelled; continue with: mpq quantize --resume %s\n", op.session.c_str());
+        std::exit(130);
+    }
+    endProgressLine();
+    QuantizeParams shown;
+    shown.device = "cpu";
+    printReport(r, "override", shown, args.has("json"));
+    return 0;
+}
+
 } // namespace
 
 int runQuantize(const std::vector<std::string>& argv)
@@ -228,6 +274,9 @@ int runQuantize(const std::vector<std::string>& argv)
     for (const auto& a : argv)
         if (a == "--resume" || a.rfind("--resume=", 0) == 0)
             return runResume(argv);
+    for (const auto& a : argv)
+        if (a == "--override" || a.rfind("--override=", 0) == 0)
+            return runOverride(argv);
 
     Args args("quantize",
               "Quantizes a model layer by layer (GPTQ's sequential protocol: the inputs of each decoder\n"
@@ -241,6 +290,7 @@ int runQuantize(const std::vector<std::string>& argv)
     args.option("out", "DIR", "result folder to write (this, --session, or both)");
     addSessionOptions(args);
     args.option("resume", "FILE[#RUN]", "continue an unfinished session run instead, with its stored settings ('mpq quantize --resume FILE --help')");
+    args.option("override", "FILE", "quantize a stored run again with widths overridden, as a new run ('mpq quantize --override FILE --help'; docs/override.md)");
     args.flag("json", "print one JSON object on stdout (avg_bits, avg_bits_with_overhead, seconds, ...)");
     addDemoFlag(args, DemoUse::Quantize);
     if (!args.parse(argv))

@@ -51,7 +51,12 @@ std::string settingsSummary(const std::string& method, const std::string& json)
         }
     };
     const std::string alloc = j.value("allocator", "");
-    if (!alloc.empty() && j.contains("mgptq")) {
+    if (j.contains("override") && j["override"].is_object()) { // docs/override.md
+        const auto& o = j["override"];
+        add("override of " + o.value("base", std::string("?")) + " from layer " +
+            std::to_string(o.value("from_layer", int64_t(0))) + " (" +
+            std::to_string(o.value("matrices_changed", int64_t(0))) + " matrices changed)");
+    } else if (!alloc.empty() && j.contains("mgptq")) {
         const auto& m = j["mgptq"];
         if (m.contains("target_bits"))
             add("target " + nlohmann::json(m["target_bits"]).dump() + " bits");

@@ -1,11 +1,17 @@
 #include "MainWindow.h"
 
 #include "BitMapView.h"
+#include "ColumnExplainer.h"
+#include "ExplainView.h"
+#include "GptqTeachView.h"
+#include "MgptqTeachView.h"
+#include "MxqTeachView.h"
 #include "CompareView.h"
 #include "DemoPlan.h"
 #include "DurationText.h"
 #include "GgufCurveBuilder.h"
 #include "GgufTradeoffView.h"
+#include "GuidedTour.h"
 #include "HelpMenu.h"
 #include "HessianGraphView.h"
 #include "JobRunner.h"
@@ -27,6 +33,9 @@
 #include "demo/SyntheticModel.h"
 #include "model/ModelSource.h"
 #include "pipeline/ResultFolder.h"
+#include "alloc/MgptqTrace.h"
+#include "quant/GptqTrace.h"
+#include "session/ColumnExplain.h"
 #include "session/Session.h"
 
 #include <QAction>
@@ -61,6 +70,8 @@
 #include <QTabWidget>
 #include <QTreeView>
 #include <QVBoxLayout>
+
+#include <algorithm>
 
 // Q_INIT_RESOURCE must be called outside a namespace.
 static void initIconResource()
@@ -105,17 +116,24 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     m_curves = new TrainingCurvesView(m_tabs);
     m_gguf = new GgufTradeoffView(m_tabs);
     m_compare = new CompareView(m_tabs);
+    m_teach = new GptqTeachView(m_tabs);
+    m_teachMg = new MgptqTeachView(m_tabs);
+    m_teachMxq = new MxqTeachView(m_tabs);
     for (auto [view, name] : {std::pair<QWidget*, QString>{m_bitMap, tr("Bit-width map")},
                               {m_tradeoffSplit, tr("α trade-off")},
                               {m_hessian, tr("Hessian graph")},
                               {m_perplexity, tr("Perplexity")},
                               {m_curves, tr("Allocator training")},
                               {m_gguf, tr("GGUF mixes")},
-                              {m_compare, tr("Compare runs")}}) {
+                              {m_compare, tr("Compare runs")},
+                              {m_teach, tr("Teach GPTQ")},
+                              {m_teachMg, tr("Teach MG-PTQ")},
+                              {m_teachMxq, tr("Teach MXQ")}}) {
         const int i = m_tabs->addTab(view, name);
         m_tabs->setTabToolTip(i, view->toolTip());
     }
     setCentralWidget(m_tabs);
+    connect(m_tabs, &QTabWidget::currentChanged, this, [this] { updateTeach(); });
     buildDocks();
     buildMenus();
 
@@ -160,6 +178,20 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     connect(&m_worker, &QThread::finished, m_ggufBuilder, &QObject::deleteLater);
     m_worker.setObjectName(QStringLiteral("mpq-worker"));
     m_worker.start();
+    m_explainer = new ColumnExplainer;
+    m_explainer->moveToThread(&m_explainThread);
+    connect(&m_explainThread, &QThread::finished, m_explainer, &QObject::deleteLater);
+    m_explainThread.setObjectName(QStringLiteral("mpq-explain"));
+    m_explainThread.start();
+    connect(m_explainer, &ColumnExplainer::explained, this,
+            [this](quint64 generation, const mpq::session::ColumnExplanation& e) {
+                if (generation == m_explainer->latest())
+                    m_explain->setExplanation(e);
+            });
+    connect(m_explainer, &ColumnExplainer::failed, this, [this](quint64 generation, const QString& message) {
+        if (generation == m_explainer->latest())
+            m_explain->setMessage(message);
+    });
 
     connect(m_runner, &JobRunner::started, this, [this](const QString& d) { log(d); });
     connect(m_runner, &JobRunner::progress, this, &MainWindow::onProgress);
@@ -196,6 +228,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
             refreshCurrentRun();
         refreshSummaryViews();
         autoSave();
+        if (r.name == m_showWhenDone) {
+            m_showWhenDone.clear();
+            showRun(r.name);
+        }
     });
     connect(m_runner, &JobRunner::evaluated, this, [this](const QString& run, const QString& ds, double ppl) {
         if (run.isEmpty())
@@ -289,6 +325,14 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
 
     connect(m_bitMap, &BitMapView::matrixClicked, this, &MainWindow::selectTensor);
     connect(m_sideMap, &BitMapView::matrixClicked, this, &MainWindow::selectTensor);
+    connect(m_bitMap, &BitMapView::columnClicked, this, &MainWindow::explainColumn);
+    connect(m_sideMap, &BitMapView::columnClicked, this, &MainWindow::explainColumn);
+    for (BitMapView* map : {m_bitMap, m_sideMap})
+        connect(map, &BitMapView::columnShiftClicked, m_explain, &ExplainView::extendColumns);
+    connect(m_explain, &ExplainView::overrideRequested, this,
+            [this](const QString& run, const QString& json, const QString& description) {
+                requestOverride(run, json, description);
+            });
     connect(m_compare, &CompareView::matrixChosen, this, [this](const QString& t) {
         if (const RunData* r = m_wb.run(m_currentRun); r && r->find(t))
             selectTensor(t);
@@ -313,6 +357,8 @@ MainWindow::~MainWindow()
     m_runner->cancel();
     m_worker.quit();
     m_worker.wait();
+    m_explainThread.quit();
+    m_explainThread.wait();
 }
 
 void MainWindow::buildDocks()
@@ -377,6 +423,14 @@ void MainWindow::buildDocks()
     logDock->setObjectName(QStringLiteral("log"));
     logDock->setWidget(m_log);
     addDockWidget(Qt::BottomDockWidgetArea, logDock);
+    // Explain (issue 19): on the right, hidden until a column is clicked, so the views keep
+    // their width until then.
+    m_explain = new ExplainView(this);
+    m_explainDock = new QDockWidget(tr("Explain"), this);
+    m_explainDock->setObjectName(QStringLiteral("explain"));
+    m_explainDock->setWidget(m_explain);
+    addDockWidget(Qt::RightDockWidgetArea, m_explainDock);
+    m_explainDock->hide();
     resizeDocks({dock}, {360}, Qt::Horizontal);
     resizeDocks({logDock}, {110}, Qt::Vertical);
 }
@@ -472,7 +526,13 @@ void MainWindow::buildMenus()
         if (confirmCancel())
             cancelJobs();
     });
-    HelpMenu::add(this);
+    QMenu* help = HelpMenu::add(this);
+    QAction* tour = new QAction(tr("&Guided tour (demo)"), help);
+    tour->setObjectName(QStringLiteral("guidedTourAction"));
+    tour->setToolTip(tr("Walks through the workbench on the demo's runs: bit map, Explain, Override, GPTQ / MG-PTQ / "
+                        "MXQ step by step, trade-off, comparison"));
+    connect(tour, &QAction::triggered, this, [this] { guidedTour()->start(); });
+    help->insertAction(help->actions().isEmpty() ? nullptr : help->actions().at(1), tour);
 }
 
 bool MainWindow::canQuantize() const
@@ -1251,6 +1311,7 @@ void MainWindow::refreshCurrentRun()
 void MainWindow::selectTensor(const QString& tensor)
 {
     m_currentTensor = tensor;
+    updateTeach();
     const RunData* r = m_wb.run(m_currentRun);
     const MatrixResult* m = r ? r->find(tensor) : nullptr;
     m_bitMap->setSelectedTensor(tensor);
@@ -1428,13 +1489,141 @@ void MainWindow::onFullRunRequested(const QString& family, const QString& axis, 
     }
 }
 
+void MainWindow::requestOverride(const QString& run, const QString& overrideJson, const QString& description)
+{
+    const RunData* r = m_wb.run(m_currentRun);
+    if (!r || r->sessionRun != run || m_wb.sessionFile.isEmpty()) {
+        log(tr("override: run %1 is not a run of the open session").arg(run));
+        return;
+    }
+    JobRequest j;
+    j.kind = JobRequest::Kind::Override;
+    j.session = m_wb.sessionFile;
+    j.run = run;
+    j.shownAs = r->name;
+    j.newName = m_wb.uniqueName(run.left(48) + QStringLiteral("-override"));
+    j.overrideJson = overrideJson;
+    log(tr("override of %1: %2, as run %3").arg(run, description, j.newName));
+    m_showWhenDone = j.newName;
+    enqueue(j);
+}
+
+GuidedTour* MainWindow::guidedTour()
+{
+    if (!m_tour)
+        m_tour = new GuidedTour(this);
+    return m_tour;
+}
+
+void MainWindow::updateTeach()
+{
+    if (m_teachMxq && m_tabs->currentWidget() == m_teachMxq) {
+        // The stored run last picked, also while the slider shows a live solution of its table.
+        const RunData* r = m_wb.run(m_currentRun);
+        if (!r || r->sessionRun.isEmpty() || r->method != QLatin1String("mxq") || !QFileInfo::exists(m_wb.sessionFile)) {
+            m_teachMxqKey.clear();
+            m_teachMxq->setMessage(tr("Teaching mode for MXQ walks through the budget of an MXQ run of a session "
+                                      "(Run ▸ Quantize… with MXQ stores its cost table): show one."));
+            return;
+        }
+        const QString key = m_wb.sessionFile + QLatin1Char('#') + r->sessionRun;
+        if (key == m_teachMxqKey)
+            return;
+        m_teachMxqKey = key;
+        try {
+            auto run = std::make_shared<session::MxqRunChoice>(
+                session::mxqRunChoice(m_wb.sessionFile.toStdString(), r->sessionRun.toStdString()));
+            m_teachMxq->setRun(std::move(run), r->name);
+        } catch (const std::exception& e) {
+            m_teachMxq->setMessage(tr("%1: %2").arg(r->name, QString::fromStdString(e.what())));
+        }
+        return;
+    }
+    if (m_teachMg && m_tabs->currentWidget() == m_teachMg) {
+        const RunData* r = m_liveShown ? nullptr : m_wb.run(m_currentRun);
+        if (!r || r->sessionRun.isEmpty() || r->matrices.empty() || !r->method.startsWith(QLatin1String("mgptq")) ||
+            !QFileInfo::exists(m_wb.sessionFile)) {
+            m_teachMgKey.clear();
+            m_teachMg->setMessage(tr("Teaching mode for MG-PTQ replays the allocator of an MG-PTQ run of a session: "
+                                     "show one (the demo makes two) and select a matrix."));
+            return;
+        }
+        const MatrixResult* m = r->find(m_currentTensor);
+        if (!m)
+            m = &r->matrices.front();
+        const QString key = m_wb.sessionFile + QLatin1Char('#') + r->sessionRun + QLatin1Char('#') + m->tensor;
+        if (key == m_teachMgKey)
+            return;
+        m_teachMgKey = key;
+        try {
+            // The allocator trains again on this one matrix (the demo's: 40 epochs, well under a
+            // second on the CPU), on the GUI thread.
+            auto t = std::make_shared<MgptqTrace>(traceMgptqFromSession(m_wb.sessionFile.toStdString(),
+                                                                        r->sessionRun.toStdString(), m->tensor.toStdString()));
+            m_teachMg->setTrace(std::move(t), tr("%1 of %2").arg(m->label(), r->name));
+        } catch (const std::exception& e) {
+            m_teachMg->setMessage(tr("%1: %2").arg(m->label(), QString::fromStdString(e.what())));
+        }
+        return;
+    }
+    if (!m_teach || m_tabs->currentWidget() != m_teach)
+        return;
+    const RunData* r = m_liveShown ? nullptr : m_wb.run(m_currentRun);
+    if (!r || r->sessionRun.isEmpty() || r->matrices.empty() || !QFileInfo::exists(m_wb.sessionFile)) {
+        m_teachKey.clear();
+        m_teach->setMessage(tr("Teaching mode plays GPTQ on a matrix of a session run (its full Hessian is "
+                               "stored there): show one, e.g. run the demo (Run ▸ Demo)."));
+        return;
+    }
+    const MatrixResult* m = r->find(m_currentTensor);
+    if (!m)
+        m = &r->matrices.front();
+    const QString key = m_wb.sessionFile + QLatin1Char('#') + r->sessionRun + QLatin1Char('#') + m->tensor;
+    if (key == m_teachKey)
+        return;
+    m_teachKey = key;
+    GptqTraceOptions o;
+    o.bits = std::clamp(int(std::lround(m->averageBits())), 2, 8); // the run's width of the matrix
+    try {
+        // At most 65536 weights (GptqTraceOptions::maxCells): milliseconds on the GUI thread.
+        auto t = std::make_shared<GptqTrace>(traceGptqFromSession(m_wb.sessionFile.toStdString(),
+                                                                  r->sessionRun.toStdString(), m->tensor.toStdString(), o));
+        m_teach->setTrace(std::move(t), tr("%1 of %2").arg(m->label(), r->name));
+    } catch (const std::exception& e) {
+        m_teach->setMessage(tr("%1: %2").arg(m->label(), QString::fromStdString(e.what())));
+    }
+}
+
+void MainWindow::explainColumn(const QString& tensor, qint64 column)
+{
+    if (!m_explainDock->isVisible()) {
+        m_explainDock->show();
+        resizeDocks({m_explainDock}, {420}, Qt::Horizontal);
+    }
+    m_explainDock->raise();
+    const RunData* r = m_liveShown ? nullptr : m_wb.run(m_currentRun);
+    if (m_liveShown) {
+        m_explain->setMessage(tr("A live MXQ solution is shown: it is not stored, so there is nothing to explain. "
+                                 "Pick a stored run in the run list."));
+        return;
+    }
+    if (!r || r->sessionRun.isEmpty() || m_wb.sessionFile.isEmpty()) {
+        m_explain->setMessage(tr("Explain reads the session's stored arrays: %1 is a result folder, not a session run.")
+                                  .arg(r ? r->name : tr("this run")));
+        return;
+    }
+    m_explain->setMessage(tr("Explaining column %1 of %2 …").arg(column).arg(tensor));
+    m_explainer->request(m_wb.sessionFile, r->sessionRun, tensor, column);
+}
+
 QStringList MainWindow::saveScreenshots(const QString& dir)
 {
     QDir().mkpath(dir);
     QStringList files;
     const QStringList names = {QStringLiteral("bitmap"),     QStringLiteral("tradeoff"), QStringLiteral("hessian"),
                                QStringLiteral("perplexity"), QStringLiteral("training"), QStringLiteral("gguf"),
-                               QStringLiteral("compare")};
+                               QStringLiteral("compare"), QStringLiteral("teach-gptq"),
+                               QStringLiteral("teach-mgptq"), QStringLiteral("teach-mxq")};
     waitForGgufCurve(60000); // a cost table asked for on the command line is solved on the worker
     for (int i = 0; i < m_tabs->count() && i < names.size(); ++i) {
         m_tabs->setCurrentIndex(i);
@@ -1442,6 +1631,14 @@ QStringList MainWindow::saveScreenshots(const QString& dir)
         QApplication::processEvents(); // lay out the tab before drawing it
         for (PlotView* view : m_tabs->widget(i)->findChildren<PlotView*>())
             view->replotNow();
+        // The teaching tab a few columns into its second block: a column just quantized, its
+        // error spread over the block, the first block's update applied.
+        if (m_tabs->widget(i) == m_teach && m_teach->hasTrace())
+            m_teach->setStep(std::min(m_teach->steps(), 23));
+        if (m_tabs->widget(i) == m_teachMg && m_teachMg->hasTrace()) // a quarter: samples half sharp
+            m_teachMg->setFrame(m_teachMg->frames() / 4);
+        if (m_tabs->widget(i) == m_teachMxq && m_teachMxq->hasRun()) // the end: walk and MIP side by side
+            m_teachMxq->setStep(m_teachMxq->steps());
         if (auto* view = qobject_cast<PlotView*>(m_tabs->widget(i)))
             view->replotNow();
         QApplication::sendPostedEvents();
@@ -1452,6 +1649,41 @@ QStringList MainWindow::saveScreenshots(const QString& dir)
         // The bit map also in grey: the palette's lightness order is what a greyscale print keeps.
         if (i == 0 && image.convertToFormat(QImage::Format_Grayscale8).save(QDir(dir).filePath(QStringLiteral("view-bitmap-grey.png"))))
             files << QDir(dir).filePath(QStringLiteral("view-bitmap-grey.png"));
+    }
+    // The Explain dock on the bit map: the selected matrix's column with the largest H_jj (or
+    // column 0), explained here on the GUI thread (a batch window has nothing else to do).
+    if (const RunData* r = m_liveShown ? nullptr : m_wb.run(m_currentRun);
+        r && !r->sessionRun.isEmpty() && !r->matrices.empty() && QFileInfo::exists(m_wb.sessionFile)) {
+        const MatrixResult* m = r->find(m_currentTensor);
+        if (!m)
+            m = &r->matrices.front();
+        try {
+            m_tabs->setCurrentIndex(0);
+            auto e = session::explainColumn(m_wb.sessionFile.toStdString(), r->sessionRun.toStdString(),
+                                            m->tensor.toStdString(), 0);
+            if (m_screenshotColumn >= 0) {
+                e = session::explainColumn(m_wb.sessionFile.toStdString(), r->sessionRun.toStdString(),
+                                           m->tensor.toStdString(), m_screenshotColumn);
+            } else if (e.hasHessian) { // the column the Hessian weighs most
+                const session::MatrixDetail d =
+                    session::Session::open(m_wb.sessionFile.toStdString()).matrix(r->sessionRun.toStdString(), m->tensor.toStdString());
+                const auto top = std::max_element(d.hessianDiagonal.begin(), d.hessianDiagonal.end());
+                e = session::explainColumn(m_wb.sessionFile.toStdString(), r->sessionRun.toStdString(),
+                                           m->tensor.toStdString(), int64_t(top - d.hessianDiagonal.begin()));
+            }
+            m_explainDock->show();
+            resizeDocks({m_explainDock}, {440}, Qt::Horizontal);
+            m_explain->setExplanation(e);
+            QApplication::sendPostedEvents();
+            QApplication::processEvents();
+            m_bitMap->replotNow();
+            const QString file = QDir(dir).filePath(QStringLiteral("view-explain.png"));
+            if (grab().toImage().save(file))
+                files << file;
+            m_explainDock->hide();
+        } catch (const std::exception& e) {
+            log(tr("screenshot of Explain: %1").arg(QString::fromStdString(e.what())));
+        }
     }
     // The run menu over the window (a popup: grabbed from the screen where there is one).
     if (!m_currentRun.isEmpty() && m_wb.run(m_currentRun) && QGuiApplication::primaryScreen() &&

@@ -19,6 +19,7 @@ class Session;
 
 class QAction;
 class QComboBox;
+class QDockWidget;
 class QLabel;
 class QMenu;
 class QPlainTextEdit;
@@ -31,6 +32,12 @@ class QTreeView;
 namespace mpq::gui {
 
 class BitMapView;
+class ColumnExplainer;
+class GptqTeachView;
+class MgptqTeachView;
+class MxqTeachView;
+class GuidedTour;
+class ExplainView;
 class CompareView;
 class HessianGraphView;
 class JobRunner;
@@ -124,6 +131,8 @@ public:
     void selectTensor(const QString& tensor);
     /// Grabs every view (and the whole window) into PNG files in `dir`; returns the files written.
     QStringList saveScreenshots(const QString& dir);
+    /// The column of the selected matrix that saveScreenshots() explains (-1: the largest H_jj).
+    void setScreenshotColumn(qint64 column) { m_screenshotColumn = column; }
 
     BitMapView* bitMapView() const { return m_bitMap; }
     /// The bit map beside the trade-off slider (same content as bitMapView()).
@@ -136,6 +145,23 @@ public:
     QTabWidget* tabs() const { return m_tabs; }
     /// The Compare runs tab (issue 19).
     CompareView* compareView() const { return m_compare; }
+    /// The Explain dock (issue 19) and its worker.
+    ExplainView* explainView() const { return m_explain; }
+    /// The Teach GPTQ tab (issue 19, teaching mode).
+    GptqTeachView* teachView() const { return m_teach; }
+    MgptqTeachView* teachMgptqView() const { return m_teachMg; }
+    MxqTeachView* teachMxqView() const { return m_teachMxq; }
+    /// Help ▸ Guided tour (created on first use).
+    GuidedTour* guidedTour();
+    ColumnExplainer* explainer() const { return m_explainer; }
+    /// Explains `column` of `tensor` of the run shown (what a click in a bit map does): shows the
+    /// Explain dock and fills it when the worker is done.
+    void explainColumn(const QString& tensor, qint64 column);
+    /// Queues an override job (ExplainView's *Quantize override*): `overrideJson` applied to run
+    /// `run` of the open session, as a new run named after it.
+    void requestOverride(const QString& run, const QString& overrideJson, const QString& description);
+    /// Loads the selected matrix of the run shown into the Teach GPTQ tab when that tab is shown.
+    void updateTeach();
 
 Q_SIGNALS:
     /// The job queue ran empty (after success, failure or cancel).
@@ -226,6 +252,19 @@ private:
     PerplexityView* m_perplexity = nullptr;
     TrainingCurvesView* m_curves = nullptr;
     CompareView* m_compare = nullptr;
+    ExplainView* m_explain = nullptr;
+    GptqTeachView* m_teach = nullptr;
+    MgptqTeachView* m_teachMg = nullptr;
+    MxqTeachView* m_teachMxq = nullptr;
+    GuidedTour* m_tour = nullptr;
+    QString m_teachMxqKey;
+    QString m_teachMgKey;
+    QString m_teachKey;           ///< run and matrix the teaching tab plays now
+    QDockWidget* m_explainDock = nullptr;
+    ColumnExplainer* m_explainer = nullptr;
+    QString m_showWhenDone;
+    qint64 m_screenshotColumn = -1;       ///< a run to show once its job finishes (an override)
+    QThread m_explainThread;      ///< explanations read the session and the weights here, beside jobs
     bool m_layoutRestored = false;
     LayerTreeModel* m_treeModel = nullptr;
     QTreeView* m_tree = nullptr;

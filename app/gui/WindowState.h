@@ -10,7 +10,7 @@ namespace mpq::gui {
 /// docks is ignored rather than misapplied). GUI thread only.
 struct WindowState {
     /// Bump when docks are added or renamed.
-    static constexpr int kVersion = 1;
+    static constexpr int kVersion = 2; // 2: the Explain dock (issue 19)
     static void save(const QMainWindow* window);
     /// Restores what save() stored; false when nothing (or an older version) was stored.
     static bool restore(QMainWindow* window);

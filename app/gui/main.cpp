@@ -1,4 +1,5 @@
 // mpq-workbench: the Qt main of MPQ Workbench. Thin: options, then the main window.
+#include "GuidedTour.h"
 #include "MainWindow.h"
 #include "SliderBench.h"
 #include "Theme.h"
@@ -6,6 +7,8 @@
 #include "core/Version.h"
 
 #include <QApplication>
+#include <QDir>
+#include <QThread>
 #include <QCommandLineParser>
 #include <QFileInfo>
 #include <QTimer>
@@ -39,7 +42,9 @@ int main(int argc, char** argv)
     const QCommandLineOption quitIdle(QStringLiteral("quit-when-idle"), QStringLiteral("quit when the job queue is empty"));
     const QCommandLineOption showRun(QStringLiteral("show-run"), QStringLiteral("show this run of the opened session (bit maps, layer browser, trade-off slider)"), QStringLiteral("NAME"));
     const QCommandLineOption size(QStringLiteral("window-size"), QStringLiteral("window size in pixels, e.g. 1024x768 (default 1280x800)"), QStringLiteral("WxH"));
-    cli.addOptions({demo, device, shots, costs, ggufCosts, bench, benchMethod, quitIdle, showRun, size});
+    const QCommandLineOption explain(QStringLiteral("explain"), QStringLiteral("--screenshots: the column the Explain dock shows (default: the selected matrix's column with the largest H_jj)"), QStringLiteral("TENSOR:COLUMN"));
+    const QCommandLineOption tourStop(QStringLiteral("tour-stop"), QStringLiteral("--screenshots: also the window at this stop (1-8) of the guided tour, as view-tour.png"), QStringLiteral("N"));
+    cli.addOptions({demo, device, shots, costs, ggufCosts, bench, benchMethod, quitIdle, showRun, size, explain, tourStop});
     cli.process(app);
 
     MainWindow window;
@@ -104,7 +109,32 @@ int main(int argc, char** argv)
                     if (r.method.startsWith(QLatin1String("mgptq")))
                         window.showRun(r.name);
             }
-            const QStringList files = window.saveScreenshots(cli.value(shots));
+            if (cli.isSet(explain)) {
+                const QString v = cli.value(explain);
+                const qsizetype colon = v.lastIndexOf(QLatin1Char(':'));
+                bool ok = colon > 0;
+                const qint64 column = ok ? v.mid(colon + 1).toLongLong(&ok) : -1;
+                if (!ok || column < 0) {
+                    std::fprintf(stderr, "mpq-workbench: --explain %s: give TENSOR:COLUMN\n", qPrintable(v));
+                    rc = 1;
+                } else {
+                    window.selectTensor(v.left(colon));
+                    window.setScreenshotColumn(column);
+                }
+            }
+            QStringList files = window.saveScreenshots(cli.value(shots));
+            if (cli.isSet(tourStop)) {
+                mpq::gui::GuidedTour* tour = window.guidedTour();
+                tour->start();
+                tour->setStop(cli.value(tourStop).toInt() - 1);
+                for (int k = 0; k < 30; ++k) { // let the Explain thread answer and the views draw
+                    QApplication::processEvents();
+                    QThread::msleep(20);
+                }
+                const QString file = QDir(cli.value(shots)).filePath(QStringLiteral("view-tour.png"));
+                if (window.grab().save(file))
+                    files << file;
+            }
             for (const QString& f : files)
                 std::printf("%s\n", qPrintable(f));
         }

@@ -239,6 +239,13 @@ std::string MgptqResult::toJson() const
         alphas.push_back(e.alpha);
         taus.push_back(e.tau);
     }
+    if (!softmax.empty()) {
+        // 4 decimals: what the Explain view prints; keeps a 7B down_proj's record near 200 kB.
+        std::vector<double> p(softmax.size());
+        for (size_t i = 0; i < p.size(); ++i)
+            p[i] = std::round(double(softmax[i]) * 1e4) / 1e4;
+        j["softmax"] = {{"bits", softmaxBits}, {"p", p}};
+    }
     j["curves"] = {{"loss", loss}, {"l_quant", lq}, {"l_bit", lb}, {"avg_bits", avg}, {"alpha", alphas}, {"tau", taus}};
     return j.dump();
 }
@@ -274,7 +281,7 @@ void validateMgptqOptions(const MgptqOptions& opt, bool needsNetwork)
 }
 
 MgptqResult allocateMgptq(const at::Tensor& W, const at::Tensor& H, const MgptqOptions& opt,
-                          const GridOptions& grid, bool useGraph, JobContext* ctx)
+                          const GridOptions& grid, bool useGraph, JobContext* ctx, const MgptqObserver* observer)
 {
     validateMgptqOptions(opt, true);
     TORCH_CHECK(W.dim() == 2 && H.dim() == 2 && H.size(0) == W.size(1) && H.size(1) == W.size(1),
@@ -418,7 +425,8 @@ MgptqResult allocateMgptq(const at::Tensor& W, const at::Tensor& H, const MgptqO
         // Matrices of a group train on parallel threads; their replays run concurrently, but
         // the eager steps and the capture of one thread at a time (concurrent captures crashed).
         std::unique_lock<std::mutex> captureTurn;
-        if (opt.cudaGraph && Wf.is_cuda() && opt.epochs > kEagerSteps)
+        const bool captureSteps = opt.cudaGraph && !observer; // an observer looks after each step
+        if (captureSteps && Wf.is_cuda() && opt.epochs > kEagerSteps)
             captureTurn = std::unique_lock<std::mutex>(captureMutex());
         for (int epoch = 0; epoch < opt.epochs; ++epoch) {
             if (ctx)
@@ -428,7 +436,7 @@ MgptqResult allocateMgptq(const at::Tensor& W, const at::Tensor& H, const MgptqO
                 gumbel.copy_(gumbelAll[epoch]);
                 scalars.copy_(scheduleAll[epoch]);
             }
-            if (!replaying && opt.cudaGraph && Wf.is_cuda() && epoch == kEagerSteps) {
+            if (!replaying && captureSteps && Wf.is_cuda() && epoch == kEagerSteps) {
                 replaying = captured.capture(step, &r.cudaGraphFailure);
                 r.cudaGraph = replaying;
                 captureTurn.unlock();
@@ -442,6 +450,15 @@ MgptqResult allocateMgptq(const at::Tensor& W, const at::Tensor& H, const MgptqO
                 step();
             torch::NoGradGuard noGrad;
             records[epoch].copy_(record);
+            if (observer && observer->onEpoch &&
+                (epoch % std::max(1, observer->every) == 0 || epoch == opt.epochs - 1)) {
+                MgptqSnapshot snap;
+                snap.epoch = epoch;
+                snap.tau = annealedTau(opt.tauStart, opt.tauEnd, epoch, opt.epochs);
+                snap.logits = net->forward(X, graph).detach();
+                snap.gumbel = gumbel.clone();
+                observer->onEpoch(snap);
+            }
         }
     }
     {
@@ -463,7 +480,13 @@ MgptqResult allocateMgptq(const at::Tensor& W, const at::Tensor& H, const MgptqO
     r.alpha = alpha;
 
     // argmax, then (target mode) the greedy repair.
-    const at::Tensor choiceT = net->forward(X, graph).argmax(1).to(at::kCPU).to(at::kLong).contiguous();
+    const at::Tensor logitsFinal = net->forward(X, graph);
+    const at::Tensor choiceT = logitsFinal.argmax(1).to(at::kCPU).to(at::kLong).contiguous();
+    {
+        const at::Tensor p = at::softmax(logitsFinal, 1).to(at::kCPU).to(at::kFloat).contiguous();
+        r.softmax.assign(p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
+        r.softmaxBits = bitsSet;
+    }
     std::vector<int> choice(static_cast<size_t>(n));
     for (int64_t j = 0; j < n; ++j)
         choice[size_t(j)] = int(choiceT.data_ptr<int64_t>()[j]);

@@ -13,6 +13,7 @@
 #include "model/detail/LlamaModel.h"
 #include "model/detail/WeightLoader.h"
 #include "pipeline/QuantizeParamsJson.h"
+#include "pipeline/detail/OverrideStart.h"
 #include "pipeline/detail/ResultStore.h"
 #include "pipeline/detail/Sequential.h"
 #include "session/detail/RunJournal.h"
@@ -100,6 +101,11 @@ std::string reportJson(const QuantizeReport& r, const std::string& status)
 
 QuantizeReport quantizeModel(const QuantizeParams& given, JobContext& ctx)
 {
+    return detail::quantizeModelFrom(given, ctx, nullptr);
+}
+
+QuantizeReport detail::quantizeModelFrom(const QuantizeParams& given, JobContext& ctx, const OverrideStart* start)
+{
     const auto tStart = Clock::now();
     QuantizeParams p = given;
 
@@ -172,6 +178,8 @@ QuantizeReport quantizeModel(const QuantizeParams& given, JobContext& ctx)
     CalibrationSet calib;
     if (dataFree) {
         // nothing to draw
+    } else if (start) {
+        calib = start->calibration;
     } else if (p.resume) {
         if (header.windows <= 0)
             throw Error(p.session + "#" + header.name + ": the run has no stored calibration windows");
@@ -207,7 +215,6 @@ QuantizeReport quantizeModel(const QuantizeParams& given, JobContext& ctx)
     report.batch = p.batchSize > 0 ? p.batchSize : automaticQuantizeBatch(p.device);
     report.calibrationSeconds = since(tCal);
     report.deviceName = deviceDescription(p.device);
-    report.resumedLayers = int64_t(resume.layers.size());
     const at::Device device = detail::torchDevice(p.device);
     c10::InferenceMode guard;
     detail::resetPeakDeviceBytes(device);
@@ -229,6 +236,11 @@ QuantizeReport quantizeModel(const QuantizeParams& given, JobContext& ctx)
             header.layersTotal = cfg.numLayers;
             header.model = model;
             header.settingsJson = quantizeParamsToJson(p);
+            if (start) { // what was overridden, beside the settings it ran with
+                nlohmann::json settings = nlohmann::json::parse(header.settingsJson);
+                settings["override"] = nlohmann::json::parse(start->recordJson);
+                header.settingsJson = settings.dump();
+            }
             if (p.plan)
                 header.inputPlanJson = p.plan->toJson();
             header.extraJson = p.extraJson;
@@ -238,10 +250,13 @@ QuantizeReport quantizeModel(const QuantizeParams& given, JobContext& ctx)
                 header.tokens.insert(header.tokens.end(), w.begin(), w.end());
             header.calibrationSource = calib.sourcePath;
             header.calibrationDescription = calib.description;
-            journal = session::detail::RunJournal::start(p.session, header);
+            journal = start ? session::detail::RunJournal::startFrom(p.session, header, start->base,
+                                                                     start->fromLayer, resume)
+                            : session::detail::RunJournal::start(p.session, header);
         }
         report.sessionRun = p.session + "#" + journal->name();
     }
+    report.resumedLayers = int64_t(resume.layers.size());
 
     // The result folder is written into a temporary sibling folder and renamed at the end: a
     // cancelled or failed run leaves no half-written result under the requested name.
@@ -285,7 +300,7 @@ QuantizeReport quantizeModel(const QuantizeParams& given, JobContext& ctx)
         sink.hessian = [&](int64_t layer, int group, const at::Tensor& H, const std::vector<MatrixPlan>&) {
             journal->addHessian(layer, group, H, p.mgptq, p.storeHessianLimit, p.viewTopK, ctx);
         };
-    const detail::ResumeState* resumeState = p.resume ? &resume : nullptr;
+    const detail::ResumeState* resumeState = p.resume || start ? &resume : nullptr;
     try {
         if (dataFree) {
             detail::runDataFree(provider, plan, p, ctx, sink, report, resumeState);

@@ -5,6 +5,7 @@
 #include "core/Files.h"
 #include "session/detail/SessionState.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <random>
@@ -172,6 +173,62 @@ std::unique_ptr<RunJournal> RunJournal::resume(const std::string& sessionPath, c
                         std::to_string(state.layers.back().layer));
     }
     header = j->m_header;
+    return j;
+}
+
+std::unique_ptr<RunJournal> RunJournal::startFrom(const std::string& sessionPath, RunHeader header,
+                                                  const std::string& base, int64_t fromLayer,
+                                                  mpq::detail::ResumeState& state)
+{
+    // Read the base's layers first (a snapshot), then start the new run and copy them in.
+    state.layers.clear();
+    std::vector<std::map<int, HessianExtras>> extras;
+    {
+        std::lock_guard<std::recursive_mutex> h5lock(h5::libraryMutex());
+        const auto s = loadSession(sessionPath);
+        const RunState& run = s->run(base);
+        if (run.status != RunStatus::Complete)
+            throw Error(sessionPath + ": run " + base + " is " + statusName(run.status) +
+                        "; an override starts from a complete run");
+        for (int64_t k = 0; k < fromLayer; ++k) {
+            const auto at = run.layers.find(k);
+            if (at == run.layers.end())
+                throw Error(sessionPath + ": run " + base + " has no readable decoder layer " + std::to_string(k));
+            const h5::Id g = h5::openGroup(at->second.file, at->second.group);
+            verifyLayer(g);
+            state.layers.push_back(readLayer(g));
+            // The groups are not stored: matrices whose stored diag H is the same (hard links of
+            // one true-sequential group) share one group again, so the copy links them as well.
+            std::map<int, HessianExtras> x;
+            std::vector<std::vector<float>> diagonals;
+            const auto names = matrixGroups(g);
+            for (size_t i = 0; i < names.size() && i < state.layers.back().matrices.size(); ++i) {
+                const MatrixDetail d = readMatrixDetail(h5::openGroup(g, names[i]));
+                if (d.hessianDiagonal.empty())
+                    continue; // data-free
+                const auto same = std::find(diagonals.begin(), diagonals.end(), d.hessianDiagonal);
+                const int group = int(same - diagonals.begin());
+                state.layers.back().matrices[i].group = group;
+                if (same != diagonals.end())
+                    continue;
+                diagonals.push_back(d.hessianDiagonal);
+                HessianExtras e;
+                const int64_t n = d.summary.cols;
+                if (!d.hessianDiagonal.empty())
+                    e.diagonal = at::tensor(d.hessianDiagonal);
+                if (!d.hessian.empty())
+                    e.full = at::tensor(d.hessian).view({n, n});
+                e.adjacency = d.adjacency;
+                x[group] = std::move(e);
+            }
+            extras.push_back(std::move(x));
+        }
+    }
+    std::unique_ptr<RunJournal> j = start(sessionPath, std::move(header));
+    for (size_t k = 0; k < state.layers.size(); ++k) {
+        j->m_pending[state.layers[k].layer] = extras[k];
+        j->addLayer(state.layers[k]);
+    }
     return j;
 }
 

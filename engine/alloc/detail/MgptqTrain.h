@@ -9,6 +9,7 @@
 #include <ATen/ATen.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,10 @@ struct MgptqEpoch {
 struct MgptqResult {
     std::vector<uint8_t> columnBits;
     std::vector<MgptqEpoch> curve;
+    /// The trained allocator's softmax over the candidates, row-major [cols, |bitsSet|] with
+    /// bitsSet ascending (before the target repair); kept for the Explain view (issue 19).
+    std::vector<float> softmax;
+    std::vector<int> softmaxBits;
     double alpha = 0;            ///< α used (in target mode: the weight of the excess penalty)
     double predictedCost = 0;    ///< tr(ΔW H ΔWᵀ) of RTN at the chosen bits (per-channel grids)
     double normalizer = 0;       ///< L_quant's divisor: the error with every column at the lowest candidate
@@ -54,6 +59,21 @@ struct MgptqResult {
     std::string toJson() const;
 };
 
+/// One look at the training for the teaching view (alloc/MgptqTrace.h), after an epoch's step.
+struct MgptqSnapshot {
+    int epoch = 0;
+    double tau = 0;
+    at::Tensor logits;   ///< [cols, K] after the step (no gradient)
+    at::Tensor gumbel;   ///< [cols, K] the epoch's Gumbel noise
+};
+/// Called after every `every`-th epoch's step and after the last one. Observing does not change
+/// the training (the logits are recomputed without gradient); it keeps the steps eager (no
+/// CUDA graph).
+struct MgptqObserver {
+    int every = 1;
+    std::function<void(const MgptqSnapshot&)> onEpoch;
+};
+
 /// Checks options (bit set 1..8 without repeats, exactly one of α / target, epochs > 0,
 /// 0 < tauEnd ≤ tauStart, …). Throws mpq::Error naming the option.
 void validateMgptqOptions(const MgptqOptions& opt, bool needsNetwork);
@@ -63,7 +83,8 @@ void validateMgptqOptions(const MgptqOptions& opt, bool needsNetwork);
 /// useGraph false: the MLP ablation. Checks `ctx` for cancellation every epoch (throws
 /// mpq::Cancelled). Deterministic for a seed on a given device. Throws mpq::Error.
 MgptqResult allocateMgptq(const at::Tensor& W, const at::Tensor& H, const MgptqOptions& opt,
-                          const GridOptions& grid, bool useGraph, JobContext* ctx = nullptr);
+                          const GridOptions& grid, bool useGraph, JobContext* ctx = nullptr,
+                          const MgptqObserver* observer = nullptr);
 
 /// The Hessian-greedy baseline's scores H_jj·‖W[:, j]‖² as a CPU fp64 vector.
 std::vector<double> hessianGreedyScores(const at::Tensor& W, const at::Tensor& H);

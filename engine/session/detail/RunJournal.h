@@ -31,6 +31,14 @@ public:
     static std::unique_ptr<RunJournal> resume(const std::string& sessionPath, const std::string& name,
                                               RunHeader& header, mpq::detail::ResumeState& state,
                                               JobContext* ctx = nullptr);
+    /// Starts a new run as start() does, whose decoder layers 0..fromLayer-1 are copies of run
+    /// `base` of the same session (quantized weights, plans, figures, Hessian data): they are
+    /// written to the new journal at once and go to `state`, so that the driver continues from
+    /// fromLayer (an override run, pipeline/Override.h). Every copied layer's checksums are
+    /// verified. Throws mpq::Error when `base` is missing, not complete or lacks one of them.
+    static std::unique_ptr<RunJournal> startFrom(const std::string& sessionPath, RunHeader header,
+                                                 const std::string& base, int64_t fromLayer,
+                                                 mpq::detail::ResumeState& state);
     ~RunJournal();
 
     const std::string& name() const { return m_header.name; }
