@@ -323,7 +323,7 @@ MgptqResult allocateMgptq(const at::Tensor& W, const at::Tensor& H, const MgptqO
     // most 2⁻⁹ relative, and like TF32 it only shapes the training loss. There G is built one
     // n × n block at a time straight into bf16, so the fp32 G ((K·n)² × 4 B: 27.6 GiB for
     // LLaMA-70B's 28672-column down projection at K = 3) never exists; the predicted cost of the
-    // plan is then computed from the errors and H directly (docs/mgptq.md, "Memory").
+    // plan is then computed from the errors and H directly (docs/mgptq.md, "LLaMA-70B").
     const bool blockwise = Wf.is_cuda();
     at::Tensor G;     // fp32, CPU only
     at::Tensor Gstep; // what the training step reads
