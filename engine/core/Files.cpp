@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fcntl.h>
+#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -82,6 +83,43 @@ std::string absolute(const std::string& path)
     std::error_code ec;
     const fs::path p = fs::absolute(path, ec);
     return (ec ? fs::path(path) : p).lexically_normal().string();
+}
+
+namespace {
+
+thread_local std::string t_removeError; // nftw's callback has no user argument
+
+int removeEntry(const char* path, const struct stat*, int type, struct FTW*)
+{
+    const int rc = type == FTW_DP ? ::rmdir(path) : ::unlink(path);
+    if (rc != 0 && errno != ENOENT) {
+        t_removeError = std::string(path) + ": " + std::strerror(errno);
+        return 1; // stops the walk
+    }
+    return 0;
+}
+
+} // namespace
+
+bool removeAll(const std::string& path, std::string* error)
+{
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) {
+        if (errno == ENOENT)
+            return true;
+        if (error)
+            *error = path + ": " + std::strerror(errno);
+        return false;
+    }
+    t_removeError.clear();
+    // Depth first (contents before their folder), without following links or crossing mounts.
+    const int rc = ::nftw(path.c_str(), removeEntry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+    if (rc != 0) {
+        if (error)
+            *error = t_removeError.empty() ? path + ": " + std::strerror(errno) : t_removeError;
+        return false;
+    }
+    return true;
 }
 
 } // namespace mpq::files

@@ -19,5 +19,11 @@ std::string join(const std::string& dir, const std::string& name);
 std::string parent(const std::string& path);
 /// Absolute, normalised form of a path (the file need not exist).
 std::string absolute(const std::string& path);
+/// Removes a file or a folder with everything in it (symbolic links are removed, not followed).
+/// Returns false, with `error` set, when something could not be removed; a missing path is no
+/// error. Written on POSIX calls rather than std::filesystem::remove_all: pip torch's
+/// libtorch.so exports its own copy of that function, which the dynamic linker then binds the
+/// workbench's calls to, and which crashes there (docs/packaging.md, "The GUI on CUDA").
+bool removeAll(const std::string& path, std::string* error = nullptr);
 
 } // namespace mpq::files

@@ -46,10 +46,8 @@ struct PartialFolder {
     bool keep = false;
     ~PartialFolder()
     {
-        if (!keep) {
-            std::error_code ec;
-            fs::remove_all(path, ec);
-        }
+        if (!keep)
+            files::removeAll(path);
     }
 };
 
@@ -89,7 +87,7 @@ ExportReport exportRun(const ExportParams& params, JobContext& ctx)
 
     PartialFolder partial{out + ".partial"};
     std::error_code ec;
-    fs::remove_all(partial.path, ec);
+    files::removeAll(partial.path);
     if (!fs::create_directories(partial.path, ec) || ec)
         throw Error(partial.path + ": cannot create the output folder (" +
                     (ec ? ec.message() : std::string("it exists")) + ")");
@@ -106,9 +104,8 @@ ExportReport exportRun(const ExportParams& params, JobContext& ctx)
         if (entry.is_regular_file())
             report.bytes += int64_t(entry.file_size());
     if (files::exists(out)) {
-        fs::remove_all(out, ec);
-        if (ec)
-            throw Error(out + ": cannot replace it (" + ec.message() + ")");
+        if (std::string why; !files::removeAll(out, &why))
+            throw Error(out + ": cannot replace it (" + why + ")");
     }
     fs::rename(partial.path, out, ec);
     if (ec)

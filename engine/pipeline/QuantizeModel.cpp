@@ -267,10 +267,8 @@ QuantizeReport detail::quantizeModelFrom(const QuantizeParams& given, JobContext
         bool keep = false;
         ~Cleanup()
         {
-            if (!keep && !dir.empty()) {
-                std::error_code ec;
-                std::filesystem::remove_all(dir, ec);
-            }
+            if (!keep && !dir.empty())
+                files::removeAll(dir);
         }
     } cleanup{tmpDir};
     auto writeFolderLayer = [&](const detail::LayerRecord& r) {
@@ -280,7 +278,8 @@ QuantizeReport detail::quantizeModelFrom(const QuantizeParams& given, JobContext
         detail::writeLayerResult(tmpDir, r.layer, pairs);
     };
     if (!tmpDir.empty()) {
-        std::filesystem::remove_all(tmpDir);
+        if (std::string why; !files::removeAll(tmpDir, &why))
+            throw Error("cannot clear the temporary output folder: " + why);
         std::filesystem::create_directories(tmpDir);
         if (!dataFree)
             saveCalibrationTokens(calib, files::join(tmpDir, "calibration.bin"));
@@ -378,7 +377,8 @@ QuantizeReport detail::quantizeModelFrom(const QuantizeParams& given, JobContext
     if (journal)
         journal->finish("complete", reportJson(report, "complete"), report.warnings);
     if (!tmpDir.empty()) {
-        std::filesystem::remove_all(outDir);
+        if (std::string why; !files::removeAll(outDir, &why))
+            throw Error("cannot replace the output folder: " + why);
         std::filesystem::rename(tmpDir, outDir);
         cleanup.keep = true;
         report.outDir = outDir;

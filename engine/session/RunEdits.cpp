@@ -139,10 +139,8 @@ void deleteRun(const std::string& path, const std::string& name)
         });
     }
     if (journaled) {
-        std::error_code ec;
-        std::filesystem::remove_all(journal, ec);
-        if (ec)
-            throw Error(journal + ": cannot remove the run's journal (" + ec.message() + ")");
+        if (std::string why; !files::removeAll(journal, &why))
+            throw Error(journal + ": cannot remove the run's journal (" + why + ")");
     }
 }
 

@@ -40,8 +40,7 @@ std::map<int64_t, std::string> journalLayers(const std::string& dir)
 
 void removeJournal(const std::string& dir)
 {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
+    files::removeAll(dir);
     syncFolder(files::parent(dir));
 }
 
