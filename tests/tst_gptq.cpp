@@ -1,6 +1,7 @@
 // GPTQ, RTN and the min-max grid against literal transcriptions of the reference algorithm.
 #include "core/JobContext.h"
 #include "quant/detail/Gptq.h"
+#include "quant/detail/GptqFactor.h"
 #include "quant/detail/Grid.h"
 
 #include <ATen/ATen.h>
@@ -259,6 +260,32 @@ private Q_SLOTS:
         const QuantizedWeight s = gptqQuantize(W, H, at::full({cols}, 3, at::kInt), opt);
         for (int64_t j = 0; j < cols; ++j)
             QCOMPARE(s.slotOfColumn[j].item<int>(), int(j / 32));
+    }
+
+    /// GPTQ's Hinv by the reversed factorisation (CUDA's) equals the reference scripts' (the
+    /// CPU's): both are the unique upper Cholesky factor U of Hd⁻¹ = Uᵀ U.
+    void inverseCholeskyMethodsAgree()
+    {
+        for (const int64_t cols : {1, 7, 96}) {
+            at::Tensor Hd = hessianFor(cols, 4 * cols + 8, 11 + uint64_t(cols));
+            Hd = Hd + 0.01 * Hd.diagonal().mean().item<double>() * at::eye(cols);
+            const at::Tensor a = gptqHinv(Hd, HinvMethod::CholeskyInverse);
+            const at::Tensor b = gptqHinv(Hd, HinvMethod::Reversed);
+            QVERIFY(a.defined() && b.defined());
+            QCOMPARE(b.sizes(), a.sizes());
+            QVERIFY(at::equal(b, b.triu())); // upper triangular
+            QVERIFY((b.diagonal() > 0).all().item<bool>());
+            const double scale = a.abs().max().item<double>();
+            QVERIFY2((a - b).abs().max().item<double>() <= 1e-4 * scale, qPrintable(QString::number(cols)));
+            const at::Tensor inv = at::matmul(b.t(), b); // = Hd⁻¹
+            const double err = (at::matmul(inv, Hd) - at::eye(cols)).abs().max().item<double>();
+            QVERIFY2(err < 1e-3, qPrintable(QString::number(err)));
+        }
+        // Not positive definite: both say so (undefined), so that the caller raises the damping.
+        at::Tensor bad = at::eye(4);
+        bad[3][3] = -1.0;
+        QVERIFY(!gptqHinv(bad, HinvMethod::CholeskyInverse).defined());
+        QVERIFY(!gptqHinv(bad, HinvMethod::Reversed).defined());
     }
 
     void deadInputsAndDampingRetry()

@@ -1,11 +1,36 @@
 #include "model/detail/LayerHessians.h"
 
+#include <torch/version.h>
+
 #include <algorithm>
 #include <vector>
+
+// LibTorch 2.9+ multiplies bf16/fp16 matrices into an fp32 result (addmm's out_dtype) on CUDA.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 9)
+#define MPQ_HAVE_ADDMM_OUT_DTYPE 1
+#else
+#define MPQ_HAVE_ADDMM_OUT_DTYPE 0
+#endif
 
 namespace mpq::detail {
 
 namespace {
+
+/// H += aᵀ a. On CUDA, half-precision activations go to the tensor cores as they are, with the
+/// products summed in fp32 straight into H: the same arithmetic as converting them to fp32 and
+/// multiplying in TF32 (a bf16 or fp16 value is exact in TF32, every product is exact, the sums
+/// are fp32), at twice the tensor-core rate and without the fp32 copy of each window.
+void addGram(at::Tensor& H, const at::Tensor& a)
+{
+#if MPQ_HAVE_ADDMM_OUT_DTYPE
+    if (a.is_cuda() && (a.scalar_type() == at::kBFloat16 || a.scalar_type() == at::kHalf)) {
+        at::addmm_out(H, H, a.t(), a, at::kFloat);
+        return;
+    }
+#endif
+    const at::Tensor f = a.to(at::kFloat);
+    H.addmm_(f.t(), f);
+}
 
 void accumulate(HessianSite& site, const at::Tensor& x)
 {
@@ -16,14 +41,14 @@ void accumulate(HessianSite& site, const at::Tensor& x)
         // batch (windows per forward pass), so a memory limit that shrinks the batch does not
         // change the result (docs/streaming.md). Each product still sums over a whole window.
         for (int64_t b = 0; b < x.size(0); ++b) {
-            const at::Tensor window = x[b].to(at::kFloat);
-            site.H.addmm_(window.t(), window);
+            const at::Tensor window = x[b];
+            addGram(site.H, window);
             site.tokens += window.size(0);
         }
         return;
     }
-    const at::Tensor flat = x.reshape({-1, x.size(-1)}).to(at::kFloat); // a routed expert's rows
-    site.H.addmm_(flat.t(), flat);
+    const at::Tensor flat = x.reshape({-1, x.size(-1)}); // a routed expert's rows
+    addGram(site.H, flat);
     site.tokens += flat.size(0);
 }
 

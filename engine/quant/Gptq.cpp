@@ -3,6 +3,7 @@
 #include "core/Error.h"
 
 #include "quant/detail/GptqBlock.h"
+#include "quant/detail/GptqFactor.h"
 
 #include <cmath>
 #include <map>
@@ -92,23 +93,21 @@ QuantizedWeight gptqQuantize(const at::Tensor& Win, const at::Tensor& Hin, const
     for (int64_t j = 0; j < cols; ++j)
         bitsP[size_t(j)] = bits[size_t(permCpu[size_t(j)])];
 
-    // H⁻¹ through Cholesky, then its upper Cholesky factor U (GPTQ's Hinv). The fallback
+    // The upper Cholesky factor U of H⁻¹ (GPTQ's Hinv, detail/GptqFactor.h). The fallback
     // (docs/quantization.md, "When H is not positive definite"): while either factorisation
     // fails or is not finite, damping is raised tenfold, at most kDampRaises times; after that
     // the matrix is quantized by RTN. Either is recorded in QuantizedWeight::fallback.
     const double requestedDamp = opt.dampPercent * H.diagonal().mean().item<double>();
     double damp = requestedDamp;
     at::Tensor U;
+    // H is damped in place (its own diagonal kept for the retries): one n×n matrix fewer than
+    // H + λI beside H, which the memory plan (model/MemoryPlan.cpp) counts on.
+    const at::Tensor diagonal = H.diagonal().clone();
     for (int attempt = 0;; ++attempt) {
-        const at::Tensor Hd = H + damp * at::eye(cols, f32);
-        auto [L, info] = at::linalg_cholesky_ex(Hd);
-        if (info.item<int>() == 0 && at::isfinite(L).all().item<bool>()) {
-            auto [factor, info2] = at::linalg_cholesky_ex(at::cholesky_inverse(L), /*upper=*/true);
-            if (info2.item<int>() == 0 && at::isfinite(factor).all().item<bool>()) {
-                U = factor;
-                break;
-            }
-        }
+        H.diagonal().copy_(diagonal + damp);
+        U = gptqHinv(H);
+        if (U.defined())
+            break;
         std::ostringstream msg;
         if (attempt >= kDampRaises || !std::isfinite(damp * 10)) {
             msg << "RTN: the Hessian is not positive definite even with damping " << damp << " ("
@@ -126,6 +125,7 @@ QuantizedWeight gptqQuantize(const at::Tensor& Win, const at::Tensor& Hin, const
         }
         damp *= 10;
     }
+    H.reset(); // only U from here on
 
     // Per-channel: one grid per bit-width over all columns, fitted once up front.
     GroupGrids current;
