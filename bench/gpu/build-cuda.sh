@@ -6,6 +6,7 @@
 # from Debian.
 #   GUI=1     also build the workbench (needs Qt in .gpudebs/) and the Qt Test suites
 #   TARGETS   the targets to build (default: all)
+#   CMAKE_ARGS  extra CMake arguments (e.g. -DCMAKE_CXX_FLAGS=-g1 for backtraces with names)
 # Source bench/gpu/env.sh afterwards for LD_LIBRARY_PATH, PATH and QT_PLUGIN_PATH.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -38,7 +39,7 @@ fi
 source bench/gpu/env.sh
 gui=OFF; [ "${GUI:-0}" = 1 ] && gui=ON
 cmake -S . -B build-cuda -G Ninja -DCMAKE_BUILD_TYPE=Release -DMPQ_BUILD_GUI=$gui -DMPQ_BUILD_TESTS=$gui \
-      -DCMAKE_PREFIX_PATH="$prefix" > build-cuda.log 2>&1 || { tail -40 build-cuda.log; exit 1; }
+      -DCMAKE_PREFIX_PATH="$prefix" ${CMAKE_ARGS:-} > build-cuda.log 2>&1 || { tail -40 build-cuda.log; exit 1; }
 # shellcheck disable=SC2086
 cmake --build build-cuda -j"$(nproc)" ${TARGETS:+--target $TARGETS} >> build-cuda.log 2>&1 \
   || { grep -E "error|Error" build-cuda.log | head -40; tail -20 build-cuda.log; exit 1; }
