@@ -1,4 +1,5 @@
 // GPTQ, RTN and the min-max grid against literal transcriptions of the reference algorithm.
+#include "core/Device.h"
 #include "core/JobContext.h"
 #include "quant/detail/Gptq.h"
 #include "quant/detail/GptqFactor.h"
@@ -286,6 +287,28 @@ private Q_SLOTS:
         bad[3][3] = -1.0;
         QVERIFY(!gptqHinv(bad, HinvMethod::CholeskyInverse).defined());
         QVERIFY(!gptqHinv(bad, HinvMethod::Reversed).defined());
+    }
+
+    /// GPTQ on CUDA (reversed factorisation, TF32-free fp32 blocks) against the CPU on the same
+    /// W and H: the same codes but for rounding ties, dequantized weights within a small error.
+    void cudaMatchesCpu()
+    {
+        if (!mpq::cudaAvailable())
+            QSKIP("no CUDA device here (the GPU machine runs this case)");
+        auto g = gen(5);
+        const int64_t rows = 64, cols = 256;
+        const at::Tensor W = at::randn({rows, cols}, g) * 0.02;
+        const at::Tensor H = hessianFor(cols, 4 * cols, 6);
+        const at::Tensor bits = at::full({cols}, 3, at::kInt);
+        const QuantizedWeight cpu = gptqQuantize(W, H, bits, {});
+        const QuantizedWeight gpu = gptqQuantize(W.to(at::kCUDA), H.to(at::kCUDA), bits, {});
+        const double same = cpu.codes.eq(gpu.codes.cpu()).to(at::kFloat).mean().item<double>();
+        const double err = (cpu.dequant - gpu.dequant.cpu()).abs().max().item<double>();
+        const double step = cpu.scales.abs().max().item<double>();
+        qInfo("CPU vs CUDA: %.4f%% of codes equal, max |dequant difference| %.3g (largest step %.3g)",
+              100 * same, err, step);
+        QVERIFY2(same >= 0.99, qPrintable(QString::number(same)));
+        QVERIFY(err <= step + 1e-6); // a flipped code moves a weight by one step at most
     }
 
     void deadInputsAndDampingRetry()
