@@ -58,10 +58,10 @@ void compareFigures(const mpq::EvalResult& resident, const mpq::EvalResult& stre
 
 /// A synthetic LLaMA big enough that its weights (about 112 MB in fp32) stand out of the
 /// process's RSS, with the demo model's vocabulary so that the demo tokenizer reads text for it.
-std::string writeBigModel(const QTemporaryDir& dir)
+std::string writeBigModel(const QTemporaryDir& dir, int64_t layers = 8)
 {
     mpq::SyntheticDemoSpec spec;
-    spec.layers = 8;
+    spec.layers = layers;
     spec.hidden = 512;
     spec.intermediate = 1536;
     spec.heads = 8;
@@ -310,6 +310,48 @@ private Q_SLOTS:
         qInfo("weights %lld MiB; peak RSS growth: resident %lld MiB, streamed under a %lld MiB limit %lld MiB",
               (long long)(weights >> 20), (long long)(residentGrowth >> 20), (long long)(budget.hostBytes >> 20),
               (long long)(streamedGrowth >> 20));
+    }
+
+    /// The measured peak of a quantization (GPTQ on the CPU) under the smallest host limit the
+    /// planner accepts: the process's RSS grows by no more than the limit. Before the allocator
+    /// was told to return freed memory (returnFreedMemoryPromptly), glibc's heap kept about as
+    /// much again as the plan, and this failed.
+    void quantizeHostLimitObeyed()
+    {
+        if (!mpq::resetPeakHostBytes())
+            QSKIP("this kernel does not let a process reset its peak RSS (/proc/self/clear_refs)");
+        QTemporaryDir dir;
+        const std::string model = writeBigModel(dir, 3);
+        const mpq::ModelConfig c = mpq::ModelSource::open(model).config();
+        mpq::QuantizeParams q;
+        q.model = model;
+        q.calibTokens = mpq::syntheticCalibrationFile(model);
+        q.nsamples = 8;
+        q.seqlen = 128;
+        mpq::JobContext ctx;
+        // Threads and LibTorch's first-use tables before any baseline: a tiny model's job first
+        // (the big model's own unlimited run would leave its freed heap for the next to reuse).
+        {
+            mpq::QuantizeParams warm;
+            warm.model = mpq::test::writeTinySyntheticModel(dir.filePath("tiny")).toStdString();
+            warm.calibTokens = mpq::syntheticCalibrationFile(warm.model);
+            warm.out = dir.filePath("tiny-out").toStdString();
+            (void)mpq::quantizeModel(warm, ctx);
+        }
+        q.out = dir.filePath("limited").toStdString();
+        mpq::MemoryBudget budget;
+        budget.hostBytes = mpq::planQuantizeMemory(c, mpq::DType::F32, "cpu", 8, 128, 1, false, {}).hostBytes;
+        q.budget = budget;
+        const mpq::QuantizeReport r = mpq::quantizeModel(q, ctx);
+        QVERIFY(r.plannedHostBytes <= budget.hostBytes);
+        QVERIFY(r.peakHostBytes > 0 && r.startHostBytes > 0);
+        const int64_t growth = r.peakHostBytes - r.startHostBytes;
+        qInfo("GPTQ under a %.1f MiB host limit (the smallest plan): peak RSS grew by %.1f MiB",
+              double(budget.hostBytes) / (1 << 20), double(growth) / (1 << 20));
+        QVERIFY2(growth <= budget.hostBytes,
+                 qPrintable(QString("peak RSS grew by %1 MiB, limit %2 MiB")
+                                .arg(double(growth) / (1 << 20), 0, 'f', 1)
+                                .arg(double(budget.hostBytes) / (1 << 20), 0, 'f', 1)));
     }
 };
 

@@ -10,6 +10,9 @@
 #include <fstream>
 
 #include <unistd.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 namespace mpq {
 
@@ -49,6 +52,16 @@ bool resetPeakHostBytes()
     out << "5";
     out.flush();
     return bool(out);
+}
+
+void returnFreedMemoryPromptly()
+{
+#if defined(__GLIBC__)
+    constexpr int kThreshold = 128 * 1024; // glibc's initial mmap threshold, then kept fixed
+    mallopt(M_MMAP_THRESHOLD, kThreshold);
+    mallopt(M_TRIM_THRESHOLD, kThreshold);
+    malloc_trim(0);
+#endif
 }
 
 int64_t currentHostBytes()

@@ -32,6 +32,14 @@ int64_t peakHostBytes();
 /// Jobs call it when they start, so that a long-lived process (the GUI) reports each job's peak.
 /// Returns false where the kernel does not allow it (the peak then stays the process's).
 bool resetPeakHostBytes();
+/// Under a host limit, makes the C allocator hand freed memory back to the system at once
+/// (glibc: blocks from 128 KiB are mapped and unmapped on their own, the heap is trimmed from
+/// 128 KiB of free space, and what is free now is trimmed). Without it, glibc keeps freed blocks
+/// for reuse and raises its mapping threshold as tensors come and go, so the resident set grows
+/// past the planned job data by what the heap holds free (mpq-llama-42m GPTQ: 211 MiB of growth
+/// against a 95 MiB plan; with it, 100 MiB; docs/streaming.md). Costs page faults on every large
+/// allocation, so jobs call it only when a host limit is set. Process-wide and not undone.
+void returnFreedMemoryPromptly();
 /// Resident set size of this process now (Linux VmRSS), in bytes; -1 when unknown.
 int64_t currentHostBytes();
 /// Peak bytes LibTorch's CUDA allocator held on `device` ("cuda", "cuda:N") since the process

@@ -170,6 +170,8 @@ EvalResult evaluatePerplexity(const EvalParams& p, JobContext& ctx)
     const at::Device device = detail::torchDevice(p.device);
     const at::ScalarType dtype = detail::scalarType(p.dtype);
     detail::resetPeakDeviceBytes(device);
+    if (p.budget.limitsHost())
+        returnFreedMemoryPromptly();
     resetPeakHostBytes();
     r.startHostBytes = currentHostBytes();
     std::unique_ptr<detail::LlamaModel> model;

@@ -213,6 +213,8 @@ QuantizeMemoryPlan planQuantizeMemory(const ModelConfig& c, DType act, const std
     const int64_t hessians = 4 * widest * widest * sites;
     const int64_t gptq = 4 * (3 * widest * widest + 4 * stack);
     const int64_t ids = n * T * 8;
+    // The bytes of one tensor as read from the file (up to fp32) while it becomes a tensor.
+    const int64_t readBuffer = 4 * H * widest;
 
     QuantizeMemoryPlan plan;
     if (dataFree) {
@@ -234,7 +236,7 @@ QuantizeMemoryPlan planQuantizeMemory(const ModelConfig& c, DType act, const std
     QuantizeMemoryPlan smallest;
     for (int64_t b : batchCandidates(batchAsked, std::min(automatic, n))) {
         const int64_t acts = b * windowActivations(c, T, e);
-        const int64_t layerStep = 2 * f.largestLayerBytes + 2 * hiddenIn + hessians + gptq + acts + ids;
+        const int64_t layerStep = 2 * f.largestLayerBytes + 2 * hiddenIn + hessians + gptq + acts + ids + readBuffer;
         QuantizeMemoryPlan p;
         p.batch = b;
         const int64_t work = std::max(embedStep, layerStep);
@@ -243,7 +245,8 @@ QuantizeMemoryPlan planQuantizeMemory(const ModelConfig& c, DType act, const std
         p.hostBytes = cpu ? work : f.largestLayerBytes + f.largestLayerBytes / e * 2 + ids;
         p.breakdown = "one decoder layer " + sizeText(f.largestLayerBytes) + " (and its quantized copy), hidden states in and out of " +
                       std::to_string(n) + " calibration windows x " + std::to_string(T) + " tokens " + sizeText(2 * hiddenIn) +
-                      ", Hessians and GPTQ " + sizeText(hessians + gptq) + ", activations of " + std::to_string(b) +
+                      ", Hessians and GPTQ " + sizeText(hessians + gptq) + ", reading a tensor " + sizeText(readBuffer) +
+                      ", activations of " + std::to_string(b) +
                       (b == 1 ? " window " : " windows ") + sizeText(acts) + "; embedding step " + sizeText(embedStep);
         if (fits(budget, cpu, p.hostBytes, p.deviceBytes))
             return p;

@@ -218,6 +218,8 @@ QuantizeReport detail::quantizeModelFrom(const QuantizeParams& given, JobContext
     const at::Device device = detail::torchDevice(p.device);
     c10::InferenceMode guard;
     detail::resetPeakDeviceBytes(device);
+    if (p.budget.limitsHost())
+        returnFreedMemoryPromptly();
     resetPeakHostBytes();
     report.startHostBytes = currentHostBytes();
     const at::ScalarType act =
