@@ -592,6 +592,30 @@ private Q_SLOTS:
         }
     }
 
+    /// files::removeAll (used instead of std::filesystem::remove_all, see core/Files.h): a tree
+    /// goes, a symbolic link in it goes without what it points to, a missing path is no error.
+    void removeAllRemovesTreesNotLinkTargets()
+    {
+        QTemporaryDir tmp;
+        namespace fs = std::filesystem;
+        const fs::path root = tmp.path().toStdString();
+        const fs::path outside = root / "outside", tree = root / "tree";
+        fs::create_directories(outside);
+        fs::create_directories(tree / "a" / "b");
+        std::ofstream(outside / "keep.txt") << "kept";
+        std::ofstream(tree / "a" / "b" / "x.bin") << "x";
+        std::ofstream(tree / "top.txt") << "t";
+        fs::create_directory_symlink(outside, tree / "a" / "link");
+        std::string why;
+        QVERIFY2(files::removeAll(tree.string(), &why), why.c_str());
+        QVERIFY(!fs::exists(tree));
+        QVERIFY(fs::exists(outside / "keep.txt"));
+        QVERIFY(files::removeAll((root / "missing").string(), &why));
+        std::ofstream(root / "file.txt") << "f"; // a plain file is removed too
+        QVERIFY(files::removeAll((root / "file.txt").string(), &why));
+        QVERIFY(!fs::exists(root / "file.txt"));
+    }
+
     // ---- concurrency: two processes writing one session ----
 
     void twoWritersOfOneSession()
