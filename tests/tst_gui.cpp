@@ -139,16 +139,28 @@ private Q_SLOTS:
         QVERIFY(!w.windowIcon().isNull());
     }
 
-    // --version on the workbench: CMake's project() version, as `mpq --version`.
+    // --version on the workbench: CMake's project() version, as `mpq --version`; it and --help
+    // answer on a machine without any display (no DISPLAY, no QT_QPA_PLATFORM).
     void versionFromCMake()
     {
         QCOMPARE(QString::fromLatin1(mpq::version()), QStringLiteral(MPQ_PROJECT_VERSION));
+        QProcessEnvironment headless = QProcessEnvironment::systemEnvironment();
+        for (const char* name : {"DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"})
+            headless.remove(QString::fromLatin1(name));
         QProcess p;
+        p.setProcessEnvironment(headless);
         p.start(QStringLiteral(MPQ_WORKBENCH_PATH), {QStringLiteral("--version")});
         QVERIFY(p.waitForFinished(60000));
         QCOMPARE(p.exitCode(), 0);
         QCOMPARE(QString::fromUtf8(p.readAllStandardOutput()).trimmed(),
                  QStringLiteral("mpq-workbench %1").arg(QStringLiteral(MPQ_PROJECT_VERSION)));
+        QProcess help;
+        help.setProcessEnvironment(headless);
+        help.start(QStringLiteral(MPQ_WORKBENCH_PATH), {QStringLiteral("--help")});
+        QVERIFY(help.waitForFinished(60000));
+        QCOMPARE(help.exitStatus(), QProcess::NormalExit);
+        QCOMPARE(help.exitCode(), 0);
+        QVERIFY(QString::fromUtf8(help.readAllStandardOutput()).contains(QStringLiteral("--demo")));
     }
 
     // The device box lists CPU and each CUDA device LibTorch sees; new jobs take its choice, and
