@@ -610,16 +610,18 @@ private Q_SLOTS:
         QTest::newRow("group size 0") << QStringList{"quantize", m, "--out", "@TMP@/o", "--group-size", "0"} << 2
                                       << "--group-size";
         QTest::newRow("nsamples x seqlen too big")
-            << QStringList{"quantize", m, "--out", "@TMP@/o", "--nsamples", "1000000", "--seqlen", "1000000"} << 2
-            << "--nsamples";
+            << QStringList{"quantize", m, "--out", "@TMP@/o", "--calib", "@CALIB@", "--nsamples", "1000000",
+                           "--seqlen", "1000000"}
+            << 2 << "--nsamples";
         QTest::newRow("bench seqlen 0") << QStringList{"bench", m, "--seqlen", "0"} << 2 << "--seqlen";
         QTest::newRow("bench absurd batch") << QStringList{"bench", m, "--forward-batch", "1000000", "--skip-eval"}
                                             << 2 << "--forward-batch";
-        QTest::newRow("eval absurd batch") << QStringList{"eval", m, "--batch-size", "1000000"} << 2 << "--batch-size";
+        QTest::newRow("eval absurd batch")
+            << QStringList{"eval", m, "--dataset", "@VALID@", "--batch-size", "1000000"} << 2 << "--batch-size";
         QTest::newRow("eval unknown data set") << QStringList{"eval", m, "--dataset", "foo"} << 1 << "foo";
         QTest::newRow("sweep unknown eval data set")
-            << QStringList{"sweep", m, "--method", "gptq", "--bits", "2,3", "--out", "@TMP@/sw", "--eval-datasets",
-                           "wikitext2,foo"}
+            << QStringList{"sweep", m, "--method", "gptq", "--bits", "2,3", "--out", "@TMP@/sw", "--calib", "@CALIB@",
+                           "--eval-datasets", "@VALID@,foo"}
             << 1 << "--eval-datasets foo";
         QTest::newRow("sweep bad point") << QStringList{"sweep", m, "--method", "gptq", "--bits", "3,x", "--out",
                                                         "@TMP@/sw"}
@@ -645,11 +647,15 @@ private Q_SLOTS:
         QFETCH(QStringList, args);
         QFETCH(int, status);
         QFETCH(QString, names);
-        // The embedded demo model: what is checked is the command line, not the model.
+        // The embedded demo model and its texts: what is checked is the command line, not the
+        // model; no case needs MPQ_DATA_DIR (the rows that name a text name the demo's).
         MPQ_DEMO_MODEL(demo);
         const QString tmp = m_tmp.path();
         for (QString& a : args)
-            a.replace("@MODEL@", QString::fromStdString(demo.dir)).replace("@TMP@", tmp);
+            a.replace("@MODEL@", QString::fromStdString(demo.dir))
+                .replace("@CALIB@", QString::fromStdString(demo.calibText))
+                .replace("@VALID@", QString::fromStdString(demo.validText))
+                .replace("@TMP@", tmp);
         const Run r = runMpq(args);
         QVERIFY2(!r.crashed && r.exitCode == status, qPrintable(r.describe()));
         QVERIFY2(r.err.contains(names), qPrintable(r.describe()));
