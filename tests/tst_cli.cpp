@@ -131,6 +131,7 @@ class TestCli : public QObject
     void version();
     void demoEvalQuantizeInfo();
     void demoNotFound();
+    void sigintStopsEval_data();
     void sigintStopsEval();
     void tokenize();
 
@@ -448,15 +449,34 @@ void TestCli::demoNotFound()
              qPrintable(err));
 }
 
+// Rows: the embedded demo model (every clone, no MPQ_DATA_DIR) and mpq-llama-42m (whose
+// 2048-token windows are the longest stretch between cancellation checks; MPQ_DATA_DIR).
+void TestCli::sigintStopsEval_data()
+{
+    QTest::addColumn<QString>("modelName");
+    QTest::newRow("demo") << "demo";
+    QTest::newRow("mpq-llama-42m") << "mpq-llama-42m";
+}
+
 void TestCli::sigintStopsEval()
 {
-    MPQ_DATA_PATH(model, "models/mpq-llama-42m");
-    MPQ_DATA_PATH(joined, "wikitext2/wiki.test.joined.txt");
-    const QString dataDir = QFileInfo(QString::fromStdString(joined)).dir().absolutePath() + "/..";
+    QFETCH(QString, modelName);
+    QStringList args;
+    if (modelName == QLatin1String("demo")) {
+        MPQ_DEMO_MODEL(demo);
+        // Hugging Face's sliding protocol with stride 1, one window per forward pass: ~20,700
+        // windows of 128 tokens on demo-valid.txt, about a minute on a quiet 2-core machine.
+        args = {"eval", QString::fromStdString(demo.dir), "--dataset", QString::fromStdString(demo.validText),
+                "--protocol", "sliding", "--seqlen", "128", "--stride", "1", "--batch-size", "1"};
+    } else {
+        MPQ_DATA_PATH(model, "models/mpq-llama-42m");
+        MPQ_DATA_PATH(joined, "wikitext2/wiki.test.joined.txt");
+        const QString dataDir = QFileInfo(QString::fromStdString(joined)).dir().absolutePath() + "/..";
+        // The full WikiText-2 run: 166 windows of 2048 tokens, minutes on a CPU.
+        args = {"eval", QString::fromStdString(model), "--dataset", "wikitext2", "--data-dir", dataDir};
+    }
     QProcess p;
-    // The full WikiText-2 run: 166 windows of 2048 tokens, minutes on a CPU.
-    p.start(mpqPath(),
-            {"eval", QString::fromStdString(model), "--dataset", "wikitext2", "--data-dir", dataDir});
+    p.start(mpqPath(), args);
     QVERIFY(p.waitForStarted(10000));
     QElapsedTimer sinceStart;
     sinceStart.start();
@@ -483,7 +503,8 @@ void TestCli::sigintStopsEval()
         QFAIL("mpq eval did not stop within 60 s of SIGINT");
     }
     err += p.readAllStandardError();
-    qDebug("mpq eval exited %lld ms after SIGINT (sent %lld ms after start)", ms, sinceStart.elapsed() - ms);
+    qDebug("%s: mpq eval exited %lld ms after SIGINT (sent %lld ms after start)", qPrintable(modelName), ms,
+           sinceStart.elapsed() - ms);
     QVERIFY2(p.exitStatus() == QProcess::NormalExit,
              qPrintable("killed by a signal:\n" + QString::fromUtf8(err)));
     QVERIFY2(p.exitCode() == 130,

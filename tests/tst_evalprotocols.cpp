@@ -555,15 +555,15 @@ void TestEvalProtocols::mpqLlama42mTwoWindows()
     QCOMPARE(r.datasetPath, joined);
 }
 
+// On the embedded demo model (every clone, no MPQ_DATA_DIR): 163 windows of 128 tokens.
 void TestEvalProtocols::cancellationFromProgressHandler()
 {
-    MPQ_DATA_PATH(model, "models/stories260K/stories260K.bin");
-    MPQ_DATA_PATH(text, "tinystories/tinystories-sample5.txt");
+    MPQ_DEMO_MODEL(demo);
     mpq::EvalParams p;
-    p.model = model;
-    p.dataset = text;
-    p.protocol = "documents";
-    p.seqlen = 512;
+    p.model = demo.dir;
+    p.dataset = demo.validText;
+    p.protocol = "gptq";
+    p.seqlen = mpq::DemoModel::kSeqlen;
 
     // Cancel in the middle of the windows, and while the weights load.
     for (const std::string stage : {"eval", "load weights"}) {
@@ -594,9 +594,9 @@ void TestEvalProtocols::cancellationFromProgressHandler()
 
 void TestEvalProtocols::evaluateRejectsBadInput()
 {
-    MPQ_DATA_PATH(model, "models/stories260K/stories260K.bin");
+    MPQ_DEMO_MODEL(demo);
     mpq::EvalParams p;
-    p.model = model;
+    p.model = demo.dir;
     p.dataset = m_tmp.filePath("no-such-text.txt").toStdString();
     mpq::JobContext ctx;
     std::string msg = errorOf([&] { mpq::evaluatePerplexity(p, ctx); });
@@ -606,7 +606,7 @@ void TestEvalProtocols::evaluateRejectsBadInput()
     QVERIFY(writeFile(tiny, "Once."));
     p.dataset = tiny.toStdString();
     p.protocol = "gptq";
-    p.seqlen = 512;
+    p.seqlen = mpq::DemoModel::kSeqlen;
     msg = errorOf([&] { mpq::evaluatePerplexity(p, ctx); });
     QVERIFY2(contains(msg, "too little text"), msg.c_str());
 

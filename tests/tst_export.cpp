@@ -121,15 +121,36 @@ std::map<std::string, at::Tensor> readExportWeights(const std::string& dir)
     return out;
 }
 
-QuantizeParams smallRun(const std::string& model, const std::string& out)
+/// A model the end-to-end cases run on, with its texts.
+struct TestModel {
+    std::string path;
+    std::string calib;    ///< empty: C4 from MPQ_DATA_DIR
+    std::string evalText; ///< a text file, or "wikitext2" from MPQ_DATA_DIR
+};
+
+std::string dataDir()
+{
+    const char* d = std::getenv("MPQ_DATA_DIR");
+    return d ? d : "";
+}
+
+/// The embedded demo model (safetensors, untied, 5 layers): every clone, no MPQ_DATA_DIR.
+TestModel demoTestModel(const DemoModel& demo)
+{
+    return {demo.dir, demo.calibText, demo.validText};
+}
+
+QuantizeParams smallRun(const TestModel& model, const std::string& out)
 {
     QuantizeParams p;
-    p.model = model;
+    p.model = model.path;
     p.method = "rtn";
     p.bits = 4;
     p.nsamples = 4;
     p.seqlen = 64;
-    p.dataDir = std::getenv("MPQ_DATA_DIR");
+    if (!model.calib.empty())
+        p.calib = model.calib;
+    p.dataDir = dataDir();
     p.out = out;
     return p;
 }
@@ -305,16 +326,39 @@ private Q_SLOTS:
         QVERIFY_THROWS_EXCEPTION(Error, readPackedMatrix(parts, "a.weight", file));
     }
 
-    void endToEndOnStories260K()
+    // Rows: the embedded demo model (safetensors, F16, untied; every clone) and stories260K
+    // (llama2.c, F32, tied embeddings, interleaved rotary rows; from MPQ_DATA_DIR).
+    void endToEnd_data()
     {
-        MPQ_DATA_PATH(model, "models/stories260K/stories260K.bin");
+        QTest::addColumn<QString>("modelName");
+        QTest::addColumn<int>("group");
+        QTest::addColumn<QString>("tokenizerFile");
+        // Groups of 128 on the demo's 64- and 192-column matrices, of 32 on stories260K's
+        // 172-column MLP: a partial group in each.
+        QTest::newRow("demo") << "demo" << 128 << "tokenizer.json";
+        QTest::newRow("stories260K") << "stories260K" << 32 << "tokenizer.model";
+    }
+
+    void endToEnd()
+    {
+        QFETCH(QString, modelName);
+        QFETCH(int, group);
+        QFETCH(QString, tokenizerFile);
+        TestModel model;
+        if (modelName == QLatin1String("demo")) {
+            MPQ_DEMO_MODEL(demo);
+            model = demoTestModel(demo);
+        } else {
+            MPQ_DATA_PATH(bin, "models/stories260K/stories260K.bin");
+            model = {bin, "", "wikitext2"};
+        }
         QTemporaryDir dir;
         auto path = [&](const char* name) { return dir.filePath(name).toStdString(); };
-        const ModelSource base = ModelSource::open(model);
+        const ModelSource base = ModelSource::open(model.path);
 
-        // A run with per-column widths {2,3,4} (groups of 32, 172-wide MLP: a partial group).
+        // A run with per-column widths {2,3,4}.
         QuantizeParams p = smallRun(model, path("mixed"));
-        AllocationPlan plan = AllocationPlan::uniform(base.config(), 4, 32, "rtn");
+        AllocationPlan plan = AllocationPlan::uniform(base.config(), 4, group, "rtn");
         uint64_t seed = 1;
         for (MatrixPlan& m : plan.matrices) {
             const at::Tensor b = bitsOf(m.cols, {2, 3, 4}, seed++);
@@ -350,7 +394,7 @@ private Q_SLOTS:
             }
         }
         EvalParams ev;
-        ev.dataset = "wikitext2";
+        ev.dataset = model.evalText;
         ev.seqlen = 128;
         ev.maxWindows = 2;
         ev.dataDir = p.dataDir;
@@ -365,7 +409,7 @@ private Q_SLOTS:
         e.maxShardBytes = 200 << 10; // several shards
         exportRun(e, ctx);
         QVERIFY(files::exists(files::join(e.outDir, "model.safetensors.index.json")));
-        QVERIFY(files::exists(files::join(e.outDir, "tokenizer.model")));
+        QVERIFY(files::exists(files::join(e.outDir, tokenizerFile.toStdString())));
         const ModelSource hf = ModelSource::open(e.outDir);
         QCOMPARE(hf.config().hiddenSize, base.config().hiddenSize);
         QCOMPARE(hf.config().tieWordEmbeddings, base.config().tieWordEmbeddings);
@@ -396,7 +440,7 @@ private Q_SLOTS:
 
         // gptq of a per-matrix run: 4-bit g32 everywhere but 3-bit down_proj → dynamic overrides.
         QuantizeParams u = smallRun(model, path("uniform"));
-        AllocationPlan up = AllocationPlan::uniform(base.config(), 4, 32, "rtn");
+        AllocationPlan up = AllocationPlan::uniform(base.config(), 4, group, "rtn");
         for (MatrixPlan& m : up.matrices)
             if (m.linear == "down_proj")
                 m.columnBits.assign(size_t(m.cols), 3);
@@ -434,7 +478,8 @@ private Q_SLOTS:
 
     void badInputsGiveClearErrors()
     {
-        MPQ_DATA_PATH(model, "models/stories260K/stories260K.bin");
+        MPQ_DEMO_MODEL(demo);
+        const TestModel model = demoTestModel(demo);
         QTemporaryDir dir;
         JobContext ctx;
         ExportParams e;

@@ -760,6 +760,72 @@ private Q_SLOTS:
         std::ifstream probe(model);
         QVERIFY(probe.good());
     }
+
+    // The same path on the embedded demo model (every clone, no MPQ_DATA_DIR): safetensors F16,
+    // untied output, 8 KV heads, 192-wide MLP (every row size fits every type), a SentencePiece-
+    // style BPE tokenizer.json (byte fallback) that becomes llama.cpp's "llama" vocabulary.
+    void demoEndToEnd()
+    {
+        MPQ_DEMO_MODEL(demo);
+        QTemporaryDir dir;
+        GgufCostParams cp;
+        cp.model = demo.dir;
+        JobContext ctx;
+        const GgufCostTable t = computeGgufCosts(cp, ctx);
+        QCOMPARE(int(t.matrices.size()), 35);
+        for (const auto& m : t.matrices) {
+            QVERIFY(m.cols == 64 || m.cols == 192);
+            for (size_t k = 0; k < t.types.size(); ++k)
+                QCOMPARE(m.cost[k] >= 0, mpq::ggml::fitsRow(t.types[k], m.cols));
+        }
+        MxqSolution s;
+        const AllocationPlan mix = ggufMixPlan(t, MxqBudget::bitsPerParameter(8.0), {}, nullptr, &s);
+        QVERIFY(s.hasSolution());
+        QVERIFY(s.bitsPerParameter <= 8.0);
+        QVERIFY(!mix.matrices.empty());
+
+        QuantizeParams p;
+        p.model = demo.dir;
+        p.method = "hqq";
+        p.plan = mix;
+        p.out = dir.filePath("run").toStdString();
+        const QuantizeReport r = quantizeModel(p, ctx);
+        QCOMPARE(r.matrices.size(), mix.matrices.size());
+
+        ExportParams e;
+        e.input = p.out;
+        e.format = ExportFormat::Gguf;
+        e.outDir = dir.filePath("demo.gguf").toStdString();
+        e.dtype = "fp32";
+        const ExportReport er = exportRun(e, ctx);
+        QCOMPARE(er.quantizedMatrices, int64_t(mix.matrices.size()));
+        const GgufFile f(e.outDir);
+        QCOMPARE(f.strings.at("general.architecture"), std::string("llama"));
+        QCOMPARE(f.ints.at("llama.block_count"), uint64_t(5));
+        QCOMPARE(f.ints.at("llama.attention.head_count_kv"), uint64_t(8));
+        QCOMPARE(f.ints.at("llama.rope.dimension_count"), uint64_t(8));
+        QCOMPARE(f.strings.at("tokenizer.ggml.model"), std::string("llama"));
+        QCOMPARE(f.arrayLengths.at("tokenizer.ggml.tokens"), uint64_t(512));
+        QCOMPARE(f.arrayLengths.at("tokenizer.ggml.scores"), uint64_t(512));
+        QCOMPARE(f.tensors.size(), size_t(1 + 5 * 9 + 1 + 1)); // untied: output.weight too
+        QCOMPARE(f.tensors.at("output.weight").ne, (std::vector<uint64_t>{64, 512}));
+        QCOMPARE(f.tensors.at("blk.2.ffn_down.weight").ne, (std::vector<uint64_t>{192, 64}));
+        // Every planned matrix has the plan's type; the rest are F32 (--dtype fp32).
+        int planned = 0;
+        for (int64_t layer = 0; layer < 5; ++layer)
+            for (const auto& [hf, gg] : {std::pair<const char*, const char*>{"self_attn.q_proj", "attn_q"},
+                                         {"self_attn.k_proj", "attn_k"}, {"self_attn.v_proj", "attn_v"},
+                                         {"self_attn.o_proj", "attn_output"}, {"mlp.gate_proj", "ffn_gate"},
+                                         {"mlp.up_proj", "ffn_up"}, {"mlp.down_proj", "ffn_down"}}) {
+                const std::string name = "model.layers." + std::to_string(layer) + "." + hf + ".weight";
+                const std::string gname = "blk." + std::to_string(layer) + "." + gg + ".weight";
+                const MatrixPlan* m = mix.find(name);
+                planned += m != nullptr;
+                QCOMPARE(f.tensors.at(gname).type, m ? uint32_t(ggmlSpecOf(*m).type) : 0u);
+            }
+        QCOMPARE(planned, int(mix.matrices.size()));
+        qInfo("demo GGUF at 8 bits per parameter: %d of 35 matrices quantized (%s)", planned, s.message.c_str());
+    }
 };
 
 QTEST_GUILESS_MAIN(TestGguf)

@@ -9,7 +9,7 @@
 #include "core/Error.h"
 #include "core/Files.h"
 #include "eval/Perplexity.h"
-#include "model/Llama2cFile.h"
+#include "model/ModelSource.h"
 #include "model/SafetensorsFile.h"
 #include "pipeline/QuantizeJob.h"
 #include "pipeline/detail/QuantizedRun.h"
@@ -61,16 +61,72 @@ bool contains(const std::string& s, const std::string& part)
     return s.find(part) != std::string::npos;
 }
 
-QuantizeParams smallJob(const std::string& model)
+std::string dataDir()
+{
+    return std::getenv("MPQ_DATA_DIR") ? std::getenv("MPQ_DATA_DIR") : "";
+}
+
+/// A model the cases run on, with the texts it is calibrated and evaluated on.
+struct TestModel {
+    std::string path;
+    std::string calib;     ///< empty: C4 from MPQ_DATA_DIR
+    std::string evalText;  ///< a text file, or "wikitext2" from MPQ_DATA_DIR
+    std::string tokenizer; ///< empty: the one beside the model
+};
+
+/// The embedded demo model (5 decoder layers, as stories260K): every clone, no MPQ_DATA_DIR.
+TestModel demoTestModel(const DemoModel& demo)
+{
+    return {demo.dir, demo.calibText, demo.validText, ""};
+}
+
+/// The rows of the cases whose faults are planted in the model file itself: the demo model
+/// (safetensors, F16) always, stories260K (llama2.c, F32) from MPQ_DATA_DIR.
+void addModelRows()
+{
+    QTest::addColumn<QString>("modelName");
+    QTest::newRow("demo") << QStringLiteral("demo");
+    QTest::newRow("stories260K") << QStringLiteral("stories260K");
+}
+
+/// Declares `TestModel var` for the row's model, or skips (stories260K without MPQ_DATA_DIR).
+#define MPQ_ROW_MODEL(var)                                                                       \
+    TestModel var;                                                                               \
+    {                                                                                            \
+        QFETCH(QString, modelName);                                                              \
+        if (modelName == QLatin1String("demo")) {                                                \
+            MPQ_DEMO_MODEL(demo_);                                                               \
+            var = demoTestModel(demo_);                                                          \
+        } else {                                                                                 \
+            MPQ_DATA_PATH(path_, "models/stories260K/stories260K.bin");                          \
+            var = {path_, "", "wikitext2", files::join(files::parent(path_), "tok512.model")};   \
+        }                                                                                        \
+    }
+
+QuantizeParams smallJob(const TestModel& model)
 {
     QuantizeParams p;
-    p.model = model;
+    p.model = model.path;
     p.method = "gptq";
     p.bits = 3;
     p.nsamples = 8;
     p.seqlen = 64;
-    p.dataDir = std::getenv("MPQ_DATA_DIR") ? std::getenv("MPQ_DATA_DIR") : "";
+    if (!model.calib.empty())
+        p.calib = model.calib;
+    p.dataDir = dataDir();
     return p;
+}
+
+/// Copies a model (a llama2.c file or a Hugging Face folder) to `dir`; returns the copy's path.
+std::string copyModel(const std::string& model, const std::string& dir)
+{
+    std::filesystem::path from(model);
+    if (from.filename().empty()) // "folder/"
+        from = from.parent_path();
+    const std::string to = files::join(dir, from.filename().string());
+    std::filesystem::copy(model, to, std::filesystem::copy_options::recursive |
+                                         std::filesystem::copy_options::overwrite_existing);
+    return to;
 }
 
 /// File offset and size of the first stored chunk of a dataset (a Fletcher-32 chunked array).
@@ -103,17 +159,30 @@ void flipBytes(const std::string& file, uint64_t offset, uint64_t size, int coun
     }
 }
 
-/// Writes `value` over every float of a tensor of a llama2.c copy.
-void poisonTensor(const std::string& bin, const std::string& tensor, float value, int64_t count = -1)
+/// Writes NaN or +Inf over the first `count` elements (all: -1) of a tensor of a model copy, in
+/// the tensor's stored type (F32 of a llama2.c file, F16/BF16 of a safetensors file).
+void poisonTensor(const std::string& model, const std::string& tensor, bool nan, int64_t count = -1)
 {
-    const auto ck = readLlama2cCheckpoint(bin);
-    for (const auto& t : ck.tensors)
+    const ModelSource source = ModelSource::open(model);
+    for (const TensorEntry& t : source.tensors())
         if (t.name == tensor) {
-            std::fstream io(bin, std::ios::in | std::ios::out | std::ios::binary);
+            std::string value;
+            if (t.type == StorageType::F32) {
+                const float f = nan ? std::numeric_limits<float>::quiet_NaN() : std::numeric_limits<float>::infinity();
+                value.assign(reinterpret_cast<const char*>(&f), 4);
+            } else {
+                QVERIFY2(t.type == StorageType::F16 || t.type == StorageType::BF16, tensor.c_str());
+                // IEEE half: exponent 0x7C00; bfloat16: 0x7F80; a set mantissa bit makes a NaN.
+                const uint16_t inf = t.type == StorageType::F16 ? 0x7C00 : 0x7F80;
+                const uint16_t h = nan ? uint16_t(inf | (t.type == StorageType::F16 ? 0x0200 : 0x0040)) : inf;
+                value.assign(reinterpret_cast<const char*>(&h), 2);
+            }
+            std::fstream io(t.file, std::ios::in | std::ios::out | std::ios::binary);
             io.seekp(std::streamoff(t.offset));
-            const int64_t n = count < 0 ? int64_t(t.bytes / 4) : count;
+            const int64_t n = count < 0 ? int64_t(t.bytes / value.size()) : count;
             for (int64_t i = 0; i < n; ++i)
-                io.write(reinterpret_cast<const char*>(&value), 4);
+                io.write(value.data(), std::streamsize(value.size()));
+            QVERIFY(io.good());
             return;
         }
     QFAIL(("no tensor " + tensor).c_str());
@@ -175,7 +244,8 @@ private Q_SLOTS:
 
     void flippedCodesAreReportedByLayerAndMatrix()
     {
-        MPQ_DATA_PATH(model, "models/stories260K/stories260K.bin");
+        MPQ_DEMO_MODEL(demo);
+        const TestModel model = demoTestModel(demo);
         QTemporaryDir dir;
         const std::string file = dir.filePath("s.h5").toStdString();
         QuantizeParams p = smallJob(model);
@@ -227,7 +297,7 @@ private Q_SLOTS:
         const std::string evalError = errorOf([&] {
             EvalParams e;
             e.model = file + "#gptq-1";
-            e.dataset = "wikitext2";
+            e.dataset = model.evalText;
             e.dataDir = p.dataDir;
             e.maxWindows = 1;
             e.seqlen = 64;
@@ -239,7 +309,8 @@ private Q_SLOTS:
 
     void flippedTextAndMetadataAreDetected()
     {
-        MPQ_DATA_PATH(model, "models/stories260K/stories260K.bin");
+        MPQ_DEMO_MODEL(demo);
+        const TestModel model = demoTestModel(demo);
         QTemporaryDir dir;
         const std::string file = dir.filePath("s.h5").toStdString();
         QuantizeParams p = smallJob(model);
@@ -280,7 +351,8 @@ private Q_SLOTS:
 
     void resumeRecomputesADamagedLayer()
     {
-        MPQ_DATA_PATH(model, "models/stories260K/stories260K.bin");
+        MPQ_DEMO_MODEL(demo);
+        const TestModel model = demoTestModel(demo);
         QTemporaryDir dir;
         const std::string ref = dir.filePath("ref.h5").toStdString();
         const std::string cut = dir.filePath("cut.h5").toStdString();
@@ -330,7 +402,8 @@ private Q_SLOTS:
 
     void schemaVersionOneStillReads()
     {
-        MPQ_DATA_PATH(model, "models/stories260K/stories260K.bin");
+        MPQ_DEMO_MODEL(demo);
+        const TestModel model = demoTestModel(demo);
         QTemporaryDir dir;
         const std::string written = dir.filePath("written.h5").toStdString();
         QuantizeParams p = smallJob(model);
@@ -414,54 +487,62 @@ private Q_SLOTS:
         QVERIFY(mpq::detail::gptqQuantize(W, at::eye(16) * 2, bits, {}).fallback.empty());
     }
 
+    void nonFiniteWeightsAndActivationsStopTheJobByName_data() { addModelRows(); }
     void nonFiniteWeightsAndActivationsStopTheJobByName()
     {
-        MPQ_DATA_PATH(model, "models/stories260K/stories260K.bin");
+        MPQ_ROW_MODEL(model);
         QTemporaryDir dir;
-        const std::string bin = dir.filePath("nan.bin").toStdString();
-        std::filesystem::copy_file(model, bin);
-        poisonTensor(bin, "model.layers.1.mlp.up_proj.weight", std::numeric_limits<float>::quiet_NaN(), 3);
-        QuantizeParams p = smallJob(bin);
+        const std::string copy = copyModel(model.path, dir.path().toStdString());
+        poisonTensor(copy, "model.layers.1.mlp.up_proj.weight", true, 3);
+        TestModel poisoned = model;
+        poisoned.path = copy;
+        QuantizeParams p = smallJob(poisoned);
         p.out = dir.filePath("out").toStdString();
-        p.tokenizer = files::join(files::parent(model), "tok512.model");
+        p.tokenizer = model.tokenizer;
         JobContext ctx;
         std::string e = errorOf([&] { quantizeModel(p, ctx); });
         QVERIFY2(contains(e, "model.layers.1.mlp.up_proj.weight") && contains(e, "NaN or Inf"), e.c_str());
         QVERIFY(!files::exists(p.out));
 
         // Inf in the embeddings: the first Hessian (the activations entering layer 0) names it.
-        std::filesystem::copy_file(model, bin, std::filesystem::copy_options::overwrite_existing);
-        poisonTensor(bin, "model.embed_tokens.weight", std::numeric_limits<float>::infinity());
+        copyModel(model.path, dir.path().toStdString());
+        poisonTensor(copy, "model.embed_tokens.weight", false);
         e = errorOf([&] { quantizeModel(p, ctx); });
         QVERIFY2(contains(e, "decoder layer 0") && contains(e, "Hessian") && contains(e, "not finite"), e.c_str());
     }
 
+    void nanPerplexityIsAnError_data() { addModelRows(); }
     void nanPerplexityIsAnError()
     {
-        MPQ_DATA_PATH(model, "models/stories260K/stories260K.bin");
+        MPQ_ROW_MODEL(model);
         QTemporaryDir dir;
-        const std::string bin = dir.filePath("nan.bin").toStdString();
-        std::filesystem::copy_file(model, bin);
-        poisonTensor(bin, "model.norm.weight", std::numeric_limits<float>::quiet_NaN(), 1);
+        const std::string copy = copyModel(model.path, dir.path().toStdString());
+        poisonTensor(copy, "model.norm.weight", true, 1);
         EvalParams e;
-        e.model = bin;
-        e.tokenizer = files::join(files::parent(model), "tok512.model");
-        e.dataset = "wikitext2";
-        e.dataDir = std::getenv("MPQ_DATA_DIR") ? std::getenv("MPQ_DATA_DIR") : "";
+        e.model = copy;
+        e.tokenizer = model.tokenizer;
+        e.dataset = model.evalText;
+        e.dataDir = dataDir();
         e.seqlen = 64;
         e.maxWindows = 2;
         JobContext ctx;
         const std::string msg = errorOf([&] { evaluatePerplexity(e, ctx); });
         QVERIFY2(contains(msg, "not a finite number"), msg.c_str());
         // Through the CLI: status 1, one line.
-        const Run r = runMpq({"eval", QString::fromStdString(bin), "--tokenizer", QString::fromStdString(e.tokenizer),
-                              "--seqlen", "64", "--max-windows", "2", "--data-dir", QString::fromStdString(e.dataDir)});
+        QStringList args{"eval", QString::fromStdString(copy), "--dataset", QString::fromStdString(e.dataset),
+                         "--seqlen", "64", "--max-windows", "2"};
+        if (!e.tokenizer.empty())
+            args << "--tokenizer" << QString::fromStdString(e.tokenizer);
+        if (!e.dataDir.empty())
+            args << "--data-dir" << QString::fromStdString(e.dataDir);
+        const Run r = runMpq(args);
         QVERIFY2(!r.crashed && r.exitCode == 1 && r.err.contains("not a finite number"), qPrintable(r.describe()));
     }
 
     void nanScalesInAResultFolderAreRefused()
     {
-        MPQ_DATA_PATH(model, "models/stories260K/stories260K.bin");
+        MPQ_DEMO_MODEL(demo);
+        const TestModel model = demoTestModel(demo);
         QTemporaryDir dir;
         QuantizeParams p = smallJob(model);
         p.method = "rtn";
@@ -480,8 +561,8 @@ private Q_SLOTS:
                 poisoned = true;
             }
         QVERIFY(poisoned);
-        const Run r = runMpq({"eval", QString::fromStdString(p.out), "--seqlen", "64", "--max-windows", "1",
-                              "--data-dir", QString::fromStdString(p.dataDir)});
+        const Run r = runMpq({"eval", QString::fromStdString(p.out), "--dataset", QString::fromStdString(model.evalText),
+                              "--seqlen", "64", "--max-windows", "1"});
         QVERIFY2(!r.crashed && r.exitCode == 1 && r.err.contains("k_proj") && r.err.contains("NaN or Inf") &&
                      r.err.trimmed().count('\n') == 0,
                  qPrintable(r.describe()));
@@ -529,16 +610,18 @@ private Q_SLOTS:
         QTest::newRow("group size 0") << QStringList{"quantize", m, "--out", "@TMP@/o", "--group-size", "0"} << 2
                                       << "--group-size";
         QTest::newRow("nsamples x seqlen too big")
-            << QStringList{"quantize", m, "--out", "@TMP@/o", "--nsamples", "1000000", "--seqlen", "1000000"} << 2
-            << "--nsamples";
+            << QStringList{"quantize", m, "--out", "@TMP@/o", "--calib", "@CALIB@", "--nsamples", "1000000",
+                           "--seqlen", "1000000"}
+            << 2 << "--nsamples";
         QTest::newRow("bench seqlen 0") << QStringList{"bench", m, "--seqlen", "0"} << 2 << "--seqlen";
         QTest::newRow("bench absurd batch") << QStringList{"bench", m, "--forward-batch", "1000000", "--skip-eval"}
                                             << 2 << "--forward-batch";
-        QTest::newRow("eval absurd batch") << QStringList{"eval", m, "--batch-size", "1000000"} << 2 << "--batch-size";
+        QTest::newRow("eval absurd batch")
+            << QStringList{"eval", m, "--dataset", "@VALID@", "--batch-size", "1000000"} << 2 << "--batch-size";
         QTest::newRow("eval unknown data set") << QStringList{"eval", m, "--dataset", "foo"} << 1 << "foo";
         QTest::newRow("sweep unknown eval data set")
-            << QStringList{"sweep", m, "--method", "gptq", "--bits", "2,3", "--out", "@TMP@/sw", "--eval-datasets",
-                           "wikitext2,foo"}
+            << QStringList{"sweep", m, "--method", "gptq", "--bits", "2,3", "--out", "@TMP@/sw", "--calib", "@CALIB@",
+                           "--eval-datasets", "@VALID@,foo"}
             << 1 << "--eval-datasets foo";
         QTest::newRow("sweep bad point") << QStringList{"sweep", m, "--method", "gptq", "--bits", "3,x", "--out",
                                                         "@TMP@/sw"}
@@ -564,10 +647,15 @@ private Q_SLOTS:
         QFETCH(QStringList, args);
         QFETCH(int, status);
         QFETCH(QString, names);
-        MPQ_DATA_PATH(model, "models/stories260K/stories260K.bin");
+        // The embedded demo model and its texts: what is checked is the command line, not the
+        // model; no case needs MPQ_DATA_DIR (the rows that name a text name the demo's).
+        MPQ_DEMO_MODEL(demo);
         const QString tmp = m_tmp.path();
         for (QString& a : args)
-            a.replace("@MODEL@", QString::fromStdString(model)).replace("@TMP@", tmp);
+            a.replace("@MODEL@", QString::fromStdString(demo.dir))
+                .replace("@CALIB@", QString::fromStdString(demo.calibText))
+                .replace("@VALID@", QString::fromStdString(demo.validText))
+                .replace("@TMP@", tmp);
         const Run r = runMpq(args);
         QVERIFY2(!r.crashed && r.exitCode == status, qPrintable(r.describe()));
         QVERIFY2(r.err.contains(names), qPrintable(r.describe()));
@@ -620,14 +708,14 @@ private Q_SLOTS:
 
     void twoWritersOfOneSession()
     {
-        MPQ_DATA_PATH(model, "models/stories260K/stories260K.bin");
+        MPQ_DEMO_MODEL(demo);
         QTemporaryDir dir;
         const QString file = dir.filePath("shared.h5");
-        const char* data = std::getenv("MPQ_DATA_DIR");
         auto start = [&](QProcess& p, const QString& run) {
             p.start(QStringLiteral(MPQ_CLI_PATH),
-                    {"quantize", QString::fromStdString(model), "--method", "gptq", "--bits", "3", "--nsamples", "8",
-                     "--seqlen", "64", "--session", file, "--run", run, "--data-dir", QString::fromUtf8(data)});
+                    {"quantize", QString::fromStdString(demo.dir), "--method", "gptq", "--bits", "3", "--nsamples",
+                     "8", "--seqlen", "64", "--calib", QString::fromStdString(demo.calibText), "--session", file,
+                     "--run", run});
             return p.waitForStarted(10000);
         };
         // Two runs at once: both finish, both are stored, complete and readable (the writers take

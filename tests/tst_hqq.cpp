@@ -158,10 +158,26 @@ private Q_SLOTS:
     }
 
     /// The same comparison on real weights: q, o, up and down of the first and last decoder layer
-    /// of mpq-llama-42m (shared data; both matrix shapes, attention and MLP), every configuration.
+    /// (both matrix shapes, attention and MLP), every configuration; of the embedded demo model
+    /// (every clone) and of mpq-llama-42m (shared data).
+    void noWorseThanRtnOnRealWeights_data()
+    {
+        QTest::addColumn<QString>("modelName");
+        QTest::newRow("demo") << "demo";
+        QTest::newRow("mpq-llama-42m") << "mpq-llama-42m";
+    }
+
     void noWorseThanRtnOnRealWeights()
     {
-        MPQ_DATA_PATH(path, "models/mpq-llama-42m");
+        QFETCH(QString, modelName);
+        std::string path;
+        if (modelName == QLatin1String("demo")) {
+            MPQ_DEMO_MODEL(demo);
+            path = demo.dir;
+        } else {
+            MPQ_DATA_PATH(dir, "models/mpq-llama-42m");
+            path = dir;
+        }
         const mpq::ModelSource source = mpq::ModelSource::open(path);
         const int64_t last = source.config().numLayers - 1;
         double worstFp = -1, worstMeta = -1, worstMixed = -1;
@@ -186,9 +202,9 @@ private Q_SLOTS:
                         worstMixed = std::max(worstMixed, hqq / rtnFp - 1);
                     }
             }
-        qInfo("mpq-llama-42m q/o/up/down of layers 0 and %lld, 12 configurations: HQQ/RTN − 1 at worst %+.2f %% (fp32 "
+        qInfo("%s q/o/up/down of layers 0 and %lld, 12 configurations: HQQ/RTN − 1 at worst %+.2f %% (fp32 "
               "scales), %+.2f %% (8-bit scales both), %+.2f %% (HQQ 8-bit vs RTN fp32)",
-              (long long)last, 100 * worstFp, 100 * worstMeta, 100 * worstMixed);
+              qPrintable(modelName), (long long)last, 100 * worstFp, 100 * worstMeta, 100 * worstMixed);
     }
 
     void codesAndSlots()

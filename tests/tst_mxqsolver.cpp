@@ -498,10 +498,30 @@ private Q_SLOTS:
         QVERIFY_THROWS_EXCEPTION(Error, benchmarkMxq(g, gctx));
     }
 
-    /// The real (tiny) stories260K: cost table, progress, JSON, solve at 3.5 bits, plan.
-    void stories260K()
+    /// Real (tiny) models: cost table, progress, JSON, solve at 3.5 bits, plan. The embedded demo
+    /// model (every clone) and stories260K (from MPQ_DATA_DIR).
+    void realModels_data()
     {
-        MPQ_DATA_PATH(model, "models/stories260K/stories260K.bin");
+        QTest::addColumn<QString>("modelName");
+        QTest::addColumn<qint64>("kRows");    // k_proj rows: KV heads × head size
+        QTest::addColumn<qint64>("downCols"); // down_proj columns: the MLP width
+        QTest::newRow("demo") << "demo" << qint64(64) << qint64(192);                // 8 KV heads of 8
+        QTest::newRow("stories260K") << "stories260K" << qint64(32) << qint64(172); // 4 KV heads of 8
+    }
+
+    void realModels()
+    {
+        QFETCH(QString, modelName);
+        QFETCH(qint64, kRows);
+        QFETCH(qint64, downCols);
+        std::string model;
+        if (modelName == QLatin1String("demo")) {
+            MPQ_DEMO_MODEL(demo);
+            model = demo.dir;
+        } else {
+            MPQ_DATA_PATH(bin, "models/stories260K/stories260K.bin");
+            model = bin;
+        }
         MxqCostParams params;
         params.model = model;
         JobContext ctx;
@@ -511,8 +531,8 @@ private Q_SLOTS:
         QCOMPARE(int(t.matrices.size()), 5 * 7);
         QCOMPARE(t.costKind, std::string("fnorm"));
         QCOMPARE(t.matrices.back().tensor, std::string("model.layers.4.mlp.down_proj.weight"));
-        QCOMPARE(t.matrices.back().cols, int64_t(172));
-        QCOMPARE(t.matrices[1].rows, int64_t(32)); // k_proj: 4 KV heads of 8
+        QCOMPARE(t.matrices.back().cols, int64_t(downCols));
+        QCOMPARE(t.matrices[1].rows, int64_t(kRows));
         QVERIFY(!progress.empty());
         QCOMPARE(progress.back().done, int64_t(35));
         QCOMPARE(progress.back().total, int64_t(35));
@@ -529,7 +549,7 @@ private Q_SLOTS:
         QVERIFY(s.bitsPerParameter > 3.3);
         const AllocationPlan plan = toPlan(t, s);
         QCOMPARE(int(plan.matrices.size()), 35);
-        qInfo("stories260K at 3.5 bits: %s; costs took %.2f s", s.message.c_str(), t.seconds);
+        qInfo("%s at 3.5 bits: %s; costs took %.2f s", qPrintable(modelName), s.message.c_str(), t.seconds);
 
         JobContext cancelled;
         cancelled.requestCancel();

@@ -119,12 +119,21 @@ void compareRuns(const std::string& a, const std::string& b)
 class TestSession : public QObject {
     Q_OBJECT
 private Q_SLOTS:
-    void sha256MatchesFipsAndTheDataReadme()
+    // FIPS 180-2's vectors, and a 670 KB file against coreutils' sha256sum (the committed demo
+    // model's weights; every clone, no MPQ_DATA_DIR).
+    void sha256MatchesFipsAndSha256sum()
     {
         QCOMPARE(session::detail::sha256("abc"),
                  std::string("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
         QCOMPARE(session::detail::sha256(""),
                  std::string("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
+        MPQ_DEMO_MODEL(demo);
+        QCOMPARE(session::detail::sha256File(files::join(demo.dir, "model.safetensors")),
+                 std::string("244a86fe62fa6ad001eeb3fc692b6930eef05b18bba0555c83c5520eb38e8b3b"));
+    }
+
+    void sha256MatchesTheDataReadme()
+    {
         MPQ_DATA_PATH(model, "models/stories260K/stories260K.bin");
         QCOMPARE(session::detail::sha256File(model),
                  std::string("b0a507e7ad0f626624f17112325e66691f9076d622e1d3274d103d00299f2696"));

@@ -1,4 +1,5 @@
-// Crash safety of session files, proven the hard way: `mpq quantize --session` on stories260K is
+// Crash safety of session files, proven the hard way: `mpq quantize --session` on the embedded
+// demo model (5 decoder layers; every clone, no MPQ_DATA_DIR) is
 // killed with SIGKILL after a pseudo-random delay (a fixed list of seeds), then the session must
 // open, `mpq quantize --resume` must finish the run, and its quantized codes, scales and zeros
 // must equal an uninterrupted run's bit for bit. Also: Ctrl-C leaves a valid, resumable session,
@@ -36,10 +37,10 @@ struct Run {
     qint64 ms = 0;
 };
 
-QStringList quantizeArgs(const QString& model, const QString& session)
+QStringList quantizeArgs(const mpq::DemoModel& demo, const QString& session)
 {
-    return {"quantize", model, "--method", "gptq", "--bits", "3", "--nsamples", "8", "--seqlen", "64",
-            "--session", session};
+    return {"quantize", QString::fromStdString(demo.dir), "--method", "gptq", "--bits", "3", "--nsamples", "8",
+            "--seqlen", "64", "--calib", QString::fromStdString(demo.calibText), "--session", session};
 }
 
 /// Runs mpq to the end, or kills it with SIGKILL `killAfterMs` (when ≥ 0) after it started or,
@@ -114,10 +115,10 @@ class TestSessionKill : public QObject {
 private Q_SLOTS:
     void initTestCase()
     {
-        MPQ_DATA_PATH(model, "models/stories260K/stories260K.bin");
-        m_model = QString::fromStdString(model);
+        MPQ_DEMO_MODEL(demo);
+        m_demo = demo;
         m_ref = m_dir.filePath("reference.h5");
-        const Run r = runMpq(quantizeArgs(m_model, m_ref), -1, m_ref + ".journal/gptq-1/header.h5", &m_runMs);
+        const Run r = runMpq(quantizeArgs(m_demo, m_ref), -1, m_ref + ".journal/gptq-1/header.h5", &m_runMs);
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         m_refMs = r.ms;
         qInfo("uninterrupted run: %lld ms in all, %lld ms from the run's registration to the end", (long long)m_refMs,
@@ -142,7 +143,7 @@ private Q_SLOTS:
         const bool fromStart = seed % 4 == 0;
         const double span = double(fromStart ? m_refMs : m_runMs);
         const int delay = int(std::uniform_real_distribution<double>(0.0, 1.05)(gen) * span);
-        const Run killed = runMpq(quantizeArgs(m_model, file), delay,
+        const Run killed = runMpq(quantizeArgs(m_demo, file), delay,
                                   fromStart ? QString() : file + ".journal/gptq-1/header.h5");
         QString outcome;
         int resumes = 0;
@@ -182,7 +183,7 @@ private Q_SLOTS:
             }
         }
         if (!QFile::exists(file) || session::Session::open(file.toStdString()).runs().empty()) {
-            const Run again = runMpq(quantizeArgs(m_model, file));
+            const Run again = runMpq(quantizeArgs(m_demo, file));
             QVERIFY2(again.exitCode == 0, qPrintable(again.err));
         }
         const session::RunInfo done = session::Session::open(file.toStdString()).run("gptq-1");
@@ -197,7 +198,7 @@ private Q_SLOTS:
     {
         const QString file = m_dir.filePath("interrupted.h5");
         QProcess p;
-        p.start(QStringLiteral(MPQ_CLI_PATH), quantizeArgs(m_model, file));
+        p.start(QStringLiteral(MPQ_CLI_PATH), quantizeArgs(m_demo, file));
         QVERIFY(p.waitForStarted(10000));
         // SIGINT once the run exists in the session (its journal appears), before it ends.
         QElapsedTimer t;
@@ -229,15 +230,16 @@ private Q_SLOTS:
     void cliReportsBadSessions()
     {
         const QString junk = m_dir.filePath("junk.h5");
+        const QString valid = QString::fromStdString(m_demo.validText); // no MPQ_DATA_DIR needed
         {
             QFile f(junk);
             QVERIFY(f.open(QIODevice::WriteOnly));
             f.write(QByteArray(1000, 'x'));
         }
         for (const QStringList& args :
-             {QStringList{"session", "ls", junk}, QStringList{"eval", junk + "#gptq-1"},
+             {QStringList{"session", "ls", junk}, QStringList{"eval", junk + "#gptq-1", "--dataset", valid},
               QStringList{"quantize", "--resume", junk}, QStringList{"session", "ls", m_dir.filePath("none.h5")},
-              QStringList{"eval", m_ref + "#nope"}}) {
+              QStringList{"eval", m_ref + "#nope", "--dataset", valid}}) {
             const Run r = runMpq(args);
             QVERIFY2(!r.crashed && r.exitCode == 1, qPrintable(args.join(' ') + ": " + r.err));
             QVERIFY2(r.err.startsWith("mpq ") && r.err.count('\n') == 1, qPrintable(r.err));
@@ -252,7 +254,7 @@ private Q_SLOTS:
 
 private:
     QTemporaryDir m_dir;
-    QString m_model;
+    mpq::DemoModel m_demo;
     QString m_ref;
     qint64 m_refMs = 0;
     qint64 m_runMs = 0;

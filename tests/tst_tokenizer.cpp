@@ -16,6 +16,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -654,42 +655,75 @@ void TstTokenizer::unusedPiecesMatchReference()
 
 void TstTokenizer::trainedModelsMatchReference_data()
 {
+    QTest::addColumn<QString>("corpus");
     QTest::addColumn<QString>("flags");
-    QTest::newRow("unigram identity")
-        << "--vocab_size=400 --model_type=unigram --normalization_rule_name=identity";
-    QTest::newRow("unigram byte fallback, user-defined")
-        << "--vocab_size=600 --model_type=unigram --byte_fallback=true "
-           "--normalization_rule_name=identity --user_defined_symbols=<mask>,ly";
-    QTest::newRow("unigram nmt_nfkc") << "--vocab_size=400 --model_type=unigram";
-    QTest::newRow("unigram nfkc_cf, suffix")
-        << "--vocab_size=400 --model_type=unigram --normalization_rule_name=nfkc_cf "
-           "--treat_whitespace_as_suffix=true";
-    QTest::newRow("unigram keep whitespace")
-        << "--vocab_size=400 --model_type=unigram --remove_extra_whitespaces=false "
-           "--normalization_rule_name=identity";
-    QTest::newRow("bpe user-defined, control")
-        << "--vocab_size=400 --model_type=bpe --normalization_rule_name=identity "
-           "--user_defined_symbols=<mask>,ly --control_symbols=<ctl>";
-    QTest::newRow("bpe suffix") << "--vocab_size=400 --model_type=bpe "
-                                   "--treat_whitespace_as_suffix=true";
-    QTest::newRow("bpe nmt_nfkc, no dummy prefix")
-        << "--vocab_size=500 --model_type=bpe --byte_fallback=true --add_dummy_prefix=false";
-    QTest::newRow("bpe custom normalization rule")
-        << "--vocab_size=400 --model_type=bpe --normalization_rule_tsv=NORM";
-    QTest::newRow("unigram denormalizer") << "--vocab_size=400 --model_type=unigram "
-                                             "--normalization_rule_name=identity "
-                                             "--denormalization_rule_tsv=DENORM";
+    // Each configuration twice: trained on TinyStories (shared data) and on the embedded demo
+    // model's calibration stories (every clone, no MPQ_DATA_DIR). The demo's generated stories
+    // use ~290 distinct words, too few for a 400-piece unigram vocabulary (the trainer refuses
+    // more than 290): there the unigram sizes are 256 (512 with the 256 byte pieces).
+    const struct {
+        const char* name;
+        const char* flags;
+        int demoVocab; // 0: as for TinyStories
+    } configs[] = {
+        {"unigram identity", "--vocab_size=400 --model_type=unigram --normalization_rule_name=identity", 256},
+        {"unigram byte fallback, user-defined",
+         "--vocab_size=600 --model_type=unigram --byte_fallback=true "
+         "--normalization_rule_name=identity --user_defined_symbols=<mask>,ly",
+         512},
+        {"unigram nmt_nfkc", "--vocab_size=400 --model_type=unigram", 256},
+        {"unigram nfkc_cf, suffix",
+         "--vocab_size=400 --model_type=unigram --normalization_rule_name=nfkc_cf "
+         "--treat_whitespace_as_suffix=true",
+         256},
+        {"unigram keep whitespace",
+         "--vocab_size=400 --model_type=unigram --remove_extra_whitespaces=false "
+         "--normalization_rule_name=identity",
+         256},
+        {"bpe user-defined, control",
+         "--vocab_size=400 --model_type=bpe --normalization_rule_name=identity "
+         "--user_defined_symbols=<mask>,ly --control_symbols=<ctl>",
+         0},
+        {"bpe suffix", "--vocab_size=400 --model_type=bpe --treat_whitespace_as_suffix=true", 0},
+        {"bpe nmt_nfkc, no dummy prefix",
+         "--vocab_size=500 --model_type=bpe --byte_fallback=true --add_dummy_prefix=false", 0},
+        {"bpe custom normalization rule", "--vocab_size=400 --model_type=bpe --normalization_rule_tsv=NORM", 0},
+        {"unigram denormalizer",
+         "--vocab_size=400 --model_type=unigram --normalization_rule_name=identity "
+         "--denormalization_rule_tsv=DENORM",
+         256},
+    };
+    for (const auto& c : configs) {
+        QTest::newRow(qPrintable(QStringLiteral("tinystories %1").arg(QLatin1String(c.name))))
+            << "tinystories" << QString::fromLatin1(c.flags);
+        QString demoFlags = QString::fromLatin1(c.flags);
+        if (c.demoVocab > 0)
+            demoFlags.replace(QRegularExpression(QStringLiteral("--vocab_size=\\d+")),
+                              QStringLiteral("--vocab_size=%1").arg(c.demoVocab));
+        QTest::newRow(qPrintable(QStringLiteral("demo %1").arg(QLatin1String(c.name)))) << "demo" << demoFlags;
+    }
 }
 
 void TstTokenizer::trainedModelsMatchReference()
 {
-    // Models made by the library's own trainer on TinyStories cover what the shipped models do
-    // not: unigram, precompiled normalization rules (NFKC), user-defined symbols, suffix spaces,
-    // a denormalizer.
+    // Models made by the library's own trainer cover what the shipped models do not: unigram,
+    // precompiled normalization rules (NFKC), user-defined symbols, suffix spaces, a
+    // denormalizer. Compared on the edge cases and the training text; TinyStories rows also on
+    // 50 C4 documents (other scripts, long lines), demo rows on the demo's validation stories.
     REQUIRE_REFERENCE();
+    QFETCH(QString, corpus);
     QFETCH(QString, flags);
-    MPQ_DATA_PATH(textPath, kTinyStories);
-    MPQ_DATA_PATH(c4Path, kC4);
+    std::string textPath, c4Path, demoValid;
+    if (corpus == QLatin1String("demo")) {
+        MPQ_DEMO_MODEL(demo);
+        textPath = demo.calibText;
+        demoValid = demo.validText;
+    } else {
+        MPQ_DATA_PATH(tiny, kTinyStories);
+        MPQ_DATA_PATH(c4, kC4);
+        textPath = tiny;
+        c4Path = c4;
+    }
     // A rule that maps "A" to "a", so that the denormalizer visibly changes decoded text; and a
     // normalization rule that also maps "あ" to "い" and two spaces to one.
     const QString denorm = m_reference.path(QStringLiteral("denorm.tsv"));
@@ -709,9 +743,13 @@ void TstTokenizer::trainedModelsMatchReference()
     const auto tokenizer = mpq::SentencePieceTokenizer::load(*model);
     std::vector<std::string> texts = edgeCases();
     texts.push_back(readFile(textPath));
-    auto documents = c4Documents(c4Path);
-    documents.resize(std::min<size_t>(documents.size(), 50));
-    texts.insert(texts.end(), documents.begin(), documents.end());
+    if (!demoValid.empty())
+        texts.push_back(readFile(demoValid));
+    if (!c4Path.empty()) {
+        auto documents = c4Documents(c4Path);
+        documents.resize(std::min<size_t>(documents.size(), 50));
+        texts.insert(texts.end(), documents.begin(), documents.end());
+    }
     const auto expected = m_reference.encodeEach(*model, texts, error);
     QVERIFY2(expected, qPrintable(error));
     QCOMPARE(expected->size(), texts.size());
