@@ -36,6 +36,13 @@ struct MgptqOptions {
     /// (docs/mgptq.md).
     double alphaStart = 10.0;
     double targetTolerance = 0.02;         ///< target mode: |achieved − target| bound (code bits)
+    /// Independent trainings per matrix (restart r > 0 uses a seed derived from `seed` and r);
+    /// the plan with the lowest predicted cost vᵀGv (the proxy) is kept (docs/mgptq.md).
+    int restarts = 1;
+    /// Target mode: after the repair, an exact local search on the proxy vᵀGv at the target
+    /// (single-column moves and down/up pairs, cross terms of G included) until no move lowers
+    /// it (docs/mgptq.md, "Polish").
+    bool polish = true;
 };
 
 } // namespace mpq
