@@ -43,6 +43,7 @@ int runSweep(const std::vector<std::string>& argv)
     args.option("eval-datasets", "LIST", "data sets evaluated at every point", "wikitext2,c4");
     args.option("eval-seqlen", "L", "evaluation window (default: the calibration --seqlen)");
     args.option("eval-dtype", "T", "evaluation precision (default fp16 on CUDA, fp32 on CPU)");
+    args.option("eval-max-windows", "N", "evaluate only the first N windows of each set (0 = all)", "0");
     args.option("out", "DIR", "folder for the sweep (this, --session, or both)");
     args.option("session", "FILE", "HDF5 session to store the sweep in (created when absent)");
     args.option("name", "NAME", "the sweep's name in the session (default: sweep-<n>)");
@@ -130,6 +131,7 @@ int runSweep(const std::vector<std::string>& argv)
             intIn(args, "eval-seqlen", 1, 1 << 20);
         if (args.has("eval-dtype"))
             parseDTypeOption(args.get("eval-dtype"));
+        intIn(args, "eval-max-windows", 0, INT64_MAX);
     }
 
     JobContext ctx;
@@ -150,6 +152,8 @@ int runSweep(const std::vector<std::string>& argv)
 
     nlohmann::json sweep = {{"model", files::absolute(args.get("MODEL"))}, {"method", method}, {"axis", axis}};
     sweep["points"] = nlohmann::json::array();
+    if (args.getInt("eval-max-windows") > 0)
+        sweep["eval_max_windows"] = args.getInt("eval-max-windows");
     // One quantization and its evaluations; `seed` (with --seeds) sets the allocator's seed.
     auto runPoint = [&](size_t i, const std::optional<uint64_t>& seed, session::SweepPoint& sp) {
         ctx.checkCancelled();
@@ -200,6 +204,7 @@ int runSweep(const std::vector<std::string>& argv)
                                              : (p.device == "cpu" ? DType::F32 : DType::F16);
             e.dataDir = p.dataDir;
             e.budget = p.budget;
+            e.maxWindows = args.getInt("eval-max-windows");
             const EvalResult er = withinBudget([&] { return evaluatePerplexity(e, ctx); });
             endProgressLine();
             point["perplexity"][ds] = er.perplexity;
