@@ -3,7 +3,10 @@
 // allocation in act-order's column order is the natural allocation of the permuted matrix, and
 // `mpq sweep --seeds` reports the mean and sample sd of its per-seed runs.
 #include "alloc/Mgptq.h"
+#include "alloc/MxqProblem.h"
 #include "alloc/detail/MgptqTrain.h"
+#include "model/ModelSource.h"
+#include "model/detail/WeightLoader.h"
 #include "core/Error.h"
 #include "pipeline/SeedStatistics.h"
 #include "quant/detail/Gptq.h"
@@ -20,6 +23,7 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <set>
 
 #ifndef MPQ_CLI_PATH
 #error "MPQ_CLI_PATH must name the mpq executable (tests/seeds.cmake)"
@@ -241,6 +245,40 @@ private Q_SLOTS:
         const MgptqResult natural = allocateMgptq(W, H, o, {}, true);
         const MgptqResult ordered = allocateMgptq(W, H, o, {}, true, nullptr, MgptqColumnOrder{true, false});
         QVERIFY(natural.columnBits != ordered.columnBits);
+    }
+
+    void mxqRelativeCost()
+    {
+        // --cost relative: each matrix's fnorm costs divided by RMS(W), same HQQ runs.
+        MPQ_DEMO_MODEL(demo);
+        QTemporaryDir dir;
+        JobContext ctx;
+        MxqCostParams p;
+        p.model = demo.dir;
+        p.configs = {{2, 32}, {3, 64}, {4, 128}};
+        p.lastLayer = 1;
+        const MxqCostTable fn = computeMxqCosts(p, ctx);
+        p.costKind = "relative";
+        const MxqCostTable rel = computeMxqCosts(p, ctx);
+        QCOMPARE(rel.costKind, std::string("relative"));
+        QCOMPARE(rel.matrices.size(), fn.matrices.size());
+        const ModelSource source = ModelSource::open(demo.dir);
+        std::set<double> rmsSeen;
+        for (size_t m = 0; m < fn.matrices.size(); ++m) {
+            const at::Tensor W = loadTensor(source, fn.matrices[m].tensor, at::kFloat, at::kCPU);
+            const double rms = W.pow(2).mean(at::kDouble).sqrt().item<double>();
+            rmsSeen.insert(std::round(rms * 1e6));
+            QCOMPARE(rel.matrices[m].storageBits, fn.matrices[m].storageBits);
+            for (size_t c = 0; c < p.configs.size(); ++c)
+                QVERIFY(std::abs(rel.matrices[m].cost[c] - fn.matrices[m].cost[c] / rms) <=
+                        1e-9 * rel.matrices[m].cost[c]);
+        }
+        QVERIFY(rmsSeen.size() > 1); // otherwise the two kinds would rank the same way
+        const std::string file = dir.filePath("rel.json").toStdString();
+        rel.save(file);
+        QCOMPARE(MxqCostTable::load(file).costKind, std::string("relative"));
+        p.costKind = "nonsense";
+        QVERIFY_THROWS_EXCEPTION(Error, computeMxqCosts(p, ctx));
     }
 
     void seedStatisticsAndLists()
