@@ -40,6 +40,8 @@ void addAllocatorOptions(Args& args)
                                  "predicted error (the proxy tr(dW H dW^T) of RTN at the chosen bits) is kept", "1");
     args.flag("no-polish", "mgptq: with --target-bits, skip the exact local search that improves the repaired "
                            "plan against the proxy at the target (docs/mgptq.md)");
+    args.flag("greedy-candidate", "mgptq: with --target-bits, also polish the marginal-gain greedy plan and keep "
+                                  "it when its predicted error is below every restart's (deterministic)");
     args.flag("no-cuda-graph", "mgptq: on CUDA, run every training step eagerly instead of replaying "
                                "one captured CUDA graph (same results; slower; for comparison)");
     args.option("budget", "BITS", "mxq: memory budget in average bits per parameter (scales and zeros "
@@ -229,6 +231,7 @@ void applyAllocatorOptions(const Args& args, const std::string& method, std::FIL
         o.seed = uint64_t(args.getInt("alloc-seed"));
         o.restarts = int(args.getInt("restarts"));
         o.polish = !args.has("no-polish");
+        o.greedyCandidate = args.has("greedy-candidate");
         o.dampPercent = p.dampPercent; // the adjacency's factor is GPTQ's, with GPTQ's damping
         p.allocator = gnn == "hessian-greedy" ? "hessian-greedy" : "mgptq-" + gnn;
         p.method = "gptq";

@@ -226,6 +226,8 @@ std::string MgptqResult::toJson() const
     j["polish_moves"] = polishMoves;
     j["restart_costs"] = restartCosts;
     j["chosen_restart"] = chosenRestart;
+    if (greedyCost >= 0)
+        j["greedy_cost"] = greedyCost;
     j["act_order"] = actOrder;
     j["graph"] = graphKind;
     j["cuda_graph"] = cudaGraph;
@@ -605,6 +607,19 @@ MgptqResult allocateMgptq(const at::Tensor& W, const at::Tensor& H, const MgptqO
             r.argmaxBits = argmaxBits;
             r.repairMoves = repairMoves;
             r.polishMoves = polishMoves;
+        }
+    }
+    if (opt.targetBits && opt.greedyCandidate) {
+        // The deterministic candidate: the marginal-gain greedy from all-lowest, polished.
+        std::vector<int> greedy(static_cast<size_t>(n), 0);
+        repairToTarget(greedy, err, bitsSet, *opt.targetBits);
+        if (opt.polish)
+            polishToTarget(greedy, G, bitsSet, *opt.targetBits, 4 * n, ctx);
+        r.greedyCost = proxyCost(greedy, G);
+        if (r.greedyCost < bestCost) {
+            bestCost = r.greedyCost;
+            chosen = greedy;
+            r.chosenRestart = -1;
         }
     }
     r.alpha = opt.alpha ? *opt.alpha : opt.alphaStart;

@@ -43,6 +43,10 @@ struct MgptqOptions {
     /// (single-column moves and down/up pairs, cross terms of G included) until no move lowers
     /// it (docs/mgptq.md, "Polish").
     bool polish = true;
+    /// Target mode: also polish the marginal-gain greedy plan (all columns at the lowest width,
+    /// then the repair upwards) and keep it when its proxy is below every restart's
+    /// (docs/mgptq.md, "Stability"). Deterministic, so it damps the seed's influence.
+    bool greedyCandidate = false;
 };
 
 } // namespace mpq

@@ -47,7 +47,8 @@ std::string quantizeParamsToJson(const QuantizeParams& p)
                          {"top_k", m.topK},             {"dense_limit", m.denseLimit},
                          {"seed", m.seed},              {"damp_percent", m.dampPercent},
                          {"alpha_start", m.alphaStart}, {"target_tolerance", m.targetTolerance},
-                         {"restarts", m.restarts},      {"polish", m.polish}};
+                         {"restarts", m.restarts},      {"polish", m.polish},
+                         {"greedy_candidate", m.greedyCandidate}};
     if (m.alpha)
         mj["alpha"] = *m.alpha;
     if (m.targetBits)
@@ -106,6 +107,7 @@ QuantizeParams quantizeParamsFromJson(const std::string& text, const std::string
             m.targetTolerance = jsonValue(mj, "target_tolerance", m.targetTolerance, source);
             m.restarts = jsonValue(mj, "restarts", 1, source);
             m.polish = jsonValue(mj, "polish", false, source); // absent: written before the polish existed
+            m.greedyCandidate = jsonValue(mj, "greedy_candidate", false, source);
             if (mj.contains("alpha"))
                 m.alpha = mj.at("alpha").get<double>();
             if (mj.contains("target_bits"))

@@ -52,7 +52,8 @@ struct MgptqResult {
     int64_t repairMoves = 0;
     int64_t polishMoves = 0;     ///< moves of the exact local search on the proxy (target mode)
     std::vector<double> restartCosts; ///< predicted cost of each restart's final plan
-    int chosenRestart = 0;       ///< the restart kept (lowest predicted cost; the first on ties)
+    int chosenRestart = 0;       ///< the restart kept (lowest predicted cost; the first on ties); −1: the greedy candidate
+    double greedyCost = -1;      ///< predicted cost of the polished greedy candidate (−1: not computed)
     bool actOrder = false;       ///< allocated in act-order's column order
     std::string graphKind;       ///< "dense", "top-k" or "none" (MLP)
     bool cudaGraph = false;      ///< training steps replayed from a captured CUDA graph
