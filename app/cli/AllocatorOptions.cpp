@@ -50,8 +50,9 @@ void addAllocatorOptions(Args& args)
     args.option("configs", "SPEC", "mxq: candidate configurations BITS x GROUPS", "2,3,4,8x32,64,128");
     args.option("cost", "KIND", "mxq: fnorm (data-free, the paper's ||W - W_q||_F), relative (data-free: "
                                 "||W - W_q||_F / RMS(W), each matrix's error in units of its own weight "
-                                "scale) or hessian (extension: tr(dW H dW^T) with calibration Hessians of "
-                                "the unquantized model; uses --calib, --nsamples, --seqlen, --seed)", "fnorm");
+                                "scale; mxq only) or hessian (extension: tr(dW H dW^T) with calibration "
+                                "Hessians of the unquantized model; uses --calib, --nsamples, --seqlen, "
+                                "--seed)", "fnorm");
     args.option("costs", "FILE", "mxq: cost table to reuse (JSON); computed and saved beside --out when absent");
     addGgufOptions(args);
 }
@@ -182,6 +183,8 @@ void checkAllocatorOptions(const Args& args, const std::string& method, const st
         if (args.has("budget-mib"))
             numberIn(args, "budget-mib", 0, 1e9, true);
         const std::string kind = args.get("cost");
+        if (method == "gguf-mxq" && kind != "fnorm" && kind != "hessian") // relative: MXQ's HQQ costs only
+            throw UsageError("--cost must be fnorm or hessian");
         if (kind != "fnorm" && kind != "relative" && kind != "hessian")
             throw UsageError("--cost must be fnorm, relative or hessian");
         if (method == "mxq")
