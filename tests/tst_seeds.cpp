@@ -8,6 +8,8 @@
 #include "model/ModelSource.h"
 #include "model/detail/WeightLoader.h"
 #include "core/Error.h"
+#include "pipeline/QuantizeJob.h"
+#include "pipeline/QuantizeParamsJson.h"
 #include "pipeline/SeedStatistics.h"
 #include "quant/detail/Gptq.h"
 #include "TestData.h"
@@ -279,6 +281,24 @@ private Q_SLOTS:
         QCOMPARE(MxqCostTable::load(file).costKind, std::string("relative"));
         p.costKind = "nonsense";
         QVERIFY_THROWS_EXCEPTION(Error, computeMxqCosts(p, ctx));
+    }
+
+    void settingsRoundTrip()
+    {
+        QuantizeParams p;
+        p.mgptq.restarts = 3;
+        p.mgptq.polish = true;
+        p.mgptq.greedyCandidate = true;
+        const QuantizeParams q = quantizeParamsFromJson(quantizeParamsToJson(p), "test");
+        QCOMPARE(q.mgptq.restarts, 3);
+        QVERIFY(q.mgptq.polish);
+        QVERIFY(q.mgptq.greedyCandidate);
+        // Settings stored before the options existed resume as they ran: no polish, one restart.
+        const QuantizeParams old = quantizeParamsFromJson(R"({"mgptq": {"epochs": 10}})", "old");
+        QCOMPARE(old.mgptq.restarts, 1);
+        QVERIFY(!old.mgptq.polish);
+        QVERIFY(!old.mgptq.greedyCandidate);
+        QVERIFY(MgptqOptions().polish); // while new runs polish by default
     }
 
     void seedStatisticsAndLists()
