@@ -197,6 +197,43 @@ private Q_SLOTS:
         }
     }
 
+    void factoredProxyMatchesTheDenseG()
+    {
+        // CUDA's path (no fp32 G): every product the polish reads, computed from E_b and H, equals
+        // the dense G's; the polish then ends at the same plan. Run here on the CPU.
+        const std::vector<int> bitsSet = {2, 3, 4};
+        const int64_t n = 40, K = 3;
+        const at::Tensor W = weightFor(24, n, 31), H = hessianFor(n, 80, 131);
+        const at::Tensor G = gramFor(W, H, bitsSet);
+        std::vector<at::Tensor> errs;
+        for (int b : bitsSet)
+            errs.push_back(W - rtnQuantize(W, at::full({n}, b, at::kInt), GridOptions{}).dequant);
+        const auto dense = ProxyGram::dense(G, K), factored = ProxyGram::factored(errs, H);
+        auto close = [](const at::Tensor& a, const at::Tensor& b) {
+            return at::allclose(a, b, 1e-5, 1e-7 * b.abs().max().item<double>());
+        };
+        std::vector<int> choice(static_cast<size_t>(n));
+        for (int64_t j = 0; j < n; ++j)
+            choice[size_t(j)] = int((j * 7) % K);
+        QVERIFY(close(factored->timesOneHot(choice), dense->timesOneHot(choice)));
+        QVERIFY(close(factored->columnBlocks(), dense->columnBlocks()));
+        QVERIFY(close(factored->rowDifference(2 * n + 5, 5), dense->rowDifference(2 * n + 5, 5)));
+        QVERIFY(close(factored->rowDifference(n + 3, 9), dense->rowDifference(n + 3, 9)));
+        const std::vector<int64_t> rows = {0, n + 7, 2 * n + 39}, cols = {4, 2 * n + 4, n + 11, 38};
+        QVERIFY(close(factored->block(rows, cols), dense->block(rows, cols)));
+        QVERIFY(std::abs(factored->cost(choice) - dense->cost(choice)) <= 1e-5 * dense->cost(choice));
+        std::vector<int> a(size_t(n), 0), b(size_t(n), 0);
+        std::vector<std::vector<double>> own(size_t(n), std::vector<double>(3));
+        for (int64_t j = 0; j < n; ++j)
+            for (int c = 0; c < 3; ++c)
+                own[size_t(j)][size_t(c)] = G[c * n + j][c * n + j].item<double>();
+        repairToTarget(a, own, bitsSet, 2.5);
+        b = a;
+        QVERIFY(polishToTarget(a, *dense, bitsSet, 2.5, 4 * n) > 0);
+        polishToTarget(b, *factored, bitsSet, 2.5, 4 * n);
+        QCOMPARE(b, a);
+    }
+
     void polishLowersThePredictedCost()
     {
         const at::Tensor W = weightFor(64, 48, 5), H = hessianFor(48, 150, 6);

@@ -614,8 +614,8 @@ MgptqResult allocateMgptq(const at::Tensor& W, const at::Tensor& H, const MgptqO
         std::vector<int> greedy(static_cast<size_t>(n), 0);
         repairToTarget(greedy, err, bitsSet, *opt.targetBits);
         if (opt.polish)
-            polishToTarget(greedy, G, bitsSet, *opt.targetBits, 4 * n, ctx);
-        r.greedyCost = proxyCost(greedy, G);
+            polishToTarget(greedy, *proxy, bitsSet, *opt.targetBits, 4 * n, ctx);
+        r.greedyCost = proxy->cost(greedy);
         if (r.greedyCost < bestCost) {
             bestCost = r.greedyCost;
             chosen = greedy;
