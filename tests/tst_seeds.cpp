@@ -234,6 +234,58 @@ private Q_SLOTS:
         QCOMPARE(b, a);
     }
 
+    void relaxedOptimumIgnoresItsStart()
+    {
+        // The relaxed proxy is convex with a ridge: from any start the solve ends at one optimum,
+        // inside the budget (in expectation).
+        const std::vector<int> bitsSet = {2, 3, 4};
+        const int64_t n = 40, K = 3;
+        const at::Tensor W = weightFor(24, n, 41), H = hessianFor(n, 80, 141);
+        const at::Tensor G = gramFor(W, H, bitsSet);
+        auto g = at::detail::createCPUGenerator(5);
+        const at::Tensor starts[] = {at::full({n, K}, 1.0 / 3), at::softmax(4.0 * at::randn({n, K}, g), 1),
+                                     at::one_hot(at::full({n}, 2, at::kLong), K).to(at::kFloat)};
+        std::vector<at::Tensor> ends;
+        for (const at::Tensor& P0 : starts) {
+            const RelaxedOptimum r = relaxedProxyOptimum(G, P0, bitsSet, 2.5, 1e-2, 5000, 1e-9);
+            qInfo("relaxed solve: %lld iterations", static_cast<long long>(r.iterations));
+            QVERIFY2(r.change < 1e-9, qPrintable(QString("not converged: %1").arg(r.change)));
+            const double spent = (r.P * at::tensor({2.0, 3.0, 4.0}, at::kDouble)).sum().item<double>() / double(n);
+            QVERIFY(spent <= 2.5 + 1e-9);
+            QVERIFY(at::allclose(r.P.sum(1), at::ones({n}, at::kDouble), 0, 1e-12));
+            ends.push_back(r.P);
+        }
+        for (size_t i = 1; i < ends.size(); ++i)
+            QVERIFY2((ends[i] - ends[0]).abs().max().item<double>() < 1e-6, "the optimum depends on the start");
+    }
+
+    void stableRoundingIsSeedIndependent()
+    {
+        // Five allocator seeds, GCN and MLP: the stable rounding (default) gives one plan; the
+        // trained network's argmax (the paper's rounding; repaired, not polished) does not.
+        const at::Tensor W = weightFor(48, 40, 51), H = hessianFor(40, 120, 151);
+        std::set<std::vector<uint8_t>> bothNetworks;
+        for (bool graph : {true, false}) {
+            std::set<std::vector<uint8_t>> stable, argmax;
+            for (uint64_t seed = 0; seed < 5; ++seed) {
+                MgptqOptions o = fast();
+                o.seed = seed;
+                const MgptqResult r = allocateMgptq(W, H, o, {}, graph);
+                QVERIFY(r.relaxIterations > 0 && r.relaxChange < 1e-9);
+                QCOMPARE(r.codeBits, 2.5);
+                stable.insert(r.columnBits);
+                o.relaxedRounding = false;
+                o.polish = false;
+                argmax.insert(allocateMgptq(W, H, o, {}, graph).columnBits);
+            }
+            QCOMPARE(stable.size(), size_t(1));
+            QVERIFY2(argmax.size() > 1, "the argmax plans no longer differ: the test lost its point");
+            bothNetworks.insert(*stable.begin());
+        }
+        // The network only starts the solve: GCN and MLP end at the same plan.
+        QCOMPARE(bothNetworks.size(), size_t(1));
+    }
+
     void polishLowersThePredictedCost()
     {
         const at::Tensor W = weightFor(64, 48, 5), H = hessianFor(48, 150, 6);
@@ -278,9 +330,11 @@ private Q_SLOTS:
                 QCOMPARE(a.bitsWithOverhead, b.bitsWithOverhead);
             }
         // The natural order trains differently (another graph, other noise per column); without
-        // the polish, which often ends both at the same local optimum, the plans differ.
+        // the polish, which often ends both at the same local optimum, and without the stable
+        // rounding, which ends both at the relaxed optimum, the plans differ.
         MgptqOptions o = fast();
         o.polish = false;
+        o.relaxedRounding = false;
         const MgptqResult natural = allocateMgptq(W, H, o, {}, true);
         const MgptqResult ordered = allocateMgptq(W, H, o, {}, true, nullptr, MgptqColumnOrder{true, false});
         QVERIFY(natural.columnBits != ordered.columnBits);
@@ -326,16 +380,22 @@ private Q_SLOTS:
         p.mgptq.restarts = 3;
         p.mgptq.polish = true;
         p.mgptq.greedyCandidate = true;
+        p.mgptq.relaxedRounding = false;
         const QuantizeParams q = quantizeParamsFromJson(quantizeParamsToJson(p), "test");
         QCOMPARE(q.mgptq.restarts, 3);
         QVERIFY(q.mgptq.polish);
         QVERIFY(q.mgptq.greedyCandidate);
+        QVERIFY(!q.mgptq.relaxedRounding);
+        p.mgptq.relaxedRounding = true;
+        QVERIFY(quantizeParamsFromJson(quantizeParamsToJson(p), "test").mgptq.relaxedRounding);
         // Settings stored before the options existed resume as they ran: no polish, one restart.
         const QuantizeParams old = quantizeParamsFromJson(R"({"mgptq": {"epochs": 10}})", "old");
         QCOMPARE(old.mgptq.restarts, 1);
         QVERIFY(!old.mgptq.polish);
         QVERIFY(!old.mgptq.greedyCandidate);
-        QVERIFY(MgptqOptions().polish); // while new runs polish by default
+        QVERIFY(!old.mgptq.relaxedRounding);
+        QVERIFY(MgptqOptions().polish); // while new runs polish and round stably by default
+        QVERIFY(MgptqOptions().relaxedRounding);
     }
 
     void seedStatisticsAndLists()

@@ -42,6 +42,9 @@ void addAllocatorOptions(Args& args)
                            "plan against the proxy at the target (docs/mgptq.md)");
     args.flag("greedy-candidate", "mgptq: with --target-bits, also polish the marginal-gain greedy plan and keep "
                                   "it when its predicted error is below every restart's (deterministic)");
+    args.flag("no-relaxed-rounding", "mgptq: with --target-bits, round the trained network's argmax (the paper's, "
+                                     "seed-dependent) instead of the optimum of the relaxed proxy that the network's "
+                                     "softmax starts (docs/mgptq.md, \"Stable rounding\")");
     args.flag("no-cuda-graph", "mgptq: on CUDA, run every training step eagerly instead of replaying "
                                "one captured CUDA graph (same results; slower; for comparison)");
     args.option("budget", "BITS", "mxq: memory budget in average bits per parameter (scales and zeros "
@@ -235,6 +238,7 @@ void applyAllocatorOptions(const Args& args, const std::string& method, std::FIL
         o.restarts = int(args.getInt("restarts"));
         o.polish = !args.has("no-polish");
         o.greedyCandidate = args.has("greedy-candidate");
+        o.relaxedRounding = !args.has("no-relaxed-rounding");
         o.dampPercent = p.dampPercent; // the adjacency's factor is GPTQ's, with GPTQ's damping
         p.allocator = gnn == "hessian-greedy" ? "hessian-greedy" : "mgptq-" + gnn;
         p.method = "gptq";

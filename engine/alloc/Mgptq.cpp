@@ -224,6 +224,8 @@ std::string MgptqResult::toJson() const
     j["argmax_bits"] = argmaxBits;
     j["repair_moves"] = repairMoves;
     j["polish_moves"] = polishMoves;
+    if (relaxIterations >= 0)
+        j["relax"] = {{"iterations", relaxIterations}, {"change", relaxChange}};
     j["restart_costs"] = restartCosts;
     j["chosen_restart"] = chosenRestart;
     if (greedyCost >= 0)
@@ -441,6 +443,11 @@ Training trainOnce(const at::Tensor& X, const HessianGraph& graph, const at::Ten
 } // namespace
 
 
+// The stable rounding's solve: ridge ε = 1% of mean diag G (unique optimum; each column's own
+// error is of that order), stopped at max |ΔP| < 1e-9 or after 5000 iterations.
+constexpr double kRelaxRidge = 1e-2, kRelaxTolerance = 1e-9;
+constexpr int64_t kRelaxIterations = 5000;
+
 MgptqResult allocateMgptq(const at::Tensor& W, const at::Tensor& H, const MgptqOptions& opt,
                           const GridOptions& grid, bool useGraph, JobContext* ctx, const MgptqColumnOrder& order,
                           const MgptqObserver* observer)
@@ -589,6 +596,16 @@ MgptqResult allocateMgptq(const at::Tensor& W, const at::Tensor& H, const MgptqO
         r.trainSeconds += since(t0);
         const double argmaxBits = averageColumnBits(bitsOf(t.choice));
         int64_t repairMoves = 0, polishMoves = 0;
+        RelaxedOptimum relaxed;
+        relaxed.iterations = -1;
+        if (opt.targetBits && opt.relaxedRounding) {
+            // The stable rounding: the softmax starts the relaxed solve; its optimum's argmax.
+            relaxed = relaxedProxyOptimum(Gstep, t.softmax, bitsSet, *opt.targetBits, kRelaxRidge, kRelaxIterations,
+                                          kRelaxTolerance, ctx);
+            const at::Tensor c = relaxed.P.argmax(1).contiguous();
+            for (int64_t j = 0; j < n; ++j)
+                t.choice[size_t(j)] = int(c.data_ptr<int64_t>()[j]);
+        }
         if (opt.targetBits) {
             repairMoves = repairToTarget(t.choice, err, bitsSet, *opt.targetBits);
             if (opt.polish)
@@ -607,6 +624,8 @@ MgptqResult allocateMgptq(const at::Tensor& W, const at::Tensor& H, const MgptqO
             r.argmaxBits = argmaxBits;
             r.repairMoves = repairMoves;
             r.polishMoves = polishMoves;
+            r.relaxIterations = relaxed.iterations;
+            r.relaxChange = relaxed.change;
         }
     }
     if (opt.targetBits && opt.greedyCandidate) {

@@ -47,6 +47,12 @@ struct MgptqOptions {
     /// then the repair upwards) and keep it when its proxy is below every restart's
     /// (docs/mgptq.md, "Stability"). Deterministic, so it damps the seed's influence.
     bool greedyCandidate = false;
+    /// Target mode: the stable rounding. Each restart's softmax only starts an exact solve of the
+    /// relaxed proxy (per-column distributions, budget in expectation; convex, with a small ridge
+    /// so that its optimum is unique); the plan is that optimum's argmax, then the repair and the
+    /// polish. The plan then no longer depends on the seed's Gumbel draws (docs/mgptq.md,
+    /// "Stable rounding"). Off: the trained network's argmax (the paper's rounding).
+    bool relaxedRounding = true;
 };
 
 } // namespace mpq

@@ -309,3 +309,152 @@ int64_t polishToTarget(std::vector<int>& choice, const ProxyGram& G, const std::
 }
 
 } // namespace mpq::detail
+
+namespace mpq::detail {
+
+namespace {
+
+/// Euclidean projection of z (K values) onto the probability simplex (sort-based; Held et al.).
+void projectSimplex(const double* z, double* p, int64_t K, std::vector<double>& sorted)
+{
+    sorted.assign(z, z + K);
+    std::sort(sorted.begin(), sorted.end(), std::greater<double>());
+    double cum = 0, theta = 0;
+    for (int64_t i = 0; i < K; ++i) {
+        cum += sorted[size_t(i)];
+        const double t = (cum - 1.0) / double(i + 1);
+        if (sorted[size_t(i)] - t > 0)
+            theta = t;
+    }
+    for (int64_t i = 0; i < K; ++i)
+        p[i] = std::max(0.0, z[i] - theta);
+}
+
+/// Projection of Y [n, K] (row-major) onto {rows on the simplex, Σ P·bits ≤ budget}: by the KKT
+/// conditions P_j = Π_Δ(Y_j − μ·bits) with the smallest μ ≥ 0 that meets the budget (bisection).
+/// `mu`: the previous call's multiplier (a bracket around it is tried first), updated.
+void projectBudget(const std::vector<double>& Y, std::vector<double>& P, const std::vector<double>& bits,
+                   int64_t n, double budget, double& mu)
+{
+    const int64_t K = int64_t(bits.size());
+    std::vector<double> z(static_cast<size_t>(K)), sorted;
+    auto spend = [&](double mu) {
+        double total = 0;
+        for (int64_t j = 0; j < n; ++j) {
+            for (int64_t b = 0; b < K; ++b)
+                z[size_t(b)] = Y[size_t(j * K + b)] - mu * bits[size_t(b)];
+            projectSimplex(z.data(), P.data() + j * K, K, sorted);
+            for (int64_t b = 0; b < K; ++b)
+                total += P[size_t(j * K + b)] * bits[size_t(b)];
+        }
+        return total;
+    };
+    if (spend(0.0) <= budget) {
+        mu = 0;
+        return;
+    }
+    double hi = mu > 0 ? mu * 1.001 : 1.0;
+    while (spend(hi) > budget && hi < 1e30)
+        hi *= 2;
+    double lo = std::min(hi, mu > 0 ? mu * 0.999 : 0.0);
+    while (lo > 1e-300 && spend(lo) <= budget) {
+        hi = lo;
+        lo *= 0.5;
+    }
+    for (int it = 0; it < 200 && hi - lo > 1e-13 * hi; ++it) {
+        const double mid = 0.5 * (lo + hi);
+        (spend(mid) > budget ? lo : hi) = mid;
+    }
+    mu = hi;
+    spend(hi); // the feasible side
+}
+
+} // namespace
+
+RelaxedOptimum relaxedProxyOptimum(const at::Tensor& G, const at::Tensor& P0, const std::vector<int>& bitsSet,
+                                   double target, double ridge, int64_t maxIters, double tol, JobContext* ctx)
+{
+    torch::NoGradGuard noGrad;
+    const int64_t n = P0.size(0), K = int64_t(bitsSet.size());
+    TORCH_CHECK(P0.dim() == 2 && P0.size(1) == K && G.dim() == 2 && G.size(0) == K * n && G.size(1) == K * n,
+                "relaxed optimum: G must be [K·n, K·n] and P0 [n, K]");
+    const std::vector<double> bits(bitsSet.begin(), bitsSet.end());
+    const double budget = target * double(n);
+    const double eps = ridge * G.diagonal().to(at::kDouble).mean().item<double>();
+    // Gradient of vᵀGv + ε‖v‖² at P (row-major [n, K]): 2(Gv + εv), back in [n, K].
+    const bool cpuDense = G.device().is_cpu() && G.scalar_type() == at::kFloat;
+    const at::Tensor Gc = cpuDense ? G.contiguous() : at::Tensor();
+    const int64_t m = K * n;
+    std::vector<double> v(static_cast<size_t>(m)), gOut(static_cast<size_t>(m));
+    auto gradient = [&](const std::vector<double>& P) -> const std::vector<double>& {
+        if (cpuDense) { // a plain mat-vec: thousands of small ones, where tensor overhead dominates
+            for (int64_t j = 0; j < n; ++j)
+                for (int64_t b = 0; b < K; ++b)
+                    v[size_t(b * n + j)] = P[size_t(j * K + b)];
+            const float* g = Gc.data_ptr<float>();
+            for (int64_t i = 0; i < m; ++i) {
+                const float* row = g + i * m;
+                double acc = 0;
+                for (int64_t k = 0; k < m; ++k)
+                    acc += double(row[k]) * v[size_t(k)];
+                const int64_t b = i / n, j = i % n;
+                gOut[size_t(j * K + b)] = 2.0 * (acc + eps * v[size_t(i)]);
+            }
+            return gOut;
+        }
+        const at::Tensor Pt = at::from_blob(const_cast<double*>(P.data()), {n, K}, at::kDouble);
+        const at::Tensor vt = Pt.t().reshape({-1}).contiguous();
+        const at::Tensor Gv = at::mv(G, vt.to(G.device(), G.scalar_type())).to(at::kCPU, at::kDouble);
+        const at::Tensor g = (2.0 * (Gv + eps * vt)).view({K, n}).t().contiguous();
+        gOut.assign(g.data_ptr<double>(), g.data_ptr<double>() + n * K);
+        return gOut;
+    };
+    // Step 1/L with L = 2(λmax(G) + ε): λmax by power iteration from a fixed vector, with margin.
+    double lmax = 0;
+    {
+        at::Tensor x = at::ones({K * n}, at::kDouble);
+        for (int it = 0; it < 50; ++it) {
+            const at::Tensor y = at::mv(G, x.to(G.device(), G.scalar_type())).to(at::kCPU, at::kDouble);
+            const double norm = y.norm().item<double>();
+            if (!(norm > 0))
+                break;
+            lmax = norm / x.norm().item<double>();
+            x = y / norm;
+        }
+    }
+    const double step = 1.0 / (2.0 * (1.5 * lmax + eps) + 1e-300);
+    const at::Tensor P0c = P0.to(at::kCPU, at::kDouble).contiguous();
+    std::vector<double> start(P0c.data_ptr<double>(), P0c.data_ptr<double>() + n * K);
+    std::vector<double> x(start.size()), xn(start.size()), y, Y(start.size());
+    double mu = 0;
+    projectBudget(start, x, bits, n, budget, mu);
+    y = x;
+    double t = 1;
+    RelaxedOptimum r;
+    for (r.iterations = 0; r.iterations < maxIters; ++r.iterations) {
+        if (ctx && r.iterations % 100 == 0)
+            ctx->checkCancelled();
+        const std::vector<double>& g = gradient(y);
+        for (size_t i = 0; i < Y.size(); ++i)
+            Y[i] = y[i] - step * g[i];
+        projectBudget(Y, xn, bits, n, budget, mu);
+        double change = 0, dir = 0;
+        for (size_t i = 0; i < xn.size(); ++i) {
+            change = std::max(change, std::abs(xn[i] - x[i]));
+            dir += (y[i] - xn[i]) * (xn[i] - x[i]);
+        }
+        r.change = change;
+        const double tn = dir > 0 ? 1.0 : 0.5 * (1.0 + std::sqrt(1.0 + 4.0 * t * t)); // restart when momentum opposes
+        const double beta = dir > 0 ? 0.0 : (t - 1.0) / tn;
+        for (size_t i = 0; i < xn.size(); ++i)
+            y[i] = xn[i] + beta * (xn[i] - x[i]);
+        x.swap(xn);
+        t = tn;
+        if (change < tol)
+            break;
+    }
+    r.P = at::tensor(x).view({n, K});
+    return r;
+}
+
+} // namespace mpq::detail

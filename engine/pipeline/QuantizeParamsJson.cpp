@@ -48,7 +48,7 @@ std::string quantizeParamsToJson(const QuantizeParams& p)
                          {"seed", m.seed},              {"damp_percent", m.dampPercent},
                          {"alpha_start", m.alphaStart}, {"target_tolerance", m.targetTolerance},
                          {"restarts", m.restarts},      {"polish", m.polish},
-                         {"greedy_candidate", m.greedyCandidate}};
+                         {"greedy_candidate", m.greedyCandidate}, {"relaxed_rounding", m.relaxedRounding}};
     if (m.alpha)
         mj["alpha"] = *m.alpha;
     if (m.targetBits)
@@ -108,6 +108,8 @@ QuantizeParams quantizeParamsFromJson(const std::string& text, const std::string
             m.restarts = jsonValue(mj, "restarts", 1, source);
             m.polish = jsonValue(mj, "polish", false, source); // absent: written before the polish existed
             m.greedyCandidate = jsonValue(mj, "greedy_candidate", false, source);
+            // absent: written before the stable rounding existed
+            m.relaxedRounding = jsonValue(mj, "relaxed_rounding", false, source);
             if (mj.contains("alpha"))
                 m.alpha = mj.at("alpha").get<double>();
             if (mj.contains("target_bits"))

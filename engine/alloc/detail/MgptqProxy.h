@@ -54,6 +54,25 @@ int64_t polishToTarget(std::vector<int>& choice, const ProxyGram& G, const std::
 int64_t polishToTarget(std::vector<int>& choice, const at::Tensor& G, const std::vector<int>& bitsSet,
                        double target, int64_t maxMoves, JobContext* ctx = nullptr);
 
+/// Where the stable rounding ended (relaxedProxyOptimum).
+struct RelaxedOptimum {
+    at::Tensor P;          ///< [n, K] CPU fp64: per-column distributions over the candidates
+    int64_t iterations = 0;
+    double change = 0;     ///< max |ΔP| of the last iteration (convergence)
+};
+
+/// The relaxed proxy's optimum: over per-column distributions P [n, K] (rows on the simplex),
+/// minimises vᵀGv + ε‖v‖² (v = Pᵀ flattened as in allocateMgptq, ε = `ridge` · mean diag G)
+/// subject to Σ_j Σ_b P_jb · bits_b ≤ target · n, by accelerated projected gradient (FISTA with
+/// gradient restarts; the projection onto the simplices and the budget is exact, by bisection on
+/// the budget's multiplier) from P0 [n, K] until max |ΔP| < tol or `maxIters`. vᵀGv is convex
+/// (G is a Gram matrix) and the ridge makes the optimum unique, so the result does not depend on
+/// P0 once converged: the network's output only starts the search. G: [K·n, K·n] fp32 or bf16 on
+/// any device (the training's matrix). Checks ctx every 100 iterations.
+RelaxedOptimum relaxedProxyOptimum(const at::Tensor& G, const at::Tensor& P0, const std::vector<int>& bitsSet,
+                                   double target, double ridge, int64_t maxIters, double tol,
+                                   JobContext* ctx = nullptr);
+
 /// The proxy vᵀGv of a choice (one-hot v), in fp64, on a dense G [K·n, K·n].
 double proxyCost(const std::vector<int>& choice, const at::Tensor& G);
 

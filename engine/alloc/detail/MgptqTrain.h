@@ -51,6 +51,8 @@ struct MgptqResult {
     double argmaxBits = 0;       ///< average before the target repair
     int64_t repairMoves = 0;
     int64_t polishMoves = 0;     ///< moves of the exact local search on the proxy (target mode)
+    int64_t relaxIterations = -1; ///< stable rounding: iterations of the relaxed solve (−1: off)
+    double relaxChange = 0;      ///< stable rounding: max |ΔP| of its last iteration
     std::vector<double> restartCosts; ///< predicted cost of each restart's final plan
     int chosenRestart = 0;       ///< the restart kept (lowest predicted cost; the first on ties); −1: the greedy candidate
     double greedyCost = -1;      ///< predicted cost of the polished greedy candidate (−1: not computed)
