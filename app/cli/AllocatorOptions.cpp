@@ -36,15 +36,26 @@ void addAllocatorOptions(Args& args)
                                     "top-k)", "4096");
     args.option("alloc-seed", "S", "mgptq: seed of the network's initialisation, the projection and the "
                                    "Gumbel noise", "0");
+    args.option("restarts", "N", "mgptq: trainings per matrix from different seeds; the plan with the lowest "
+                                 "predicted error (the proxy tr(dW H dW^T) of RTN at the chosen bits) is kept", "1");
+    args.flag("no-polish", "mgptq: with --target-bits, skip the exact local search that improves the repaired "
+                           "plan against the proxy at the target (docs/mgptq.md)");
+    args.flag("greedy-candidate", "mgptq: with --target-bits, also polish the marginal-gain greedy plan and keep "
+                                  "it when its predicted error is below every restart's (deterministic)");
+    args.flag("no-relaxed-rounding", "mgptq: with --target-bits, round the trained network's argmax (the paper's, "
+                                     "seed-dependent) instead of the optimum of the relaxed proxy that the network's "
+                                     "softmax starts (docs/mgptq.md, \"Stable rounding\")");
     args.flag("no-cuda-graph", "mgptq: on CUDA, run every training step eagerly instead of replaying "
                                "one captured CUDA graph (same results; slower; for comparison)");
     args.option("budget", "BITS", "mxq: memory budget in average bits per parameter (scales and zeros "
                                   "included)");
     args.option("budget-mib", "MIB", "mxq: memory budget in MiB for the quantized matrices");
     args.option("configs", "SPEC", "mxq: candidate configurations BITS x GROUPS", "2,3,4,8x32,64,128");
-    args.option("cost", "KIND", "mxq: fnorm (data-free, the paper's) or hessian (extension: tr(dW H dW^T) "
-                                "with calibration Hessians of the unquantized model; uses --calib, "
-                                "--nsamples, --seqlen, --seed)", "fnorm");
+    args.option("cost", "KIND", "mxq: fnorm (data-free, the paper's ||W - W_q||_F), relative (data-free: "
+                                "||W - W_q||_F / RMS(W), each matrix's error in units of its own weight "
+                                "scale; mxq only) or hessian (extension: tr(dW H dW^T) with calibration "
+                                "Hessians of the unquantized model; uses --calib, --nsamples, --seqlen, "
+                                "--seed)", "fnorm");
     args.option("costs", "FILE", "mxq: cost table to reuse (JSON); computed and saved beside --out when absent");
     addGgufOptions(args);
 }
@@ -101,8 +112,8 @@ const MxqCostTable& costTable(const Args& args, MxqCostCache& costs, const Quant
     if (costs.table)
         return *costs.table;
     const std::string kind = args.get("cost");
-    if (kind != "fnorm" && kind != "hessian")
-        throw UsageError("--cost must be fnorm or hessian");
+    if (kind != "fnorm" && kind != "relative" && kind != "hessian")
+        throw UsageError("--cost must be fnorm, relative or hessian");
     const std::string file = args.get("costs");
     if (!file.empty() && files::exists(file)) {
         costs.table = MxqCostTable::load(file);
@@ -165,6 +176,7 @@ void checkAllocatorOptions(const Args& args, const std::string& method, const st
         intIn(args, "top-k", 1, 1 << 20);
         intIn(args, "dense-limit", 0, 1 << 20);
         intIn(args, "alloc-seed", 0, INT64_MAX);
+        intIn(args, "restarts", 1, 1000);
     }
     if (method == "mxq" || method == "gguf-mxq") {
         if (args.has("budget") == args.has("budget-mib"))
@@ -174,8 +186,10 @@ void checkAllocatorOptions(const Args& args, const std::string& method, const st
         if (args.has("budget-mib"))
             numberIn(args, "budget-mib", 0, 1e9, true);
         const std::string kind = args.get("cost");
-        if (kind != "fnorm" && kind != "hessian")
+        if (method == "gguf-mxq" && kind != "fnorm" && kind != "hessian") // relative: MXQ's HQQ costs only
             throw UsageError("--cost must be fnorm or hessian");
+        if (kind != "fnorm" && kind != "relative" && kind != "hessian")
+            throw UsageError("--cost must be fnorm, relative or hessian");
         if (method == "mxq")
             parseMxqConfigs(args.get("configs"));
         if (args.has("costs") && files::isDirectory(args.get("costs")))
@@ -221,6 +235,10 @@ void applyAllocatorOptions(const Args& args, const std::string& method, std::FIL
         o.topK = args.getInt("top-k");
         o.denseLimit = args.getInt("dense-limit");
         o.seed = uint64_t(args.getInt("alloc-seed"));
+        o.restarts = int(args.getInt("restarts"));
+        o.polish = !args.has("no-polish");
+        o.greedyCandidate = args.has("greedy-candidate");
+        o.relaxedRounding = !args.has("no-relaxed-rounding");
         o.dampPercent = p.dampPercent; // the adjacency's factor is GPTQ's, with GPTQ's damping
         p.allocator = gnn == "hessian-greedy" ? "hessian-greedy" : "mgptq-" + gnn;
         p.method = "gptq";

@@ -9,6 +9,7 @@
 #include "core/Files.h"
 #include "eval/Perplexity.h"
 #include "pipeline/QuantizeJob.h"
+#include "pipeline/SeedStatistics.h"
 #include "session/Session.h"
 
 #include <nlohmann/json.hpp>
@@ -18,6 +19,8 @@
 #include <fstream>
 #include <iostream>
 #include <algorithm>
+#include <map>
+#include <optional>
 
 namespace mpq::cli {
 
@@ -33,15 +36,19 @@ int runSweep(const std::vector<std::string>& argv)
               "rtn/gptq/hqq over --bits values. Per point: average bits (code, and with scales/zeros)\n"
               "and WikiText-2/C4 perplexity. The curve is saved as OUT/sweep.json, each point's result\n"
               "as OUT/point-NN; with --session, each point is a run of the session (NAME-NN), the curve a\n"
-              "sweep table, the evaluations and MXQ's cost table are stored there too.");
+              "sweep table, the evaluations and MXQ's cost table are stored there too. mgptq with --seeds:\n"
+              "every point is run once per allocator seed (OUT/point-NN-sS) and reported as mean ± sd.");
     args.positional("MODEL", "Hugging Face folder or llama2.c .bin checkpoint");
     addQuantizeOptions(args);
     args.option("eval-datasets", "LIST", "data sets evaluated at every point", "wikitext2,c4");
     args.option("eval-seqlen", "L", "evaluation window (default: the calibration --seqlen)");
     args.option("eval-dtype", "T", "evaluation precision (default fp16 on CUDA, fp32 on CPU)");
+    args.option("eval-max-windows", "N", "evaluate only the first N windows of each set (0 = all)", "0");
     args.option("out", "DIR", "folder for the sweep (this, --session, or both)");
     args.option("session", "FILE", "HDF5 session to store the sweep in (created when absent)");
     args.option("name", "NAME", "the sweep's name in the session (default: sweep-<n>)");
+    args.option("seeds", "LIST", "mgptq: allocator seeds (e.g. 0,1,2,3,4 or 0-4); each point is quantized and "
+                                 "evaluated once per seed and reported as mean ± sample sd (--out only)");
     args.flag("json", "print the sweep as one JSON object on stdout");
     addDemoFlag(args, DemoUse::Sweep);
     if (!args.parse(argv))
@@ -83,6 +90,20 @@ int runSweep(const std::vector<std::string>& argv)
     const std::vector<std::string> points = args.getList(axis);
     if (points.empty())
         throw UsageError("--" + axis + " needs at least one value");
+    std::vector<uint64_t> seeds;
+    if (args.has("seeds")) {
+        if (method != "mgptq" || args.get("gnn") == "hessian-greedy")
+            throw UsageError("--seeds needs a learned allocator: --method mgptq with --gnn gcn or mlp");
+        if (args.has("alloc-seed"))
+            throw UsageError("give either --seeds or --alloc-seed, not both");
+        if (!sessionFile.empty())
+            throw UsageError("--seeds writes its runs to --out only; drop --session");
+        try {
+            seeds = parseSeedList(args.get("seeds"));
+        } catch (const Error& e) {
+            throw UsageError(e.what());
+        }
+    }
 
     // Everything is checked before the first point is quantized: each point's value, every
     // setting, the model's headers, the calibration text and every evaluation set.
@@ -110,6 +131,7 @@ int runSweep(const std::vector<std::string>& argv)
             intIn(args, "eval-seqlen", 1, 1 << 20);
         if (args.has("eval-dtype"))
             parseDTypeOption(args.get("eval-dtype"));
+        intIn(args, "eval-max-windows", 0, INT64_MAX);
     }
 
     JobContext ctx;
@@ -130,12 +152,20 @@ int runSweep(const std::vector<std::string>& argv)
 
     nlohmann::json sweep = {{"model", files::absolute(args.get("MODEL"))}, {"method", method}, {"axis", axis}};
     sweep["points"] = nlohmann::json::array();
-    for (size_t i = 0; i < points.size(); ++i) {
+    if (args.getInt("eval-max-windows") > 0)
+        sweep["eval_max_windows"] = args.getInt("eval-max-windows");
+    // One quantization and its evaluations; `seed` (with --seeds) sets the allocator's seed.
+    auto runPoint = [&](size_t i, const std::optional<uint64_t>& seed, session::SweepPoint& sp) {
         ctx.checkCancelled();
         pointArgs.set(axis, points[i]);
+        if (seed)
+            pointArgs.set("alloc-seed", std::to_string(*seed));
         QuantizeParams p = quantizeParamsFrom(pointArgs);
-        char name[32];
-        std::snprintf(name, sizeof name, "point-%02zu", i);
+        char name[48];
+        if (seed)
+            std::snprintf(name, sizeof name, "point-%02zu-s%llu", i, static_cast<unsigned long long>(*seed));
+        else
+            std::snprintf(name, sizeof name, "point-%02zu", i);
         p.out = outDir.empty() ? std::string() : files::join(outDir, name);
         if (!sessionFile.empty()) {
             char suffix[16];
@@ -155,7 +185,8 @@ int runSweep(const std::vector<std::string>& argv)
                                 {"avg_bits_with_overhead", r.avgBitsWithOverhead},
                                 {"quantize_seconds", r.seconds},
                                 {"result", r.outDir.empty() ? r.sessionRun : r.outDir}};
-        session::SweepPoint sp;
+        if (seed)
+            point["seed"] = *seed;
         sp.value = std::stod(points[i]);
         sp.run = p.runName;
         sp.avgBits = r.avgBits;
@@ -173,6 +204,7 @@ int runSweep(const std::vector<std::string>& argv)
                                              : (p.device == "cpu" ? DType::F32 : DType::F16);
             e.dataDir = p.dataDir;
             e.budget = p.budget;
+            e.maxWindows = args.getInt("eval-max-windows");
             const EvalResult er = withinBudget([&] { return evaluatePerplexity(e, ctx); });
             endProgressLine();
             point["perplexity"][ds] = er.perplexity;
@@ -190,11 +222,60 @@ int runSweep(const std::vector<std::string>& argv)
                 session::addEvaluation(sessionFile, ev);
             }
         }
+        return point;
+    };
+    for (size_t i = 0; i < points.size(); ++i) {
+        nlohmann::json point;
+        if (seeds.empty()) {
+            session::SweepPoint sp;
+            point = runPoint(i, std::nullopt, sp);
+            if (!sessionFile.empty()) {
+                stored.points.push_back(sp);
+                session::saveSweep(sessionFile, stored);
+            }
+        } else {
+            // The seeds protocol: one run per seed, then mean ± sample sd of every figure.
+            point = {{"value", std::stod(points[i])}, {"seeds", nlohmann::json::array()}};
+            std::vector<double> bits, bitsOv;
+            std::map<std::string, std::vector<double>> ppl;
+            for (uint64_t seed : seeds) {
+                session::SweepPoint sp;
+                const nlohmann::json run = runPoint(i, seed, sp);
+                point["seeds"].push_back(run);
+                bits.push_back(run["avg_bits"].get<double>());
+                bitsOv.push_back(run["avg_bits_with_overhead"].get<double>());
+                for (const auto& [ds, v] : sp.perplexity)
+                    ppl[ds].push_back(v);
+                if (!outDir.empty()) // an interrupted sweep keeps the seeds it finished
+                    std::ofstream(files::join(outDir, "sweep-partial.json")) << point.dump(1) << "\n";
+            }
+            point["avg_bits"] = seedStatistics(bits).mean;
+            point["avg_bits_with_overhead"] = seedStatistics(bitsOv).mean;
+            for (const auto& [ds, values] : ppl) {
+                const SeedStatistics st = seedStatistics(values);
+                point["perplexity"][ds] = st.mean;
+                point["perplexity_sd"][ds] = st.sd;
+                point["perplexity_relative_sd"][ds] = st.relativeSd;
+                point["perplexity_min"][ds] = st.min;
+                point["perplexity_max"][ds] = st.max;
+            }
+        }
         if (!args.has("json")) {
-            std::printf("%s=%s: %.3f bits (%.3f with overhead)", axis.c_str(), points[i].c_str(), r.avgBits,
-                        r.avgBitsWithOverhead);
-            for (auto it = point["perplexity"].begin(); it != point["perplexity"].end(); ++it)
-                std::printf("  %s %.3f", it.key().c_str(), it.value().get<double>());
+            std::printf("%s=%s: %.3f bits (%.3f with overhead)", axis.c_str(), points[i].c_str(),
+                        point["avg_bits"].get<double>(), point["avg_bits_with_overhead"].get<double>());
+            for (auto it = point["perplexity"].begin(); it != point["perplexity"].end(); ++it) {
+                if (seeds.empty()) {
+                    std::printf("  %s %.3f", it.key().c_str(), it.value().get<double>());
+                } else {
+                    SeedStatistics st;
+                    st.mean = it.value().get<double>();
+                    st.sd = point["perplexity_sd"][it.key()].get<double>();
+                    st.relativeSd = point["perplexity_relative_sd"][it.key()].get<double>();
+                    std::printf("  %s %s", it.key().c_str(), formatSeedStatistics(st).c_str());
+                }
+            }
+            if (!seeds.empty())
+                std::printf("  [%zu seeds]", seeds.size());
             std::printf("\n");
             std::fflush(stdout);
         }
@@ -202,11 +283,9 @@ int runSweep(const std::vector<std::string>& argv)
         // Saved after every point: an interrupted sweep keeps the points it finished.
         if (!outDir.empty())
             std::ofstream(files::join(outDir, "sweep.json")) << sweep.dump(1) << "\n";
-        if (!sessionFile.empty()) {
-            stored.points.push_back(sp);
-            session::saveSweep(sessionFile, stored);
-        }
     }
+    if (!seeds.empty())
+        sweep["seeds"] = seeds;
     if (args.has("json"))
         std::cout << withMemory(sweep, args.get("device")).dump() << std::endl;
     return 0;

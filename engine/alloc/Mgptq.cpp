@@ -8,6 +8,7 @@
 
 #include "core/Error.h"
 #include "core/detail/TorchDevice.h"
+#include "quant/detail/Gptq.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <nlohmann/json.hpp>
@@ -222,6 +223,14 @@ std::string MgptqResult::toJson() const
     j["bits_with_overhead"] = bitsWithOverhead;
     j["argmax_bits"] = argmaxBits;
     j["repair_moves"] = repairMoves;
+    j["polish_moves"] = polishMoves;
+    if (relaxIterations >= 0)
+        j["relax"] = {{"iterations", relaxIterations}, {"change", relaxChange}};
+    j["restart_costs"] = restartCosts;
+    j["chosen_restart"] = chosenRestart;
+    if (greedyCost >= 0)
+        j["greedy_cost"] = greedyCost;
+    j["act_order"] = actOrder;
     j["graph"] = graphKind;
     j["cuda_graph"] = cudaGraph;
     if (!cudaGraphFailure.empty())
@@ -270,6 +279,8 @@ void validateMgptqOptions(const MgptqOptions& opt, bool needsNetwork)
                     std::to_string(*seen.begin()) + ", " + std::to_string(*seen.rbegin()) + "]");
     if (!needsNetwork)
         return;
+    if (opt.restarts < 1)
+        throw Error("mgptq: --restarts must be at least 1");
     if (opt.epochs <= 0)
         throw Error("mgptq: --epochs must be positive");
     if (!(opt.learningRate > 0))
@@ -280,125 +291,68 @@ void validateMgptqOptions(const MgptqOptions& opt, bool needsNetwork)
         throw Error("mgptq: hidden/feature dimensions, top-k and dense limit must be positive");
 }
 
-MgptqResult allocateMgptq(const at::Tensor& W, const at::Tensor& H, const MgptqOptions& opt,
-                          const GridOptions& grid, bool useGraph, JobContext* ctx, const MgptqObserver* observer)
+uint64_t mgptqRestartSeed(uint64_t seed, int restart)
 {
-    validateMgptqOptions(opt, true);
-    TORCH_CHECK(W.dim() == 2 && H.dim() == 2 && H.size(0) == W.size(1) && H.size(1) == W.size(1),
-                "MG-PTQ: W ", W.sizes(), " and H ", H.sizes(), " do not match");
-    const auto t00 = Clock::now();
-    torch::NoGradGuard noGradOutside;
-    const at::Tensor Wf = W.to(at::kFloat).contiguous();
-    const at::Tensor Hf = H.to(Wf.options());
-    const int64_t n = Wf.size(1);
-    std::vector<int> bitsSet = opt.bitsSet;
-    std::sort(bitsSet.begin(), bitsSet.end());
-    const int64_t K = int64_t(bitsSet.size());
-    MgptqResult r;
+    if (restart == 0)
+        return seed;
+    uint64_t z = seed + 0x9E3779B97F4A7C15ull * uint64_t(restart); // SplitMix64
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
 
-    // The graph (skipped by the MLP ablation).
-    auto t0 = Clock::now();
-    HessianGraph graph;
-    if (useGraph) {
-        graph = buildHessianGraph(Hf, opt);
-        r.graphKind = graph.kind();
-        r.topK = graph.dense ? 0 : graph.k;
-    } else {
-        r.graphKind = "none";
-    }
-    synchronize(Wf);
-    r.graphSeconds = since(t0);
+namespace {
 
-    // Each candidate's RTN error E_b = W − Q_b, once; then the block Gram matrix
-    // G[(b, j), (c, k)] = (E_bᵀ E_c)_jk · H_jk, so that for per-column mixture weights p
-    // tr(ΔW H ΔWᵀ) = Σ_bc p_bᵀ G_bc p_c with ΔW = Σ_b E_b diag(p_b)  (Σ_b p_b = 1).
-    t0 = Clock::now();
-    std::vector<at::Tensor> errs;
-    for (int b : bitsSet) {
-        const at::Tensor bits = at::full({n}, b, at::TensorOptions().dtype(at::kInt).device(Wf.device()));
-        errs.push_back(Wf - rtnQuantize(Wf, bits, grid).dequant);
-    }
-    // On the CPU, G in fp32. On CUDA the training mat-vec reads G in bf16 (fp32 accumulation):
-    // that step is bound by reading G (4 GiB in fp32 for n = 11008); bf16 rounds each entry by at
-    // most 2⁻⁹ relative, and like TF32 it only shapes the training loss. There G is built one
-    // n × n block at a time straight into bf16, so the fp32 G ((K·n)² × 4 B: 27.6 GiB for
-    // LLaMA-70B's 28672-column down projection at K = 3) never exists; the predicted cost of the
-    // plan is then computed from the errors and H directly (docs/mgptq.md, "LLaMA-70B").
-    const bool blockwise = Wf.is_cuda();
-    at::Tensor G;     // fp32, CPU only
-    at::Tensor Gstep; // what the training step reads
-    at::Tensor ownError; // [n, K]: H_jj ‖E_b[:, j]‖²
-    double Z = 0;     // all columns at the lowest width
-    if (!blockwise) {
-        const at::Tensor E = at::cat(errs, 1); // [rows, K·n]
-        G = at::matmul(E.t(), E);               // [K·n, K·n]
-        G.view({K, n, K, n}).mul_(Hf.view({1, n, 1, n}));
-        ownError = G.diagonal().view({K, n}).t().contiguous();
-        Z = G.slice(0, 0, n).slice(1, 0, n).sum().item<double>();
-        Gstep = G;
-        errs.clear();
-    } else {
-        // TF32: G only shapes the training loss (relative error ~1e-3 of each entry).
-        Tf32Scope tf32(true);
-        Gstep = at::empty({K * n, K * n}, Wf.options().dtype(at::kBFloat16));
-        const at::Tensor G4 = Gstep.view({K, n, K, n});
-        std::vector<at::Tensor> own(static_cast<size_t>(K));
-        for (int64_t b = 0; b < K; ++b) {
-            for (int64_t c = b; c < K; ++c) {
-                at::Tensor block = at::matmul(errs[size_t(b)].t(), errs[size_t(c)]); // [n, n]
-                block.mul_(Hf);
-                G4.select(0, b).select(1, c).copy_(block);
-                if (c != b)
-                    G4.select(0, c).select(1, b).copy_(block.t()); // H is symmetric
-                else
-                    own[size_t(b)] = block.diagonal().clone();
-                if (b == 0 && c == 0)
-                    Z = block.sum().item<double>();
-            }
-        }
-        ownError = at::stack(own, 1).contiguous();
-    }
-    if (!(Z > 0))
-        Z = 1;
-    r.normalizer = Z;
-    const at::Tensor X = nodeFeatures(Wf, Hf, ownError, opt.featureDim, opt.seed);
-    synchronize(Wf);
-    r.precomputeSeconds = since(t0);
+/// One training of the network (one restart) in the column frame of X and G: the argmax and
+/// the final softmax.
+struct Training {
+    std::vector<int> choice;
+    at::Tensor softmax; ///< [n, K] CPU fp32
+    std::vector<MgptqEpoch> curve;
+    bool cudaGraph = false;
+    std::string cudaGraphFailure;
+};
 
-    // The network, initialised from the seed on the CPU, then moved to W's device.
-    auto gen = at::detail::createCPUGenerator(opt.seed);
+Training trainOnce(const at::Tensor& X, const HessianGraph& graph, const at::Tensor& Gstep, double Z,
+                   const std::vector<int>& bitsSet, const MgptqOptions& opt, uint64_t seed, bool useGraph,
+                   const at::Device& device, JobContext* ctx, const MgptqObserver* observer, int restart)
+{
+    const int64_t n = X.size(0), K = int64_t(bitsSet.size());
+    const auto options = at::TensorOptions().dtype(at::kFloat).device(device);
+    Training t;
+    // The network, initialised from the seed on the CPU, then moved to the device.
+    auto gen = at::detail::createCPUGenerator(seed);
     MgptqNet net(MgptqNetOptions(X.size(1), opt.hiddenDim, K).useGraph(useGraph).skip(opt.skipFeatures));
     net->initialize(gen);
-    net->to(Wf.device());
+    net->to(device);
     MultiTensorAdam adam(net->parameters(), opt.learningRate);
-    const at::Tensor bitsT = at::tensor(std::vector<float>(bitsSet.begin(), bitsSet.end())).to(Wf.device());
+    const at::Tensor bitsT = at::tensor(std::vector<float>(bitsSet.begin(), bitsSet.end())).to(device);
 
     // Fixed α: L_bit = E[avg bits]. Target mode: an exact penalty on the excess,
     // L_bit = max(0, E[avg bits] − target), with a weight above any useful trade-off (α = 10: one
     // bit of average above the target costs ten times the all-lowest error), so that training
-    // settles at the target; the greedy repair below then makes the argmax meet it.
+    // settles at the target; the greedy repair then makes the argmax meet it.
     const bool targetMode = opt.targetBits.has_value();
     const double target = targetMode ? *opt.targetBits : 0.0;
     const double alpha = opt.alpha ? *opt.alpha : opt.alphaStart;
-    t0 = Clock::now();
     // Everything that changes from epoch to epoch is copied into fixed tensors before each step,
     // so that the step can be captured once as a CUDA graph and replayed (CapturedStep): per
     // epoch, its Gumbel noise (all epochs' drawn at once, the same draws in the same order as
     // one call per epoch) and its scalars (τ, Adam's two bias factors); the step writes its
     // record (loss, L_quant, L_bit, argmax bits) into a fixed row, read back once at the end.
-    const at::Tensor gumbelAll = sampleGumbel({opt.epochs, n, K}, gen).to(Wf.device());
+    const at::Tensor gumbelAll = sampleGumbel({opt.epochs, n, K}, gen).to(device);
     std::vector<float> schedule;
     for (int epoch = 0; epoch < opt.epochs; ++epoch) {
         const auto f = adam.factors(epoch + 1);
         schedule.insert(schedule.end(), {float(annealedTau(opt.tauStart, opt.tauEnd, epoch, opt.epochs)),
                                          float(f[0]), float(f[1])});
     }
-    const at::Tensor scheduleAll = at::tensor(schedule).view({opt.epochs, 3}).to(Wf.device());
-    const at::Tensor gumbel = at::empty({n, K}, Wf.options());
-    const at::Tensor scalars = at::empty({3}, Wf.options());
+    const at::Tensor scheduleAll = at::tensor(schedule).view({opt.epochs, 3}).to(device);
+    const at::Tensor gumbel = at::empty({n, K}, options);
+    const at::Tensor scalars = at::empty({3}, options);
     const at::Tensor tauT = scalars[0], negStepT = scalars[1], invSqrtBias2T = scalars[2];
-    const at::Tensor record = at::empty({4}, Wf.options());
-    const at::Tensor records = at::empty({opt.epochs, 4}, Wf.options());
+    const at::Tensor record = at::empty({4}, options);
+    const at::Tensor records = at::empty({opt.epochs, 4}, options);
     auto step = [&] {
         const at::Tensor logits = net->forward(X, graph);
         const at::Tensor y = gumbelSoftmax(logits, gumbel, tauT, opt.straightThrough);
@@ -419,14 +373,14 @@ MgptqResult allocateMgptq(const at::Tensor& W, const at::Tensor& H, const MgptqO
     };
     {
         torch::AutoGradMode gradOn(true);
-        CapturedStep captured(Wf.device());
+        CapturedStep captured(device);
         bool replaying = false;
         constexpr int kEagerSteps = 2; // before capture: libraries set up their workspaces
         // Matrices of a group train on parallel threads; their replays run concurrently, but
         // the eager steps and the capture of one thread at a time (concurrent captures crashed).
         std::unique_lock<std::mutex> captureTurn;
         const bool captureSteps = opt.cudaGraph && !observer; // an observer looks after each step
-        if (captureSteps && Wf.is_cuda() && opt.epochs > kEagerSteps)
+        if (captureSteps && device.is_cuda() && opt.epochs > kEagerSteps)
             captureTurn = std::unique_lock<std::mutex>(captureMutex());
         for (int epoch = 0; epoch < opt.epochs; ++epoch) {
             if (ctx)
@@ -436,9 +390,9 @@ MgptqResult allocateMgptq(const at::Tensor& W, const at::Tensor& H, const MgptqO
                 gumbel.copy_(gumbelAll[epoch]);
                 scalars.copy_(scheduleAll[epoch]);
             }
-            if (!replaying && captureSteps && Wf.is_cuda() && epoch == kEagerSteps) {
-                replaying = captured.capture(step, &r.cudaGraphFailure);
-                r.cudaGraph = replaying;
+            if (!replaying && captureSteps && device.is_cuda() && epoch == kEagerSteps) {
+                replaying = captured.capture(step, &t.cudaGraphFailure);
+                t.cudaGraph = replaying;
                 captureTurn.unlock();
                 if (!replaying) // nothing of the failed capture ran; no gradient may linger
                     for (auto& p : net->parameters())
@@ -457,6 +411,7 @@ MgptqResult allocateMgptq(const at::Tensor& W, const at::Tensor& H, const MgptqO
                 snap.tau = annealedTau(opt.tauStart, opt.tauEnd, epoch, opt.epochs);
                 snap.logits = net->forward(X, graph).detach();
                 snap.gumbel = gumbel.clone();
+                snap.restart = restart;
                 observer->onEpoch(snap);
             }
         }
@@ -472,54 +427,238 @@ MgptqResult allocateMgptq(const at::Tensor& W, const at::Tensor& H, const MgptqO
             e.avgBits = p[3];
             e.alpha = alpha;
             e.tau = annealedTau(opt.tauStart, opt.tauEnd, epoch, opt.epochs);
-            r.curve.push_back(e);
+            t.curve.push_back(e);
         }
     }
-    synchronize(Wf);
-    r.trainSeconds = since(t0);
-    r.alpha = alpha;
-
-    // argmax, then (target mode) the greedy repair.
+    torch::NoGradGuard noGrad;
     const at::Tensor logitsFinal = net->forward(X, graph);
     const at::Tensor choiceT = logitsFinal.argmax(1).to(at::kCPU).to(at::kLong).contiguous();
-    {
-        const at::Tensor p = at::softmax(logitsFinal, 1).to(at::kCPU).to(at::kFloat).contiguous();
-        r.softmax.assign(p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
-        r.softmaxBits = bitsSet;
-    }
-    std::vector<int> choice(static_cast<size_t>(n));
+    t.softmax = at::softmax(logitsFinal, 1).to(at::kCPU).to(at::kFloat).contiguous();
+    t.choice.resize(static_cast<size_t>(n));
     for (int64_t j = 0; j < n; ++j)
-        choice[size_t(j)] = int(choiceT.data_ptr<int64_t>()[j]);
+        t.choice[size_t(j)] = int(choiceT.data_ptr<int64_t>()[j]);
+    return t;
+}
+
+} // namespace
+
+
+// The stable rounding's solve: ridge ε = 1% of mean diag G (unique optimum; each column's own
+// error is of that order), stopped at max |ΔP| < 1e-9 or after 5000 iterations.
+constexpr double kRelaxRidge = 1e-2, kRelaxTolerance = 1e-9;
+constexpr int64_t kRelaxIterations = 5000;
+
+MgptqResult allocateMgptq(const at::Tensor& W, const at::Tensor& H, const MgptqOptions& opt,
+                          const GridOptions& grid, bool useGraph, JobContext* ctx, const MgptqColumnOrder& order,
+                          const MgptqObserver* observer)
+{
+    validateMgptqOptions(opt, true);
+    TORCH_CHECK(W.dim() == 2 && H.dim() == 2 && H.size(0) == W.size(1) && H.size(1) == W.size(1),
+                "MG-PTQ: W ", W.sizes(), " and H ", H.sizes(), " do not match");
+    const auto t00 = Clock::now();
+    torch::NoGradGuard noGradOutside;
+    const at::Tensor Wf = W.to(at::kFloat).contiguous();
+    const at::Tensor Hf = H.to(Wf.options());
+    const int64_t n = Wf.size(1);
+    std::vector<int> bitsSet = opt.bitsSet;
+    std::sort(bitsSet.begin(), bitsSet.end());
+    const int64_t K = int64_t(bitsSet.size());
+    MgptqResult r;
+    r.actOrder = order.actOrder;
+
+    // The frame: GPTQ's column order. With act-order everything below (graph, features, noise,
+    // repair, polish) sees the columns sorted as GPTQ will process them.
+    at::Tensor perm;
+    at::Tensor Wo = Wf, Ho = Hf;
+    if (order.actOrder) {
+        perm = actOrderPermutation(Hf);
+        Wo = Wf.index_select(1, perm).contiguous();
+        Ho = Hf.index_select(0, perm).index_select(1, perm).contiguous();
+    }
+
+    // The graph (skipped by the MLP ablation).
+    auto t0 = Clock::now();
+    HessianGraph graph;
+    if (useGraph) {
+        graph = buildHessianGraph(Ho, opt);
+        r.graphKind = graph.kind();
+        r.topK = graph.dense ? 0 : graph.k;
+    } else {
+        r.graphKind = "none";
+    }
+    synchronize(Wf);
+    r.graphSeconds = since(t0);
+
+    // Each candidate's RTN error E_b = W − Q_b, once; then the block Gram matrix
+    // G[(b, j), (c, k)] = (E_bᵀ E_c)_jk · H_jk, so that for per-column mixture weights p
+    // tr(ΔW H ΔWᵀ) = Σ_bc p_bᵀ G_bc p_c with ΔW = Σ_b E_b diag(p_b)  (Σ_b p_b = 1).
+    // Groups follow GPTQ's: of permuted columns with act-order, of natural ones with static groups.
+    t0 = Clock::now();
+    const bool naturalGroups = order.actOrder && grid.groupSize > 0 && order.staticGroups;
+    std::vector<at::Tensor> errs;
+    for (int b : bitsSet) {
+        const at::Tensor& Wq = naturalGroups ? Wf : Wo;
+        const at::Tensor bits = at::full({n}, b, at::TensorOptions().dtype(at::kInt).device(Wf.device()));
+        at::Tensor e = Wq - rtnQuantize(Wq, bits, grid).dequant;
+        errs.push_back(naturalGroups ? e.index_select(1, perm).contiguous() : e);
+    }
+    // On the CPU, G in fp32. On CUDA the training mat-vec reads G in bf16 (fp32 accumulation):
+    // that step is bound by reading G (4 GiB in fp32 for n = 11008); bf16 rounds each entry by at
+    // most 2⁻⁹ relative, and like TF32 it only shapes the training loss. There G is built one
+    // n × n block at a time straight into bf16, so the fp32 G ((K·n)² × 4 B: 27.6 GiB for
+    // LLaMA-70B's 28672-column down projection at K = 3) never exists; the polish and the
+    // predicted costs then read the proxy through products of the errors and H (ProxyGram::
+    // factored; docs/mgptq.md, "LLaMA-70B").
+    const bool blockwise = Wf.is_cuda();
+    at::Tensor G;        // fp32, CPU only
+    at::Tensor Gstep;    // what the training step reads
+    at::Tensor ownError; // [n, K]: H_jj ‖E_b[:, j]‖²
+    double Z = 0;        // all columns at the lowest width
+    std::unique_ptr<ProxyGram> proxy;
+    if (!blockwise) {
+        const at::Tensor E = at::cat(errs, 1); // [rows, K·n]
+        G = at::matmul(E.t(), E);               // [K·n, K·n]
+        G.view({K, n, K, n}).mul_(Ho.view({1, n, 1, n}));
+        ownError = G.diagonal().view({K, n}).t().contiguous();
+        Z = G.slice(0, 0, n).slice(1, 0, n).sum().item<double>();
+        Gstep = G;
+        errs.clear();
+        proxy = ProxyGram::dense(G, K);
+    } else {
+        {
+            // TF32: G only shapes the training loss (relative error ~1e-3 of each entry).
+            Tf32Scope tf32(true);
+            Gstep = at::empty({K * n, K * n}, Wf.options().dtype(at::kBFloat16));
+            const at::Tensor G4 = Gstep.view({K, n, K, n});
+            std::vector<at::Tensor> own(static_cast<size_t>(K));
+            for (int64_t b = 0; b < K; ++b) {
+                for (int64_t c = b; c < K; ++c) {
+                    at::Tensor block = at::matmul(errs[size_t(b)].t(), errs[size_t(c)]); // [n, n]
+                    block.mul_(Ho);
+                    G4.select(0, b).select(1, c).copy_(block);
+                    if (c != b)
+                        G4.select(0, c).select(1, b).copy_(block.t()); // H is symmetric
+                    else
+                        own[size_t(b)] = block.diagonal().clone();
+                    if (b == 0 && c == 0)
+                        Z = block.sum().item<double>();
+                }
+            }
+            ownError = at::stack(own, 1).contiguous();
+        }
+        proxy = ProxyGram::factored(errs, Ho);
+    }
+    if (!(Z > 0))
+        Z = 1;
+    r.normalizer = Z;
+    std::vector<std::vector<double>> err;
+    if (opt.targetBits) {
+        const at::Tensor own = ownError.to(at::kCPU).to(at::kDouble).contiguous();
+        err.assign(static_cast<size_t>(n), std::vector<double>(static_cast<size_t>(K)));
+        for (int64_t j = 0; j < n; ++j)
+            for (int64_t c = 0; c < K; ++c)
+                err[size_t(j)][size_t(c)] = own.data_ptr<double>()[j * K + c];
+    }
+    synchronize(Wf);
+    r.precomputeSeconds = since(t0);
+
     auto bitsOf = [&](const std::vector<int>& ch) {
         std::vector<uint8_t> bits(ch.size());
         for (size_t j = 0; j < ch.size(); ++j)
             bits[j] = uint8_t(bitsSet[size_t(ch[j])]);
         return bits;
     };
-    r.argmaxBits = averageColumnBits(bitsOf(choice));
-    if (targetMode) {
-        const at::Tensor own = ownError.to(at::kCPU).to(at::kDouble).contiguous();
-        std::vector<std::vector<double>> err(static_cast<size_t>(n), std::vector<double>(static_cast<size_t>(K)));
+    // Restarts: each trains from its own seed (initialisation, projection, noise); each plan is
+    // repaired and polished, and the one with the lowest proxy vᵀGv is kept (the first on ties).
+    // An observer sees the columns in the natural order, as the plan is returned.
+    MgptqObserver naturalObserver;
+    if (observer && order.actOrder) {
+        naturalObserver.every = observer->every;
+        naturalObserver.onEpoch = [&](const MgptqSnapshot& snap) {
+            MgptqSnapshot s = snap;
+            const at::Tensor p = perm.to(snap.logits.device());
+            s.logits = at::empty_like(snap.logits).index_copy_(0, p, snap.logits);
+            s.gumbel = at::empty_like(snap.gumbel).index_copy_(0, perm.to(snap.gumbel.device()), snap.gumbel);
+            observer->onEpoch(s);
+        };
+        observer = &naturalObserver;
+    }
+    std::vector<int> chosen;
+    at::Tensor chosenSoftmax;
+    double bestCost = 0;
+    const int restarts = std::max(1, opt.restarts);
+    for (int rs = 0; rs < restarts; ++rs) {
+        const uint64_t seed = mgptqRestartSeed(opt.seed, rs);
+        t0 = Clock::now();
+        const at::Tensor X = nodeFeatures(Wo, Ho, ownError, opt.featureDim, seed);
+        Training t = trainOnce(X, graph, Gstep, Z, bitsSet, opt, seed, useGraph, Wf.device(), ctx, observer, rs);
+        synchronize(Wf);
+        r.trainSeconds += since(t0);
+        const double argmaxBits = averageColumnBits(bitsOf(t.choice));
+        int64_t repairMoves = 0, polishMoves = 0;
+        RelaxedOptimum relaxed;
+        relaxed.iterations = -1;
+        if (opt.targetBits && opt.relaxedRounding) {
+            // The stable rounding: the softmax starts the relaxed solve; its optimum's argmax.
+            relaxed = relaxedProxyOptimum(Gstep, t.softmax, bitsSet, *opt.targetBits, kRelaxRidge, kRelaxIterations,
+                                          kRelaxTolerance, ctx);
+            const at::Tensor c = relaxed.P.argmax(1).contiguous();
+            for (int64_t j = 0; j < n; ++j)
+                t.choice[size_t(j)] = int(c.data_ptr<int64_t>()[j]);
+        }
+        if (opt.targetBits) {
+            repairMoves = repairToTarget(t.choice, err, bitsSet, *opt.targetBits);
+            if (opt.polish)
+                polishMoves = polishToTarget(t.choice, *proxy, bitsSet, *opt.targetBits, 4 * n, ctx);
+        }
+        const double cost = proxy->cost(t.choice);
+        r.restartCosts.push_back(cost);
+        if (rs == 0 || cost < bestCost) {
+            bestCost = cost;
+            chosen = t.choice;
+            chosenSoftmax = t.softmax;
+            r.chosenRestart = rs;
+            r.curve = std::move(t.curve);
+            r.cudaGraph = t.cudaGraph;
+            r.cudaGraphFailure = t.cudaGraphFailure;
+            r.argmaxBits = argmaxBits;
+            r.repairMoves = repairMoves;
+            r.polishMoves = polishMoves;
+            r.relaxIterations = relaxed.iterations;
+            r.relaxChange = relaxed.change;
+        }
+    }
+    if (opt.targetBits && opt.greedyCandidate) {
+        // The deterministic candidate: the marginal-gain greedy from all-lowest, polished.
+        std::vector<int> greedy(static_cast<size_t>(n), 0);
+        repairToTarget(greedy, err, bitsSet, *opt.targetBits);
+        if (opt.polish)
+            polishToTarget(greedy, *proxy, bitsSet, *opt.targetBits, 4 * n, ctx);
+        r.greedyCost = proxy->cost(greedy);
+        if (r.greedyCost < bestCost) {
+            bestCost = r.greedyCost;
+            chosen = greedy;
+            r.chosenRestart = -1;
+        }
+    }
+    r.alpha = opt.alpha ? *opt.alpha : opt.alphaStart;
+    r.predictedCost = bestCost;
+
+    // Back to the natural column order.
+    const std::vector<uint8_t> frameBits = bitsOf(chosen);
+    r.columnBits = frameBits;
+    if (order.actOrder) {
+        const at::Tensor p = perm.to(at::kCPU).contiguous();
         for (int64_t j = 0; j < n; ++j)
-            for (int64_t c = 0; c < K; ++c)
-                err[size_t(j)][size_t(c)] = own.data_ptr<double>()[j * K + c];
-        r.repairMoves = repairToTarget(choice, err, bitsSet, target);
+            r.columnBits[size_t(p.data_ptr<int64_t>()[j])] = frameBits[size_t(j)];
+        chosenSoftmax = at::empty_like(chosenSoftmax).index_copy_(0, p, chosenSoftmax);
     }
-    r.columnBits = bitsOf(choice);
-    const at::Tensor oneHot = at::zeros({K, n}, Wf.options());
-    oneHot.scatter_(0, at::tensor(std::vector<int64_t>(choice.begin(), choice.end())).to(Wf.device()).unsqueeze(0), 1.0);
-    if (!blockwise) {
-        const at::Tensor v = oneHot.reshape({-1});
-        r.predictedCost = at::dot(v, at::mv(G, v)).item<double>();
-    } else {
-        // vᵀGv = tr(ΔW H ΔWᵀ) with ΔW = Σ_b E_b diag(onehot_b), in fp32 without TF32.
-        at::Tensor dW = at::zeros_like(Wf);
-        for (int64_t b = 0; b < K; ++b)
-            dW.add_(errs[size_t(b)] * oneHot[b].unsqueeze(0));
-        r.predictedCost = (at::matmul(dW, Hf) * dW).sum().item<double>();
-    }
+    r.softmax.assign(chosenSoftmax.data_ptr<float>(), chosenSoftmax.data_ptr<float>() + chosenSoftmax.numel());
+    r.softmaxBits = bitsSet;
     r.codeBits = averageColumnBits(r.columnBits);
-    r.bitsWithOverhead = columnBitsWithOverhead(r.columnBits, grid.groupSize, grid.symmetric);
+    // Scales and zeros per group of GPTQ's: permuted columns with act-order's dynamic groups.
+    r.bitsWithOverhead = columnBitsWithOverhead(order.actOrder && !order.staticGroups ? frameBits : r.columnBits,
+                                                grid.groupSize, grid.symmetric);
     r.totalSeconds = since(t00);
     return r;
 }

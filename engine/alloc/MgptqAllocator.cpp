@@ -11,8 +11,8 @@
 
 namespace mpq::detail {
 
-MgptqAllocator::MgptqAllocator(MgptqOptions options, bool useGraph, bool symmetric)
-    : m_options(std::move(options)), m_useGraph(useGraph), m_symmetric(symmetric)
+MgptqAllocator::MgptqAllocator(MgptqOptions options, bool useGraph, bool symmetric, MgptqColumnOrder order)
+    : m_options(std::move(options)), m_useGraph(useGraph), m_symmetric(symmetric), m_order(order)
 {
     validateMgptqOptions(m_options, true);
 }
@@ -23,7 +23,7 @@ MatrixPlan MgptqAllocator::allocate(const MatrixPlan& base, const at::Tensor& W,
     grid.groupSize = base.groupSize;
     grid.symmetric = m_symmetric;
     const DevicePeakScope memory(W.device());
-    const MgptqResult r = allocateMgptq(W, H, m_options, grid, m_useGraph, &ctx);
+    const MgptqResult r = allocateMgptq(W, H, m_options, grid, m_useGraph, &ctx, m_order);
     MatrixPlan m = base;
     m.columnBits = r.columnBits;
     m.predictedCost = r.predictedCost;

@@ -36,6 +36,23 @@ struct MgptqOptions {
     /// (docs/mgptq.md).
     double alphaStart = 10.0;
     double targetTolerance = 0.02;         ///< target mode: |achieved − target| bound (code bits)
+    /// Independent trainings per matrix (restart r > 0 uses a seed derived from `seed` and r);
+    /// the plan with the lowest predicted cost vᵀGv (the proxy) is kept (docs/mgptq.md).
+    int restarts = 1;
+    /// Target mode: after the repair, an exact local search on the proxy vᵀGv at the target
+    /// (single-column moves and down/up pairs, cross terms of G included) until no move lowers
+    /// it (docs/mgptq.md, "Polish").
+    bool polish = true;
+    /// Target mode: also polish the marginal-gain greedy plan (all columns at the lowest width,
+    /// then the repair upwards) and keep it when its proxy is below every restart's
+    /// (docs/mgptq.md, "Stability"). Deterministic, so it damps the seed's influence.
+    bool greedyCandidate = false;
+    /// Target mode: the stable rounding. Each restart's softmax only starts an exact solve of the
+    /// relaxed proxy (per-column distributions, budget in expectation; convex, with a small ridge
+    /// so that its optimum is unique); the plan is that optimum's argmax, then the repair and the
+    /// polish. The plan then no longer depends on the seed's Gumbel draws (docs/mgptq.md,
+    /// "Stable rounding"). Off: the trained network's argmax (the paper's rounding).
+    bool relaxedRounding = true;
 };
 
 } // namespace mpq

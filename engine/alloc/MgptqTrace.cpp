@@ -61,7 +61,9 @@ MgptqTrace traceMgptqFromSession(const std::string& sessionPath, const std::stri
     const at::Tensor bitsT = at::tensor(std::vector<float>(t.widths.begin(), t.widths.end()));
     detail::MgptqObserver observer;
     observer.every = std::max(1, o.epochs / std::max(1, frames));
+    std::vector<int> frameRestart; // with restarts: every training is observed, the kept one shown
     observer.onEpoch = [&](const detail::MgptqSnapshot& snap) {
+        frameRestart.push_back(snap.restart);
         MgptqTraceFrame f;
         f.epoch = snap.epoch;
         f.tau = snap.tau;
@@ -76,7 +78,14 @@ MgptqTrace traceMgptqFromSession(const std::string& sessionPath, const std::stri
     detail::GridOptions grid;
     grid.groupSize = d.summary.groupSize;
     grid.symmetric = p.symmetric;
-    const detail::MgptqResult r = detail::allocateMgptq(W, H, o, grid, run.method == "mgptq-gcn", nullptr, &observer);
+    const detail::MgptqColumnOrder order{p.actOrder, p.staticGroups}; // as the run planned
+    const detail::MgptqResult r =
+        detail::allocateMgptq(W, H, o, grid, run.method == "mgptq-gcn", nullptr, order, &observer);
+    std::vector<MgptqTraceFrame> kept;
+    for (size_t i = 0; i < t.frames.size(); ++i)
+        if (frameRestart[i] == std::max(0, r.chosenRestart))
+            kept.push_back(std::move(t.frames[i]));
+    t.frames = std::move(kept);
     for (auto& f : t.frames)
         if (f.epoch < int(r.curve.size())) {
             f.loss = r.curve[size_t(f.epoch)].loss;

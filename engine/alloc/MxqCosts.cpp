@@ -63,7 +63,7 @@ MxqCostTable computeMxqCosts(const ModelSource& source, const MxqCostParams& par
 
     MxqCostTable table;
     table.model = source.path();
-    table.costKind = hessians ? "hessian" : "fnorm";
+    table.costKind = hessians ? "hessian" : (params.costKind == "relative" ? "relative" : "fnorm");
     table.device = params.device;
     table.hqq = params.hqq;
     table.configs = params.configs;
@@ -99,6 +99,12 @@ MxqCostTable computeMxqCosts(const ModelSource& source, const MxqCostParams& par
                     throw Error("MXQ costs: no calibration Hessian for " + m.tensor);
             }
             m.cost = mxqMatrixCosts(W, table.configs, table.hqq, H, &ctx);
+            if (table.costKind == "relative") {
+                // ‖W − Ŵ‖_F / RMS(W): the error in units of the matrix's own weight scale.
+                const double rms = W.pow(2).mean(at::kDouble).sqrt().item<double>();
+                for (double& c : m.cost)
+                    c = rms > 0 ? c / rms : c;
+            }
             for (const auto& c : table.configs)
                 m.storageBits.push_back(mxqStorageBits(m.rows, m.cols, c));
             table.matrices.push_back(std::move(m));
@@ -116,12 +122,12 @@ namespace mpq {
 
 MxqCostTable computeMxqCosts(const MxqCostParams& params, JobContext& ctx)
 {
-    if (params.costKind == "fnorm") {
+    if (params.costKind == "fnorm" || params.costKind == "relative") {
         const ModelSource source = ModelSource::open(params.model);
         return detail::computeMxqCosts(source, params, ctx);
     }
     if (params.costKind != "hessian")
-        throw Error("MXQ costs: unknown cost \"" + params.costKind + "\" (fnorm or hessian)");
+        throw Error("MXQ costs: unknown cost \"" + params.costKind + "\" (fnorm, relative or hessian)");
     checkDevice(params.device);
     const auto t0 = std::chrono::steady_clock::now();
     const ModelSource source = ModelSource::open(params.model, params.tokenizer);

@@ -51,7 +51,7 @@ struct MxqMatrixCosts {
 /// that a new budget only re-solves. Plain data with a versioned JSON form.
 struct MxqCostTable {
     std::string model;               ///< the model path it was computed from (informative)
-    std::string costKind = "fnorm";  ///< "fnorm": ‖W − Ŵ‖_F; "hessian": tr(ΔW H ΔWᵀ) (extension)
+    std::string costKind = "fnorm";  ///< "fnorm": ‖W − Ŵ‖_F; "relative": ‖W − Ŵ‖_F / RMS(W); "hessian": tr(ΔW H ΔWᵀ) (extension)
     std::string device;              ///< where the costs were computed
     HqqOptions hqq;                  ///< the HQQ settings used
     double seconds = 0;              ///< time spent computing the costs
@@ -79,7 +79,8 @@ struct MxqCostParams {
     HqqOptions hqq;
     int64_t firstLayer = 0;                         ///< decoder layers [firstLayer, lastLayer)
     int64_t lastLayer = -1;                         ///< -1: up to the last layer
-    /// "fnorm": ‖W − Ŵ‖_F (MXQ's, data-free); "hessian": tr(ΔW H ΔWᵀ) with calibration Hessians
+    /// "fnorm": ‖W − Ŵ‖_F (MXQ's, data-free); "relative": ‖W − Ŵ‖_F / RMS(W) (data-free, each
+    /// matrix's error in units of its own weight scale; docs/mxq.md); "hessian": tr(ΔW H ΔWᵀ) with calibration Hessians
     /// of the unquantized model (extension, docs/mxq.md), which needs the fields below.
     std::string costKind = "fnorm";
     CalibrationParams calibration;                  ///< hessian: the calibration windows

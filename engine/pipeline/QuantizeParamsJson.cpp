@@ -46,7 +46,9 @@ std::string quantizeParamsToJson(const QuantizeParams& p)
                          {"hidden_dim", m.hiddenDim},   {"feature_dim", m.featureDim},
                          {"top_k", m.topK},             {"dense_limit", m.denseLimit},
                          {"seed", m.seed},              {"damp_percent", m.dampPercent},
-                         {"alpha_start", m.alphaStart}, {"target_tolerance", m.targetTolerance}};
+                         {"alpha_start", m.alphaStart}, {"target_tolerance", m.targetTolerance},
+                         {"restarts", m.restarts},      {"polish", m.polish},
+                         {"greedy_candidate", m.greedyCandidate}, {"relaxed_rounding", m.relaxedRounding}};
     if (m.alpha)
         mj["alpha"] = *m.alpha;
     if (m.targetBits)
@@ -103,6 +105,11 @@ QuantizeParams quantizeParamsFromJson(const std::string& text, const std::string
             m.dampPercent = jsonValue(mj, "damp_percent", m.dampPercent, source);
             m.alphaStart = jsonValue(mj, "alpha_start", m.alphaStart, source);
             m.targetTolerance = jsonValue(mj, "target_tolerance", m.targetTolerance, source);
+            m.restarts = jsonValue(mj, "restarts", 1, source);
+            m.polish = jsonValue(mj, "polish", false, source); // absent: written before the polish existed
+            m.greedyCandidate = jsonValue(mj, "greedy_candidate", false, source);
+            // absent: written before the stable rounding existed
+            m.relaxedRounding = jsonValue(mj, "relaxed_rounding", false, source);
             if (mj.contains("alpha"))
                 m.alpha = mj.at("alpha").get<double>();
             if (mj.contains("target_bits"))

@@ -39,6 +39,12 @@ GroupGrids fitGroup(const at::Tensor& values, int64_t firstCol, const std::vecto
 
 } // namespace
 
+at::Tensor actOrderPermutation(const at::Tensor& H)
+{
+    const at::Tensor d = H.diagonal().to(at::kFloat);
+    return at::argsort(at::where(d == 0, at::ones_like(d), d), /*dim=*/0, /*descending=*/true);
+}
+
 QuantizedWeight gptqQuantize(const at::Tensor& Win, const at::Tensor& Hin, const at::Tensor& bitsIn,
                              const GptqOptions& opt, JobContext* ctx)
 {
@@ -83,7 +89,7 @@ QuantizedWeight gptqQuantize(const at::Tensor& Win, const at::Tensor& Hin, const
     for (int64_t j = 0; j < cols; ++j)
         permCpu[size_t(j)] = j;
     if (opt.actOrder) {
-        perm = at::argsort(H.diagonal(), /*dim=*/0, /*descending=*/true);
+        perm = actOrderPermutation(H); // dead inputs already have H_jj = 1
         W = W.index_select(1, perm);
         H = H.index_select(0, perm).index_select(1, perm);
         const at::Tensor p = perm.cpu().contiguous();

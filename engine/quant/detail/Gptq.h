@@ -30,6 +30,11 @@ struct GptqOptions {
 /// consecutive in processing order (act-order permutes them) unless static. Within a group,
 /// each bit-width present gets its own grid, fitted on that group's columns of that width.
 /// Everything runs on W's device in fp32.
+/// Act-order's column order: indices of the columns by decreasing H_jj, dead inputs (H_jj = 0)
+/// counted as H_jj = 1, exactly as gptqQuantize orders them (so an allocator that plans in this
+/// order sees GPTQ's). int64 on H's device.
+at::Tensor actOrderPermutation(const at::Tensor& H);
+
 QuantizedWeight gptqQuantize(const at::Tensor& W, const at::Tensor& H, const at::Tensor& bits,
                              const GptqOptions& opt, JobContext* ctx = nullptr);
 

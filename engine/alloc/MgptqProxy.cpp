@@ -1,0 +1,460 @@
+// MG-PTQ's proxy vᵀGv and the polish against it (docs/mgptq.md, "Polish"), on a dense G or
+// computed from the candidates' errors and H where G is not kept in fp32 (CUDA).
+#include "alloc/detail/MgptqProxy.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+namespace mpq::detail {
+
+namespace {
+
+at::Tensor cpuDouble(const at::Tensor& t)
+{
+    return t.to(at::kCPU, at::kDouble).contiguous();
+}
+
+at::Tensor indexTensor(const std::vector<int64_t>& idx, const at::Device& device)
+{
+    return at::tensor(idx).to(device);
+}
+
+class DenseGram final : public ProxyGram {
+public:
+    DenseGram(const at::Tensor& G, int64_t k) : ProxyGram(G.size(0) / std::max<int64_t>(1, k), k), m_G(G)
+    {
+        TORCH_CHECK(G.dim() == 2 && G.size(0) == m_k * m_n && G.size(1) == m_k * m_n, "polish: G must be [K·n, K·n]");
+    }
+
+    at::Tensor timesOneHot(const std::vector<int>& choice) const override
+    {
+        const at::Tensor idx = indexTensor(rowsOf(choice), m_G.device());
+        return m_G.index_select(1, idx).sum(1, false, at::kDouble).to(at::kCPU).contiguous();
+    }
+    at::Tensor rowDifference(int64_t to, int64_t from) const override
+    {
+        return (m_G[to].to(at::kDouble) - m_G[from].to(at::kDouble)).to(at::kCPU).contiguous();
+    }
+    at::Tensor block(const std::vector<int64_t>& rows, const std::vector<int64_t>& cols) const override
+    {
+        return cpuDouble(m_G.index_select(0, indexTensor(rows, m_G.device()))
+                             .index_select(1, indexTensor(cols, m_G.device())));
+    }
+    at::Tensor columnBlocks() const override
+    {
+        return cpuDouble(m_G.view({m_k, m_n, m_k, m_n}).diagonal(0, 1, 3)); // [K, K, n]
+    }
+    double cost(const std::vector<int>& choice) const override
+    {
+        const at::Tensor idx = indexTensor(rowsOf(choice), m_G.device());
+        // vᵀGv with one-hot v = Σ over the chosen rows and columns of G.
+        return m_G.index_select(0, idx).index_select(1, idx).sum(at::kDouble).item<double>();
+    }
+
+private:
+    std::vector<int64_t> rowsOf(const std::vector<int>& choice) const
+    {
+        std::vector<int64_t> rows(choice.size());
+        for (int64_t j = 0; j < m_n; ++j)
+            rows[size_t(j)] = int64_t(choice[size_t(j)]) * m_n + j;
+        return rows;
+    }
+    at::Tensor m_G;
+};
+
+/// G from E_b and H: G[(b, j), (c, k)] = E_b[:, j]·E_c[:, k] · H_jk. Each product costs a pass
+/// over the errors (K·rows·n) instead of (K·n)² memory.
+class FactoredGram final : public ProxyGram {
+public:
+    FactoredGram(std::vector<at::Tensor> errs, const at::Tensor& H)
+        : ProxyGram(H.size(0), int64_t(errs.size())), m_E(std::move(errs)), m_H(H)
+    {
+        for (const auto& e : m_E)
+            TORCH_CHECK(e.dim() == 2 && e.size(1) == m_n, "polish: each error must be [rows, n]");
+    }
+
+    at::Tensor timesOneHot(const std::vector<int>& choice) const override
+    {
+        // (Gv)[(c, k)] = E_c[:, k] · (ΔW H)[:, k] with ΔW = Σ_b E_b diag(onehot_b).
+        const at::Tensor P = at::matmul(deltaW(choice), m_H);
+        std::vector<at::Tensor> u;
+        for (const auto& e : m_E)
+            u.push_back((e * P).sum(0, false, at::kDouble));
+        return cpuDouble(at::cat(u));
+    }
+    at::Tensor rowDifference(int64_t to, int64_t from) const override
+    {
+        const int64_t j = to % m_n, i = from % m_n;
+        if (i != j)
+            return cpuDouble(row(to)) - cpuDouble(row(from));
+        // Same column: G[(c, j), (b, ·)] − G[(a, j), (b, ·)] = E_bᵀ (E_c[:, j] − E_a[:, j]) ∘ H[j, ·].
+        const at::Tensor d = column(to).to(at::kDouble) - column(from).to(at::kDouble);
+        const at::Tensor h = m_H[j].to(at::kDouble);
+        std::vector<at::Tensor> parts;
+        for (const auto& e : m_E)
+            parts.push_back(at::mv(e.t().to(at::kDouble), d) * h);
+        return cpuDouble(at::cat(parts));
+    }
+    at::Tensor block(const std::vector<int64_t>& rows, const std::vector<int64_t>& cols) const override
+    {
+        std::vector<at::Tensor> a, b;
+        std::vector<int64_t> ja, jb;
+        for (int64_t r : rows) {
+            a.push_back(column(r));
+            ja.push_back(r % m_n);
+        }
+        for (int64_t c : cols) {
+            b.push_back(column(c));
+            jb.push_back(c % m_n);
+        }
+        const at::Tensor Ea = at::stack(a, 1).to(at::kDouble), Eb = at::stack(b, 1).to(at::kDouble);
+        const at::Tensor Hs = m_H.index_select(0, indexTensor(ja, m_H.device()))
+                                  .index_select(1, indexTensor(jb, m_H.device()))
+                                  .to(at::kDouble);
+        return cpuDouble(at::matmul(Ea.t(), Eb) * Hs);
+    }
+    at::Tensor columnBlocks() const override
+    {
+        const at::Tensor h = m_H.diagonal().to(at::kDouble);
+        std::vector<at::Tensor> d;
+        for (int64_t a = 0; a < m_k; ++a)
+            for (int64_t c = 0; c < m_k; ++c)
+                d.push_back((m_E[size_t(a)] * m_E[size_t(c)]).sum(0, false, at::kDouble) * h);
+        return cpuDouble(at::stack(d).view({m_k, m_k, m_n}));
+    }
+    double cost(const std::vector<int>& choice) const override
+    {
+        // vᵀGv = tr(ΔW H ΔWᵀ), in fp32 without TF32.
+        const at::Tensor dW = deltaW(choice);
+        return (at::matmul(dW, m_H) * dW).sum().item<double>();
+    }
+
+private:
+    at::Tensor column(int64_t r) const { return m_E[size_t(r / m_n)].select(1, r % m_n); }
+    at::Tensor row(int64_t r) const
+    {
+        const at::Tensor x = column(r).to(at::kDouble);
+        const at::Tensor h = m_H[r % m_n].to(at::kDouble);
+        std::vector<at::Tensor> parts;
+        for (const auto& e : m_E)
+            parts.push_back(at::mv(e.t().to(at::kDouble), x) * h);
+        return at::cat(parts);
+    }
+    at::Tensor deltaW(const std::vector<int>& choice) const
+    {
+        const at::Tensor c = at::tensor(std::vector<int64_t>(choice.begin(), choice.end())).to(m_H.device());
+        at::Tensor dW = at::zeros_like(m_E.front());
+        for (int64_t b = 0; b < m_k; ++b)
+            dW.add_(m_E[size_t(b)] * c.eq(b).to(dW.scalar_type()).unsqueeze(0));
+        return dW;
+    }
+    std::vector<at::Tensor> m_E;
+    at::Tensor m_H;
+};
+
+} // namespace
+
+std::unique_ptr<ProxyGram> ProxyGram::dense(const at::Tensor& G, int64_t candidates)
+{
+    return std::make_unique<DenseGram>(G, candidates);
+}
+
+std::unique_ptr<ProxyGram> ProxyGram::factored(std::vector<at::Tensor> errs, const at::Tensor& H)
+{
+    return std::make_unique<FactoredGram>(std::move(errs), H);
+}
+
+double proxyCost(const std::vector<int>& choice, const at::Tensor& G)
+{
+    const int64_t n = int64_t(choice.size());
+    return DenseGram(G, n > 0 ? G.size(0) / n : 1).cost(choice);
+}
+
+int64_t polishToTarget(std::vector<int>& choice, const at::Tensor& G, const std::vector<int>& bitsSet,
+                       double target, int64_t maxMoves, JobContext* ctx)
+{
+    return polishToTarget(choice, DenseGram(G, int64_t(bitsSet.size())), bitsSet, target, maxMoves, ctx);
+}
+
+int64_t polishToTarget(std::vector<int>& choice, const ProxyGram& G, const std::vector<int>& bitsSet,
+                       double target, int64_t maxMoves, JobContext* ctx)
+{
+    torch::NoGradGuard noGrad;
+    const int64_t n = int64_t(choice.size()), K = int64_t(bitsSet.size());
+    TORCH_CHECK(G.cols() == n && G.candidates() == K, "polish: G must be [K·n, K·n]");
+    if (n == 0 || K < 2)
+        return 0;
+    auto row = [&](int c, int64_t j) { return int64_t(c) * n + j; };
+    // u = G v (the gradient of vᵀGv is 2u) and the per-column blocks D[a][c][j] = G[(a,j),(c,j)],
+    // both in fp64 on the CPU; u is updated by G's rows of each move.
+    std::vector<double> u(static_cast<size_t>(K * n));
+    {
+        const at::Tensor uT = G.timesOneHot(choice);
+        std::copy(uT.data_ptr<double>(), uT.data_ptr<double>() + K * n, u.begin());
+    }
+    std::vector<double> D(static_cast<size_t>(K * K * n));
+    {
+        const at::Tensor d = G.columnBlocks();
+        std::copy(d.data_ptr<double>(), d.data_ptr<double>() + K * K * n, D.begin());
+    }
+    auto Dat = [&](int a, int c, int64_t j) { return D[size_t((int64_t(a) * K + c) * n + j)]; };
+    // Δ of moving column j from its candidate to c: 2(u_c − u_a) + G_cc + G_aa − 2G_ac (one-hot algebra).
+    auto delta = [&](int64_t j, int c) {
+        const int a = choice[size_t(j)];
+        return 2.0 * (u[size_t(row(c, j))] - u[size_t(row(a, j))]) + Dat(c, c, j) + Dat(a, a, j) - 2.0 * Dat(a, c, j);
+    };
+    double total = 0, cost = 0;
+    for (int64_t j = 0; j < n; ++j) {
+        total += bitsSet[size_t(choice[size_t(j)])];
+        cost += u[size_t(row(choice[size_t(j)], j))];
+    }
+    const double limit = target * double(n) + 1e-9;
+    auto apply = [&](int64_t j, int c) {
+        const int a = choice[size_t(j)];
+        const at::Tensor r = G.rowDifference(row(c, j), row(a, j));
+        const double* p = r.data_ptr<double>();
+        for (int64_t i = 0; i < K * n; ++i)
+            u[size_t(i)] += p[i];
+        total += bitsSet[size_t(c)] - bitsSet[size_t(a)];
+        choice[size_t(j)] = c;
+    };
+    constexpr int64_t kPairs = 16;
+    int64_t moves = 0;
+    while (moves < maxMoves) {
+        if (ctx)
+            ctx->checkCancelled();
+        const double slack = limit - total;
+        const double eps = 1e-9 * std::abs(cost) + 1e-300;
+        // Single moves that fit the budget.
+        double best = -eps;
+        int64_t bj = -1, bk = -1;
+        int bc = -1, bd = -1;
+        std::vector<std::pair<double, int64_t>> downs, ups; // one step down / up
+        for (int64_t j = 0; j < n; ++j) {
+            const int a = choice[size_t(j)];
+            for (int c = 0; c < K; ++c) {
+                if (c == a)
+                    continue;
+                const double d = delta(j, c);
+                if (c == a - 1)
+                    downs.emplace_back(d, j);
+                if (c == a + 1)
+                    ups.emplace_back(d, j);
+                if (bitsSet[size_t(c)] - bitsSet[size_t(a)] <= slack && d < best) {
+                    best = d;
+                    bj = j;
+                    bc = c;
+                    bk = -1;
+                }
+            }
+        }
+        // Pairs: one column a step down, another a step up, among the best of each.
+        const size_t md = std::min<size_t>(downs.size(), kPairs), mu = std::min<size_t>(ups.size(), kPairs);
+        std::partial_sort(downs.begin(), downs.begin() + long(md), downs.end());
+        std::partial_sort(ups.begin(), ups.begin() + long(mu), ups.end());
+        if (md > 0 && mu > 0) {
+            std::vector<int64_t> rIdx, cIdx; // [new, old] per down; [new, old] per up
+            for (size_t i = 0; i < md; ++i) {
+                const int64_t j = downs[i].second;
+                rIdx.push_back(row(choice[size_t(j)] - 1, j));
+                rIdx.push_back(row(choice[size_t(j)], j));
+            }
+            for (size_t i = 0; i < mu; ++i) {
+                const int64_t k = ups[i].second;
+                cIdx.push_back(row(choice[size_t(k)] + 1, k));
+                cIdx.push_back(row(choice[size_t(k)], k));
+            }
+            const at::Tensor sub = G.block(rIdx, cIdx);
+            const double* S = sub.data_ptr<double>();
+            const int64_t w = int64_t(cIdx.size());
+            for (size_t a = 0; a < md; ++a) {
+                const int64_t j = downs[a].second;
+                const int cj = choice[size_t(j)];
+                const double saved = bitsSet[size_t(cj)] - bitsSet[size_t(cj - 1)];
+                for (size_t b = 0; b < mu; ++b) {
+                    const int64_t k = ups[b].second;
+                    if (k == j)
+                        continue;
+                    const int ck = choice[size_t(k)];
+                    if (bitsSet[size_t(ck + 1)] - bitsSet[size_t(ck)] - saved > slack)
+                        continue;
+                    const int64_t r0 = int64_t(2 * a) * w, c0 = int64_t(2 * b);
+                    // d_jᵀ G d_k with d = e_new − e_old for both moves.
+                    const double cross = S[r0 + c0] - S[r0 + c0 + 1] - S[r0 + w + c0] + S[r0 + w + c0 + 1];
+                    const double d = downs[a].first + ups[b].first + 2.0 * cross;
+                    if (d < best) {
+                        best = d;
+                        bj = j;
+                        bc = cj - 1;
+                        bk = k;
+                        bd = ck + 1;
+                    }
+                }
+            }
+        }
+        if (bj < 0)
+            break;
+        apply(bj, bc);
+        ++moves;
+        if (bk >= 0) {
+            apply(bk, bd);
+            ++moves;
+        }
+        cost += best;
+    }
+    return moves;
+}
+
+} // namespace mpq::detail
+
+namespace mpq::detail {
+
+namespace {
+
+/// Euclidean projection of z (K values) onto the probability simplex (sort-based; Held et al.).
+void projectSimplex(const double* z, double* p, int64_t K, std::vector<double>& sorted)
+{
+    sorted.assign(z, z + K);
+    std::sort(sorted.begin(), sorted.end(), std::greater<double>());
+    double cum = 0, theta = 0;
+    for (int64_t i = 0; i < K; ++i) {
+        cum += sorted[size_t(i)];
+        const double t = (cum - 1.0) / double(i + 1);
+        if (sorted[size_t(i)] - t > 0)
+            theta = t;
+    }
+    for (int64_t i = 0; i < K; ++i)
+        p[i] = std::max(0.0, z[i] - theta);
+}
+
+/// Projection of Y [n, K] (row-major) onto {rows on the simplex, Σ P·bits ≤ budget}: by the KKT
+/// conditions P_j = Π_Δ(Y_j − μ·bits) with the smallest μ ≥ 0 that meets the budget (bisection).
+/// `mu`: the previous call's multiplier (a bracket around it is tried first), updated.
+void projectBudget(const std::vector<double>& Y, std::vector<double>& P, const std::vector<double>& bits,
+                   int64_t n, double budget, double& mu)
+{
+    const int64_t K = int64_t(bits.size());
+    std::vector<double> z(static_cast<size_t>(K)), sorted;
+    auto spend = [&](double mu) {
+        double total = 0;
+        for (int64_t j = 0; j < n; ++j) {
+            for (int64_t b = 0; b < K; ++b)
+                z[size_t(b)] = Y[size_t(j * K + b)] - mu * bits[size_t(b)];
+            projectSimplex(z.data(), P.data() + j * K, K, sorted);
+            for (int64_t b = 0; b < K; ++b)
+                total += P[size_t(j * K + b)] * bits[size_t(b)];
+        }
+        return total;
+    };
+    if (spend(0.0) <= budget) {
+        mu = 0;
+        return;
+    }
+    double hi = mu > 0 ? mu * 1.001 : 1.0;
+    while (spend(hi) > budget && hi < 1e30)
+        hi *= 2;
+    double lo = std::min(hi, mu > 0 ? mu * 0.999 : 0.0);
+    while (lo > 1e-300 && spend(lo) <= budget) {
+        hi = lo;
+        lo *= 0.5;
+    }
+    for (int it = 0; it < 200 && hi - lo > 1e-13 * hi; ++it) {
+        const double mid = 0.5 * (lo + hi);
+        (spend(mid) > budget ? lo : hi) = mid;
+    }
+    mu = hi;
+    spend(hi); // the feasible side
+}
+
+} // namespace
+
+RelaxedOptimum relaxedProxyOptimum(const at::Tensor& G, const at::Tensor& P0, const std::vector<int>& bitsSet,
+                                   double target, double ridge, int64_t maxIters, double tol, JobContext* ctx)
+{
+    torch::NoGradGuard noGrad;
+    const int64_t n = P0.size(0), K = int64_t(bitsSet.size());
+    TORCH_CHECK(P0.dim() == 2 && P0.size(1) == K && G.dim() == 2 && G.size(0) == K * n && G.size(1) == K * n,
+                "relaxed optimum: G must be [K·n, K·n] and P0 [n, K]");
+    const std::vector<double> bits(bitsSet.begin(), bitsSet.end());
+    const double budget = target * double(n);
+    const double eps = ridge * G.diagonal().to(at::kDouble).mean().item<double>();
+    // Gradient of vᵀGv + ε‖v‖² at P (row-major [n, K]): 2(Gv + εv), back in [n, K].
+    const bool cpuDense = G.device().is_cpu() && G.scalar_type() == at::kFloat;
+    const at::Tensor Gc = cpuDense ? G.contiguous() : at::Tensor();
+    const int64_t m = K * n;
+    std::vector<double> v(static_cast<size_t>(m)), gOut(static_cast<size_t>(m));
+    auto gradient = [&](const std::vector<double>& P) -> const std::vector<double>& {
+        if (cpuDense) { // a plain mat-vec: thousands of small ones, where tensor overhead dominates
+            for (int64_t j = 0; j < n; ++j)
+                for (int64_t b = 0; b < K; ++b)
+                    v[size_t(b * n + j)] = P[size_t(j * K + b)];
+            const float* g = Gc.data_ptr<float>();
+            for (int64_t i = 0; i < m; ++i) {
+                const float* row = g + i * m;
+                double acc = 0;
+                for (int64_t k = 0; k < m; ++k)
+                    acc += double(row[k]) * v[size_t(k)];
+                const int64_t b = i / n, j = i % n;
+                gOut[size_t(j * K + b)] = 2.0 * (acc + eps * v[size_t(i)]);
+            }
+            return gOut;
+        }
+        const at::Tensor Pt = at::from_blob(const_cast<double*>(P.data()), {n, K}, at::kDouble);
+        const at::Tensor vt = Pt.t().reshape({-1}).contiguous();
+        const at::Tensor Gv = at::mv(G, vt.to(G.device(), G.scalar_type())).to(at::kCPU, at::kDouble);
+        const at::Tensor g = (2.0 * (Gv + eps * vt)).view({K, n}).t().contiguous();
+        gOut.assign(g.data_ptr<double>(), g.data_ptr<double>() + n * K);
+        return gOut;
+    };
+    // Step 1/L with L = 2(λmax(G) + ε): λmax by power iteration from a fixed vector, with margin.
+    double lmax = 0;
+    {
+        at::Tensor x = at::ones({K * n}, at::kDouble);
+        for (int it = 0; it < 50; ++it) {
+            const at::Tensor y = at::mv(G, x.to(G.device(), G.scalar_type())).to(at::kCPU, at::kDouble);
+            const double norm = y.norm().item<double>();
+            if (!(norm > 0))
+                break;
+            lmax = norm / x.norm().item<double>();
+            x = y / norm;
+        }
+    }
+    const double step = 1.0 / (2.0 * (1.5 * lmax + eps) + 1e-300);
+    const at::Tensor P0c = P0.to(at::kCPU, at::kDouble).contiguous();
+    std::vector<double> start(P0c.data_ptr<double>(), P0c.data_ptr<double>() + n * K);
+    std::vector<double> x(start.size()), xn(start.size()), y, Y(start.size());
+    double mu = 0;
+    projectBudget(start, x, bits, n, budget, mu);
+    y = x;
+    double t = 1;
+    RelaxedOptimum r;
+    for (r.iterations = 0; r.iterations < maxIters; ++r.iterations) {
+        if (ctx && r.iterations % 100 == 0)
+            ctx->checkCancelled();
+        const std::vector<double>& g = gradient(y);
+        for (size_t i = 0; i < Y.size(); ++i)
+            Y[i] = y[i] - step * g[i];
+        projectBudget(Y, xn, bits, n, budget, mu);
+        double change = 0, dir = 0;
+        for (size_t i = 0; i < xn.size(); ++i) {
+            change = std::max(change, std::abs(xn[i] - x[i]));
+            dir += (y[i] - xn[i]) * (xn[i] - x[i]);
+        }
+        r.change = change;
+        const double tn = dir > 0 ? 1.0 : 0.5 * (1.0 + std::sqrt(1.0 + 4.0 * t * t)); // restart when momentum opposes
+        const double beta = dir > 0 ? 0.0 : (t - 1.0) / tn;
+        for (size_t i = 0; i < xn.size(); ++i)
+            y[i] = xn[i] + beta * (xn[i] - x[i]);
+        x.swap(xn);
+        t = tn;
+        if (change < tol)
+            break;
+    }
+    r.P = at::tensor(x).view({n, K});
+    return r;
+}
+
+} // namespace mpq::detail

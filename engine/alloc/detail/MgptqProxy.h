@@ -1,0 +1,79 @@
+#pragma once
+
+#include "core/JobContext.h"
+
+#include <ATen/ATen.h>
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace mpq::detail {
+
+/// MG-PTQ's proxy matrix G[(b, j), (c, k)] = (E_bᵀ E_c)_jk · H_jk ([K·n, K·n], E_b = W − RTN_b(W)),
+/// so that a plan's predicted layer error tr(ΔW H ΔWᵀ) is vᵀGv for its one-hot v. The polish and
+/// the choice among restarts read G only through the products below, so that G need not exist
+/// in fp32: dense() holds the fp32 G (CPU: exact, as before), factored() computes each product
+/// from the errors E_b and H (CUDA, where only a bf16 copy of G is built for training; an fp32
+/// n × n G never exists). Results are fp64 CPU tensors. Not thread-safe to share across threads.
+class ProxyGram {
+public:
+    virtual ~ProxyGram() = default;
+    /// G [K·n, K·n] fp32 (kept by reference).
+    static std::unique_ptr<ProxyGram> dense(const at::Tensor& G, int64_t candidates);
+    /// errs: K tensors [rows, n] fp32 (E_b, one per candidate, ascending), H [n, n] fp32, one device.
+    static std::unique_ptr<ProxyGram> factored(std::vector<at::Tensor> errs, const at::Tensor& H);
+
+    int64_t cols() const { return m_n; }
+    int64_t candidates() const { return m_k; }
+    /// u = G v for the one-hot v of `choice`: [K·n].
+    virtual at::Tensor timesOneHot(const std::vector<int>& choice) const = 0;
+    /// G's row `to` minus its row `from`: [K·n].
+    virtual at::Tensor rowDifference(int64_t to, int64_t from) const = 0;
+    /// G[rows, cols]: [|rows|, |cols|].
+    virtual at::Tensor block(const std::vector<int64_t>& rows, const std::vector<int64_t>& cols) const = 0;
+    /// D[a, c, j] = G[(a, j), (c, j)]: [K, K, n].
+    virtual at::Tensor columnBlocks() const = 0;
+    /// vᵀGv for the one-hot v of `choice`.
+    virtual double cost(const std::vector<int>& choice) const = 0;
+
+protected:
+    ProxyGram(int64_t n, int64_t k) : m_n(n), m_k(k) {}
+    int64_t m_n, m_k;
+};
+
+/// MG-PTQ's polish (target mode): exact best-improvement local search on the proxy vᵀGv
+/// (one-hot v of `choice`) under the budget Σ bits ≤ target·n. Each step takes the best of every
+/// single-column move that fits the budget and of the down/up pairs among the 16 best one-step
+/// downs and ups (cross terms of G included); stops when no move lowers the proxy or after
+/// `maxMoves`. Returns the moves made; `choice` (indices into the ascending `bitsSet`) is updated
+/// in place. Checks ctx each step.
+int64_t polishToTarget(std::vector<int>& choice, const ProxyGram& G, const std::vector<int>& bitsSet,
+                       double target, int64_t maxMoves, JobContext* ctx = nullptr);
+/// The same on a dense G [K·n, K·n].
+int64_t polishToTarget(std::vector<int>& choice, const at::Tensor& G, const std::vector<int>& bitsSet,
+                       double target, int64_t maxMoves, JobContext* ctx = nullptr);
+
+/// Where the stable rounding ended (relaxedProxyOptimum).
+struct RelaxedOptimum {
+    at::Tensor P;          ///< [n, K] CPU fp64: per-column distributions over the candidates
+    int64_t iterations = 0;
+    double change = 0;     ///< max |ΔP| of the last iteration (convergence)
+};
+
+/// The relaxed proxy's optimum: over per-column distributions P [n, K] (rows on the simplex),
+/// minimises vᵀGv + ε‖v‖² (v = Pᵀ flattened as in allocateMgptq, ε = `ridge` · mean diag G)
+/// subject to Σ_j Σ_b P_jb · bits_b ≤ target · n, by accelerated projected gradient (FISTA with
+/// gradient restarts; the projection onto the simplices and the budget is exact, by bisection on
+/// the budget's multiplier) from P0 [n, K] until max |ΔP| < tol or `maxIters`. vᵀGv is convex
+/// (G is a Gram matrix) and the ridge makes the optimum unique, so the result does not depend on
+/// P0 once converged: the network's output only starts the search. G: [K·n, K·n] fp32 or bf16 on
+/// any device (the training's matrix). Checks ctx every 100 iterations.
+RelaxedOptimum relaxedProxyOptimum(const at::Tensor& G, const at::Tensor& P0, const std::vector<int>& bitsSet,
+                                   double target, double ridge, int64_t maxIters, double tol,
+                                   JobContext* ctx = nullptr);
+
+/// The proxy vᵀGv of a choice (one-hot v), in fp64, on a dense G [K·n, K·n].
+double proxyCost(const std::vector<int>& choice, const at::Tensor& G);
+
+} // namespace mpq::detail

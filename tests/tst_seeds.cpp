@@ -1,0 +1,468 @@
+// The seeds protocol (issue 16): MG-PTQ is deterministic for a seed, restarts keep the plan
+// with the lowest proxy, the polish ends at a local optimum of the proxy within the budget,
+// allocation in act-order's column order is the natural allocation of the permuted matrix, and
+// `mpq sweep --seeds` reports the mean and sample sd of its per-seed runs.
+#include "alloc/Mgptq.h"
+#include "alloc/MxqProblem.h"
+#include "alloc/detail/MgptqTrain.h"
+#include "model/ModelSource.h"
+#include "model/detail/WeightLoader.h"
+#include "core/Error.h"
+#include "pipeline/QuantizeJob.h"
+#include "pipeline/QuantizeParamsJson.h"
+#include "pipeline/SeedStatistics.h"
+#include "quant/detail/Gptq.h"
+#include "TestData.h"
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <set>
+
+#ifndef MPQ_CLI_PATH
+#error "MPQ_CLI_PATH must name the mpq executable (tests/seeds.cmake)"
+#endif
+
+using namespace mpq;
+using namespace mpq::detail;
+
+namespace {
+
+/// Correlated inputs whose scale varies strongly across columns, so that columns differ in
+/// importance (as tst_mgptq's).
+at::Tensor hessianFor(int64_t cols, int64_t tokens, uint64_t seed)
+{
+    auto g = at::detail::createCPUGenerator(seed);
+    const at::Tensor A = at::randn({cols, cols}, g) / std::sqrt(double(cols)) + at::eye(cols);
+    const at::Tensor scale = at::exp(at::linspace(-2.0, 2.0, cols)).index_select(0, at::randperm(cols, g));
+    const at::Tensor X = at::matmul(at::randn({tokens, cols}, g), A) * scale;
+    return at::matmul(X.t(), X) * (2.0 / double(tokens));
+}
+
+at::Tensor weightFor(int64_t rows, int64_t cols, uint64_t seed)
+{
+    auto g = at::detail::createCPUGenerator(seed);
+    return at::randn({rows, cols}, g) * 0.02;
+}
+
+MgptqOptions fast()
+{
+    MgptqOptions o;
+    o.epochs = 60;
+    o.learningRate = 2e-2;
+    o.hiddenDim = 16;
+    o.featureDim = 8;
+    o.targetBits = 2.5;
+    return o;
+}
+
+/// The block Gram matrix G of allocateMgptq for RTN candidates per output row.
+at::Tensor gramFor(const at::Tensor& W, const at::Tensor& H, const std::vector<int>& bitsSet)
+{
+    const int64_t n = W.size(1), K = int64_t(bitsSet.size());
+    std::vector<at::Tensor> errs;
+    for (int b : bitsSet)
+        errs.push_back(W - rtnQuantize(W, at::full({n}, b, at::kInt), GridOptions{}).dequant);
+    const at::Tensor E = at::cat(errs, 1);
+    at::Tensor G = at::matmul(E.t(), E);
+    G.view({K, n, K, n}).mul_(H.view({1, n, 1, n}));
+    return G;
+}
+
+double bitsOf(const std::vector<int>& choice, const std::vector<int>& bitsSet)
+{
+    double s = 0;
+    for (int c : choice)
+        s += bitsSet[size_t(c)];
+    return s / double(choice.size());
+}
+
+} // namespace
+
+class TestSeeds : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void seedIsDeterministic()
+    {
+        const at::Tensor W = weightFor(48, 40, 1), H = hessianFor(40, 120, 2);
+        MgptqOptions o = fast();
+        o.seed = 7;
+        const MgptqResult a = allocateMgptq(W, H, o, {}, true);
+        const MgptqResult b = allocateMgptq(W, H, o, {}, true);
+        QCOMPARE(a.columnBits, b.columnBits);
+        QCOMPARE(a.predictedCost, b.predictedCost);
+        QCOMPARE(a.curve.size(), b.curve.size());
+        for (size_t i = 0; i < a.curve.size(); ++i)
+            QCOMPARE(a.curve[i].loss, b.curve[i].loss);
+        // Another seed trains another network (its loss curve differs from the first epoch on).
+        o.seed = 8;
+        const MgptqResult c = allocateMgptq(W, H, o, {}, true);
+        QVERIFY(c.curve.front().loss != a.curve.front().loss);
+    }
+
+    void restartSeeds()
+    {
+        QCOMPARE(mgptqRestartSeed(5, 0), uint64_t(5));
+        QVERIFY(mgptqRestartSeed(5, 1) != mgptqRestartSeed(5, 2));
+        QVERIFY(mgptqRestartSeed(5, 1) != mgptqRestartSeed(6, 1));
+    }
+
+    void restartsKeepTheLowestProxy()
+    {
+        const at::Tensor W = weightFor(48, 40, 3), H = hessianFor(40, 120, 4);
+        for (bool polish : {false, true}) {
+            MgptqOptions o = fast();
+            o.polish = polish;
+            o.seed = 11;
+            o.restarts = 4;
+            const MgptqResult all = allocateMgptq(W, H, o, {}, false);
+            QCOMPARE(all.restartCosts.size(), size_t(4));
+            // Each restart is exactly the single run with the restart's seed.
+            std::vector<MgptqResult> singles;
+            for (int r = 0; r < 4; ++r) {
+                MgptqOptions one = o;
+                one.restarts = 1;
+                one.seed = mgptqRestartSeed(o.seed, r);
+                singles.push_back(allocateMgptq(W, H, one, {}, false));
+                QCOMPARE(all.restartCosts[size_t(r)], singles.back().predictedCost);
+            }
+            int best = 0;
+            for (int r = 1; r < 4; ++r)
+                if (singles[size_t(r)].predictedCost < singles[size_t(best)].predictedCost)
+                    best = r;
+            QCOMPARE(all.chosenRestart, best);
+            QCOMPARE(all.predictedCost, singles[size_t(best)].predictedCost);
+            QCOMPARE(all.columnBits, singles[size_t(best)].columnBits);
+            for (const auto& s : singles)
+                QVERIFY(all.predictedCost <= s.predictedCost);
+        }
+        MgptqOptions bad = fast();
+        bad.restarts = 0;
+        QVERIFY_THROWS_EXCEPTION(Error, allocateMgptq(W, H, bad, {}, true));
+    }
+
+    void polishReachesALocalOptimumWithinTheBudget()
+    {
+        // n = 12 columns: the 16 best downs and ups cover every pair, so the end point must be a
+        // local optimum for every single move and every one-step down/up pair.
+        const std::vector<int> bitsSet = {2, 3, 4};
+        const int64_t n = 12;
+        for (uint64_t seed : {21u, 22u, 23u}) {
+            const at::Tensor W = weightFor(32, n, seed), H = hessianFor(n, 60, seed + 100);
+            const at::Tensor G = gramFor(W, H, bitsSet);
+            for (double target : {2.25, 2.5, 3.0}) {
+                std::vector<int> choice(size_t(n), 0);
+                auto g = at::detail::createCPUGenerator(seed);
+                const at::Tensor start = at::randint(0, 3, {n}, g);
+                for (int64_t j = 0; j < n; ++j)
+                    choice[size_t(j)] = int(start[j].item<int64_t>());
+                // Start within the budget (the repair's job), then polish.
+                std::vector<std::vector<double>> own(size_t(n), std::vector<double>(3));
+                for (int64_t j = 0; j < n; ++j)
+                    for (int c = 0; c < 3; ++c)
+                        own[size_t(j)][size_t(c)] = G[c * n + j][c * n + j].item<double>();
+                repairToTarget(choice, own, bitsSet, target);
+                const double before = proxyCost(choice, G);
+                polishToTarget(choice, G, bitsSet, target, 1000);
+                const double after = proxyCost(choice, G);
+                QVERIFY2(after <= before * (1 + 1e-9), qPrintable(QString("%1 > %2").arg(after).arg(before)));
+                QVERIFY(bitsOf(choice, bitsSet) <= target + 1e-9);
+                const double tol = 1e-6 * after;
+                for (int64_t j = 0; j < n; ++j)
+                    for (int c = 0; c < 3; ++c) {
+                        std::vector<int> alt = choice;
+                        alt[size_t(j)] = c;
+                        if (bitsOf(alt, bitsSet) <= target + 1e-9)
+                            QVERIFY2(proxyCost(alt, G) >= after - tol, "a single move still improves");
+                    }
+                for (int64_t j = 0; j < n; ++j)
+                    for (int64_t k = 0; k < n; ++k) {
+                        if (j == k || choice[size_t(j)] == 0 || choice[size_t(k)] == 2)
+                            continue;
+                        std::vector<int> alt = choice;
+                        --alt[size_t(j)];
+                        ++alt[size_t(k)];
+                        QVERIFY2(proxyCost(alt, G) >= after - tol, "a down/up pair still improves");
+                    }
+            }
+        }
+    }
+
+    void factoredProxyMatchesTheDenseG()
+    {
+        // CUDA's path (no fp32 G): every product the polish reads, computed from E_b and H, equals
+        // the dense G's; the polish then ends at the same plan. Run here on the CPU.
+        const std::vector<int> bitsSet = {2, 3, 4};
+        const int64_t n = 40, K = 3;
+        const at::Tensor W = weightFor(24, n, 31), H = hessianFor(n, 80, 131);
+        const at::Tensor G = gramFor(W, H, bitsSet);
+        std::vector<at::Tensor> errs;
+        for (int b : bitsSet)
+            errs.push_back(W - rtnQuantize(W, at::full({n}, b, at::kInt), GridOptions{}).dequant);
+        const auto dense = ProxyGram::dense(G, K), factored = ProxyGram::factored(errs, H);
+        auto close = [](const at::Tensor& a, const at::Tensor& b) {
+            return at::allclose(a, b, 1e-5, 1e-7 * b.abs().max().item<double>());
+        };
+        std::vector<int> choice(static_cast<size_t>(n));
+        for (int64_t j = 0; j < n; ++j)
+            choice[size_t(j)] = int((j * 7) % K);
+        QVERIFY(close(factored->timesOneHot(choice), dense->timesOneHot(choice)));
+        QVERIFY(close(factored->columnBlocks(), dense->columnBlocks()));
+        QVERIFY(close(factored->rowDifference(2 * n + 5, 5), dense->rowDifference(2 * n + 5, 5)));
+        QVERIFY(close(factored->rowDifference(n + 3, 9), dense->rowDifference(n + 3, 9)));
+        const std::vector<int64_t> rows = {0, n + 7, 2 * n + 39}, cols = {4, 2 * n + 4, n + 11, 38};
+        QVERIFY(close(factored->block(rows, cols), dense->block(rows, cols)));
+        QVERIFY(std::abs(factored->cost(choice) - dense->cost(choice)) <= 1e-5 * dense->cost(choice));
+        std::vector<int> a(size_t(n), 0), b(size_t(n), 0);
+        std::vector<std::vector<double>> own(size_t(n), std::vector<double>(3));
+        for (int64_t j = 0; j < n; ++j)
+            for (int c = 0; c < 3; ++c)
+                own[size_t(j)][size_t(c)] = G[c * n + j][c * n + j].item<double>();
+        repairToTarget(a, own, bitsSet, 2.5);
+        b = a;
+        QVERIFY(polishToTarget(a, *dense, bitsSet, 2.5, 4 * n) > 0);
+        polishToTarget(b, *factored, bitsSet, 2.5, 4 * n);
+        QCOMPARE(b, a);
+    }
+
+    void relaxedOptimumIgnoresItsStart()
+    {
+        // The relaxed proxy is convex with a ridge: from any start the solve ends at one optimum,
+        // inside the budget (in expectation).
+        const std::vector<int> bitsSet = {2, 3, 4};
+        const int64_t n = 40, K = 3;
+        const at::Tensor W = weightFor(24, n, 41), H = hessianFor(n, 80, 141);
+        const at::Tensor G = gramFor(W, H, bitsSet);
+        auto g = at::detail::createCPUGenerator(5);
+        const at::Tensor starts[] = {at::full({n, K}, 1.0 / 3), at::softmax(4.0 * at::randn({n, K}, g), 1),
+                                     at::one_hot(at::full({n}, 2, at::kLong), K).to(at::kFloat)};
+        std::vector<at::Tensor> ends;
+        for (const at::Tensor& P0 : starts) {
+            const RelaxedOptimum r = relaxedProxyOptimum(G, P0, bitsSet, 2.5, 1e-2, 5000, 1e-9);
+            qInfo("relaxed solve: %lld iterations", static_cast<long long>(r.iterations));
+            QVERIFY2(r.change < 1e-9, qPrintable(QString("not converged: %1").arg(r.change)));
+            const double spent = (r.P * at::tensor({2.0, 3.0, 4.0}, at::kDouble)).sum().item<double>() / double(n);
+            QVERIFY(spent <= 2.5 + 1e-9);
+            QVERIFY(at::allclose(r.P.sum(1), at::ones({n}, at::kDouble), 0, 1e-12));
+            ends.push_back(r.P);
+        }
+        for (size_t i = 1; i < ends.size(); ++i)
+            QVERIFY2((ends[i] - ends[0]).abs().max().item<double>() < 1e-6, "the optimum depends on the start");
+    }
+
+    void stableRoundingIsSeedIndependent()
+    {
+        // Five allocator seeds, GCN and MLP: the stable rounding (default) gives one plan; the
+        // trained network's argmax (the paper's rounding; repaired, not polished) does not.
+        const at::Tensor W = weightFor(48, 40, 51), H = hessianFor(40, 120, 151);
+        std::set<std::vector<uint8_t>> bothNetworks;
+        for (bool graph : {true, false}) {
+            std::set<std::vector<uint8_t>> stable, argmax;
+            for (uint64_t seed = 0; seed < 5; ++seed) {
+                MgptqOptions o = fast();
+                o.seed = seed;
+                const MgptqResult r = allocateMgptq(W, H, o, {}, graph);
+                QVERIFY(r.relaxIterations > 0 && r.relaxChange < 1e-9);
+                QCOMPARE(r.codeBits, 2.5);
+                stable.insert(r.columnBits);
+                o.relaxedRounding = false;
+                o.polish = false;
+                argmax.insert(allocateMgptq(W, H, o, {}, graph).columnBits);
+            }
+            QCOMPARE(stable.size(), size_t(1));
+            QVERIFY2(argmax.size() > 1, "the argmax plans no longer differ: the test lost its point");
+            bothNetworks.insert(*stable.begin());
+        }
+        // The network only starts the solve: GCN and MLP end at the same plan.
+        QCOMPARE(bothNetworks.size(), size_t(1));
+    }
+
+    void polishLowersThePredictedCost()
+    {
+        const at::Tensor W = weightFor(64, 48, 5), H = hessianFor(48, 150, 6);
+        MgptqOptions o = fast();
+        o.polish = false;
+        const MgptqResult plain = allocateMgptq(W, H, o, {}, true);
+        o.polish = true;
+        const MgptqResult polished = allocateMgptq(W, H, o, {}, true);
+        QVERIFY(polished.predictedCost <= plain.predictedCost);
+        QVERIFY(polished.codeBits <= 2.5 + 1e-9);
+        QVERIFY(polished.codeBits >= 2.5 - o.targetTolerance);
+    }
+
+    void actOrderAllocatesInGptqsOrder()
+    {
+        // A dead input (H_jj = 0) too: GPTQ counts it as H_jj = 1.
+        const int64_t n = 40;
+        const at::Tensor W = weightFor(48, n, 7);
+        at::Tensor H = hessianFor(n, 120, 8);
+        H.index_fill_(0, at::tensor({int64_t(5)}), 0.0);
+        H.index_fill_(1, at::tensor({int64_t(5)}), 0.0);
+        const at::Tensor perm = actOrderPermutation(H);
+        GptqOptions g;
+        g.actOrder = true;
+        const QuantizedWeight q = gptqQuantize(W, H, at::full({n}, 3, at::kInt), g);
+        QVERIFY(at::equal(q.permutation.cpu(), perm.cpu()));
+        for (bool graph : {true, false})
+            for (int64_t groupSize : {int64_t(0), int64_t(16)}) {
+                MgptqOptions o = fast();
+                GridOptions grid;
+                grid.groupSize = groupSize;
+                const MgptqResult a = allocateMgptq(W, H, o, grid, graph, nullptr, MgptqColumnOrder{true, false});
+                QVERIFY(a.actOrder);
+                // The natural allocation of the permuted matrix, mapped back.
+                const at::Tensor Wp = W.index_select(1, perm), Hp = H.index_select(0, perm).index_select(1, perm);
+                const MgptqResult b = allocateMgptq(Wp, Hp, o, grid, graph);
+                std::vector<uint8_t> mapped(static_cast<size_t>(n));
+                for (int64_t j = 0; j < n; ++j)
+                    mapped[size_t(perm[j].item<int64_t>())] = b.columnBits[size_t(j)];
+                QCOMPARE(a.columnBits, mapped);
+                QCOMPARE(a.predictedCost, b.predictedCost);
+                QCOMPARE(a.bitsWithOverhead, b.bitsWithOverhead);
+            }
+        // The natural order trains differently (another graph, other noise per column); without
+        // the polish, which often ends both at the same local optimum, and without the stable
+        // rounding, which ends both at the relaxed optimum, the plans differ.
+        MgptqOptions o = fast();
+        o.polish = false;
+        o.relaxedRounding = false;
+        const MgptqResult natural = allocateMgptq(W, H, o, {}, true);
+        const MgptqResult ordered = allocateMgptq(W, H, o, {}, true, nullptr, MgptqColumnOrder{true, false});
+        QVERIFY(natural.columnBits != ordered.columnBits);
+    }
+
+    void mxqRelativeCost()
+    {
+        // --cost relative: each matrix's fnorm costs divided by RMS(W), same HQQ runs.
+        MPQ_DEMO_MODEL(demo);
+        QTemporaryDir dir;
+        JobContext ctx;
+        MxqCostParams p;
+        p.model = demo.dir;
+        p.configs = {{2, 32}, {3, 64}, {4, 128}};
+        p.lastLayer = 1;
+        const MxqCostTable fn = computeMxqCosts(p, ctx);
+        p.costKind = "relative";
+        const MxqCostTable rel = computeMxqCosts(p, ctx);
+        QCOMPARE(rel.costKind, std::string("relative"));
+        QCOMPARE(rel.matrices.size(), fn.matrices.size());
+        const ModelSource source = ModelSource::open(demo.dir);
+        std::set<double> rmsSeen;
+        for (size_t m = 0; m < fn.matrices.size(); ++m) {
+            const at::Tensor W = loadTensor(source, fn.matrices[m].tensor, at::kFloat, at::kCPU);
+            const double rms = W.pow(2).mean(at::kDouble).sqrt().item<double>();
+            rmsSeen.insert(std::round(rms * 1e6));
+            QCOMPARE(rel.matrices[m].storageBits, fn.matrices[m].storageBits);
+            for (size_t c = 0; c < p.configs.size(); ++c)
+                QVERIFY(std::abs(rel.matrices[m].cost[c] - fn.matrices[m].cost[c] / rms) <=
+                        1e-9 * rel.matrices[m].cost[c]);
+        }
+        QVERIFY(rmsSeen.size() > 1); // otherwise the two kinds would rank the same way
+        const std::string file = dir.filePath("rel.json").toStdString();
+        rel.save(file);
+        QCOMPARE(MxqCostTable::load(file).costKind, std::string("relative"));
+        p.costKind = "nonsense";
+        QVERIFY_THROWS_EXCEPTION(Error, computeMxqCosts(p, ctx));
+    }
+
+    void settingsRoundTrip()
+    {
+        QuantizeParams p;
+        p.mgptq.restarts = 3;
+        p.mgptq.polish = true;
+        p.mgptq.greedyCandidate = true;
+        p.mgptq.relaxedRounding = false;
+        const QuantizeParams q = quantizeParamsFromJson(quantizeParamsToJson(p), "test");
+        QCOMPARE(q.mgptq.restarts, 3);
+        QVERIFY(q.mgptq.polish);
+        QVERIFY(q.mgptq.greedyCandidate);
+        QVERIFY(!q.mgptq.relaxedRounding);
+        p.mgptq.relaxedRounding = true;
+        QVERIFY(quantizeParamsFromJson(quantizeParamsToJson(p), "test").mgptq.relaxedRounding);
+        // Settings stored before the options existed resume as they ran: no polish, one restart.
+        const QuantizeParams old = quantizeParamsFromJson(R"({"mgptq": {"epochs": 10}})", "old");
+        QCOMPARE(old.mgptq.restarts, 1);
+        QVERIFY(!old.mgptq.polish);
+        QVERIFY(!old.mgptq.greedyCandidate);
+        QVERIFY(!old.mgptq.relaxedRounding);
+        QVERIFY(MgptqOptions().polish); // while new runs polish and round stably by default
+        QVERIFY(MgptqOptions().relaxedRounding);
+    }
+
+    void seedStatisticsAndLists()
+    {
+        const SeedStatistics s = seedStatistics({1, 2, 3, 4});
+        QCOMPARE(s.count, int64_t(4));
+        QCOMPARE(s.mean, 2.5);
+        QVERIFY(std::abs(s.sd - std::sqrt(5.0 / 3.0)) < 1e-12);
+        QVERIFY(std::abs(s.relativeSd - std::sqrt(5.0 / 3.0) / 2.5) < 1e-12);
+        QCOMPARE(s.min, 1.0);
+        QCOMPARE(s.max, 4.0);
+        QCOMPARE(seedStatistics({7}).sd, 0.0);
+        QVERIFY_THROWS_EXCEPTION(Error, seedStatistics({}));
+        QVERIFY_THROWS_EXCEPTION(Error, seedStatistics({1, NAN}));
+        QCOMPARE(parseSeedList("0-4"), (std::vector<uint64_t>{0, 1, 2, 3, 4}));
+        QCOMPARE(parseSeedList("3,0-1,9"), (std::vector<uint64_t>{3, 0, 1, 9}));
+        for (const char* bad : {"", "1,1", "0-2,2", "4-1", "a", "-1", "1,,2", "1.5"})
+            QVERIFY_THROWS_EXCEPTION(Error, parseSeedList(bad));
+        QCOMPARE(QString::fromStdString(formatSeedStatistics(s, 2)), QString("2.50 ± 1.29 (51.64%)"));
+    }
+
+    void sweepSeedsReportsMeanAndSd()
+    {
+        MPQ_DEMO_MODEL(demo);
+        QTemporaryDir dir;
+        QProcess p;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("MPQ_THREADS", "1");
+        p.setProcessEnvironment(env);
+        p.start(QStringLiteral(MPQ_CLI_PATH),
+                {"sweep", "--demo", "--method", "mgptq", "--gnn", "mlp", "--target-bits", "2.5", "--epochs", "20",
+                 "--nsamples", "4", "--seeds", "0-2", "--out", dir.filePath("sw"), "--json"});
+        QVERIFY(p.waitForStarted(10000) && p.waitForFinished(300000));
+        const QString err = QString::fromUtf8(p.readAllStandardError());
+        QVERIFY2(p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0, qPrintable(err.right(2000)));
+        const QJsonObject j = QJsonDocument::fromJson(p.readAllStandardOutput()).object();
+        QCOMPARE(j["seeds"].toArray().size(), 3);
+        const QJsonObject point = j["points"].toArray().at(0).toObject();
+        const QJsonArray runs = point["seeds"].toArray();
+        QCOMPARE(runs.size(), 3);
+        const QString ds = point["perplexity"].toObject().keys().at(0);
+        std::vector<double> values;
+        for (int i = 0; i < runs.size(); ++i) {
+            const QJsonObject run = runs.at(i).toObject();
+            QCOMPARE(run["seed"].toInt(), i);
+            QVERIFY(QFileInfo::exists(run["result"].toString()));
+            values.push_back(run["perplexity"].toObject()[ds].toDouble());
+        }
+        const SeedStatistics s = seedStatistics(values);
+        QCOMPARE(point["perplexity"].toObject()[ds].toDouble(), s.mean);
+        QCOMPARE(point["perplexity_sd"].toObject()[ds].toDouble(), s.sd);
+        QCOMPARE(point["perplexity_min"].toObject()[ds].toDouble(), s.min);
+        QCOMPARE(point["perplexity_max"].toObject()[ds].toDouble(), s.max);
+
+        // Bad input: a clear one-line error and exit status 2.
+        for (const QStringList& bad : {QStringList{"--seeds", "0,0"}, QStringList{"--seeds", "0-1", "--alloc-seed", "3"},
+                                       QStringList{"--seeds", "0-1", "--gnn", "hessian-greedy"}}) {
+            QProcess q;
+            q.setProcessEnvironment(env);
+            q.start(QStringLiteral(MPQ_CLI_PATH), QStringList{"sweep", "--demo", "--method", "mgptq", "--target-bits",
+                                                              "2.5", "--out", dir.filePath("bad")} + bad);
+            QVERIFY(q.waitForStarted(10000) && q.waitForFinished(60000));
+            QCOMPARE(q.exitCode(), 2);
+            QVERIFY(QString::fromUtf8(q.readAllStandardError()).contains("seed"));
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(TestSeeds)
+#include "tst_seeds.moc"
