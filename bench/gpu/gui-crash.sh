@@ -9,12 +9,7 @@ O=$1; dev=${2:-cpu}
 mkdir -p "$O"
 source bench/gpu/env.sh
 log=$O/gui-crash.log
-root=/opt/debroot
-# Xvfb's keyboard compiler, keyboard data and fonts at their fixed paths (as gui-cuda.sh).
-[ -x /usr/bin/xkbcomp ] || cp $root/usr/bin/xkbcomp /usr/bin/xkbcomp
-[ -d /usr/share/X11/xkb ] || { mkdir -p /usr/share/X11 && cp -r $root/usr/share/X11/xkb /usr/share/X11/xkb; }
-[ -d /usr/share/fonts/truetype/dejavu ] || { mkdir -p /usr/share/fonts/truetype && cp -r $root/usr/share/fonts/truetype/dejavu /usr/share/fonts/truetype/; }
-[ -e /etc/fonts/fonts.conf ] || { mkdir -p /etc/fonts && cp -r $root/etc/fonts/. /etc/fonts/; }
+source bench/gpu/xserver-files.sh
 export MPQ_WORKBENCH_HOME=$PWD/gui-crash-home
 gdbrun() {
   timeout 240 cuda-gdb -q -batch -ex "set pagination off" -ex "set print thread-events off" \

@@ -10,13 +10,7 @@ O=$1
 mkdir -p "$O"
 source bench/gpu/env.sh
 log=$O/gui-cuda.log
-root=/opt/debroot
-# Xvfb finds its keyboard compiler, keyboard data and fonts at fixed paths; a bare machine has
-# none of them, so they come from the unpacked tree (only where missing).
-[ -x /usr/bin/xkbcomp ] || cp $root/usr/bin/xkbcomp /usr/bin/xkbcomp
-[ -d /usr/share/X11/xkb ] || { mkdir -p /usr/share/X11 && cp -r $root/usr/share/X11/xkb /usr/share/X11/xkb; }
-[ -d /usr/share/fonts/truetype/dejavu ] || { mkdir -p /usr/share/fonts/truetype && cp -r $root/usr/share/fonts/truetype/dejavu /usr/share/fonts/truetype/; }
-[ -e /etc/fonts/fonts.conf ] || { mkdir -p /etc/fonts && cp -r $root/etc/fonts/. /etc/fonts/; }
+source bench/gpu/xserver-files.sh
 {
   echo "== machine"; nvidia-smi --query-gpu=name,memory.total --format=csv,noheader
   echo "== Qt: $(ls $root/usr/lib/x86_64-linux-gnu/libQt6Core.so.6.* 2>/dev/null)"
