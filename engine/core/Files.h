@@ -23,7 +23,8 @@ std::string absolute(const std::string& path);
 /// Returns false, with `error` set, when something could not be removed; a missing path is no
 /// error. Written on POSIX calls rather than std::filesystem::remove_all: pip torch's
 /// libtorch.so exports its own copy of that function, which the dynamic linker then binds the
-/// workbench's calls to, and which crashes there (docs/packaging.md, "The GUI on CUDA").
+/// workbench's calls to, and which crashes there (docs/packaging.md, "The workbench on a CUDA
+/// workstation").
 bool removeAll(const std::string& path, std::string* error = nullptr);
 
 } // namespace mpq::files

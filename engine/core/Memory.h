@@ -37,7 +37,7 @@ bool resetPeakHostBytes();
 /// 128 KiB of free space, and what is free now is trimmed). Without it, glibc keeps freed blocks
 /// for reuse and raises its mapping threshold as tensors come and go, so the resident set grows
 /// past the planned job data by what the heap holds free (mpq-llama-42m GPTQ: 211 MiB of growth
-/// against a 95 MiB plan; with it, 100 MiB; docs/streaming.md). Costs page faults on every large
+/// against a 97.9 MiB plan; with it, 95.7 MiB; docs/streaming.md). Costs page faults on every large
 /// allocation, so jobs call it only when a host limit is set. Process-wide and not undone.
 void returnFreedMemoryPromptly();
 /// Resident set size of this process now (Linux VmRSS), in bytes; -1 when unknown.
