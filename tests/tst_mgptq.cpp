@@ -13,6 +13,8 @@
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include "MgptqFixtures.h"
+
 #include <QtTest>
 #include <torch/torch.h>
 
@@ -29,22 +31,8 @@ at::Generator gen(uint64_t seed)
     return at::detail::createCPUGenerator(seed);
 }
 
-/// Correlated inputs whose scale varies strongly across columns (×e^-2 … ×e^2), so that columns
-/// differ in importance.
-at::Tensor hessianFor(int64_t cols, int64_t tokens, uint64_t seed)
-{
-    auto g = gen(seed);
-    const at::Tensor A = at::randn({cols, cols}, g) / std::sqrt(double(cols)) + at::eye(cols);
-    const at::Tensor scale = at::exp(at::linspace(-2.0, 2.0, cols)).index_select(0, at::randperm(cols, g));
-    const at::Tensor X = at::matmul(at::randn({tokens, cols}, g), A) * scale;
-    return at::matmul(X.t(), X) * (2.0 / double(tokens));
-}
-
-at::Tensor weightFor(int64_t rows, int64_t cols, uint64_t seed)
-{
-    auto g = gen(seed);
-    return at::randn({rows, cols}, g) * 0.02;
-}
+using mpq::test::mgptqHessian;
+using mpq::test::mgptqWeight;
 
 MgptqOptions fast()
 {
@@ -111,7 +99,7 @@ private Q_SLOTS:
 
     void couplingIsGptqFactor()
     {
-        const at::Tensor H = hessianFor(12, 64, 3);
+        const at::Tensor H = mgptqHessian(12, 64, 3);
         const at::Tensor A = hessianCoupling(H, 0.01);
         QVERIFY(at::allclose(A, A.t()));
         QCOMPARE(A.diagonal().abs().sum().item<double>(), 0.0);
@@ -156,7 +144,7 @@ private Q_SLOTS:
 
     void alphaZeroPicksHighest()
     {
-        const at::Tensor W = weightFor(48, 64, 11), H = hessianFor(64, 256, 12);
+        const at::Tensor W = mgptqWeight(48, 64, 11), H = mgptqHessian(64, 256, 12);
         MgptqOptions o = fast();
         o.alpha = 0.0;
         const MgptqResult r = allocateMgptq(W, H, o, {}, true);
@@ -168,7 +156,7 @@ private Q_SLOTS:
 
     void largeAlphaPicksLowest()
     {
-        const at::Tensor W = weightFor(48, 64, 11), H = hessianFor(64, 256, 12);
+        const at::Tensor W = mgptqWeight(48, 64, 11), H = mgptqHessian(64, 256, 12);
         for (bool graph : {true, false}) {
             MgptqOptions o = fast();
             o.alpha = 1e3;
@@ -180,7 +168,7 @@ private Q_SLOTS:
 
     void targetModeHitsTarget()
     {
-        const at::Tensor W = weightFor(64, 128, 21), H = hessianFor(128, 512, 22);
+        const at::Tensor W = mgptqWeight(64, 128, 21), H = mgptqHessian(128, 512, 22);
         for (double target : {2.25, 2.5, 3.0}) {
             MgptqOptions o = fast();
             o.targetBits = target;
@@ -194,7 +182,7 @@ private Q_SLOTS:
 
     void sameSeedSameResult()
     {
-        const at::Tensor W = weightFor(32, 64, 31), H = hessianFor(64, 256, 32);
+        const at::Tensor W = mgptqWeight(32, 64, 31), H = mgptqHessian(64, 256, 32);
         MgptqOptions o = fast();
         o.alpha = 0.05;
         o.epochs = 40;
@@ -216,7 +204,7 @@ private Q_SLOTS:
         MgptqNet skip(MgptqNetOptions(10, 8, 3).skip(true));
         QCOMPARE(plain->fc1->weight.size(1), int64_t(8));
         QCOMPARE(skip->fc1->weight.size(1), int64_t(18));
-        const at::Tensor W = weightFor(64, 128, 41), H = hessianFor(128, 512, 42);
+        const at::Tensor W = mgptqWeight(64, 128, 41), H = mgptqHessian(128, 512, 42);
         MgptqOptions o = fast();
         o.targetBits = 2.5;
         o.skipFeatures = true;
@@ -280,7 +268,7 @@ private Q_SLOTS:
     void planBeatsUniformFloorWithGptq()
     {
         const int64_t rows = 64, cols = 128;
-        const at::Tensor W = weightFor(rows, cols, 41), H = hessianFor(cols, 512, 42);
+        const at::Tensor W = mgptqWeight(rows, cols, 41), H = mgptqHessian(cols, 512, 42);
         MgptqOptions o = fast();
         o.targetBits = 2.5;
         GptqOptions gopt;
@@ -300,7 +288,7 @@ private Q_SLOTS:
     {
         MgptqOptions o = fast();
         o.targetBits = 2.5;
-        const at::Tensor W = weightFor(16, 64, 51), H = hessianFor(64, 128, 52);
+        const at::Tensor W = mgptqWeight(16, 64, 51), H = mgptqHessian(64, 128, 52);
         MatrixPlan base;
         base.rows = 16;
         base.cols = 64;
@@ -327,7 +315,7 @@ private Q_SLOTS:
         if (qEnvironmentVariableIsEmpty("MPQ_MGPTQ_BENCH"))
             QSKIP("set MPQ_MGPTQ_BENCH=1 for per-matrix timings (default options, 200 epochs)");
         for (int64_t cols : {512, 1408}) {
-            const at::Tensor W = weightFor(cols == 512 ? 512 : 512, cols, 61), H = hessianFor(cols, 2 * cols, 62);
+            const at::Tensor W = mgptqWeight(cols == 512 ? 512 : 512, cols, 61), H = mgptqHessian(cols, 2 * cols, 62);
             MgptqOptions o;
             o.targetBits = 2.5;
             const MgptqResult r = allocateMgptq(W, H, o, {}, true);

@@ -21,6 +21,8 @@
 #include <QJsonObject>
 #include <QProcess>
 #include <QTemporaryDir>
+#include "MgptqFixtures.h"
+
 #include <QtTest>
 #include <torch/torch.h>
 
@@ -36,22 +38,8 @@ using namespace mpq::detail;
 
 namespace {
 
-/// Correlated inputs whose scale varies strongly across columns, so that columns differ in
-/// importance (as tst_mgptq's).
-at::Tensor hessianFor(int64_t cols, int64_t tokens, uint64_t seed)
-{
-    auto g = at::detail::createCPUGenerator(seed);
-    const at::Tensor A = at::randn({cols, cols}, g) / std::sqrt(double(cols)) + at::eye(cols);
-    const at::Tensor scale = at::exp(at::linspace(-2.0, 2.0, cols)).index_select(0, at::randperm(cols, g));
-    const at::Tensor X = at::matmul(at::randn({tokens, cols}, g), A) * scale;
-    return at::matmul(X.t(), X) * (2.0 / double(tokens));
-}
-
-at::Tensor weightFor(int64_t rows, int64_t cols, uint64_t seed)
-{
-    auto g = at::detail::createCPUGenerator(seed);
-    return at::randn({rows, cols}, g) * 0.02;
-}
+using mpq::test::mgptqHessian;
+using mpq::test::mgptqWeight;
 
 MgptqOptions fast()
 {
@@ -93,7 +81,7 @@ class TestSeeds : public QObject {
 private Q_SLOTS:
     void seedIsDeterministic()
     {
-        const at::Tensor W = weightFor(48, 40, 1), H = hessianFor(40, 120, 2);
+        const at::Tensor W = mgptqWeight(48, 40, 1), H = mgptqHessian(40, 120, 2);
         MgptqOptions o = fast();
         o.seed = 7;
         const MgptqResult a = allocateMgptq(W, H, o, {}, true);
@@ -118,7 +106,7 @@ private Q_SLOTS:
 
     void restartsKeepTheLowestProxy()
     {
-        const at::Tensor W = weightFor(48, 40, 3), H = hessianFor(40, 120, 4);
+        const at::Tensor W = mgptqWeight(48, 40, 3), H = mgptqHessian(40, 120, 4);
         for (bool polish : {false, true}) {
             MgptqOptions o = fast();
             o.polish = polish;
@@ -157,7 +145,7 @@ private Q_SLOTS:
         const std::vector<int> bitsSet = {2, 3, 4};
         const int64_t n = 12;
         for (uint64_t seed : {21u, 22u, 23u}) {
-            const at::Tensor W = weightFor(32, n, seed), H = hessianFor(n, 60, seed + 100);
+            const at::Tensor W = mgptqWeight(32, n, seed), H = mgptqHessian(n, 60, seed + 100);
             const at::Tensor G = gramFor(W, H, bitsSet);
             for (double target : {2.25, 2.5, 3.0}) {
                 std::vector<int> choice(size_t(n), 0);
@@ -203,7 +191,7 @@ private Q_SLOTS:
         // the dense G's; the polish then ends at the same plan. Run here on the CPU.
         const std::vector<int> bitsSet = {2, 3, 4};
         const int64_t n = 40, K = 3;
-        const at::Tensor W = weightFor(24, n, 31), H = hessianFor(n, 80, 131);
+        const at::Tensor W = mgptqWeight(24, n, 31), H = mgptqHessian(n, 80, 131);
         const at::Tensor G = gramFor(W, H, bitsSet);
         std::vector<at::Tensor> errs;
         for (int b : bitsSet)
@@ -240,7 +228,7 @@ private Q_SLOTS:
         // inside the budget (in expectation).
         const std::vector<int> bitsSet = {2, 3, 4};
         const int64_t n = 40, K = 3;
-        const at::Tensor W = weightFor(24, n, 41), H = hessianFor(n, 80, 141);
+        const at::Tensor W = mgptqWeight(24, n, 41), H = mgptqHessian(n, 80, 141);
         const at::Tensor G = gramFor(W, H, bitsSet);
         auto g = at::detail::createCPUGenerator(5);
         const at::Tensor starts[] = {at::full({n, K}, 1.0 / 3), at::softmax(4.0 * at::randn({n, K}, g), 1),
@@ -263,7 +251,7 @@ private Q_SLOTS:
     {
         // Five allocator seeds, GCN and MLP: the stable rounding (default) gives one plan; the
         // trained network's argmax (the paper's rounding; repaired, not polished) does not.
-        const at::Tensor W = weightFor(48, 40, 51), H = hessianFor(40, 120, 151);
+        const at::Tensor W = mgptqWeight(48, 40, 51), H = mgptqHessian(40, 120, 151);
         std::set<std::vector<uint8_t>> bothNetworks;
         for (bool graph : {true, false}) {
             std::set<std::vector<uint8_t>> stable, argmax;
@@ -288,7 +276,7 @@ private Q_SLOTS:
 
     void polishLowersThePredictedCost()
     {
-        const at::Tensor W = weightFor(64, 48, 5), H = hessianFor(48, 150, 6);
+        const at::Tensor W = mgptqWeight(64, 48, 5), H = mgptqHessian(48, 150, 6);
         MgptqOptions o = fast();
         o.polish = false;
         const MgptqResult plain = allocateMgptq(W, H, o, {}, true);
@@ -303,8 +291,8 @@ private Q_SLOTS:
     {
         // A dead input (H_jj = 0) too: GPTQ counts it as H_jj = 1.
         const int64_t n = 40;
-        const at::Tensor W = weightFor(48, n, 7);
-        at::Tensor H = hessianFor(n, 120, 8);
+        const at::Tensor W = mgptqWeight(48, n, 7);
+        at::Tensor H = mgptqHessian(n, 120, 8);
         H.index_fill_(0, at::tensor({int64_t(5)}), 0.0);
         H.index_fill_(1, at::tensor({int64_t(5)}), 0.0);
         const at::Tensor perm = actOrderPermutation(H);
