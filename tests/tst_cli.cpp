@@ -419,7 +419,20 @@ void TestCli::demoEvalQuantizeInfo()
     const QString out = dir.filePath("gptq4");
     r = run({"quantize", "--demo", "--method", "gptq", "--bits", "4", "--nsamples", "16", "--out", out, "--json"});
     QVERIFY2(r.finished && r.exitCode == 0, qPrintable(r.describe()));
-    QCOMPARE(QJsonDocument::fromJson(r.out.toUtf8()).object()["avg_bits"].toDouble(), 4.0);
+    {
+        const QJsonObject q = QJsonDocument::fromJson(r.out.toUtf8()).object();
+        QCOMPARE(q["avg_bits"].toDouble(), 4.0);
+        // The time split names every stage, reading and writing the layers included, and the
+        // stages add up to no more than the whole.
+        const QJsonObject split = q["seconds_split"].toObject();
+        double sum = 0;
+        for (const char* stage : {"calibration", "load", "hessian", "quantize", "forward", "output"}) {
+            QVERIFY2(split.contains(stage) && split[stage].toDouble() >= 0, stage);
+            sum += split[stage].toDouble();
+        }
+        QVERIFY2(split["load"].toDouble() > 0 && split["output"].toDouble() > 0, qPrintable(r.out));
+        QVERIFY2(sum <= q["seconds"].toDouble() + 1e-6, qPrintable(r.out));
+    }
     r = run({"eval", "--demo", out, "--max-windows", "40", "--json"});
     QVERIFY2(r.finished && r.exitCode == 0, qPrintable(r.describe()));
     j = QJsonDocument::fromJson(r.out.toUtf8()).object();

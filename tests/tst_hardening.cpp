@@ -704,6 +704,19 @@ private Q_SLOTS:
         QVERIFY(!fs::exists(root / "file.txt"));
     }
 
+    /// files::adviseWillNeed is advice: true for a readable range, false for a missing file,
+    /// and the file reads the same afterwards.
+    void adviseWillNeedIsOnlyAdvice()
+    {
+        QTemporaryDir tmp;
+        const std::string path = (std::filesystem::path(tmp.path().toStdString()) / "data.bin").string();
+        std::ofstream(path, std::ios::binary) << std::string(10000, 'z');
+        QVERIFY(files::adviseWillNeed(path, 0, 10000));
+        QVERIFY(files::adviseWillNeed(path, 4096, 100));
+        QVERIFY(!files::adviseWillNeed(path + ".missing", 0, 10));
+        QCOMPARE(files::readAll(path), std::string(10000, 'z'));
+    }
+
     // ---- concurrency: two processes writing one session ----
 
     void twoWritersOfOneSession()

@@ -164,8 +164,10 @@ void printReport(const QuantizeReport& r, const std::string& method, const Quant
     }
     std::printf("quantized %zu matrices: %.3f bits per weight (%.3f with scales and zeros) in %.1f s\n",
                 r.matrices.size(), r.avgBits, r.avgBitsWithOverhead, r.seconds);
-    std::printf("time: calibration %.1f s, Hessians %.1f s, quantization %.1f s, forward %.1f s\n",
-                r.calibrationSeconds, r.hessianSeconds, r.quantizeSeconds, r.forwardSeconds);
+    std::printf("time: calibration %.1f s, reading layers %.1f s, Hessians %.1f s, quantization %.1f s, "
+                "forward %.1f s, writing layers %.1f s\n",
+                r.calibrationSeconds, r.loadSeconds, r.hessianSeconds, r.quantizeSeconds, r.forwardSeconds,
+                r.outputSeconds);
     std::printf("memory: peak RSS %s, %s at the start (planned for the job's data %s, batch %lld)\n",
                 byteSizeText(r.peakHostBytes).c_str(), byteSizeText(r.startHostBytes).c_str(),
                 byteSizeText(r.plannedHostBytes).c_str(), (long long)r.batch);

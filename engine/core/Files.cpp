@@ -67,6 +67,16 @@ void readAt(const std::string& path, uint64_t offset, uint64_t n, void* dst)
     ::close(fd);
 }
 
+bool adviseWillNeed(const std::string& path, uint64_t offset, uint64_t n)
+{
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    const int rc = ::posix_fadvise(fd, static_cast<off_t>(offset), static_cast<off_t>(n), POSIX_FADV_WILLNEED);
+    ::close(fd);
+    return rc == 0;
+}
+
 std::string join(const std::string& dir, const std::string& name)
 {
     return (fs::path(dir) / name).string();

@@ -13,6 +13,10 @@ bool isDirectory(const std::string& path);
 std::string readAll(const std::string& path);
 /// Reads exactly `n` bytes at `offset`. Throws mpq::Error naming the file on a short read.
 void readAt(const std::string& path, uint64_t offset, uint64_t n, void* dst);
+/// Tells the kernel that `n` bytes at `offset` will be read soon (posix_fadvise WILLNEED): it
+/// starts reading them into the page cache in the background. Advice only: false if the file
+/// cannot be opened or the advice is refused, and nothing else happens.
+bool adviseWillNeed(const std::string& path, uint64_t offset, uint64_t n);
 /// `dir` joined with `name` ("dir/name").
 std::string join(const std::string& dir, const std::string& name);
 /// Folder part of a path ("." when there is none).

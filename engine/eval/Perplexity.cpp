@@ -215,10 +215,15 @@ EvalResult evaluatePerplexity(const EvalParams& p, JobContext& ctx)
         eval::detail::StreamedWeights weights;
         weights.embedding = [&] { return detail::loadTensor(source, llama::embedTensor(), dtype, device); };
         weights.layer = [&](int64_t i) {
-            if (!isResult)
-                return detail::loadLayer(source, i, dtype, device);
-            const detail::WeightOverrides o = detail::layerOverrides(*run, i);
-            return detail::loadLayer(source, i, dtype, device, &o);
+            detail::LayerWeights w;
+            if (!isResult) {
+                w = detail::loadLayer(source, i, dtype, device);
+            } else {
+                const detail::WeightOverrides o = detail::layerOverrides(*run, i);
+                w = detail::loadLayer(source, i, dtype, device, &o);
+            }
+            detail::prefetchLayer(source, i + 1); // read-ahead while this layer runs
+            return w;
         };
         weights.head = [&] {
             return std::make_pair(detail::loadTensor(source, llama::finalNormTensor(), dtype, device),

@@ -2,6 +2,8 @@
 
 #include "model/detail/WeightLoader.h"
 
+#include "core/Files.h"
+
 #include <torch/version.h>
 
 #include <algorithm>
@@ -207,6 +209,26 @@ LayerWeights loadLayer(const ModelSource& source, int64_t layer, at::ScalarType 
             w.bias(s) = load(s.bias);
     }
     return w;
+}
+
+void prefetchLayer(const ModelSource& source, int64_t layer)
+{
+    const ModelConfig& c = source.config();
+    if (layer < 0 || layer >= c.numLayers)
+        return;
+    std::vector<std::string> names = {llama::inputNormTensor(layer), llama::postAttentionNormTensor(layer)};
+    if (c.isMoeLayer(layer))
+        names.push_back(llama::routerTensor(c, layer));
+    for (const llama::LinearSpec& s : llama::layerLinears(c, layer)) {
+        names.push_back(s.tensor);
+        if (!s.bias.empty())
+            names.push_back(s.bias);
+    }
+    for (const std::string& name : names)
+        if (source.hasTensor(name)) {
+            const TensorEntry& e = source.tensor(name);
+            files::adviseWillNeed(e.file, e.offset, e.bytes);
+        }
 }
 
 at::Tensor Rope::inverseFrequencies(const ModelConfig& c, int64_t positions)

@@ -95,6 +95,8 @@ struct QuantizeReport {
     double forwardSeconds = 0;       ///< propagating quantized layer outputs
     double hessianSeconds = 0;       ///< partial forwards collecting Hessians
     double quantizeSeconds = 0;      ///< GPTQ / RTN
+    double loadSeconds = 0;          ///< reading each layer's weights onto the device
+    double outputSeconds = 0;        ///< writing each finished layer (result folder, session)
     std::vector<LayerTiming> layers; ///< per decoder layer
     int64_t peakDeviceBytes = -1;    ///< CUDA only
     int64_t peakHostBytes = -1;      ///< the process's peak RSS when the job ended (-1: unknown)

@@ -49,7 +49,9 @@ public:
     }
     detail::LayerWeights layer(int64_t i, at::ScalarType dtype, const at::Device& device) override
     {
-        return detail::loadLayer(m_source, i, dtype, device);
+        detail::LayerWeights w = detail::loadLayer(m_source, i, dtype, device);
+        detail::prefetchLayer(m_source, i + 1); // read-ahead while this layer is quantized
+        return w;
     }
 
 private:

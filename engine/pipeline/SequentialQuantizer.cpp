@@ -157,8 +157,10 @@ void finishLayer(QuantizeReport& report, LayerRecord& record, int64_t layers, co
     report.quantizeSeconds += record.timing.quantizeSeconds;
     report.forwardSeconds += record.timing.forwardSeconds;
     report.layers.push_back(record.timing);
+    const auto t0 = Clock::now();
     if (sink.layer)
         sink.layer(record);
+    report.outputSeconds += since(t0);
     ctx.report(record.layer + 1, layers, "layers", layerLabel(record.layer, layers, "done"));
 }
 
@@ -326,7 +328,10 @@ void runSequential(LayerProvider& provider, const std::vector<std::vector<int32_
         LayerRecord record;
         record.layer = layer;
         LayerTiming& timing = record.timing;
+        const auto tLoad = Clock::now();
         LayerWeights w = provider.layer(layer, act, device);
+        synchronize(device);
+        report.loadSeconds += since(tLoad);
         const std::vector<LinearSpec> specs = llama::layerLinears(cfg, layer);
 
         if (layer < stored) {

@@ -46,6 +46,10 @@ using WeightOverrides = std::map<std::string, at::Tensor>;
 LayerWeights loadLayer(const ModelSource& source, int64_t layer, at::ScalarType dtype,
                        const at::Device& device, const WeightOverrides* overrides = nullptr);
 
+/// Asks the kernel to start reading decoder layer `layer`'s tensors from disk (read-ahead while
+/// the layer before it is being worked on; costs no process memory). Out-of-range layers: nothing.
+void prefetchLayer(const ModelSource& source, int64_t layer);
+
 /// Rotary tables as transformers builds them for the config's rope type: cos/sin of
 /// [positions, headDim] in fp32, already multiplied by the rope's attention factor (YaRN).
 /// Dynamic NTK scaling depends on the sequence length: the table is for sequences of exactly
