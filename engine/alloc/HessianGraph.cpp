@@ -1,6 +1,7 @@
 #include "alloc/detail/MgptqGraph.h"
 
 #include "core/Error.h"
+#include "quant/detail/GptqFactor.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 
@@ -26,34 +27,27 @@ at::Tensor hessianCoupling(const at::Tensor& H, double dampPercent, double* damp
 {
     TORCH_CHECK(H.dim() == 2 && H.size(0) == H.size(1), "MG-PTQ graph: H must be square, got ", H.sizes());
     const int64_t n = H.size(0);
-    at::Tensor Hd = H.to(at::kFloat).clone();
-    at::Tensor diag = Hd.diagonal();
-    diag.masked_fill_(diag == 0, 1); // dead inputs, as GPTQ treats them
-    double lambda = dampPercent * diag.mean().item<double>();
+    double lambda = 0;
+    {
+        at::Tensor Hd = H.to(at::kFloat).clone();
+        at::Tensor diag = Hd.diagonal();
+        diag.masked_fill_(diag == 0, 1); // dead inputs, as GPTQ treats them
+        lambda = dampPercent * diag.mean().item<double>();
+    }
     if (!(lambda > 0))
         lambda = 1e-8;
-    // In place where it can be: at n = 28672 (LLaMA-70B's down projection) each n × n fp32
-    // temporary is 3.1 GiB, and at most three live at once.
+    // At n = 28672 (LLaMA-70B's down projection) each n × n fp32 temporary is 3.1 GiB: each
+    // attempt damps a fresh copy of H and hands it to gptqHinv, which lets it go once factorised.
     for (int attempt = 0; attempt < 5; ++attempt, lambda *= 10) {
-        at::Tensor L;
-        {
-            at::Tensor damped = Hd.clone();
-            damped.diagonal().add_(lambda);
-            at::Tensor info;
-            std::tie(L, info) = at::linalg_cholesky_ex(damped);
-            if (info.item<int64_t>() != 0)
-                continue;
-        }
-        at::Tensor U;
-        {
-            at::Tensor Hinv = at::cholesky_inverse(L);
-            L.reset();
-            at::Tensor info2;
-            // U: upper Cholesky factor of the damped H⁻¹ — the factor GPTQ's compensation uses.
-            std::tie(U, info2) = at::linalg_cholesky_ex(Hinv, /*upper=*/true);
-            if (info2.item<int64_t>() != 0)
-                continue;
-        }
+        at::Tensor damped = H.to(at::kFloat).clone();
+        at::Tensor diag = damped.diagonal();
+        diag.masked_fill_(diag == 0, 1);
+        diag.add_(lambda);
+        // U: upper Cholesky factor of the damped H⁻¹ — the factor GPTQ's compensation uses
+        // (the same computation: quant/detail/GptqFactor.h).
+        at::Tensor U = gptqHinv(std::move(damped));
+        if (!U.defined())
+            continue;
         if (damping)
             *damping = lambda;
         // Row i of U / U_ii are GPTQ's update coefficients: rounding column i moves column j > i

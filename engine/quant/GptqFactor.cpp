@@ -11,7 +11,7 @@ bool usable(const at::Tensor& info, const at::Tensor& factor)
 
 } // namespace
 
-at::Tensor gptqHinv(const at::Tensor& Hd, HinvMethod method)
+at::Tensor gptqHinv(at::Tensor Hd, HinvMethod method)
 {
     if (method == HinvMethod::Auto)
         method = Hd.is_cuda() ? HinvMethod::Reversed : HinvMethod::CholeskyInverse;
@@ -19,6 +19,7 @@ at::Tensor gptqHinv(const at::Tensor& Hd, HinvMethod method)
         at::Tensor inverse; // Hd⁻¹, with L gone before the second factorisation (memory)
         {
             auto [L, info] = at::linalg_cholesky_ex(Hd);
+            Hd.reset();
             if (!usable(info, L))
                 return {};
             inverse = at::cholesky_inverse(L);
@@ -26,17 +27,21 @@ at::Tensor gptqHinv(const at::Tensor& Hd, HinvMethod method)
         auto [U, info2] = at::linalg_cholesky_ex(inverse, /*upper=*/true);
         return usable(info2, U) ? U : at::Tensor();
     }
-    at::Tensor L, info;
+    // Two n × n matrices besides the caller's: the reversed copy, whose memory then holds the
+    // identity that the triangular solve overwrites with L⁻¹ in place, and L.
+    at::Tensor work = Hd.flip({0, 1});
+    Hd.reset();
+    at::Tensor U;
     {
-        const at::Tensor reversed = Hd.flip({0, 1});
-        std::tie(L, info) = at::linalg_cholesky_ex(reversed);
+        auto [L, info] = at::linalg_cholesky_ex(work);
+        if (!usable(info, L))
+            return {};
+        work.zero_();
+        work.diagonal().fill_(1);
+        at::linalg_solve_triangular_out(work, L, work, /*upper=*/false);
     }
-    if (!usable(info, L))
-        return {};
-    at::Tensor Linv = at::linalg_solve_triangular(L, at::eye(Hd.size(0), Hd.options()), /*upper=*/false);
-    L.reset();
-    at::Tensor U = Linv.flip({0, 1});
-    Linv.reset();
+    U = work.flip({0, 1});
+    work.reset();
     return at::isfinite(U).all().item<bool>() ? U : at::Tensor();
 }
 

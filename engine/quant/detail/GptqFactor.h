@@ -22,6 +22,8 @@ enum class HinvMethod {
 /// and a fraction of it per down projection (docs/streaming.md). The two agree to rounding
 /// (tst_gptq inverseCholeskyMethodsAgree); the CPU keeps CholeskyInverse so that its results
 /// stay those of the reference scripts bit for bit.
-at::Tensor gptqHinv(const at::Tensor& Hd, HinvMethod method = HinvMethod::Auto);
+/// Hd is taken by value: a caller that moves it in lets it go as soon as it is factorised, so
+/// that at most two n × n temporaries live beside the caller's own tensors.
+at::Tensor gptqHinv(at::Tensor Hd, HinvMethod method = HinvMethod::Auto);
 
 } // namespace mpq::detail
