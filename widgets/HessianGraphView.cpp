@@ -11,6 +11,8 @@
 #include <QHelpEvent>
 #include <QToolTip>
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <map>
 
@@ -46,6 +48,61 @@ protected:
 private:
     QImage m_reuse;
     bool m_made = false;
+};
+
+/// The strongest edges of the node-link drawing, drawn as a few batches of hairlines (one per
+/// opacity level) rather than as 240 line items of widths up to 2.5 px: those were each a stroke
+/// through Qt's general stroker and painting thread pool, most of a redraw's time.
+class HessianGraphView::EdgeLines : public QCPLayerable {
+public:
+    struct Edge {
+        double x0, y0, x1, y1;
+        double t; ///< strength in [0, 1] on the colour scale
+    };
+    static constexpr int kLevels = 16;
+
+    EdgeLines(QCustomPlot* plot, QCPAxisRect* rect) : QCPLayerable(plot, QStringLiteral("background")), m_rect(rect) {}
+    void setEdges(std::vector<Edge> edges)
+    {
+        for (auto& level : m_levels)
+            level.clear();
+        for (const Edge& e : edges)
+            m_levels[size_t(std::clamp(int(std::lround(e.t * (kLevels - 1))), 0, kLevels - 1))].push_back(e);
+    }
+
+protected:
+    void applyDefaultAntialiasingHint(QCPPainter* painter) const override
+    {
+        applyAntialiasingHint(painter, mAntialiased, QCP::aeItems);
+    }
+    QRect clipRect() const override { return m_rect->rect(); }
+    void draw(QCPPainter* painter) override
+    {
+        QCPAxis* x = m_rect->axis(QCPAxis::atBottom);
+        QCPAxis* y = m_rect->axis(QCPAxis::atLeft);
+        QVector<QLineF> lines;
+        for (int level = 0; level < kLevels; ++level) {
+            if (m_levels[size_t(level)].empty())
+                continue;
+            const double t = double(level) / (kLevels - 1);
+            // Hairlines (cosmetic, one pixel): Qt draws them with its fast line stroker. Wider
+            // pens (up to 2.5 px, as before) went through the general stroker and Qt's painting
+            // thread pool, 12–50 ms per redraw on the shared 2-core machine; 240 wide chords were
+            // also a black mass on a 7B graph. Strength is the line's opacity.
+            QPen pen(QColor(40, 40, 40, int(40 + 170 * t)), 1.0);
+            pen.setCosmetic(true);
+            painter->setPen(pen);
+            lines.clear();
+            for (const Edge& e : m_levels[size_t(level)])
+                lines.append(QLineF(x->coordToPixel(e.x0), y->coordToPixel(e.y0), x->coordToPixel(e.x1),
+                                    y->coordToPixel(e.y1)));
+            painter->drawLines(lines);
+        }
+    }
+
+private:
+    QCPAxisRect* m_rect;
+    std::array<std::vector<Edge>, kLevels> m_levels;
 };
 
 HessianGraphView::HessianGraphView(QWidget* parent) : PlotView(parent)
@@ -94,6 +151,7 @@ HessianGraphView::HessianGraphView(QWidget* parent) : PlotView(parent)
     gy->setLabel(tr("strongest couplings"));
     gx->setRange(-1.15, 1.15);
     gy->setRange(-1.15, 1.15);
+    m_edges = new EdgeLines(p, m_graphRect);
     p->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     p->setMouseTracking(true);
     connect(p, &QCustomPlot::mouseMove, this, &HessianGraphView::onMove);
@@ -174,6 +232,7 @@ void HessianGraphView::rebuild()
         m_heat->data()->fill(std::numeric_limits<double>::quiet_NaN());
         m_order.clear();
         m_layout = GraphLayout{};
+        m_edges->setEdges({});
         p->legend->setVisible(false);
         setCaption(m_data.tensor.isEmpty() ? tr("Select a matrix to see its Hessian graph.")
                    : m_data.source.isEmpty() ? tr("%1: no Hessian stored for this run.").arg(m_data.tensor)
@@ -212,34 +271,30 @@ void HessianGraphView::rebuild()
     QCPAxis* gx = m_graphRect->axis(QCPAxis::atBottom);
     QCPAxis* gy = m_graphRect->axis(QCPAxis::atLeft);
     const double wMax = m_layout.edges.empty() ? 1.0 : m_layout.edges.front().weight;
+    std::vector<EdgeLines::Edge> lines;
     for (const auto& e : m_layout.edges) {
-        auto* line = new QCPItemLine(p);
-        line->setClipAxisRect(m_graphRect);
-        line->start->setAxes(gx, gy);
-        line->end->setAxes(gx, gy);
-        line->start->setCoords(m_layout.x[size_t(e.a)], m_layout.y[size_t(e.a)]);
-        line->end->setCoords(m_layout.x[size_t(e.b)], m_layout.y[size_t(e.b)]);
         const double t = scale.map(e.weight) / std::max(scale.map(wMax), 1e-9);
-        line->setPen(QPen(QColor(40, 40, 40, int(40 + 170 * t)), 0.5 + 2.0 * t));
-        line->setLayer(QStringLiteral("background"));
+        lines.push_back({m_layout.x[size_t(e.a)], m_layout.y[size_t(e.a)], m_layout.x[size_t(e.b)],
+                         m_layout.y[size_t(e.b)], t});
     }
+    m_edges->setEdges(std::move(lines));
     // At most kMaxDots node dots (one per column up to that, else the mean bits of k adjacent
     // positions): a 4096- or 11008-column circle is a solid ring at any window size, and
     // drawing every column's disc was most of a redraw's time.
     std::map<int, QCPCurve*> byBits;
     const int64_t per = s.columnsPerDot;
-    for (const HessianGraphSummary::Dot& dot : s.dots(m_actOrder)) {
-        QCPCurve*& curve = byBits[dot.bits];
-        if (!curve) {
-            curve = new QCPCurve(gx, gy);
-            curve->setLineStyle(QCPCurve::lsNone);
-            const QColor col = BitPalette::color(dot.bits);
-            curve->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, col, col, n > 600 ? 4 : 7));
-            curve->setName(dot.bits > 0 ? (per > 1 ? tr("%1 bits (mean)").arg(dot.bits) : tr("%1 bits").arg(dot.bits))
-                                        : tr("no bits"));
-        }
-        curve->addData(dot.x, dot.y);
+    const std::vector<HessianGraphSummary::Dot>& dots = s.dots(m_actOrder);
+    for (const HessianGraphSummary::Dot& dot : dots)
+        byBits[dot.bits] = nullptr;
+    for (auto& [b, curve] : byBits) { // one curve per width, the legend in increasing bits
+        curve = new QCPCurve(gx, gy);
+        curve->setLineStyle(QCPCurve::lsNone);
+        const QColor col = BitPalette::color(b);
+        curve->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, col, col, n > 600 ? 4 : 7));
+        curve->setName(b > 0 ? (per > 1 ? tr("%1 bits (mean)").arg(b) : tr("%1 bits").arg(b)) : tr("no bits"));
     }
+    for (const HessianGraphSummary::Dot& dot : dots)
+        byBits[dot.bits]->addData(dot.x, dot.y);
     p->legend->setVisible(true);
     QString detail;
     if (k > 1)

@@ -52,6 +52,7 @@ private:
         QImage heat[2]; ///< natural, act-order
     };
     class HeatMap;
+    class EdgeLines;
     std::shared_ptr<Cached> cached(const HessianGraphData& data);
     int columnAt(const QPoint& pos) const;
     void onMove(QMouseEvent* event);
@@ -67,6 +68,7 @@ private:
     QCPAxisRect* m_heatRect = nullptr;
     QCPAxisRect* m_graphRect = nullptr;
     HeatMap* m_heat = nullptr;
+    EdgeLines* m_edges = nullptr;
     QCPColorScale* m_scale = nullptr;
     int64_t m_heatBlock = 1;  ///< columns per heat-map cell side (1: exact)
 

@@ -9,6 +9,7 @@
 #include "DiffMapView.h"
 #include "HessianGraphView.h"
 #include "MainWindow.h"
+#include "PlotView.h"
 #include "PerplexityView.h"
 #include "SyntheticRuns.h"
 #include "TradeoffView.h"
@@ -60,12 +61,20 @@ void settle()
     QApplication::processEvents();
 }
 
-void measure(const QString& view, const QString& action, int reps, const std::function<void(int)>& step)
+/// `prepare(i)`, when given, runs before step i untimed (then the events it posted are handled).
+void measure(const QString& view, const QString& action, int reps, const std::function<void(int)>& step,
+             const std::function<void(int)>& prepare = {})
 {
     std::vector<double> ms, cpu;
+    if (prepare)
+        prepare(0);
     step(0); // warm-up (first layout, caches)
     settle();
     for (int i = 1; i <= reps; ++i) {
+        if (prepare) {
+            prepare(i);
+            settle();
+        }
         QElapsedTimer t;
         const double c0 = processCpuMs();
         t.start();
@@ -254,7 +263,7 @@ int main(int argc, char** argv)
     tabs->setCurrentWidget(cmp);
     cmp->tabs()->setCurrentIndex(0);
     settle();
-    measure(QStringLiteral("compare: side by side"), QStringLiteral("pick 2 runs (all compare views rebuilt)"), reps,
+    measure(QStringLiteral("compare: side by side"), QStringLiteral("pick 2 runs (the page shown is rebuilt)"), reps,
             [&](int i) {
                 cmp->setPicked({runs[i % 4], runs[(i + 1) % 4]});
                 for (BitMapView* m : cmp->maps())
@@ -266,6 +275,27 @@ int main(int argc, char** argv)
         for (BitMapView* m : cmp->maps())
             m->replotNow();
     });
+    // The other pages are rebuilt when shown: the cost of showing each after a pick of 4 runs.
+    for (const int page : {1, 2, 3, 4, 5}) {
+        measure(QStringLiteral("compare"), QStringLiteral("pick 4 runs, then show the %1 page (rebuilt)")
+                                               .arg(cmp->tabs()->tabText(page).toLower()),
+                reps,
+                [&](int) {
+                    cmp->tabs()->setCurrentIndex(page);
+                    for (PlotView* v : cmp->tabs()->widget(page)->findChildren<PlotView*>())
+                        v->replotNow();
+                    if (auto* v = qobject_cast<PlotView*>(cmp->tabs()->widget(page)))
+                        v->replotNow();
+                    paint(cmp->tabs()->widget(page));
+                },
+                [&](int i) {
+                    cmp->tabs()->setCurrentIndex(0);
+                    cmp->setPicked(i % 2 ? runs : QStringList{runs[3], runs[2], runs[1], runs[0]});
+                });
+    }
+    cmp->tabs()->setCurrentIndex(0);
+    cmp->setPicked(runs);
+    settle();
     measure(QStringLiteral("compare: side by side"), QStringLiteral("zoom one of 4 maps (the others follow)"), reps,
             [&](int) {
                 const double a = double(rng() % 10000);
@@ -273,7 +303,7 @@ int main(int argc, char** argv)
                 for (BitMapView* m : cmp->maps())
                     m->flushPendingReplot();
             });
-    measure(QStringLiteral("compare: side by side"), QStringLiteral("select a matrix (4 maps, diff map, table)"), reps,
+    measure(QStringLiteral("compare: side by side"), QStringLiteral("select a matrix (4 maps; the other pages when shown)"), reps,
             [&](int i) {
                 cmp->selectTensor(QStringLiteral("model.layers.%1.mlp.down_proj.weight").arg((i * 7) % 32));
                 for (BitMapView* m : cmp->maps())
@@ -373,6 +403,17 @@ int main(int argc, char** argv)
         cmp->runsTable()->resizeColumnsToContents();
         save(QStringLiteral("view-compare-runs.png"));
         layers->show();
+        // The Hessian graph of an 11008-column down_proj shaped like a session's (synthetic numbers).
+        tabs->setCurrentWidget(hessian);
+        HessianGraphData down = syntheticGraph(11008);
+        down.tensor = QStringLiteral("synthetic 11008-column graph (random couplings, not a model's; bits of "
+                                     "synthetic-mgptq-target3's layer 31 down_proj)");
+        if (const RunData* r = w.workbench().run(QStringLiteral("synthetic-mgptq-target3")))
+            for (const MatrixResult& m : r->matrices)
+                if (m.tensor == QLatin1String("model.layers.31.mlp.down_proj.weight"))
+                    down.bits = m.columnBits;
+        hessian->setGraph(down);
+        save(QStringLiteral("view-hessian-7b.png"));
         // The main bit map at 7B scale: overview, then zoomed into columns and found by name.
         tabs->setCurrentWidget(map);
         w.showRun(QStringLiteral("synthetic-mgptq-target3"));
