@@ -51,7 +51,8 @@ std::vector<HessianGraphSummary::Dot> dotsFor(const std::vector<int64_t>& order,
 
 } // namespace
 
-HessianGraphSummary HessianGraphSummary::compute(const HessianGraphData& g, int64_t maxCells, int maxEdges, int maxDots)
+HessianGraphSummary HessianGraphSummary::compute(const HessianGraphData& g, int64_t maxCells, int maxEdges,
+                                                 int maxDots)
 {
     HessianGraphSummary s;
     const int64_t n = g.cols;
@@ -85,7 +86,8 @@ HessianGraphSummary HessianGraphSummary::compute(const HessianGraphData& g, int6
     const size_t keep = std::min(all.size(), size_t(std::max(maxEdges, 0)));
     std::partial_sort(all.begin(), all.begin() + long(keep), all.end(),
                       [](const GraphLayout::Edge& p, const GraphLayout::Edge& q) {
-                          return p.weight != q.weight ? p.weight > q.weight : (p.a != q.a ? p.a < q.a : p.b < q.b);
+                          return p.weight != q.weight ? p.weight > q.weight
+                                                      : (p.a != q.a ? p.a < q.a : p.b < q.b);
                       });
     all.resize(keep);
     s.strongest = std::move(all);

@@ -61,7 +61,10 @@ public:
     };
     static constexpr int kLevels = 16;
 
-    EdgeLines(QCustomPlot* plot, QCPAxisRect* rect) : QCPLayerable(plot, QStringLiteral("background")), m_rect(rect) {}
+    EdgeLines(QCustomPlot* plot, QCPAxisRect* rect)
+        : QCPLayerable(plot, QStringLiteral("background")), m_rect(rect)
+    {
+    }
     void setEdges(std::vector<Edge> edges)
     {
         for (auto& level : m_levels)

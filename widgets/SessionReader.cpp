@@ -197,7 +197,8 @@ HessianGraphData SessionReader::hessianGraph(const session::Session& s, const QS
     }
     HessianGraphData::normalise(g.edges);
     const session::RunInfo info = s.run(run.toStdString());
-    g.key = qs(s.info().path) + QLatin1Char('#') + run + QLatin1Char('@') + qs(info.created) + QLatin1Char('/') + tensor;
+    g.key = qs(s.info().path) + QLatin1Char('#') + run + QLatin1Char('@') + qs(info.created) + QLatin1Char('/') +
+            tensor;
     g.available = true;
     g.source = QStringLiteral("%1, top %2 neighbours per column, diag H from %3 calibration windows")
                    .arg(qs(a.construction)).arg(a.topK).arg(info.calibrationWindows);

@@ -232,10 +232,11 @@ int main(int argc, char** argv)
                                        : QStringLiteral("11008-column (down_proj)");
         // A new key per repetition: the summary (scale, pooled heat maps, strongest edges, dots)
         // is computed from the edges each time, as on the first show of a matrix.
-        measure(QStringLiteral("Hessian graph"), QStringLiteral("first show of a %1 graph").arg(what), reps, [&](int i) {
-            g.key = QStringLiteral("bench-%1-%2").arg(n).arg(i);
-            hessian->setGraph(g);
-        });
+        measure(QStringLiteral("Hessian graph"), QStringLiteral("first show of a %1 graph").arg(what), reps,
+                [&](int i) {
+                    g.key = QStringLiteral("bench-%1-%2").arg(n).arg(i);
+                    hessian->setGraph(g);
+                });
         g.key = QStringLiteral("bench-%1-again").arg(n);
         measure(QStringLiteral("Hessian graph"), QStringLiteral("show it again (summary cached)"), reps,
                 [&](int) { hessian->setGraph(g); });
@@ -303,7 +304,8 @@ int main(int argc, char** argv)
                 for (BitMapView* m : cmp->maps())
                     m->flushPendingReplot();
             });
-    measure(QStringLiteral("compare: side by side"), QStringLiteral("select a matrix (4 maps; the other pages when shown)"), reps,
+    measure(QStringLiteral("compare: side by side"),
+            QStringLiteral("select a matrix (4 maps; the other pages when shown)"), reps,
             [&](int i) {
                 cmp->selectTensor(QStringLiteral("model.layers.%1.mlp.down_proj.weight").arg((i * 7) % 32));
                 for (BitMapView* m : cmp->maps())
