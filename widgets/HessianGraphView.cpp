@@ -83,6 +83,8 @@ protected:
     {
         QCPAxis* x = m_rect->axis(QCPAxis::atBottom);
         QCPAxis* y = m_rect->axis(QCPAxis::atLeft);
+        // Light lines on a dark plot (PlotView::applyTheme gives the plot the window's palette).
+        const bool dark = PlotView::isDark(mParentPlot->palette());
         QVector<QLineF> lines;
         for (int level = 0; level < kLevels; ++level) {
             if (m_levels[size_t(level)].empty())
@@ -92,7 +94,9 @@ protected:
             // pens (up to 2.5 px, as before) went through the general stroker and Qt's painting
             // thread pool, 12–50 ms per redraw on the shared 2-core machine; 240 wide chords were
             // also a black mass on a 7B graph. Strength is the line's opacity.
-            QPen pen(QColor(40, 40, 40, int(40 + 170 * t)), 1.0);
+            QColor ink = dark ? QColor(225, 225, 225) : QColor(40, 40, 40);
+            ink.setAlpha(int(40 + 170 * t));
+            QPen pen(ink, 1.0);
             pen.setCosmetic(true);
             painter->setPen(pen);
             lines.clear();
