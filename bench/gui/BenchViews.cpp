@@ -2,7 +2,8 @@
 // synthetic LLaMA-7B-shaped workspace (SyntheticRuns: 224 matrices, up to 11008 columns), in the
 // real main window at 1280×800. Each figure is one user action plus the redraw it causes (the
 // plot rendered and painted), median and maximum over N repetitions. Run under Xvfb for figures
-// with real painting (docs/gui.md, "Scale"); --screenshots also saves the Compare runs views.
+// with real painting (docs/gui.md, "Scale"); --screenshots also saves the Compare runs views, the
+// 7B bit map and the Hessian graph of a synthetic 11008-column graph (view-hessian-7b.png).
 #include "BitMapView.h"
 #include "CompareTradeoffView.h"
 #include "CompareView.h"
