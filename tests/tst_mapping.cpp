@@ -3,6 +3,7 @@
 #include "BitPalette.h"
 #include "DurationText.h"
 #include "GraphLayout.h"
+#include "HessianGraphSummary.h"
 #include "KnobScale.h"
 #include "LogScale.h"
 #include "PlotView.h"
@@ -153,6 +154,67 @@ private Q_SLOTS:
         QVERIFY(std::abs(o.y[2] - 1) < 1e-12);
         QVERIFY(o.edges.empty());
         QCOMPARE(GraphLayout::actOrder({1.0, 3.0, 2.0, 3.0}), (std::vector<int64_t>{1, 3, 2, 0}));
+    }
+    void hessianGraphSummaryFromEdgesEqualsDense()
+    {
+        // A 40-column graph, dense and as the sparse edges a session stores: the same scale,
+        // pooled heat map (both orders), strongest edges (GraphLayout::circular's) and dots.
+        const int64_t n = 40;
+        HessianGraphData dense;
+        dense.available = true;
+        dense.cols = n;
+        dense.adjacency.assign(size_t(n * n), 0.f);
+        for (int64_t i = 0; i < n; ++i) {
+            dense.diagonal.push_back(1.0 + double((i * 7) % n));
+            dense.bits.push_back(uint8_t(2 + i % 3));
+        }
+        HessianGraphData sparse = dense;
+        sparse.adjacency.clear();
+        for (int64_t i = 0; i < n; ++i)
+            for (int64_t d : {1, 3, 11}) {
+                const int64_t j = (i + d) % n;
+                const float w = float(1e-3 * double(1 + (i * 13 + d) % 97));
+                dense.adjacency[size_t(i * n + j)] = dense.adjacency[size_t(j * n + i)] = w;
+                sparse.edges.push_back({int32_t(j), int32_t(i), w}); // either direction, duplicates allowed
+                sparse.edges.push_back({int32_t(i), int32_t(j), w / 2});
+            }
+        HessianGraphData::normalise(sparse.edges);
+        QCOMPARE(sparse.edges.size(), size_t(3 * n));
+        for (int64_t i = 0; i < n; ++i)
+            for (int64_t j = 0; j < n; ++j)
+                QCOMPARE(sparse.weight(i, j), dense.weight(i, j));
+        const auto a = HessianGraphSummary::compute(dense, 16, 10, 16);
+        const auto b = HessianGraphSummary::compute(sparse, 16, 10, 16);
+        QCOMPARE(a.block, int64_t(3));
+        QCOMPARE(a.cells, 14);
+        QCOMPARE(a.scale.lo, b.scale.lo);
+        QCOMPARE(a.scale.hi, b.scale.hi);
+        QVERIFY(a.heatNatural == b.heatNatural);
+        QVERIFY(a.heatActOrder == b.heatActOrder);
+        QVERIFY(a.heatNatural != a.heatActOrder);
+        const GraphLayout ref = GraphLayout::circular(dense.adjacency, n, {}, 10);
+        QCOMPARE(b.strongest.size(), ref.edges.size());
+        for (size_t e = 0; e < ref.edges.size(); ++e) {
+            QCOMPARE(b.strongest[e].a, ref.edges[e].a);
+            QCOMPARE(b.strongest[e].b, ref.edges[e].b);
+            QCOMPARE(b.strongest[e].weight, ref.edges[e].weight);
+        }
+        // 40 columns, at most 16 dots: 3 columns a dot, the last one 1; the first dot's bits are
+        // the mean of columns 0..2 (2, 3, 4) = 3, at the angle of column 1.
+        QCOMPARE(b.columnsPerDot, int64_t(3));
+        QCOMPARE(b.dotsNatural.size(), size_t(14));
+        QCOMPARE(b.dotsNatural[0].bits, 3);
+        const GraphLayout pos = GraphLayout::circular({}, n, {}, 0);
+        QVERIFY(std::abs(b.dotsNatural[0].x - pos.x[1]) < 1e-12 && std::abs(b.dotsNatural[0].y - pos.y[1]) < 1e-12);
+        // Act-order: the first dot holds the three columns with the largest H_jj.
+        QCOMPARE(b.actOrder, GraphLayout::actOrder(dense.diagonal));
+        const GraphLayout act = GraphLayout::circular({}, n, b.actOrder, 0);
+        QVERIFY(std::abs(b.dotsActOrder[0].x - act.x[size_t(b.actOrder[1])]) < 1e-12);
+        // Up to maxDots columns: one dot per column, at the column's own place.
+        const auto one = HessianGraphSummary::compute(sparse, 16, 10, 64);
+        QCOMPARE(one.columnsPerDot, int64_t(1));
+        QCOMPARE(one.dotsNatural.size(), size_t(n));
+        QCOMPARE(one.dotsNatural[5].bits, int(dense.bits[5]));
     }
     void knobScaleRoundTrips()
     {

@@ -191,6 +191,52 @@ private Q_SLOTS:
         QVERIFY(!model.index(0, RunsTableModel::FirstPerplexity + 1).data().toString().isEmpty()); // time
     }
 
+    void compareViewBuildsOnlyTheShownPage()
+    {
+        // Picking runs rebuilds the page shown; the others are rebuilt when shown, with the
+        // current picks and the selected matrix.
+        CompareView view;
+        view.resize(1200, 700);
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        view.setWorkbench(smallWorkbench());
+        view.tabs()->setCurrentIndex(CompareView::SideBySidePage);
+        int builds[CompareView::PageCount];
+        for (int p = 0; p < CompareView::PageCount; ++p)
+            builds[p] = view.pageBuilds(CompareView::Page(p));
+        view.setPicked({QStringLiteral("a"), QStringLiteral("b"), QStringLiteral("c")});
+        QVERIFY(view.isPageUpToDate(CompareView::SideBySidePage));
+        QCOMPARE(view.pageBuilds(CompareView::SideBySidePage), builds[CompareView::SideBySidePage] + 1);
+        for (int p = CompareView::DifferencePage; p < CompareView::PageCount; ++p) {
+            QVERIFY(!view.isPageUpToDate(CompareView::Page(p)));
+            QCOMPARE(view.pageBuilds(CompareView::Page(p)), builds[p]);
+        }
+        const QString down = QStringLiteral("model.layers.0.down_proj.weight");
+        view.selectTensor(down);
+        // Showing a page brings it up to date, once.
+        view.tabs()->setCurrentIndex(CompareView::MatricesPage);
+        QVERIFY(view.isPageUpToDate(CompareView::MatricesPage));
+        QCOMPARE(view.pageBuilds(CompareView::MatricesPage), builds[CompareView::MatricesPage] + 1);
+        QCOMPARE(view.matrixModel()->rowCount(), 2);
+        QCOMPARE(view.matrixTable()->currentIndex().data(MatrixCompareModel::TensorRole).toString(), down);
+        view.tabs()->setCurrentIndex(CompareView::RunsPage);
+        view.tabs()->setCurrentIndex(CompareView::MatricesPage);
+        QCOMPARE(view.pageBuilds(CompareView::MatricesPage), builds[CompareView::MatricesPage] + 1);
+        QCOMPARE(view.runsModel()->rowCount(), 3);
+        // Hidden, the view builds nothing; shown again, its current page is rebuilt.
+        view.hide();
+        const int matrices = view.pageBuilds(CompareView::MatricesPage);
+        view.setPicked({QStringLiteral("a"), QStringLiteral("b")});
+        QCOMPARE(view.pageBuilds(CompareView::MatricesPage), matrices);
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        QCOMPARE(view.pageBuilds(CompareView::MatricesPage), matrices + 1);
+        QCOMPARE(view.matrixModel()->rowCount(), 2);
+        QVERIFY(!view.isPageUpToDate(CompareView::SideBySidePage));
+        QCOMPARE(view.maps()[0]->selectedTensor(), down); // the accessor brings the page up to date
+        QVERIFY(!view.maps()[2]->isVisibleTo(&view));
+    }
+
     void compareViewPicksSyncsAndExports()
     {
         CompareView view;

@@ -126,6 +126,80 @@ private Q_SLOTS:
         QVERIFY(view.caption().contains(QStringLiteral("3×3 block")));
     }
 
+    void hessianGraphOfDownProj()
+    {
+        // An 11008-column down_proj as a session stores it (diag H and each column's 16 strongest
+        // neighbours; docs/session-format.md): it has a graph, pooled and with aggregated nodes.
+        const int64_t n = 11008;
+        HessianGraphData g;
+        g.available = true;
+        g.tensor = QStringLiteral("model.layers.0.mlp.down_proj.weight");
+        g.source = QStringLiteral("test");
+        g.key = QStringLiteral("test#down");
+        g.cols = n;
+        for (int64_t i = 0; i < n; ++i) {
+            g.diagonal.push_back(1.0 + double((i * 31) % 977));
+            g.bits.push_back(uint8_t(2 + (i / 64) % 3));
+            for (int64_t d = 1; d <= 16; ++d)
+                g.edges.push_back({int32_t(i), int32_t((i + d * 37) % n), float(1.0 / double(d))});
+        }
+        HessianGraphData::normalise(g.edges);
+        HessianGraphView view;
+        view.resize(1000, 600);
+        view.setGraph(g);
+        QVERIFY2(view.caption().contains(QStringLiteral("11008 columns")), qPrintable(view.caption()));
+        QVERIFY(view.caption().contains(QStringLiteral("240 strongest edges")));
+        QCOMPARE(view.heatBlock(), int64_t(22)); // ≤ 512 cells a side
+        QVERIFY(view.caption().contains(QStringLiteral("1 dot = 22 adjacent columns")));
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        view.replotNow();
+        bool hovered = false; // some point of the heat map reads out a column
+        for (int x = 10; x < view.width() / 2 && !hovered; x += 5)
+            for (int y = 10; y < view.height() && !hovered; y += 5)
+                hovered = view.hoverText(QPoint(x, y)).startsWith(QStringLiteral("column "));
+        QVERIFY(hovered);
+    }
+    void hessianGraphSummaryIsCached()
+    {
+        // Showing a matrix again, switching the order and redrawing do not rescan its coupling.
+        const auto graph = [](const QString& key, int64_t n) {
+            HessianGraphData g;
+            g.available = true;
+            g.tensor = key;
+            g.key = key;
+            g.cols = n;
+            g.diagonal.assign(size_t(n), 1.0);
+            for (int64_t i = 0; i + 1 < n; ++i)
+                g.edges.push_back({int32_t(i), int32_t(i + 1), 0.5f});
+            return g;
+        };
+        HessianGraphView view;
+        view.resize(900, 500);
+        view.setGraph(graph(QStringLiteral("a"), 4096));
+        QCOMPARE(view.summariesComputed(), 1);
+        view.setActOrder(true);
+        view.setActOrder(false);
+        view.replotNow();
+        QCOMPARE(view.summariesComputed(), 1);
+        view.setGraph(graph(QStringLiteral("b"), 11008));
+        QCOMPARE(view.summariesComputed(), 2);
+        view.setGraph(graph(QStringLiteral("a"), 4096));
+        QCOMPARE(view.summariesComputed(), 2); // from the cache
+        QVERIFY(view.caption().contains(QStringLiteral("4096 columns")));
+        // The cache is bounded: after kCacheSize other graphs, "a" is computed again.
+        for (int i = 0; i < HessianGraphView::kCacheSize; ++i)
+            view.setGraph(graph(QStringLiteral("other%1").arg(i), 64));
+        const int before = view.summariesComputed();
+        view.setGraph(graph(QStringLiteral("a"), 4096));
+        QCOMPARE(view.summariesComputed(), before + 1);
+        // A graph without a key is not cached.
+        HessianGraphData anonymous = graph(QString(), 64);
+        view.setGraph(anonymous);
+        view.setGraph(anonymous);
+        QCOMPARE(view.summariesComputed(), before + 3);
+    }
+
 private:
     Workbench m_wb;
 };

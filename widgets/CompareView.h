@@ -32,7 +32,9 @@ class RunsTableModel;
 /// filtered by tensor name or to the matrices that differ), their points on the trade-off plane
 /// and in the perplexity bars, and a table of the runs (method, settings, bits, perplexities,
 /// time). Reads files only through SessionReader / ResultReader / WorkbenchFile (small, on the
-/// GUI thread, as the main window opens sessions). GUI thread only.
+/// GUI thread, as the main window opens sessions). Pages are built lazily: picking runs (or a new
+/// workbench) rebuilds only the page shown, and a page shown later is brought up to date then
+/// (the accessors below bring their page up to date too). GUI thread only.
 class CompareView : public QWidget {
     Q_OBJECT
 public:
@@ -55,17 +57,24 @@ public:
     /// Selects a matrix in every map and in the table.
     void selectTensor(const QString& tensor);
 
+    /// The pages, in tab order.
+    enum Page { SideBySidePage, DifferencePage, MatricesPage, TradeoffPage, PerplexityPage, RunsPage, PageCount };
+
     QTabWidget* tabs() const { return m_tabs; }
     /// The side-by-side maps (one per picked run, at most kMaxMaps shown).
-    std::vector<BitMapView*> maps() const;
-    DiffMapView* differenceMap() const { return m_diff; }
-    CompareTradeoffView* tradeoffView() const { return m_tradeoff; }
-    PerplexityView* perplexityView() const { return m_perplexity; }
-    QTableView* matrixTable() const { return m_matrixTable; }
-    QTableView* runsTable() const { return m_runsTable; }
-    MatrixCompareModel* matrixModel() const { return m_matrixModel; }
-    RunsTableModel* runsModel() const { return m_runsModel; }
-    QSortFilterProxyModel* matrixProxy() const { return m_matrixProxy; }
+    std::vector<BitMapView*> maps();
+    DiffMapView* differenceMap();
+    CompareTradeoffView* tradeoffView();
+    PerplexityView* perplexityView();
+    QTableView* matrixTable();
+    QTableView* runsTable();
+    MatrixCompareModel* matrixModel();
+    RunsTableModel* runsModel();
+    QSortFilterProxyModel* matrixProxy();
+    /// Whether a page shows the current picks (false: it is rebuilt when shown). For tests.
+    bool isPageUpToDate(Page page) const { return !m_stale[page]; }
+    /// How many times a page has been rebuilt. For tests.
+    int pageBuilds(Page page) const { return m_builds[page]; }
     QLineEdit* matrixFilter() const { return m_filter; }
     QCheckBox* onlyDifferent() const { return m_onlyDifferent; }
     /// Writes a table model as CSV (header line, then its rows as shown).
@@ -79,10 +88,18 @@ Q_SIGNALS:
     /// The picked runs changed.
     void pickedChanged(const QStringList& ids);
 
+protected:
+    void showEvent(QShowEvent* event) override;
+
 private:
     void rebuildList();
+    /// Marks every page stale and rebuilds the one shown.
     void refresh();
     void refreshDifference();
+    /// Rebuilds `page` if it is stale.
+    void bringUpToDate(Page page);
+    void buildPage(Page page);
+    void selectTableRow(const QString& tensor);
     std::vector<CompareEntry> pickedEntries() const;
     const CompareEntry* entry(const QString& id) const;
     QWidget* buildTablePage(QTableView* table, QWidget* tools, const QString& csvName);
@@ -111,6 +128,9 @@ private:
     QSortFilterProxyModel* m_runsProxy = nullptr;
     QTableView* m_runsTable = nullptr;
     bool m_syncing = false;
+    QString m_tensor;  ///< the selected matrix, applied to pages as they are built
+    bool m_stale[PageCount] = {true, true, true, true, true, true};
+    int m_builds[PageCount] = {};
 };
 
 } // namespace mpq::gui

@@ -2,14 +2,10 @@
 
 #include "QCustomPlotInclude.h"
 
-#include <QHBoxLayout>
 #include <QKeyEvent>
 #include <QLabel>
-#include <QPushButton>
 #include <QSlider>
 #include <QTextStream>
-#include <QTimer>
-#include <QVBoxLayout>
 
 #include <algorithm>
 #include <cmath>
@@ -44,7 +40,7 @@ QString num(double v)
 
 } // namespace
 
-GptqTeachView::GptqTeachView(QWidget* parent) : PlotView(parent)
+GptqTeachView::GptqTeachView(QWidget* parent) : TeachPlayerView(parent, 350, 110, 64)
 {
     setToolTip(tr("Teaching mode: GPTQ on one matrix step by step — each column rounded to its grid, its "
                   "error spread over the columns still to come, block by block"));
@@ -71,11 +67,7 @@ GptqTeachView::GptqTeachView(QWidget* parent) : PlotView(parent)
         y->setRangeReversed(true);
         x->setLabel(title);
         y->setLabel(tr("output row"));
-        auto* map = new QCPColorMap(x, y);
-        map->setInterpolate(false);
-        map->setColorScale(scale);
-        map->setGradient(diverging());
-        (i == 0 ? m_weights : m_change) = map;
+        (i == 0 ? m_weights : m_change) = addHeatMap(rect, scale, diverging());
         m_blockMark[i] = new QCPItemRect(p);
         m_columnMark[i] = new QCPItemRect(p);
         for (QCPItemRect* r : {m_blockMark[i], m_columnMark[i]}) {
@@ -91,39 +83,9 @@ GptqTeachView::GptqTeachView(QWidget* parent) : PlotView(parent)
     }
     styleAxes(p);
 
-    m_prev = new QPushButton(tr("◀ Prev"), this);
-    m_next = new QPushButton(tr("Next ▶"), this);
-    m_play = new QPushButton(tr("Play"), this);
-    m_play->setCheckable(true);
-    m_slider = new QSlider(Qt::Horizontal, this);
-    m_slider->setObjectName(QStringLiteral("teachSlider"));
-    m_stepLabel = new QLabel(this);
-    m_stepLabel->setMinimumWidth(110);
-    QHBoxLayout* row = toolRow();
-    row->addWidget(m_prev);
-    row->addWidget(m_play);
-    row->addWidget(m_next);
-    row->addWidget(m_slider, 1);
-    row->addWidget(m_stepLabel);
-    m_text = new QLabel(this);
-    m_text->setObjectName(QStringLiteral("teachText"));
-    m_text->setWordWrap(true);
-    m_text->setTextFormat(Qt::RichText);
-    m_text->setMinimumHeight(64);
-    m_text->setAlignment(Qt::AlignTop | Qt::AlignLeft);
-    static_cast<QVBoxLayout*>(layout())->addWidget(m_text);
-    m_timer = new QTimer(this);
-    m_timer->setInterval(350);
-    connect(m_timer, &QTimer::timeout, this, [this] {
-        if (m_step >= steps())
-            setPlaying(false);
-        else
-            next();
-    });
-    connect(m_prev, &QPushButton::clicked, this, &GptqTeachView::previous);
-    connect(m_next, &QPushButton::clicked, this, &GptqTeachView::next);
-    connect(m_play, &QPushButton::toggled, this, &GptqTeachView::setPlaying);
-    connect(m_slider, &QSlider::valueChanged, this, &GptqTeachView::setStep);
+    slider()->setObjectName(QStringLiteral("teachSlider"));
+    textLabel()->setObjectName(QStringLiteral("teachText"));
+    textLabel()->setAlignment(Qt::AlignTop | Qt::AlignLeft);
     p->installEventFilter(this);
     setMessage(tr("Teaching mode: select a matrix of a session run that stores its full Hessian "
                   "(the demo's runs do) to watch GPTQ quantize it step by step."));
@@ -138,13 +100,8 @@ void GptqTeachView::setMessage(const QString& message)
 {
     setPlaying(false);
     m_trace.reset();
-    m_step = 0;
+    clearPlayer(0);
     setCaption(message);
-    m_text->clear();
-    m_stepLabel->clear();
-    for (QWidget* w : {static_cast<QWidget*>(m_prev), static_cast<QWidget*>(m_next), static_cast<QWidget*>(m_play),
-                       static_cast<QWidget*>(m_slider)})
-        w->setEnabled(false);
     m_weights->data()->clear();
     m_change->data()->clear();
     for (int i = 0; i < 2; ++i) {
@@ -178,67 +135,7 @@ void GptqTeachView::setTrace(std::shared_ptr<const GptqTrace> trace, const QStri
         r->axis(QCPAxis::atBottom)->setRange(-0.5, double(t.cols) - 0.5);
         r->axis(QCPAxis::atLeft)->setRange(-0.5, double(t.rows) - 0.5);
     }
-    for (QWidget* wd : {static_cast<QWidget*>(m_prev), static_cast<QWidget*>(m_next), static_cast<QWidget*>(m_play),
-                        static_cast<QWidget*>(m_slider)})
-        wd->setEnabled(true);
-    m_slider->blockSignals(true);
-    m_slider->setRange(0, steps());
-    m_slider->blockSignals(false);
-    m_step = -1;
-    setStep(0);
-}
-
-void GptqTeachView::setStep(int step)
-{
-    if (!m_trace)
-        return;
-    step = std::clamp(step, 0, steps());
-    if (step == m_step)
-        return;
-    m_step = step;
-    if (m_slider->value() != step) {
-        m_slider->blockSignals(true);
-        m_slider->setValue(step);
-        m_slider->blockSignals(false);
-    }
-    redraw();
-}
-
-void GptqTeachView::next()
-{
-    setStep(m_step + 1);
-}
-
-void GptqTeachView::previous()
-{
-    setStep(m_step - 1);
-}
-
-void GptqTeachView::setPlaying(bool playing)
-{
-    if (playing && m_trace) {
-        if (m_step >= steps())
-            setStep(0);
-        m_timer->start();
-    } else {
-        m_timer->stop();
-    }
-    if (m_play->isChecked() != (playing && m_trace)) {
-        m_play->blockSignals(true);
-        m_play->setChecked(playing && m_trace);
-        m_play->blockSignals(false);
-    }
-    m_play->setText(m_timer->isActive() ? tr("Pause") : tr("Play"));
-}
-
-bool GptqTeachView::playing() const
-{
-    return m_timer->isActive();
-}
-
-QString GptqTeachView::stepText() const
-{
-    return m_text->text();
+    startPlayer(steps());
 }
 
 QString GptqTeachView::describeStep(const GptqTrace& t, int step)
@@ -293,17 +190,17 @@ QString GptqTeachView::describeStep(const GptqTrace& t, int step)
            rest;
 }
 
-void GptqTeachView::redraw()
+void GptqTeachView::showPosition(int step)
 {
     const GptqTrace& t = *m_trace;
-    const std::vector<float>& w = m_step == 0 ? t.original : t.steps[size_t(m_step - 1)].weights;
+    const std::vector<float>& w = step == 0 ? t.original : t.steps[size_t(step - 1)].weights;
     for (int64_t r = 0; r < t.rows; ++r)
         for (int64_t c = 0; c < t.cols; ++c) {
             m_weights->data()->setCell(int(c), int(r), w[size_t(r * t.cols + c)]);
             m_change->data()->setCell(int(c), int(r),
-                                      m_step == 0 ? 0.0 : t.steps[size_t(m_step - 1)].change[size_t(r * t.cols + c)]);
+                                      step == 0 ? 0.0 : t.steps[size_t(step - 1)].change[size_t(r * t.cols + c)]);
         }
-    const GptqTraceStep* s = m_step == 0 ? nullptr : &t.steps[size_t(m_step - 1)];
+    const GptqTraceStep* s = step == 0 ? nullptr : &t.steps[size_t(step - 1)];
     for (int i = 0; i < 2; ++i) {
         m_blockMark[i]->setVisible(s != nullptr);
         m_columnMark[i]->setVisible(s && s->kind == GptqTraceStep::Kind::Column);
@@ -316,10 +213,7 @@ void GptqTeachView::redraw()
             m_columnMark[i]->bottomRight->setCoords(double(s->column) + 0.5, double(t.rows) - 0.5);
         }
     }
-    m_stepLabel->setText(tr("step %1 / %2").arg(m_step).arg(steps()));
-    m_text->setText(describeStep(t, m_step));
-    m_prev->setEnabled(m_step > 0);
-    m_next->setEnabled(m_step < steps());
+    setPositionText(tr("step %1 / %2").arg(step).arg(steps()), describeStep(t, step));
     requestReplot();
 }
 
@@ -346,7 +240,7 @@ bool GptqTeachView::eventFilter(QObject* watched, QEvent* event)
             break;
         }
     }
-    return PlotView::eventFilter(watched, event);
+    return TeachPlayerView::eventFilter(watched, event);
 }
 
 bool GptqTeachView::writeCsv(QTextStream& out) const
@@ -354,12 +248,14 @@ bool GptqTeachView::writeCsv(QTextStream& out) const
     if (!m_trace)
         return false;
     const GptqTrace& t = *m_trace;
-    const std::vector<float>& w = m_step == 0 ? t.original : t.steps[size_t(m_step - 1)].weights;
+    const int shown = step();
+    const std::vector<float>& w = shown == 0 ? t.original : t.steps[size_t(shown - 1)].weights;
     out << "step,row,column,weight,change\n";
     for (int64_t r = 0; r < t.rows; ++r)
         for (int64_t c = 0; c < t.cols; ++c)
-            out << m_step << ',' << r << ',' << c << ',' << QString::number(w[size_t(r * t.cols + c)], 'g', 9) << ','
-                << QString::number(m_step == 0 ? 0.0f : t.steps[size_t(m_step - 1)].change[size_t(r * t.cols + c)], 'g', 9)
+            out << shown << ',' << r << ',' << c << ',' << QString::number(w[size_t(r * t.cols + c)], 'g', 9) << ','
+                << QString::number(shown == 0 ? 0.0f : t.steps[size_t(shown - 1)].change[size_t(r * t.cols + c)],
+                                   'g', 9)
                 << '\n';
     return true;
 }

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "PlotView.h"
+#include "TeachPlayerView.h"
 
 #include "quant/GptqTrace.h"
 
@@ -10,10 +10,6 @@ class QCPAxisRect;
 class QCPColorMap;
 class QCPColorScale;
 class QCPItemRect;
-class QLabel;
-class QPushButton;
-class QSlider;
-class QTimer;
 
 namespace mpq::gui {
 
@@ -22,7 +18,7 @@ namespace mpq::gui {
 /// W (the quantization error where quantized, the compensation where not) — with the column and
 /// block outlined and a short text saying what the step did. Previous / next / play, a step
 /// slider, and the keys ←/→ (a step), Home/End, Space (play). GUI thread only.
-class GptqTeachView : public PlotView {
+class GptqTeachView : public TeachPlayerView {
     Q_OBJECT
 public:
     explicit GptqTeachView(QWidget* parent = nullptr);
@@ -33,15 +29,13 @@ public:
     void setMessage(const QString& message);
     bool hasTrace() const { return m_trace != nullptr; }
     /// Step 0 is W before GPTQ; 1..steps() the trace's steps.
-    void setStep(int step);
-    int step() const { return m_step; }
+    void setStep(int step) { goTo(step); }
+    int step() const { return position(); }
     int steps() const;
-    void next();
-    void previous();
-    void setPlaying(bool playing);
-    bool playing() const;
+    void next() { goTo(position() + 1); }
+    void previous() { goTo(position() - 1); }
     /// The explanation shown now.
-    QString stepText() const;
+    QString stepText() const { return positionText(); }
     /// The explanation of step `step` of `t` (0: the start).
     static QString describeStep(const GptqTrace& t, int step);
     bool writeCsv(QTextStream& out) const override;
@@ -50,11 +44,10 @@ protected:
     bool eventFilter(QObject* watched, QEvent* event) override;
 
 private:
-    void redraw();
+    void showPosition(int step) override;
 
     std::shared_ptr<const GptqTrace> m_trace;
     QString m_label;
-    int m_step = 0;
     QCPAxisRect* m_leftRect = nullptr;
     QCPAxisRect* m_rightRect = nullptr;
     QCPColorMap* m_weights = nullptr;
@@ -63,13 +56,6 @@ private:
     QCPColorScale* m_changeScale = nullptr;
     QCPItemRect* m_columnMark[2] = {nullptr, nullptr};
     QCPItemRect* m_blockMark[2] = {nullptr, nullptr};
-    QLabel* m_text = nullptr;
-    QLabel* m_stepLabel = nullptr;
-    QSlider* m_slider = nullptr;
-    QPushButton* m_prev = nullptr;
-    QPushButton* m_next = nullptr;
-    QPushButton* m_play = nullptr;
-    QTimer* m_timer = nullptr;
 };
 
 } // namespace mpq::gui

@@ -1,6 +1,7 @@
 #include "HessianGraphView.h"
 
 #include "BitPalette.h"
+#include "HessianGraphSummary.h"
 #include "LogScale.h"
 #include "QCustomPlotInclude.h"
 
@@ -10,14 +11,106 @@
 #include <QHelpEvent>
 #include <QToolTip>
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <map>
 
 namespace mpq::gui {
 
-namespace {
-constexpr int kMaxEdges = 240;
-}
+/// The heat map: a QCPColorMap that can be handed the image an earlier draw of the same cells
+/// made, so that showing a cached graph again or switching the order does not colourise its
+/// 512 × 512 cells on the log scale again (that was half of a show's time).
+class HessianGraphView::HeatMap : public QCPColorMap {
+public:
+    HeatMap(QCPAxis* key, QCPAxis* value) : QCPColorMap(key, value) {}
+    /// The next draws use `image` (null: colourise the cells as usual).
+    void reuse(const QImage& image)
+    {
+        m_reuse = image;
+        m_made = false;
+    }
+    /// The image colourised by the last draw since reuse(), else null.
+    QImage madeImage() const { return m_made ? mMapImage : QImage(); }
+
+protected:
+    void updateMapImage() override
+    {
+        if (!m_reuse.isNull()) {
+            mMapImage = m_reuse;
+            mMapImageInvalidated = false;
+            return;
+        }
+        QCPColorMap::updateMapImage();
+        m_made = true;
+    }
+
+private:
+    QImage m_reuse;
+    bool m_made = false;
+};
+
+/// The strongest edges of the node-link drawing, drawn as a few batches of hairlines (one per
+/// opacity level) rather than as 240 line items of widths up to 2.5 px: those were each a stroke
+/// through Qt's general stroker and painting thread pool, most of a redraw's time.
+class HessianGraphView::EdgeLines : public QCPLayerable {
+public:
+    struct Edge {
+        double x0, y0, x1, y1;
+        double t; ///< strength in [0, 1] on the colour scale
+    };
+    static constexpr int kLevels = 16;
+
+    EdgeLines(QCustomPlot* plot, QCPAxisRect* rect)
+        : QCPLayerable(plot, QStringLiteral("background")), m_rect(rect)
+    {
+    }
+    void setEdges(std::vector<Edge> edges)
+    {
+        for (auto& level : m_levels)
+            level.clear();
+        for (const Edge& e : edges)
+            m_levels[size_t(std::clamp(int(std::lround(e.t * (kLevels - 1))), 0, kLevels - 1))].push_back(e);
+    }
+
+protected:
+    void applyDefaultAntialiasingHint(QCPPainter* painter) const override
+    {
+        applyAntialiasingHint(painter, mAntialiased, QCP::aeItems);
+    }
+    QRect clipRect() const override { return m_rect->rect(); }
+    void draw(QCPPainter* painter) override
+    {
+        QCPAxis* x = m_rect->axis(QCPAxis::atBottom);
+        QCPAxis* y = m_rect->axis(QCPAxis::atLeft);
+        // Light lines on a dark plot (PlotView::applyTheme gives the plot the window's palette).
+        const bool dark = PlotView::isDark(mParentPlot->palette());
+        QVector<QLineF> lines;
+        for (int level = 0; level < kLevels; ++level) {
+            if (m_levels[size_t(level)].empty())
+                continue;
+            const double t = double(level) / (kLevels - 1);
+            // Hairlines (cosmetic, one pixel): Qt draws them with its fast line stroker. Wider
+            // pens (up to 2.5 px, as before) went through the general stroker and Qt's painting
+            // thread pool, 12–50 ms per redraw on the shared 2-core machine; 240 wide chords were
+            // also a black mass on a 7B graph. Strength is the line's opacity.
+            QColor ink = dark ? QColor(225, 225, 225) : QColor(40, 40, 40);
+            ink.setAlpha(int(40 + 170 * t));
+            QPen pen(ink, 1.0);
+            pen.setCosmetic(true);
+            painter->setPen(pen);
+            lines.clear();
+            for (const Edge& e : m_levels[size_t(level)])
+                lines.append(QLineF(x->coordToPixel(e.x0), y->coordToPixel(e.y0), x->coordToPixel(e.x1),
+                                    y->coordToPixel(e.y1)));
+            painter->drawLines(lines);
+        }
+    }
+
+private:
+    QCPAxisRect* m_rect;
+    std::array<std::vector<Edge>, kLevels> m_levels;
+};
 
 HessianGraphView::HessianGraphView(QWidget* parent) : PlotView(parent)
 {
@@ -41,7 +134,7 @@ HessianGraphView::HessianGraphView(QWidget* parent) : PlotView(parent)
     QCPAxis* hx = m_heatRect->axis(QCPAxis::atBottom);
     QCPAxis* hy = m_heatRect->axis(QCPAxis::atLeft);
     hy->setRangeReversed(true);
-    m_heat = new QCPColorMap(hx, hy);
+    m_heat = new HeatMap(hx, hy);
     m_heat->setInterpolate(false);
     m_heat->setColorScale(m_scale);
     m_scale->setType(QCPAxis::atRight);
@@ -65,6 +158,7 @@ HessianGraphView::HessianGraphView(QWidget* parent) : PlotView(parent)
     gy->setLabel(tr("strongest couplings"));
     gx->setRange(-1.15, 1.15);
     gy->setRange(-1.15, 1.15);
+    m_edges = new EdgeLines(p, m_graphRect);
     p->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     p->setMouseTracking(true);
     connect(p, &QCustomPlot::mouseMove, this, &HessianGraphView::onMove);
@@ -96,7 +190,34 @@ void HessianGraphView::setActOrder(bool actOrder)
 void HessianGraphView::setGraph(const HessianGraphData& data)
 {
     m_data = data;
+    m_current.reset();
+    if (m_data.available && m_data.cols > 0 && m_data.hasCoupling())
+        m_current = cached(m_data);
+    // The view keeps what it draws and hovers over; the coupling itself is in the summary.
+    m_data.edges = {};
+    m_data.adjacency = {};
     rebuild();
+}
+
+std::shared_ptr<HessianGraphView::Cached> HessianGraphView::cached(const HessianGraphData& data)
+{
+    if (!data.key.isEmpty())
+        for (auto it = m_cache.begin(); it != m_cache.end(); ++it)
+            if (it->first == data.key) {
+                auto hit = *it; // most recently used first
+                m_cache.erase(it);
+                m_cache.push_front(hit);
+                return hit.second;
+            }
+    auto c = std::make_shared<Cached>();
+    c->summary = HessianGraphSummary::compute(data, kMaxHeatCells, kMaxEdges, kMaxDots);
+    ++m_summariesComputed;
+    if (!data.key.isEmpty()) {
+        m_cache.emplace_front(data.key, c);
+        while (m_cache.size() > size_t(kCacheSize))
+            m_cache.pop_back();
+    }
+    return c;
 }
 
 void HessianGraphView::rebuild()
@@ -109,7 +230,8 @@ void HessianGraphView::rebuild()
     QCPAxis* hx = m_heatRect->axis(QCPAxis::atBottom);
     QCPAxis* hy = m_heatRect->axis(QCPAxis::atLeft);
     const int64_t n = m_data.cols;
-    const bool ok = m_data.available && n > 0 && m_data.adjacency.size() == size_t(n * n);
+    const bool ok = m_data.available && n > 0 && m_current && m_current->summary.cols == n;
+    m_heat->reuse(ok ? m_current->heat[m_actOrder ? 1 : 0] : QImage());
     hx->setLabel(m_actOrder ? tr("column j (act-order position)") : tr("column j (index)"));
     hy->setLabel(m_actOrder ? tr("column i (act-order position)") : tr("column i (index)"));
     if (!ok) {
@@ -117,6 +239,7 @@ void HessianGraphView::rebuild()
         m_heat->data()->fill(std::numeric_limits<double>::quiet_NaN());
         m_order.clear();
         m_layout = GraphLayout{};
+        m_edges->setEdges({});
         p->legend->setVisible(false);
         setCaption(m_data.tensor.isEmpty() ? tr("Select a matrix to see its Hessian graph.")
                    : m_data.source.isEmpty() ? tr("%1: no Hessian stored for this run.").arg(m_data.tensor)
@@ -124,30 +247,13 @@ void HessianGraphView::rebuild()
         replotNow();
         return;
     }
-    m_order = m_actOrder ? (m_data.actOrder.empty() ? GraphLayout::actOrder(m_data.diagonal) : m_data.actOrder)
-                         : std::vector<int64_t>{};
-    const auto colAt = [&](int64_t pos) { return m_order.empty() ? pos : m_order[size_t(pos)]; };
-
-    const LogScale scale = LogScale::fit(m_data.adjacency.data(), (long long)m_data.adjacency.size());
+    const HessianGraphSummary& s = m_current->summary;
+    m_order = m_actOrder ? s.actOrder : std::vector<int64_t>{};
+    const LogScale& scale = s.scale;
     QCPColorMapData* d = m_heat->data();
-    // Wide matrices: each heat-map cell is the strongest coupling of a k×k block of columns (max
-    // pooling keeps strong edges visible), at most kMaxHeatCells cells a side — about the plot's
-    // pixels — so that a 4096-column graph draws in tens of milliseconds, not a second.
-    const int64_t k = (n + kMaxHeatCells - 1) / kMaxHeatCells;
-    const int cells = int((n + k - 1) / k);
-    std::vector<float> pooled(size_t(cells) * size_t(cells), 0.f);
-    for (int64_t i = 0; i < n; ++i) {
-        const int64_t ci = colAt(i);
-        float* dst = pooled.data() + size_t(i / k) * size_t(cells);
-        const float* src = m_data.adjacency.data() + size_t(ci * n);
-        if (m_order.empty()) {
-            for (int64_t j = 0; j < n; ++j)
-                dst[j / k] = std::max(dst[j / k], src[j]);
-        } else {
-            for (int64_t j = 0; j < n; ++j)
-                dst[j / k] = std::max(dst[j / k], src[m_order[size_t(j)]]);
-        }
-    }
+    const int64_t k = s.block;
+    const int cells = s.cells;
+    const std::vector<float>& pooled = s.heat(m_actOrder);
     d->setSize(cells, cells);
     const double c0 = double(k - 1) / 2;
     d->setRange(QCPRange(c0, c0 + double(cells - 1) * double(k)), QCPRange(c0, c0 + double(cells - 1) * double(k)));
@@ -166,43 +272,53 @@ void HessianGraphView::rebuild()
     hx->setRange(-0.5, double(n) - 0.5);
     hy->setRange(-0.5, double(n) - 0.5);
 
-    m_layout = GraphLayout::circular(m_data.adjacency, n, m_order, kMaxEdges);
+    // Positions only (O(columns)); the edges were chosen once, in the summary.
+    m_layout = GraphLayout::circular({}, n, m_order, 0);
+    m_layout.edges = s.strongest;
     QCPAxis* gx = m_graphRect->axis(QCPAxis::atBottom);
     QCPAxis* gy = m_graphRect->axis(QCPAxis::atLeft);
     const double wMax = m_layout.edges.empty() ? 1.0 : m_layout.edges.front().weight;
+    std::vector<EdgeLines::Edge> lines;
     for (const auto& e : m_layout.edges) {
-        auto* line = new QCPItemLine(p);
-        line->setClipAxisRect(m_graphRect);
-        line->start->setAxes(gx, gy);
-        line->end->setAxes(gx, gy);
-        line->start->setCoords(m_layout.x[size_t(e.a)], m_layout.y[size_t(e.a)]);
-        line->end->setCoords(m_layout.x[size_t(e.b)], m_layout.y[size_t(e.b)]);
         const double t = scale.map(e.weight) / std::max(scale.map(wMax), 1e-9);
-        line->setPen(QPen(QColor(40, 40, 40, int(40 + 170 * t)), 0.5 + 2.0 * t));
-        line->setLayer(QStringLiteral("background"));
+        lines.push_back({m_layout.x[size_t(e.a)], m_layout.y[size_t(e.a)], m_layout.x[size_t(e.b)],
+                         m_layout.y[size_t(e.b)], t});
     }
+    m_edges->setEdges(std::move(lines));
+    // At most kMaxDots node dots (one per column up to that, else the mean bits of k adjacent
+    // positions): a 4096- or 11008-column circle is a solid ring at any window size, and
+    // drawing every column's disc was most of a redraw's time.
     std::map<int, QCPCurve*> byBits;
-    for (int64_t c = 0; c < n; ++c) {
-        const int b = c < int64_t(m_data.bits.size()) ? int(m_data.bits[size_t(c)]) : 0;
-        QCPCurve*& curve = byBits[b];
-        if (!curve) {
-            curve = new QCPCurve(gx, gy);
-            curve->setLineStyle(QCPCurve::lsNone);
-            const QColor col = BitPalette::color(b);
-            curve->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, col, col, n > 600 ? 4 : 7));
-            curve->setName(b > 0 ? tr("%1 bits").arg(b) : tr("no bits"));
-        }
-        curve->addData(m_layout.x[size_t(c)], m_layout.y[size_t(c)]);
+    const int64_t per = s.columnsPerDot;
+    const std::vector<HessianGraphSummary::Dot>& dots = s.dots(m_actOrder);
+    for (const HessianGraphSummary::Dot& dot : dots)
+        byBits[dot.bits] = nullptr;
+    for (auto& [b, curve] : byBits) { // one curve per width, the legend in increasing bits
+        curve = new QCPCurve(gx, gy);
+        curve->setLineStyle(QCPCurve::lsNone);
+        const QColor col = BitPalette::color(b);
+        curve->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, col, col, n > 600 ? 4 : 7));
+        curve->setName(b > 0 ? (per > 1 ? tr("%1 bits (mean)").arg(b) : tr("%1 bits").arg(b)) : tr("no bits"));
     }
+    for (const HessianGraphSummary::Dot& dot : dots)
+        byBits[dot.bits]->addData(dot.x, dot.y);
     p->legend->setVisible(true);
+    QString detail;
+    if (k > 1)
+        detail += tr(" (heat map: strongest coupling per %1×%1 block of columns)").arg(k);
+    if (per > 1)
+        detail += tr("; circle: 1 dot = %1 adjacent columns, coloured by their mean bits").arg(per);
     setCaption(tr("%1 — %2 columns%6; heat map cells below %3 left blank; %4 strongest edges drawn. Source: %5")
                    .arg(m_data.tensor)
                    .arg(n)
                    .arg(scale.lo, 0, 'g', 2)
                    .arg(m_layout.edges.size())
                    .arg(m_data.source)
-                   .arg(k > 1 ? tr(" (heat map: strongest coupling per %1×%1 block of columns)").arg(k) : QString()));
+                   .arg(detail));
     replotNow();
+    const QImage made = m_heat->madeImage();
+    if (!made.isNull())
+        m_current->heat[m_actOrder ? 1 : 0] = made;
 }
 
 int HessianGraphView::columnAt(const QPoint& pos) const

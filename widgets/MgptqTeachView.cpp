@@ -2,12 +2,6 @@
 
 #include "QCustomPlotInclude.h"
 
-#include <QHBoxLayout>
-#include <QLabel>
-#include <QPushButton>
-#include <QSlider>
-#include <QTimer>
-#include <QVBoxLayout>
 
 #include <algorithm>
 
@@ -32,7 +26,7 @@ QCPColorGradient probabilityGradient()
 
 } // namespace
 
-MgptqTeachView::MgptqTeachView(QWidget* parent) : PlotView(parent)
+MgptqTeachView::MgptqTeachView(QWidget* parent) : TeachPlayerView(parent, 400, 130, 48)
 {
     setToolTip(tr("Teaching mode: MG-PTQ's allocator trained on one matrix — each column's softmax over the "
                   "widths and its Gumbel-Softmax sample sharpening as the temperature τ falls"));
@@ -55,14 +49,10 @@ MgptqTeachView::MgptqTeachView(QWidget* parent) : PlotView(parent)
     scale->setGradient(probabilityGradient());
     int i = 0;
     for (QCPAxisRect* r : {m_probRect, m_sampleRect}) {
-        QCPAxis* x = r->axis(QCPAxis::atBottom);
-        QCPAxis* y = r->axis(QCPAxis::atLeft);
-        x->setLabel(i == 0 ? tr("input column — softmax p over the widths (the allocator's belief)")
-                           : tr("input column — this epoch's Gumbel-Softmax sample softmax((logits + g)/τ)"));
-        auto* map = new QCPColorMap(x, y);
-        map->setInterpolate(false);
-        map->setColorScale(scale);
-        map->setGradient(probabilityGradient());
+        r->axis(QCPAxis::atBottom)
+            ->setLabel(i == 0 ? tr("input column — softmax p over the widths (the allocator's belief)")
+                              : tr("input column — this epoch's Gumbel-Softmax sample softmax((logits + g)/τ)"));
+        auto* map = addHeatMap(r, scale, probabilityGradient());
         map->setDataRange(QCPRange(0, 1));
         (i == 0 ? m_prob : m_sample) = map;
         ++i;
@@ -87,36 +77,6 @@ MgptqTeachView::MgptqTeachView(QWidget* parent) : PlotView(parent)
     m_now->setPen(QPen(Qt::black, 1, Qt::DashLine));
     styleAxes(p);
 
-    m_prev = new QPushButton(tr("◀ Prev"), this);
-    m_next = new QPushButton(tr("Next ▶"), this);
-    m_play = new QPushButton(tr("Play"), this);
-    m_play->setCheckable(true);
-    m_slider = new QSlider(Qt::Horizontal, this);
-    m_frameLabel = new QLabel(this);
-    m_frameLabel->setMinimumWidth(130);
-    QHBoxLayout* row = toolRow();
-    row->addWidget(m_prev);
-    row->addWidget(m_play);
-    row->addWidget(m_next);
-    row->addWidget(m_slider, 1);
-    row->addWidget(m_frameLabel);
-    m_text = new QLabel(this);
-    m_text->setWordWrap(true);
-    m_text->setTextFormat(Qt::RichText);
-    m_text->setMinimumHeight(48);
-    static_cast<QVBoxLayout*>(layout())->addWidget(m_text);
-    m_timer = new QTimer(this);
-    m_timer->setInterval(400);
-    connect(m_timer, &QTimer::timeout, this, [this] {
-        if (m_frame + 1 >= frames())
-            setPlaying(false);
-        else
-            setFrame(m_frame + 1);
-    });
-    connect(m_prev, &QPushButton::clicked, this, [this] { setFrame(m_frame - 1); });
-    connect(m_next, &QPushButton::clicked, this, [this] { setFrame(m_frame + 1); });
-    connect(m_play, &QPushButton::toggled, this, &MgptqTeachView::setPlaying);
-    connect(m_slider, &QSlider::valueChanged, this, &MgptqTeachView::setFrame);
     setMessage(tr("Teaching mode for MG-PTQ: show an MG-PTQ run of a session (the demo makes two) to watch its "
                   "allocator learn the widths of the selected matrix."));
 }
@@ -130,13 +90,8 @@ void MgptqTeachView::setMessage(const QString& message)
 {
     setPlaying(false);
     m_trace.reset();
-    m_frame = -1;
+    clearPlayer(-1);
     setCaption(message);
-    m_text->clear();
-    m_frameLabel->clear();
-    for (QWidget* w : {static_cast<QWidget*>(m_prev), static_cast<QWidget*>(m_next), static_cast<QWidget*>(m_play),
-                       static_cast<QWidget*>(m_slider)})
-        w->setEnabled(false);
     m_prob->data()->clear();
     m_sample->data()->clear();
     m_tau->data()->clear();
@@ -189,55 +144,7 @@ void MgptqTeachView::setTrace(std::shared_ptr<const MgptqTrace> trace, const QSt
     m_curveRect->axis(QCPAxis::atBottom)->setRange(0, std::max(1, t.epochs - 1));
     m_curveRect->axis(QCPAxis::atLeft)->setRange(0, std::max(1.0, tau.isEmpty() ? 1.0 : tau.front() * 1.05));
     m_curveRect->axis(QCPAxis::atRight)->setRange(t.widths.front() - 0.1, t.widths.back() + 0.1);
-    for (QWidget* w : {static_cast<QWidget*>(m_prev), static_cast<QWidget*>(m_next), static_cast<QWidget*>(m_play),
-                       static_cast<QWidget*>(m_slider)})
-        w->setEnabled(true);
-    m_slider->blockSignals(true);
-    m_slider->setRange(0, frames() - 1);
-    m_slider->blockSignals(false);
-    m_frame = -1;
-    setFrame(0);
-}
-
-void MgptqTeachView::setFrame(int frame)
-{
-    if (!m_trace || frames() == 0)
-        return;
-    frame = std::clamp(frame, 0, frames() - 1);
-    if (frame == m_frame)
-        return;
-    m_frame = frame;
-    if (m_slider->value() != frame) {
-        m_slider->blockSignals(true);
-        m_slider->setValue(frame);
-        m_slider->blockSignals(false);
-    }
-    redraw();
-}
-
-void MgptqTeachView::setPlaying(bool playing)
-{
-    if (playing && m_trace) {
-        if (m_frame + 1 >= frames())
-            setFrame(0);
-        m_timer->start();
-    } else {
-        m_timer->stop();
-    }
-    m_play->blockSignals(true);
-    m_play->setChecked(m_timer->isActive());
-    m_play->blockSignals(false);
-    m_play->setText(m_timer->isActive() ? tr("Pause") : tr("Play"));
-}
-
-bool MgptqTeachView::playing() const
-{
-    return m_timer->isActive();
-}
-
-QString MgptqTeachView::frameText() const
-{
-    return m_text->text();
+    startPlayer(frames() - 1);
 }
 
 QString MgptqTeachView::describeFrame(const MgptqTrace& t, int frame)
@@ -264,10 +171,10 @@ QString MgptqTeachView::describeFrame(const MgptqTrace& t, int frame)
     return s;
 }
 
-void MgptqTeachView::redraw()
+void MgptqTeachView::showPosition(int frame)
 {
     const MgptqTrace& t = *m_trace;
-    const MgptqTraceFrame& f = t.frames[size_t(m_frame)];
+    const MgptqTraceFrame& f = t.frames[size_t(frame)];
     const int64_t K = int64_t(t.widths.size());
     for (int64_t j = 0; j < t.cols; ++j)
         for (int64_t k = 0; k < K; ++k) {
@@ -277,10 +184,7 @@ void MgptqTeachView::redraw()
     m_now->setVisible(true);
     m_now->point1->setCoords(f.epoch, 0);
     m_now->point2->setCoords(f.epoch, 1);
-    m_frameLabel->setText(tr("epoch %1 / %2").arg(f.epoch + 1).arg(t.epochs));
-    m_text->setText(describeFrame(t, m_frame));
-    m_prev->setEnabled(m_frame > 0);
-    m_next->setEnabled(m_frame + 1 < frames());
+    setPositionText(tr("epoch %1 / %2").arg(f.epoch + 1).arg(t.epochs), describeFrame(t, frame));
     requestReplot();
 }
 

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "PlotView.h"
+#include "TeachPlayerView.h"
 
 #include "alloc/MgptqTrace.h"
 
@@ -10,10 +10,6 @@ class QCPAxisRect;
 class QCPColorMap;
 class QCPGraph;
 class QCPItemStraightLine;
-class QLabel;
-class QPushButton;
-class QSlider;
-class QTimer;
 
 namespace mpq::gui {
 
@@ -21,7 +17,7 @@ namespace mpq::gui {
 /// one matrix — per column, its softmax over the widths and the epoch's Gumbel-Softmax sample
 /// (sharpening towards one-hot as τ falls), with τ and the expected bits over the epochs —
 /// and a short text per frame. Previous / next / play and a frame slider. GUI thread only.
-class MgptqTeachView : public PlotView {
+class MgptqTeachView : public TeachPlayerView {
     Q_OBJECT
 public:
     explicit MgptqTeachView(QWidget* parent = nullptr);
@@ -30,19 +26,16 @@ public:
     void setMessage(const QString& message);
     bool hasTrace() const { return m_trace != nullptr; }
     /// Frames 0..frames()-1.
-    void setFrame(int frame);
-    int frame() const { return m_frame; }
+    void setFrame(int frame) { goTo(frame); }
+    int frame() const { return position(); }
     int frames() const;
-    void setPlaying(bool playing);
-    bool playing() const;
-    QString frameText() const;
+    QString frameText() const { return positionText(); }
     static QString describeFrame(const MgptqTrace& t, int frame);
 
 private:
-    void redraw();
+    void showPosition(int frame) override;
 
     std::shared_ptr<const MgptqTrace> m_trace;
-    int m_frame = -1;
     QCPAxisRect* m_probRect = nullptr;
     QCPAxisRect* m_sampleRect = nullptr;
     QCPAxisRect* m_curveRect = nullptr;
@@ -51,13 +44,6 @@ private:
     QCPGraph* m_tau = nullptr;
     QCPGraph* m_bits = nullptr;
     QCPItemStraightLine* m_now = nullptr;
-    QLabel* m_text = nullptr;
-    QLabel* m_frameLabel = nullptr;
-    QSlider* m_slider = nullptr;
-    QPushButton* m_prev = nullptr;
-    QPushButton* m_next = nullptr;
-    QPushButton* m_play = nullptr;
-    QTimer* m_timer = nullptr;
 };
 
 } // namespace mpq::gui

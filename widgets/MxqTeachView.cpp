@@ -2,12 +2,6 @@
 
 #include "QCustomPlotInclude.h"
 
-#include <QHBoxLayout>
-#include <QLabel>
-#include <QPushButton>
-#include <QSlider>
-#include <QTimer>
-#include <QVBoxLayout>
 
 #include <algorithm>
 #include <cmath>
@@ -29,7 +23,7 @@ QString shortName(const MxqMatrixCosts& m)
 
 } // namespace
 
-MxqTeachView::MxqTeachView(QWidget* parent) : PlotView(parent)
+MxqTeachView::MxqTeachView(QWidget* parent) : TeachPlayerView(parent, 250, 110, 48)
 {
     setToolTip(tr("Teaching mode: MXQ's cost table and how the memory budget is spent, move by move, "
                   "then the mixed integer program's solution"));
@@ -49,13 +43,10 @@ MxqTeachView::MxqTeachView(QWidget* parent) : PlotView(parent)
     ty->setRangeReversed(true);
     tx->setLabel(tr("configuration"));
     tx->setTickLabelRotation(60);
-    m_costs = new QCPColorMap(tx, ty);
-    m_costs->setInterpolate(false);
-    m_costs->setColorScale(scale);
     QCPColorGradient g(QCPColorGradient::gpGrayscale);
     g.setColorStopAt(0.0, QColor(250, 250, 250));
     g.setColorStopAt(1.0, QColor(120, 120, 120));
-    m_costs->setGradient(g);
+    m_costs = addHeatMap(m_tableRect, scale, g);
     m_walkChoice = p->addGraph(tx, ty);
     m_walkChoice->setLineStyle(QCPGraph::lsNone);
     m_walkChoice->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, QColor(213, 94, 0), 7));
@@ -92,36 +83,6 @@ MxqTeachView::MxqTeachView(QWidget* parent) : PlotView(parent)
     m_pathRect->insetLayout()->addElement(p->legend, Qt::AlignTop | Qt::AlignRight);
     styleAxes(p);
 
-    m_prev = new QPushButton(tr("◀ Prev"), this);
-    m_next = new QPushButton(tr("Next ▶"), this);
-    m_play = new QPushButton(tr("Play"), this);
-    m_play->setCheckable(true);
-    m_slider = new QSlider(Qt::Horizontal, this);
-    m_stepLabel = new QLabel(this);
-    m_stepLabel->setMinimumWidth(110);
-    QHBoxLayout* row = toolRow();
-    row->addWidget(m_prev);
-    row->addWidget(m_play);
-    row->addWidget(m_next);
-    row->addWidget(m_slider, 1);
-    row->addWidget(m_stepLabel);
-    m_text = new QLabel(this);
-    m_text->setWordWrap(true);
-    m_text->setTextFormat(Qt::RichText);
-    m_text->setMinimumHeight(48);
-    static_cast<QVBoxLayout*>(layout())->addWidget(m_text);
-    m_timer = new QTimer(this);
-    m_timer->setInterval(250);
-    connect(m_timer, &QTimer::timeout, this, [this] {
-        if (m_step >= steps())
-            setPlaying(false);
-        else
-            setStep(m_step + 1);
-    });
-    connect(m_prev, &QPushButton::clicked, this, [this] { setStep(m_step - 1); });
-    connect(m_next, &QPushButton::clicked, this, [this] { setStep(m_step + 1); });
-    connect(m_play, &QPushButton::toggled, this, &MxqTeachView::setPlaying);
-    connect(m_slider, &QSlider::valueChanged, this, &MxqTeachView::setStep);
     setMessage(tr("Teaching mode for MXQ: show an MXQ run of a session (mpq quantize --method mxq --session, "
                   "which stores its cost table) to watch its budget being spent."));
 }
@@ -135,13 +96,8 @@ void MxqTeachView::setMessage(const QString& message)
 {
     setPlaying(false);
     m_run.reset();
-    m_step = -1;
+    clearPlayer(-1);
     setCaption(message);
-    m_text->clear();
-    m_stepLabel->clear();
-    for (QWidget* w : {static_cast<QWidget*>(m_prev), static_cast<QWidget*>(m_next), static_cast<QWidget*>(m_play),
-                       static_cast<QWidget*>(m_slider)})
-        w->setEnabled(false);
     m_costs->data()->clear();
     for (QCPGraph* gr : {m_walkChoice, m_mipChoice, m_path, m_here, m_mipPoint})
         gr->data()->clear();
@@ -205,55 +161,7 @@ void MxqTeachView::setRun(std::shared_ptr<const session::MxqRunChoice> run, cons
     m_budget->point2->setCoords(m_run->budgetBits / params, 1);
     m_pathRect->axis(QCPAxis::atBottom)->setRange(px.front() - 0.1, std::max(px.back(), m_run->budgetBits / params) + 0.2);
     m_pathRect->axis(QCPAxis::atLeft)->setRange(0, py.front() * 1.05);
-    for (QWidget* w : {static_cast<QWidget*>(m_prev), static_cast<QWidget*>(m_next), static_cast<QWidget*>(m_play),
-                       static_cast<QWidget*>(m_slider)})
-        w->setEnabled(true);
-    m_slider->blockSignals(true);
-    m_slider->setRange(0, steps());
-    m_slider->blockSignals(false);
-    m_step = -1;
-    setStep(0);
-}
-
-void MxqTeachView::setStep(int step)
-{
-    if (!m_run)
-        return;
-    step = std::clamp(step, 0, steps());
-    if (step == m_step)
-        return;
-    m_step = step;
-    if (m_slider->value() != step) {
-        m_slider->blockSignals(true);
-        m_slider->setValue(step);
-        m_slider->blockSignals(false);
-    }
-    redraw();
-}
-
-void MxqTeachView::setPlaying(bool playing)
-{
-    if (playing && m_run) {
-        if (m_step >= steps())
-            setStep(0);
-        m_timer->start();
-    } else {
-        m_timer->stop();
-    }
-    m_play->blockSignals(true);
-    m_play->setChecked(m_timer->isActive());
-    m_play->blockSignals(false);
-    m_play->setText(m_timer->isActive() ? tr("Pause") : tr("Play"));
-}
-
-bool MxqTeachView::playing() const
-{
-    return m_timer->isActive();
-}
-
-QString MxqTeachView::stepText() const
-{
-    return m_text->text();
+    startPlayer(steps());
 }
 
 QString MxqTeachView::describe(int step) const
@@ -299,10 +207,10 @@ QString MxqTeachView::describe(int step) const
         .arg(differ);
 }
 
-void MxqTeachView::redraw()
+void MxqTeachView::showPosition(int step)
 {
     const double params = double(m_walk.parameters);
-    const size_t moves = std::min<size_t>(size_t(m_step), m_walk.steps.size());
+    const size_t moves = std::min<size_t>(size_t(step), m_walk.steps.size());
     const std::vector<int> c = m_walk.choiceAfter(moves);
     QVector<double> x, y;
     for (size_t i = 0; i < c.size(); ++i) {
@@ -315,12 +223,9 @@ void MxqTeachView::redraw()
         m_here->addData(m_walk.startStorageBits / params, m_walk.startCost);
     else
         m_here->addData(m_walk.steps[moves - 1].totalStorageBits / params, m_walk.steps[moves - 1].totalCost);
-    m_mipChoice->setVisible(m_step == steps());
-    m_mipPoint->setVisible(m_step == steps());
-    m_stepLabel->setText(tr("step %1 / %2").arg(m_step).arg(steps()));
-    m_text->setText(describe(m_step));
-    m_prev->setEnabled(m_step > 0);
-    m_next->setEnabled(m_step < steps());
+    m_mipChoice->setVisible(step == steps());
+    m_mipPoint->setVisible(step == steps());
+    setPositionText(tr("step %1 / %2").arg(step).arg(steps()), describe(step));
     requestReplot();
 }
 

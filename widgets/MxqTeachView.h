@@ -1,6 +1,6 @@
 #pragma once
 
-#include "PlotView.h"
+#include "TeachPlayerView.h"
 
 #include "alloc/MxqWalk.h"
 #include "session/ColumnExplain.h"
@@ -11,10 +11,6 @@ class QCPAxisRect;
 class QCPColorMap;
 class QCPGraph;
 class QCPItemStraightLine;
-class QLabel;
-class QPushButton;
-class QSlider;
-class QTimer;
 
 namespace mpq::gui {
 
@@ -23,7 +19,7 @@ namespace mpq::gui {
 /// its smallest configuration, the move that saves the most cost per bit goes first) on the
 /// storage–cost plane up to the budget line, then the MIP's solution (the run's) beside the walk's.
 /// Previous / next / play and a step slider. GUI thread only.
-class MxqTeachView : public PlotView {
+class MxqTeachView : public TeachPlayerView {
     Q_OBJECT
 public:
     explicit MxqTeachView(QWidget* parent = nullptr);
@@ -33,21 +29,18 @@ public:
     void setMessage(const QString& message);
     bool hasRun() const { return m_run != nullptr; }
     /// Steps 0 (all smallest) .. walk moves, then one more: the MIP's solution.
-    void setStep(int step);
-    int step() const { return m_step; }
+    void setStep(int step) { goTo(step); }
+    int step() const { return position(); }
     int steps() const;
-    void setPlaying(bool playing);
-    bool playing() const;
-    QString stepText() const;
+    QString stepText() const { return positionText(); }
     const MxqWalk& walk() const { return m_walk; }
 
 private:
-    void redraw();
+    void showPosition(int step) override;
     QString describe(int step) const;
 
     std::shared_ptr<const session::MxqRunChoice> m_run;
     MxqWalk m_walk;
-    int m_step = -1;
     QCPAxisRect* m_tableRect = nullptr;
     QCPAxisRect* m_pathRect = nullptr;
     QCPColorMap* m_costs = nullptr;
@@ -57,13 +50,6 @@ private:
     QCPGraph* m_here = nullptr;
     QCPGraph* m_mipPoint = nullptr;
     QCPItemStraightLine* m_budget = nullptr;
-    QLabel* m_text = nullptr;
-    QLabel* m_stepLabel = nullptr;
-    QSlider* m_slider = nullptr;
-    QPushButton* m_prev = nullptr;
-    QPushButton* m_next = nullptr;
-    QPushButton* m_play = nullptr;
-    QTimer* m_timer = nullptr;
 };
 
 } // namespace mpq::gui

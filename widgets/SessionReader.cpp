@@ -181,30 +181,27 @@ HessianGraphData SessionReader::hessianGraph(const session::Session& s, const QS
         throw Error(s.info().path + "#" + run.toStdString() + ": " + tensor.toStdString() + ": the stored graph has " +
                     std::to_string(a.nodes) + " nodes and " + std::to_string(d.hessianDiagonal.size()) +
                     " diagonal entries for " + std::to_string(g.cols) + " columns");
-    if (g.cols > kMaxGraphColumns) {
-        g.source = QStringLiteral("%1 has %2 input columns: the heat map draws at most %3").arg(tensor).arg(g.cols).arg(kMaxGraphColumns);
-        return g;
-    }
     g.diagonal.assign(d.hessianDiagonal.begin(), d.hessianDiagonal.end());
-    const size_t n = size_t(g.cols);
-    g.adjacency.assign(n * n, 0.0f);
+    // The stored view keeps each row's strongest neighbours (16 by default, whatever the width:
+    // ~176 k edges for an 11008-column down_proj); it stays sparse. An edge kept by one side only
+    // is shown both ways (i ≤ j, one entry per pair), so that the heat map and the drawing are
+    // symmetric.
     const size_t e = std::min({a.row.size(), a.col.size(), a.value.size()});
+    g.edges.reserve(e);
     for (size_t k = 0; k < e; ++k) {
         const int64_t i = a.row[k], j = a.col[k];
         if (i < 0 || j < 0 || i >= g.cols || j >= g.cols)
             throw Error(s.info().path + "#" + run.toStdString() + ": " + tensor.toStdString() +
                         ": adjacency index out of range");
-        // The stored view keeps each row's strongest neighbours; an edge kept by one side only is
-        // shown both ways so that the heat map and the drawing stay symmetric.
-        const float w = std::abs(a.value[k]);
-        float& ij = g.adjacency[size_t(i) * n + size_t(j)];
-        float& ji = g.adjacency[size_t(j) * n + size_t(i)];
-        ij = std::max(ij, w);
-        ji = std::max(ji, w);
+        g.edges.push_back({int32_t(i), int32_t(j), std::abs(a.value[k])});
     }
+    HessianGraphData::normalise(g.edges);
+    const session::RunInfo info = s.run(run.toStdString());
+    g.key = qs(s.info().path) + QLatin1Char('#') + run + QLatin1Char('@') + qs(info.created) + QLatin1Char('/') +
+            tensor;
     g.available = true;
     g.source = QStringLiteral("%1, top %2 neighbours per column, diag H from %3 calibration windows")
-                   .arg(qs(a.construction)).arg(a.topK).arg(s.run(run.toStdString()).calibrationWindows);
+                   .arg(qs(a.construction)).arg(a.topK).arg(info.calibrationWindows);
     return g;
 }
 

@@ -31,12 +31,13 @@ struct SessionReader {
     static RunData readRun(const session::Session& s, const std::string& run);
     /// The matrices of decoder layer `layer` of a run (empty when that layer is not stored).
     static std::vector<MatrixResult> readLayer(const session::Session& s, const std::string& run, int64_t layer);
-    /// The stored Hessian graph of one matrix: diag H, the sparsified adjacency made dense
-    /// (symmetrised) for the heat map, the column bits. `available` is false, with the reason in
-    /// `source`, for data-free runs and matrices wider than kMaxGraphColumns.
+    /// The stored Hessian graph of one matrix: diag H, the sparsified adjacency as symmetric
+    /// edges (never expanded to cols²: every width, 11008-column down_proj included, has its
+    /// graph), the column bits, and a key naming the stored graph (file, run and its creation
+    /// time, tensor) under which views cache what they derive. `available` is false, with the
+    /// reason in `source`, for data-free runs. Reads the matrix's arrays as Session::matrix() does
+    /// (a dense H is read only where the run stored one: cols ≤ --store-hessian, 1024 by default).
     static HessianGraphData hessianGraph(const session::Session& s, const QString& run, const QString& tensor);
-    /// Widest matrix whose adjacency is expanded for the heat map (dense cols² floats).
-    static constexpr int64_t kMaxGraphColumns = 4096;
     /// A session run name ([A-Za-z0-9._-], ≤ 64 characters) made from any text.
     static QString runNameFrom(const QString& text);
 };
