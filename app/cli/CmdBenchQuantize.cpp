@@ -85,7 +85,10 @@ int runBenchQuantize(const std::vector<std::string>& argv)
         const double sec = d.contains("seconds") ? d["seconds"].value("total", 0.0) : 0.0;
         allocationSeconds += sec;
         allocation.push_back({{"tensor", m.tensor}, {"rows", m.rows}, {"cols", m.cols}, {"seconds", d.value("seconds", nlohmann::json::object())},
-                              {"code_bits", d.value("code_bits", 0.0)}, {"cuda_graph", d.value("cuda_graph", false)}});
+                              {"code_bits", d.value("code_bits", 0.0)}, {"cuda_graph", d.value("cuda_graph", false)},
+                              {"polish_moves", d.value("polish_moves", int64_t(0))}});
+        if (d.contains("relax"))
+            allocation.back()["relax"] = d["relax"];
         if (d.contains("device_bytes"))
             allocation.back()["device_gib"] = d["device_bytes"].get<double>() / 1073741824.0;
         if (d.contains("cuda_graph_failure"))

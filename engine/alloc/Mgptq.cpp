@@ -238,7 +238,7 @@ std::string MgptqResult::toJson() const
     if (topK > 0)
         j["top_k"] = topK;
     j["seconds"] = {{"graph", graphSeconds}, {"precompute", precomputeSeconds}, {"train", trainSeconds},
-                    {"total", totalSeconds}};
+                    {"relax", relaxSeconds}, {"polish", polishSeconds}, {"total", totalSeconds}};
     std::vector<double> loss, lq, lb, avg, alphas, taus;
     for (const auto& e : curve) {
         loss.push_back(e.loss);
@@ -600,16 +600,20 @@ MgptqResult allocateMgptq(const at::Tensor& W, const at::Tensor& H, const MgptqO
         relaxed.iterations = -1;
         if (opt.targetBits && opt.relaxedRounding) {
             // The stable rounding: the softmax starts the relaxed solve; its optimum's argmax.
+            const auto tr = Clock::now();
             relaxed = relaxedProxyOptimum(Gstep, t.softmax, bitsSet, *opt.targetBits, kRelaxRidge, kRelaxIterations,
                                           kRelaxTolerance, ctx);
+            r.relaxSeconds += since(tr);
             const at::Tensor c = relaxed.P.argmax(1).contiguous();
             for (int64_t j = 0; j < n; ++j)
                 t.choice[size_t(j)] = int(c.data_ptr<int64_t>()[j]);
         }
         if (opt.targetBits) {
             repairMoves = repairToTarget(t.choice, err, bitsSet, *opt.targetBits);
+            const auto tp = Clock::now();
             if (opt.polish)
                 polishMoves = polishToTarget(t.choice, *proxy, bitsSet, *opt.targetBits, 4 * n, ctx);
+            r.polishSeconds += since(tp);
         }
         const double cost = proxy->cost(t.choice);
         r.restartCosts.push_back(cost);

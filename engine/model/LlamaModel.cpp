@@ -211,24 +211,52 @@ LayerWeights loadLayer(const ModelSource& source, int64_t layer, at::ScalarType 
     return w;
 }
 
-void prefetchLayer(const ModelSource& source, int64_t layer)
+namespace {
+
+/// The tensors of decoder layer `layer` that the file holds (loadLayer's list).
+std::vector<std::string> layerTensorNames(const ModelSource& source, int64_t layer)
 {
     const ModelConfig& c = source.config();
-    if (layer < 0 || layer >= c.numLayers)
-        return;
     std::vector<std::string> names = {llama::inputNormTensor(layer), llama::postAttentionNormTensor(layer)};
-    if (c.isMoeLayer(layer))
+    if (c.qkNorm) {
+        names.push_back(llama::qNormTensor(layer));
+        names.push_back(llama::kNormTensor(layer));
+    }
+    if (c.isMoeLayer(layer)) {
         names.push_back(llama::routerTensor(c, layer));
+        if (c.moe.sharedExpertIntermediateSize > 0)
+            names.push_back(llama::sharedExpertGateTensor(layer));
+    }
     for (const llama::LinearSpec& s : llama::layerLinears(c, layer)) {
         names.push_back(s.tensor);
         if (!s.bias.empty())
             names.push_back(s.bias);
     }
-    for (const std::string& name : names)
-        if (source.hasTensor(name)) {
-            const TensorEntry& e = source.tensor(name);
-            files::adviseWillNeed(e.file, e.offset, e.bytes);
-        }
+    std::vector<std::string> held;
+    for (auto& name : names)
+        if (source.hasTensor(name))
+            held.push_back(std::move(name));
+    return held;
+}
+
+} // namespace
+
+void prefetchLayer(const ModelSource& source, int64_t layer)
+{
+    if (layer < 0 || layer >= source.config().numLayers)
+        return;
+    for (const std::string& name : layerTensorNames(source, layer)) {
+        const TensorEntry& e = source.tensor(name);
+        files::adviseWillNeed(e.file, e.offset, e.bytes);
+    }
+}
+
+WeightOverrides readLayerToHost(const ModelSource& source, int64_t layer)
+{
+    WeightOverrides out;
+    for (const std::string& name : layerTensorNames(source, layer))
+        out[name] = loadTensor(source, name, scalarType(source.tensor(name).type), at::kCPU);
+    return out;
 }
 
 at::Tensor Rope::inverseFrequencies(const ModelConfig& c, int64_t positions)

@@ -26,6 +26,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <future>
 
 namespace mpq {
 
@@ -41,7 +42,15 @@ double since(Clock::time_point t0)
 /// Streams weights from a checkpoint, one decoder layer at a time.
 class CheckpointLayers : public detail::LayerProvider {
 public:
-    explicit CheckpointLayers(const ModelSource& s) : m_source(s) {}
+    /// readAhead: while layer i is worked on, layer i + 1 is read into host memory on a thread of
+    /// its own (one more layer in host memory, so not under a host memory limit; there the
+    /// kernel's read-ahead is asked for instead).
+    CheckpointLayers(const ModelSource& s, bool readAhead) : m_source(s), m_readAhead(readAhead) {}
+    ~CheckpointLayers() override
+    {
+        if (m_next.valid())
+            m_next.wait();
+    }
     const ModelConfig& config() const override { return m_source.config(); }
     at::Tensor embedding(at::ScalarType dtype, const at::Device& device) override
     {
@@ -49,13 +58,32 @@ public:
     }
     detail::LayerWeights layer(int64_t i, at::ScalarType dtype, const at::Device& device) override
     {
-        detail::LayerWeights w = detail::loadLayer(m_source, i, dtype, device);
-        detail::prefetchLayer(m_source, i + 1); // read-ahead while this layer is quantized
+        detail::WeightOverrides read;
+        if (m_next.valid()) {
+            const int64_t expected = m_nextLayer;
+            read = m_next.get(); // a read error surfaces here
+            if (expected != i)
+                read.clear();
+        }
+        detail::LayerWeights w = detail::loadLayer(m_source, i, dtype, device, read.empty() ? nullptr : &read);
+        read.clear();
+        if (i + 1 < m_source.config().numLayers) {
+            if (m_readAhead) {
+                m_nextLayer = i + 1;
+                m_next = std::async(std::launch::async,
+                                    [this, j = i + 1] { return detail::readLayerToHost(m_source, j); });
+            } else {
+                detail::prefetchLayer(m_source, i + 1);
+            }
+        }
         return w;
     }
 
 private:
     const ModelSource& m_source;
+    bool m_readAhead = false;
+    int64_t m_nextLayer = -1;
+    std::future<detail::WeightOverrides> m_next;
 };
 
 std::string configJson(const ModelConfig& c)
@@ -291,7 +319,7 @@ QuantizeReport detail::quantizeModelFrom(const QuantizeParams& given, JobContext
             writeFolderLayer(r);
     }
 
-    CheckpointLayers provider(source);
+    CheckpointLayers provider(source, !p.budget.limitsHost());
     detail::LayerSink sink;
     sink.layer = [&](detail::LayerRecord& r) {
         if (!tmpDir.empty())

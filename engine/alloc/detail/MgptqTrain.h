@@ -62,6 +62,7 @@ struct MgptqResult {
     std::string cudaGraphFailure; ///< why capture failed (steps then ran eagerly); empty if not tried
     int64_t topK = 0;
     double graphSeconds = 0, precomputeSeconds = 0, trainSeconds = 0, totalSeconds = 0;
+    double relaxSeconds = 0, polishSeconds = 0; ///< the stable rounding's solve, the polish (all restarts)
 
     /// The diagnostics JSON object (curves, α, graph, timings, bits).
     std::string toJson() const;

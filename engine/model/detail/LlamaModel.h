@@ -50,6 +50,11 @@ LayerWeights loadLayer(const ModelSource& source, int64_t layer, at::ScalarType 
 /// the layer before it is being worked on; costs no process memory). Out-of-range layers: nothing.
 void prefetchLayer(const ModelSource& source, int64_t layer);
 
+/// Decoder layer `layer`'s tensors read into host memory as stored (the rotary permutation of
+/// llama2.c files applied, no conversion), keyed by name: loadLayer takes them as overrides, so
+/// a caller can read the next layer on another thread while the device works on this one.
+WeightOverrides readLayerToHost(const ModelSource& source, int64_t layer);
+
 /// Rotary tables as transformers builds them for the config's rope type: cos/sin of
 /// [positions, headDim] in fp32, already multiplied by the rope's attention factor (YaRN).
 /// Dynamic NTK scaling depends on the sequence length: the table is for sequences of exactly
