@@ -361,9 +361,32 @@ void projectBudget(const std::vector<double>& Y, std::vector<double>& P, const s
         hi = lo;
         lo *= 0.5;
     }
+    // spend(μ) is continuous, non-increasing and piecewise linear in μ, so false position finds
+    // the root exactly once both ends lie on one linear piece; the Illinois rule (halving the
+    // weight of an end kept twice) keeps it from stalling, and a bisection step every fourth
+    // iteration bounds the worst case by bisection's. A few spends instead of about 35.
+    double fLo = spend(lo) - budget, fHi = spend(hi) - budget; // fLo > 0 ≥ fHi
+    int side = 0;
     for (int it = 0; it < 200 && hi - lo > 1e-13 * hi; ++it) {
-        const double mid = 0.5 * (lo + hi);
-        (spend(mid) > budget ? lo : hi) = mid;
+        double mid = (it % 4 == 3 || !(fLo - fHi > 0)) ? 0.5 * (lo + hi) : lo + fLo * (hi - lo) / (fLo - fHi);
+        if (!(mid > lo && mid < hi))
+            mid = 0.5 * (lo + hi);
+        const double f = spend(mid) - budget;
+        if (f > 0) {
+            lo = mid;
+            fLo = f;
+            if (side == -1)
+                fHi *= 0.5;
+            side = -1;
+        } else {
+            hi = mid;
+            fHi = f;
+            if (f == 0)
+                break; // exactly on budget: the smallest such μ is not needed, any meets the KKT conditions
+            if (side == 1)
+                fLo *= 0.5;
+            side = 1;
+        }
     }
     mu = hi;
     spend(hi); // the feasible side
