@@ -2,17 +2,19 @@
 // with the lowest proxy, the polish ends at a local optimum of the proxy within the budget,
 // allocation in act-order's column order is the natural allocation of the permuted matrix, and
 // `mpq sweep --seeds` reports the mean and sample sd of its per-seed runs.
+#include "TestData.h"
 #include "alloc/Mgptq.h"
 #include "alloc/MxqProblem.h"
 #include "alloc/detail/MgptqTrain.h"
+#include "alloc/detail/MxqCosts.h"
+#include "core/Error.h"
 #include "model/ModelSource.h"
 #include "model/detail/WeightLoader.h"
-#include "core/Error.h"
 #include "pipeline/QuantizeJob.h"
 #include "pipeline/QuantizeParamsJson.h"
 #include "pipeline/SeedStatistics.h"
 #include "quant/detail/Gptq.h"
-#include "TestData.h"
+#include "quant/detail/Hqq.h"
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
@@ -360,6 +362,65 @@ private Q_SLOTS:
         QCOMPARE(MxqCostTable::load(file).costKind, std::string("relative"));
         p.costKind = "nonsense";
         QVERIFY_THROWS_EXCEPTION(Error, computeMxqCosts(p, ctx));
+    }
+
+    void mxqRelativeMseCost()
+    {
+        // The formula on a 2×2 matrix by hand: ΔW has one entry of 1, mean(W²) = (1+4+9+16)/4.
+        const at::Tensor W = at::tensor({1.0f, 2.0f, 3.0f, 4.0f}).reshape({2, 2});
+        const at::Tensor What = at::tensor({1.0f, 2.0f, 3.0f, 3.0f}).reshape({2, 2});
+        const double f = mpq::detail::frobeniusCost(W, What);
+        QCOMPARE(f, 1.0);
+        QCOMPARE(mpq::detail::relativeCost("relative-mse", f, 7.5), 1.0 / 7.5);
+        QCOMPARE(mpq::detail::relativeCost("relative", f, 7.5), 1.0 / std::sqrt(7.5));
+        QCOMPARE(mpq::detail::relativeCost("relative-mse", 3.0, 0.0), 9.0); // all-zero W: f²
+        QVERIFY_THROWS_EXCEPTION(Error, mpq::detail::relativeCost("fnorm", f, 7.5));
+
+        // A 16×64 matrix and its HQQ b2g32 reconstruction, summed element by element in double.
+        const at::Tensor A = at::randn({16, 64}, at::TensorOptions().dtype(at::kFloat)) * 0.03;
+        const at::Tensor Ahat = mpq::detail::hqqQuantize(A, 2, 32).dequant.to(at::kFloat).contiguous();
+        const at::Tensor Ac = A.contiguous();
+        const float* a = Ac.data_ptr<float>();
+        const float* ah = Ahat.data_ptr<float>();
+        double sse = 0, ss = 0;
+        for (int64_t i = 0; i < A.numel(); ++i) {
+            sse += (double(a[i]) - double(ah[i])) * (double(a[i]) - double(ah[i]));
+            ss += double(a[i]) * double(a[i]);
+        }
+        const double expected = sse / (ss / double(A.numel()));
+        const double got = mpq::detail::relativeCost("relative-mse", mpq::detail::frobeniusCost(A, Ahat),
+                                                     A.pow(2).mean(at::kDouble).item<double>());
+        QVERIFY(std::abs(got - expected) <= 1e-6 * expected);
+
+        // The table: the same HQQ runs as fnorm, each cost squared and divided by mean(W²).
+        MPQ_DEMO_MODEL(demo);
+        QTemporaryDir dir;
+        JobContext ctx;
+        MxqCostParams p;
+        p.model = demo.dir;
+        p.configs = {{2, 32}, {3, 64}, {4, 128}};
+        p.lastLayer = 1;
+        const MxqCostTable fn = computeMxqCosts(p, ctx);
+        p.costKind = "relative-mse";
+        const MxqCostTable mse = computeMxqCosts(p, ctx);
+        QCOMPARE(mse.costKind, std::string("relative-mse"));
+        QCOMPARE(mse.matrices.size(), fn.matrices.size());
+        const ModelSource source = ModelSource::open(demo.dir);
+        for (size_t m = 0; m < fn.matrices.size(); ++m) {
+            const at::Tensor Wm = loadTensor(source, fn.matrices[m].tensor, at::kFloat, at::kCPU);
+            const double meanSquare = Wm.pow(2).mean(at::kDouble).item<double>();
+            QCOMPARE(mse.matrices[m].storageBits, fn.matrices[m].storageBits);
+            for (size_t c = 0; c < p.configs.size(); ++c) {
+                const double fc = fn.matrices[m].cost[c];
+                QVERIFY(std::abs(mse.matrices[m].cost[c] - fc * fc / meanSquare) <=
+                        1e-9 * mse.matrices[m].cost[c]);
+            }
+        }
+        const std::string file = dir.filePath("mse.json").toStdString();
+        mse.save(file);
+        const MxqCostTable back = MxqCostTable::load(file);
+        QCOMPARE(back.costKind, std::string("relative-mse"));
+        QCOMPARE(back.matrices[0].cost, mse.matrices[0].cost);
     }
 
     void settingsRoundTrip()

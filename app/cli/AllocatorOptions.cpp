@@ -51,11 +51,14 @@ void addAllocatorOptions(Args& args)
                                   "included)");
     args.option("budget-mib", "MIB", "mxq: memory budget in MiB for the quantized matrices");
     args.option("configs", "SPEC", "mxq: candidate configurations BITS x GROUPS", "2,3,4,8x32,64,128");
-    args.option("cost", "KIND", "mxq: fnorm (data-free, the paper's ||W - W_q||_F), relative (data-free: "
-                                "||W - W_q||_F / RMS(W), each matrix's error in units of its own weight "
-                                "scale; mxq only) or hessian (extension: tr(dW H dW^T) with calibration "
-                                "Hessians of the unquantized model; uses --calib, --nsamples, --seqlen, "
-                                "--seed)", "fnorm");
+    args.option(
+        "cost", "KIND",
+        "mxq: fnorm (data-free, the paper's ||W - W_q||_F), relative (data-free: ||W - W_q||_F / RMS(W), "
+        "each matrix's error in units of its own weight scale; mxq only), relative-mse (data-free: "
+        "||W - W_q||_F^2 / mean(W^2), the squared relative error summed over the weights; mxq only) or "
+        "hessian (extension: tr(dW H dW^T) with calibration Hessians of the unquantized model; uses "
+        "--calib, --nsamples, --seqlen, --seed)",
+        "fnorm");
     args.option("costs", "FILE", "mxq: cost table to reuse (JSON); computed and saved beside --out when absent");
     addGgufOptions(args);
 }
@@ -112,8 +115,8 @@ const MxqCostTable& costTable(const Args& args, MxqCostCache& costs, const Quant
     if (costs.table)
         return *costs.table;
     const std::string kind = args.get("cost");
-    if (kind != "fnorm" && kind != "relative" && kind != "hessian")
-        throw UsageError("--cost must be fnorm, relative or hessian");
+    if (kind != "fnorm" && kind != "relative" && kind != "relative-mse" && kind != "hessian")
+        throw UsageError("--cost must be fnorm, relative, relative-mse or hessian");
     const std::string file = args.get("costs");
     if (!file.empty() && files::exists(file)) {
         costs.table = MxqCostTable::load(file);
@@ -188,8 +191,8 @@ void checkAllocatorOptions(const Args& args, const std::string& method, const st
         const std::string kind = args.get("cost");
         if (method == "gguf-mxq" && kind != "fnorm" && kind != "hessian") // relative: MXQ's HQQ costs only
             throw UsageError("--cost must be fnorm or hessian");
-        if (kind != "fnorm" && kind != "relative" && kind != "hessian")
-            throw UsageError("--cost must be fnorm, relative or hessian");
+        if (kind != "fnorm" && kind != "relative" && kind != "relative-mse" && kind != "hessian")
+            throw UsageError("--cost must be fnorm, relative, relative-mse or hessian");
         if (method == "mxq")
             parseMxqConfigs(args.get("configs"));
         if (args.has("costs") && files::isDirectory(args.get("costs")))

@@ -110,7 +110,7 @@ void checkQuantizeInputs(const Args& args, const QuantizeParams& p, const std::s
     checkFileOption(args, "tokenizer");
     checkFileOption(args, "calib-tokens");
     // HQQ and MXQ with its data-free costs read no text; everything else calibrates.
-    const bool dataFree = method == "hqq" || (method == "mxq" && args.get("cost") == "fnorm");
+    const bool dataFree = method == "hqq" || (method == "mxq" && args.get("cost") != "hessian");
     if (!dataFree && p.calibTokens.empty())
         checkCalibrationSet(p.calib, p.dataDir, "--calib");
     // The headers only (no weights): the figures for the memory check.

@@ -11,12 +11,22 @@
 #include <c10/core/InferenceMode.h>
 
 #include <chrono>
+#include <cmath>
 
 namespace mpq::detail {
 
 double frobeniusCost(const at::Tensor& W, const at::Tensor& What)
 {
     return (W.to(at::kFloat) - What.to(at::kFloat)).pow(2).sum(at::kDouble).sqrt().item<double>();
+}
+
+double relativeCost(const std::string& kind, double fnorm, double meanSquare)
+{
+    if (kind == "relative") // ‖W − Ŵ‖_F / RMS(W)
+        return meanSquare > 0 ? fnorm / std::sqrt(meanSquare) : fnorm;
+    if (kind == "relative-mse") // ‖W − Ŵ‖²_F / mean(W²)
+        return meanSquare > 0 ? fnorm * fnorm / meanSquare : fnorm * fnorm;
+    throw Error("MXQ costs: \"" + kind + "\" is not a relative cost kind (relative, relative-mse)");
 }
 
 double hessianCost(const at::Tensor& W, const at::Tensor& What, const at::Tensor& H)
@@ -63,7 +73,10 @@ MxqCostTable computeMxqCosts(const ModelSource& source, const MxqCostParams& par
 
     MxqCostTable table;
     table.model = source.path();
-    table.costKind = hessians ? "hessian" : (params.costKind == "relative" ? "relative" : "fnorm");
+    table.costKind =
+        hessians ? "hessian"
+                 : (params.costKind == "relative" || params.costKind == "relative-mse" ? params.costKind
+                                                                                       : "fnorm");
     table.device = params.device;
     table.hqq = params.hqq;
     table.configs = params.configs;
@@ -99,11 +112,11 @@ MxqCostTable computeMxqCosts(const ModelSource& source, const MxqCostParams& par
                     throw Error("MXQ costs: no calibration Hessian for " + m.tensor);
             }
             m.cost = mxqMatrixCosts(W, table.configs, table.hqq, H, &ctx);
-            if (table.costKind == "relative") {
-                // ‖W − Ŵ‖_F / RMS(W): the error in units of the matrix's own weight scale.
-                const double rms = W.pow(2).mean(at::kDouble).sqrt().item<double>();
+            if (table.costKind == "relative" || table.costKind == "relative-mse") {
+                // The error in units of the matrix's own weight scale (docs/mxq.md).
+                const double meanSquare = W.pow(2).mean(at::kDouble).item<double>();
                 for (double& c : m.cost)
-                    c = rms > 0 ? c / rms : c;
+                    c = relativeCost(table.costKind, c, meanSquare);
             }
             for (const auto& c : table.configs)
                 m.storageBits.push_back(mxqStorageBits(m.rows, m.cols, c));
@@ -122,12 +135,13 @@ namespace mpq {
 
 MxqCostTable computeMxqCosts(const MxqCostParams& params, JobContext& ctx)
 {
-    if (params.costKind == "fnorm" || params.costKind == "relative") {
+    if (params.costKind == "fnorm" || params.costKind == "relative" || params.costKind == "relative-mse") {
         const ModelSource source = ModelSource::open(params.model);
         return detail::computeMxqCosts(source, params, ctx);
     }
     if (params.costKind != "hessian")
-        throw Error("MXQ costs: unknown cost \"" + params.costKind + "\" (fnorm, relative or hessian)");
+        throw Error("MXQ costs: unknown cost \"" + params.costKind +
+                    "\" (fnorm, relative, relative-mse or hessian)");
     checkDevice(params.device);
     const auto t0 = std::chrono::steady_clock::now();
     const ModelSource source = ModelSource::open(params.model, params.tokenizer);

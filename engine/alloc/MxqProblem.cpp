@@ -223,8 +223,10 @@ MxqCostTable MxqCostTable::fromJson(const std::string& text, const std::string& 
     } catch (const nlohmann::json::exception& e) {
         throw Error(source + ": malformed MXQ cost table (" + e.what() + ")");
     }
-    if (t.costKind != "fnorm" && t.costKind != "relative" && t.costKind != "hessian")
-        throw Error(source + ": unknown MXQ cost kind \"" + t.costKind + "\" (fnorm, relative or hessian)");
+    if (t.costKind != "fnorm" && t.costKind != "relative" && t.costKind != "relative-mse" &&
+        t.costKind != "hessian")
+        throw Error(source + ": unknown MXQ cost kind \"" + t.costKind +
+                    "\" (fnorm, relative, relative-mse or hessian)");
     t.validate(source);
     return t;
 }

@@ -51,7 +51,7 @@ struct MxqMatrixCosts {
 /// that a new budget only re-solves. Plain data with a versioned JSON form.
 struct MxqCostTable {
     std::string model;               ///< the model path it was computed from (informative)
-    std::string costKind = "fnorm";  ///< "fnorm": ‖W − Ŵ‖_F; "relative": ‖W − Ŵ‖_F / RMS(W); "hessian": tr(ΔW H ΔWᵀ) (extension)
+    std::string costKind = "fnorm";  ///< "fnorm", "relative", "relative-mse" or "hessian" (see MxqCostParams)
     std::string device;              ///< where the costs were computed
     HqqOptions hqq;                  ///< the HQQ settings used
     double seconds = 0;              ///< time spent computing the costs
@@ -80,8 +80,9 @@ struct MxqCostParams {
     int64_t firstLayer = 0;                         ///< decoder layers [firstLayer, lastLayer)
     int64_t lastLayer = -1;                         ///< -1: up to the last layer
     /// "fnorm": ‖W − Ŵ‖_F (MXQ's, data-free); "relative": ‖W − Ŵ‖_F / RMS(W) (data-free, each
-    /// matrix's error in units of its own weight scale; docs/mxq.md); "hessian": tr(ΔW H ΔWᵀ) with calibration Hessians
-    /// of the unquantized model (extension, docs/mxq.md), which needs the fields below.
+    /// matrix's error in units of its own weight scale; docs/mxq.md); "relative-mse": ‖W − Ŵ‖²_F /
+    /// mean(W²) (data-free, the squared relative error summed over the weights); "hessian": tr(ΔW H ΔWᵀ) with
+    /// calibration Hessians of the unquantized model (extension, docs/mxq.md), which needs the fields below.
     std::string costKind = "fnorm";
     CalibrationParams calibration;                  ///< hessian: the calibration windows
     std::string tokenizer;                          ///< hessian: tokenizer.model (default: beside the model)

@@ -8,12 +8,19 @@
 #include <ATen/ATen.h>
 
 #include <functional>
+#include <string>
 #include <vector>
 
 namespace mpq::detail {
 
 /// ‖W − Ŵ‖_F in fp64 accumulation.
 double frobeniusCost(const at::Tensor& W, const at::Tensor& What);
+/// A matrix's cost in units of its own weight scale, from its Frobenius cost f = ‖W − Ŵ‖_F and
+/// meanSquare = mean(W²): kind "relative" gives f / √meanSquare, "relative-mse" f² / meanSquare
+/// (Σ over the weights of the squared error relative to the mean square weight, additive over
+/// weights like an MSE). An all-zero W (meanSquare 0) keeps f or f². Throws mpq::Error for
+/// another kind.
+double relativeCost(const std::string& kind, double fnorm, double meanSquare);
 /// tr(ΔW H ΔWᵀ) with ΔW = W − Ŵ [rows, cols] and H [cols, cols] (the layer-output error of GPTQ's
 /// objective); fp32 products, fp64 sum.
 double hessianCost(const at::Tensor& W, const at::Tensor& What, const at::Tensor& H);
