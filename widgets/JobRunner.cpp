@@ -9,12 +9,11 @@
 #include "core/Error.h"
 #include "core/JobContext.h"
 #include "export/Export.h"
+#include "session/EvaluationRecord.h"
 #include "session/RunEdits.h"
 
 #include <QDir>
 #include <QFileInfo>
-#include <QJsonDocument>
-#include <QJsonObject>
 #include <QRegularExpression>
 
 #include <algorithm>
@@ -31,26 +30,6 @@ QString folderName(const QString& run)
     s.replace(QStringLiteral("α"), QStringLiteral("alpha"));
     s.replace(QRegularExpression(QStringLiteral("[^A-Za-z0-9._]+")), QStringLiteral("-"));
     return s;
-}
-
-/// The whole EvalResult as the session's evaluation record (the same fields as `mpq eval` stores).
-std::string evalResultJson(const EvalResult& r)
-{
-    QJsonObject o{{QStringLiteral("perplexity"), r.perplexity},   {QStringLiteral("mean_nll"), r.meanNll},
-                  {QStringLiteral("tokens"), qint64(r.tokens)},    {QStringLiteral("windows"), qint64(r.windows)},
-                  {QStringLiteral("input_tokens"), qint64(r.inputTokens)},
-                  {QStringLiteral("protocol"), QString::fromStdString(r.protocol)},
-                  {QStringLiteral("dataset"), QString::fromStdString(r.dataset)},
-                  {QStringLiteral("dataset_path"), QString::fromStdString(r.datasetPath)},
-                  {QStringLiteral("device"), QString::fromStdString(r.device)},
-                  {QStringLiteral("device_name"), QString::fromStdString(r.deviceName)},
-                  {QStringLiteral("dtype"), QString::fromStdString(r.dtype)},
-                  {QStringLiteral("seqlen"), qint64(r.seqlen)},
-                  {QStringLiteral("seconds"), QJsonObject{{QStringLiteral("load"), r.loadSeconds},
-                                                          {QStringLiteral("tokenize"), r.tokenizeSeconds},
-                                                          {QStringLiteral("forward"), r.forwardSeconds},
-                                                          {QStringLiteral("total"), r.totalSeconds}}}};
-    return QJsonDocument(o).toJson(QJsonDocument::Compact).toStdString();
 }
 
 /// Registers the signal argument types once, before the first queued emission.
@@ -265,17 +244,7 @@ std::vector<std::pair<QString, double>> JobRunner::evaluate(const JobRequest& re
         attach(ctx, point, int(std::max<size_t>(request.values.size(), 1)), QString(), QString(), QString());
         const EvalResult r = evaluatePerplexity(e, ctx);
         if (!request.session.isEmpty()) {
-            session::Evaluation ev;
-            ev.run = run.toStdString();
-            ev.model = e.model;
-            ev.dataset = r.dataset;
-            ev.protocol = r.protocol;
-            ev.seqlen = r.seqlen;
-            ev.perplexity = r.perplexity;
-            ev.meanNll = r.meanNll;
-            ev.tokens = r.tokens;
-            ev.resultJson = evalResultJson(r);
-            session::addEvaluation(request.session.toStdString(), ev);
+            session::addEvaluation(request.session.toStdString(), session::evaluationRecord(run.toStdString(), e.model, r));
         }
         measured.emplace_back(ds, r.perplexity);
         Q_EMIT evaluated(run, ds, r.perplexity);

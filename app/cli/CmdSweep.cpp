@@ -10,6 +10,7 @@
 #include "eval/Perplexity.h"
 #include "pipeline/QuantizeJob.h"
 #include "pipeline/SeedStatistics.h"
+#include "session/EvaluationRecord.h"
 #include "session/Session.h"
 
 #include <nlohmann/json.hpp>
@@ -210,16 +211,7 @@ int runSweep(const std::vector<std::string>& argv)
             point["perplexity"][ds] = er.perplexity;
             sp.perplexity.emplace_back(ds, er.perplexity);
             if (!sessionFile.empty()) {
-                session::Evaluation ev;
-                ev.run = p.runName;
-                ev.model = r.sessionRun;
-                ev.dataset = er.dataset;
-                ev.protocol = er.protocol;
-                ev.seqlen = er.seqlen;
-                ev.perplexity = er.perplexity;
-                ev.meanNll = er.meanNll;
-                ev.tokens = er.tokens;
-                session::addEvaluation(sessionFile, ev);
+                session::addEvaluation(sessionFile, session::evaluationRecord(p.runName, r.sessionRun, er));
             }
         }
         return point;
