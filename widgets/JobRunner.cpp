@@ -1,5 +1,6 @@
 #include "JobRunner.h"
 
+#include "pipeline/Method.h"
 #include "pipeline/Override.h"
 
 #include "ResultReader.h"
@@ -287,48 +288,34 @@ void JobRunner::runQuantize(const JobRequest& request, JobContext& ctx)
         attach(ctx, i, points, inSession ? QString() : out + QStringLiteral(".partial"), name, request.session);
 
         const QString m = request.method;
-        if (m == QLatin1String("rtn") || m == QLatin1String("gptq") || m == QLatin1String("hqq")) {
-            p.method = m.toStdString();
-            p.bits = int(v);
-        } else if (m == QLatin1String("mgptq")) {
-            if (request.axis == QLatin1String("alpha")) {
-                p.mgptq.alpha = v;
-                p.mgptq.targetBits.reset();
+        const Method method = parseMethod(m.toStdString());
+        MethodSpec spec;
+        spec.method = method;
+        spec.mgptq = p.mgptq;
+        // mgptq: α when the request's axis says so, else target bits.
+        const SweepAxis axis = method != Method::Mgptq           ? sweepAxisOf(spec)
+                               : request.axis == QLatin1String("alpha") ? SweepAxis::Alpha
+                                                                         : SweepAxis::TargetBits;
+        spec = withAxisValue(spec, axis, v);
+        if (method == Method::Mxq && !costs) {
+            const QString file = request.mxqCosts;
+            if (inSession && !request.mxqCostTable.isEmpty() && QFileInfo::exists(request.session)) {
+                costs = session::Session::open(sessionFile).mxqCostTable(request.mxqCostTable.toStdString());
+            } else if (!file.isEmpty() && QFileInfo::exists(file)) {
+                costs = MxqCostTable::load(file.toStdString());
             } else {
-                p.mgptq.targetBits = v;
-                p.mgptq.alpha.reset();
+                MxqCostParams cp;
+                cp.model = p.model;
+                cp.device = p.device;
+                cp.configs = request.mxqConfigs;
+                costs = computeMxqCosts(cp, ctx);
+                if (!file.isEmpty())
+                    costs->save(file.toStdString());
             }
-            const std::string kind = p.mgptq.model;
-            p.allocator = kind == "hessian-greedy" ? kind : "mgptq-" + kind;
-            p.method = "gptq";
-            p.bits = *std::max_element(p.mgptq.bitsSet.begin(), p.mgptq.bitsSet.end());
-        } else if (m == QLatin1String("mxq")) {
-            if (!costs) {
-                const QString file = request.mxqCosts;
-                if (inSession && !request.mxqCostTable.isEmpty() && QFileInfo::exists(request.session)) {
-                    costs = session::Session::open(sessionFile).mxqCostTable(request.mxqCostTable.toStdString());
-                } else if (!file.isEmpty() && QFileInfo::exists(file)) {
-                    costs = MxqCostTable::load(file.toStdString());
-                } else {
-                    MxqCostParams cp;
-                    cp.model = p.model;
-                    cp.device = p.device;
-                    cp.configs = request.mxqConfigs;
-                    costs = computeMxqCosts(cp, ctx);
-                    if (!file.isEmpty())
-                        costs->save(file.toStdString());
-                }
-                if (!file.isEmpty() && QFileInfo::exists(file))
-                    Q_EMIT costsReady(file);
-            }
-            const MxqSolution s = solveMxq(*costs, MxqBudget::bitsPerParameter(v), {}, &ctx);
-            if (!s.hasSolution())
-                throw Error("MXQ at " + std::to_string(v) + " bits: " + s.message);
-            p.plan = toPlan(*costs, s);
-            p.method = "hqq";
-        } else {
-            throw Error("unknown method \"" + m.toStdString() + "\"");
+            if (!file.isEmpty() && QFileInfo::exists(file))
+                Q_EMIT costsReady(file);
         }
+        resolveMethod(spec, p, costs ? &*costs : nullptr, &ctx);
 
         RunData skeleton;
         skeleton.name = name;
