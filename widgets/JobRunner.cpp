@@ -2,6 +2,7 @@
 
 #include "pipeline/Method.h"
 #include "pipeline/Override.h"
+#include "pipeline/Sweep.h"
 
 #include "ResultReader.h"
 #include "SessionReader.h"
@@ -263,106 +264,109 @@ void JobRunner::runQuantize(const JobRequest& request, JobContext& ctx)
     if (!inSession)
         QDir().mkpath(request.outFolder);
     const std::string sessionFile = request.session.toStdString();
-    session::Sweep sweep;
-    sweep.name = request.sweepName.toStdString();
-    sweep.method = request.method.toStdString();
-    sweep.axis = request.axis.toStdString();
-    sweep.model = request.params.model;
     Q_EMIT started(tr("%1: %2 point(s)").arg(request.method).arg(request.values.size()));
 
-    std::optional<MxqCostTable> costs;
+    // The loop is the engine's (pipeline/Sweep.h); here: run names, signals and the cost table's sources.
     const int points = int(request.values.size());
-    for (int i = 0; i < points; ++i) {
-        if (m_cancel.load())
-            throw Cancelled();
-        const double v = request.values[size_t(i)];
-        const QString name = i < request.runNames.size() ? request.runNames[i] : request.pointName(size_t(i));
-        QuantizeParams p = request.params;
-        const QString out = inSession ? QString() : QDir(request.outFolder).filePath(folderName(name));
+    const QString m = request.method;
+    SweepParams sp;
+    sp.base = request.params;
+    sp.method.method = parseMethod(m.toStdString());
+    sp.method.mgptq = request.params.mgptq;
+    // mgptq: α when the request's axis says so, else target bits.
+    sp.axis = sp.method.method != Method::Mgptq       ? sweepAxisOf(sp.method)
+              : request.axis == QLatin1String("alpha") ? SweepAxis::Alpha
+                                                       : SweepAxis::TargetBits;
+    sp.values = request.values;
+    sp.eval = request.eval;
+    for (const QString& ds : request.evalDatasets)
+        sp.evalDatasets.push_back(ds.toStdString());
+    if (inSession) {
+        sp.session = sessionFile;
+        if (points > 1)
+            sp.sweepName = request.sweepName.toStdString();
+    }
+    sp.sweepModel = request.params.model;
+
+    std::optional<MxqCostTable> costs;
+    const auto nameOf = [&](size_t i) {
+        return int(i) < request.runNames.size() ? request.runNames[int(i)] : request.pointName(i);
+    };
+    const auto outOf = [&](size_t i) {
+        return inSession ? QString() : QDir(request.outFolder).filePath(folderName(nameOf(i)));
+    };
+    SweepHooks hooks;
+    hooks.prepare = [&](size_t i, const std::optional<uint64_t>&, QuantizeParams& p) {
+        const QString name = nameOf(i);
+        const QString out = outOf(i);
         p.out = out.toStdString();
         if (inSession) {
             session::checkRunName(name.toStdString());
             p.session = sessionFile;
             p.runName = name.toStdString();
         }
-        attach(ctx, i, points, inSession ? QString() : out + QStringLiteral(".partial"), name, request.session);
-
-        const QString m = request.method;
-        const Method method = parseMethod(m.toStdString());
-        MethodSpec spec;
-        spec.method = method;
-        spec.mgptq = p.mgptq;
-        // mgptq: α when the request's axis says so, else target bits.
-        const SweepAxis axis = method != Method::Mgptq           ? sweepAxisOf(spec)
-                               : request.axis == QLatin1String("alpha") ? SweepAxis::Alpha
-                                                                         : SweepAxis::TargetBits;
-        spec = withAxisValue(spec, axis, v);
-        if (method == Method::Mxq && !costs) {
-            const QString file = request.mxqCosts;
-            if (inSession && !request.mxqCostTable.isEmpty() && QFileInfo::exists(request.session)) {
-                costs = session::Session::open(sessionFile).mxqCostTable(request.mxqCostTable.toStdString());
-            } else if (!file.isEmpty() && QFileInfo::exists(file)) {
-                costs = MxqCostTable::load(file.toStdString());
-            } else {
-                MxqCostParams cp;
-                cp.model = p.model;
-                cp.device = p.device;
-                cp.configs = request.mxqConfigs;
-                costs = computeMxqCosts(cp, ctx);
-                if (!file.isEmpty())
-                    costs->save(file.toStdString());
-            }
-            if (!file.isEmpty() && QFileInfo::exists(file))
-                Q_EMIT costsReady(file);
+        attach(ctx, int(i), points, inSession ? QString() : out + QStringLiteral(".partial"), name, request.session);
+    };
+    hooks.mxqCosts = [&](const QuantizeParams& p) -> const MxqCostTable& {
+        const QString file = request.mxqCosts;
+        if (inSession && !request.mxqCostTable.isEmpty() && QFileInfo::exists(request.session)) {
+            costs = session::Session::open(sessionFile).mxqCostTable(request.mxqCostTable.toStdString());
+        } else if (!file.isEmpty() && QFileInfo::exists(file)) {
+            costs = MxqCostTable::load(file.toStdString());
+        } else {
+            MxqCostParams cp;
+            cp.model = p.model;
+            cp.device = p.device;
+            cp.configs = request.mxqConfigs;
+            costs = computeMxqCosts(cp, ctx);
+            if (!file.isEmpty())
+                costs->save(file.toStdString());
         }
-        resolveMethod(spec, p, costs ? &*costs : nullptr, &ctx);
-
+        if (!file.isEmpty() && QFileInfo::exists(file))
+            Q_EMIT costsReady(file);
+        return *costs;
+    };
+    hooks.quantizing = [&](const SweepRun& run) {
         RunData skeleton;
-        skeleton.name = name;
-        skeleton.method = m == QLatin1String("mgptq") ? QString::fromStdString(p.allocator) : m;
-        skeleton.model = QString::fromStdString(p.model);
+        skeleton.name = nameOf(run.index);
+        skeleton.method = sp.method.method == Method::Mgptq ? QString::fromStdString(run.params.allocator) : m;
+        skeleton.model = QString::fromStdString(run.params.model);
         skeleton.sweepAxis = request.axis;
-        skeleton.sweepValue = v;
+        skeleton.sweepValue = run.value;
         skeleton.status = QStringLiteral("running");
         if (inSession)
-            skeleton.sessionRun = name; // the Hessian view reads the layers from the session as they land
+            skeleton.sessionRun = skeleton.name; // the Hessian view reads the layers from the session as they land
         Q_EMIT runStarted(skeleton);
-
-        quantizeModel(p, ctx);
+    };
+    hooks.quantized = [&](const SweepRun& run) {
         RunData done;
         if (inSession) {
             // The MXQ cost table goes into the session under the run's name, as `mpq quantize
             // --method mxq --session` stores it, for the budget slider's live re-solve.
-            if (costs && m == QLatin1String("mxq")) {
+            if (costs && sp.method.method == Method::Mxq) {
                 const session::Session s = session::Session::open(sessionFile);
                 const auto names = s.mxqCostTableNames();
                 if (request.mxqCostTable.isEmpty() ||
                     std::find(names.begin(), names.end(), request.mxqCostTable.toStdString()) == names.end()) {
-                    session::saveMxqCostTable(sessionFile, p.runName, *costs);
-                    Q_EMIT costTableStored(name);
+                    session::saveMxqCostTable(sessionFile, run.params.runName, *costs);
+                    Q_EMIT costTableStored(nameOf(run.index));
                 }
             }
-            done = SessionReader::readRun(session::Session::open(sessionFile), p.runName);
+            done = SessionReader::readRun(session::Session::open(sessionFile), run.params.runName);
         } else {
-            done = ResultReader::readResultFolder(out);
+            done = ResultReader::readResultFolder(outOf(run.index));
         }
-        done.name = name;
+        done.name = nameOf(run.index);
         done.sweepAxis = request.axis;
-        done.sweepValue = v;
+        done.sweepValue = run.value;
         Q_EMIT runFinished(done);
-        const auto measured = evaluate(request, inSession ? request.session + QLatin1Char('#') + name : out, name, ctx, i);
-        if (inSession && points > 1 && !sweep.name.empty()) {
-            session::SweepPoint sp;
-            sp.value = v;
-            sp.run = p.runName;
-            sp.avgBits = done.avgBits;
-            sp.avgBitsWithOverhead = done.avgBitsWithOverhead;
-            for (const auto& [ds, ppl] : measured)
-                sp.perplexity.emplace_back(ds.toStdString(), ppl);
-            sweep.points.push_back(sp);
-            session::saveSweep(sessionFile, sweep);
-        }
-    }
+        attach(ctx, int(run.index), points, QString(), QString(), QString()); // the evaluations' progress
+    };
+    hooks.evaluated = [&](const SweepRun& run, const EvalResult& r) {
+        const std::string& ds = run.evaluations.back().first;
+        Q_EMIT evaluated(nameOf(run.index), QString::fromStdString(ds), r.perplexity);
+    };
+    runSweep(sp, hooks, ctx);
 }
 
 } // namespace mpq::gui

@@ -82,14 +82,6 @@ std::vector<int> parseInts(const std::string& text, const char* option)
     return out;
 }
 
-void logMxqSolve(std::FILE* log, const MxqSolution& s, const MxqBudget& budget)
-{
-    if (log)
-        std::fprintf(log, "mxq: %s (%s, %s): %.4f bits/parameter, objective %.6g, gap %.2g, %.3f s\n",
-                     mxqStatusName(s.status), s.solver.c_str(), budget.describe().c_str(), s.bitsPerParameter,
-                     s.objective, s.gap, s.seconds);
-}
-
 } // namespace
 
 const MxqCostTable& mxqCostTable(const Args& args, MxqCostCache& costs, const QuantizeParams& p, JobContext& ctx)
@@ -176,6 +168,14 @@ void checkAllocatorOptions(const Args& args, const std::string& method, const st
         if (args.has("costs") && files::isDirectory(args.get("costs")))
             throw Error(args.get("costs") + ": is a folder, --costs needs a file");
     }
+}
+
+void logMxqSolve(std::FILE* log, const MxqSolution& s, const MxqBudget& budget)
+{
+    if (log)
+        std::fprintf(log, "mxq: %s (%s, %s): %.4f bits/parameter, objective %.6g, gap %.2g, %.3f s\n",
+                     mxqStatusName(s.status), s.solver.c_str(), budget.describe().c_str(), s.bitsPerParameter,
+                     s.objective, s.gap, s.seconds);
 }
 
 MethodSpec methodSpecFrom(const Args& args, Method method)

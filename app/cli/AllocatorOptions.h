@@ -39,6 +39,9 @@ Method cliMethod(const std::string& name);
 /// (mgptq), --budget or --budget-mib (mxq, gguf-mxq). Throws UsageError.
 MethodSpec methodSpecFrom(const Args& args, Method method);
 
+/// MXQ's solver status line ("mxq: optimal (GLPK …, 3.0 bits/parameter): …") to `log` when given.
+void logMxqSolve(std::FILE* log, const MxqSolution& s, const MxqBudget& budget);
+
 /// MXQ's cost table of --cost, --configs and --costs (loaded from --costs when that file exists,
 /// else computed, and saved there when --costs is given), computed once per cache.
 const MxqCostTable& mxqCostTable(const Args& args, MxqCostCache& costs, const QuantizeParams& p, JobContext& ctx);
