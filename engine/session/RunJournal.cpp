@@ -97,7 +97,7 @@ std::unique_ptr<RunJournal> RunJournal::start(const std::string& sessionPath, Ru
         checkRunName(header.name);
     } else if (isTaken(header.name)) {
         throw Error(sessionPath + ": a run named \"" + header.name +
-                    "\" already exists; choose another --run name, or continue it with --resume " + sessionPath +
+                    "\" already exists; choose another run name, or resume " + sessionPath +
                     "#" + header.name);
     }
     std::unique_ptr<RunJournal> j(new RunJournal(sessionPath, std::move(header)));
