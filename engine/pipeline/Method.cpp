@@ -46,17 +46,6 @@ Method parseMethod(const std::string& name)
     throw Error("unknown method \"" + name + "\" (" + knownMethods() + ")");
 }
 
-const std::vector<Method>& allMethods()
-{
-    static const std::vector<Method> all = [] {
-        std::vector<Method> v;
-        for (const MethodRow& r : kMethods)
-            v.push_back(r.method);
-        return v;
-    }();
-    return all;
-}
-
 bool isUniformMethod(Method m) { return m == Method::Rtn || m == Method::Gptq || m == Method::Hqq; }
 
 const char* columnAllocatorName(ColumnAllocatorKind k)

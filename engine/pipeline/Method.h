@@ -32,8 +32,6 @@ enum class Method {
 const char* methodName(Method m);
 /// The method of that name; throws mpq::Error naming the known ones otherwise.
 Method parseMethod(const std::string& name);
-/// Every method, in the order above.
-const std::vector<Method>& allMethods();
 /// rtn, gptq, hqq: one bit-width for every matrix, no allocator.
 bool isUniformMethod(Method m);
 
