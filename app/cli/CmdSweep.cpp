@@ -12,7 +12,6 @@
 #include "pipeline/QuantizeJob.h"
 #include "pipeline/SeedStatistics.h"
 #include "pipeline/Sweep.h"
-#include "session/EvaluationRecord.h"
 #include "session/Session.h"
 
 #include <nlohmann/json.hpp>

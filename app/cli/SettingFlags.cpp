@@ -1,5 +1,7 @@
 #include "SettingFlags.h"
 
+#include "core/SettingError.h"
+
 #include <utility>
 
 namespace mpq::cli {
@@ -12,6 +14,8 @@ std::string flagOfSetting(const std::string& setting)
         {"groupSize", "--group-size"},
         {"out", "--out"},
         {"session", "--session"},
+        {"runName", "--run"},
+        {"resume", "--resume"},
         {"seqlen", "--seqlen"},
         {"dataDir", "--data-dir"},
         {"tokenizer", "--tokenizer"},
@@ -44,6 +48,12 @@ std::string flagsSuffix(const std::vector<std::string>& settings)
             flags += (flags.empty() ? "" : ", ") + f;
     }
     return flags.empty() ? std::string() : " (" + flags + ")";
+}
+
+std::string flagsSuffix(const std::exception& e)
+{
+    const auto* s = dynamic_cast<const SettingError*>(&e);
+    return s ? flagsSuffix(s->settings()) : std::string();
 }
 
 } // namespace mpq::cli

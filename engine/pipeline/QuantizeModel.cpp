@@ -149,9 +149,9 @@ QuantizeReport detail::quantizeModelFrom(const QuantizeParams& given, JobContext
         const session::Session existing = session::Session::open(p.session);
         for (const auto& r : existing.runs())
             if (r.name == p.runName)
-                throw Error(p.session + ": a run named \"" + p.runName +
-                            "\" already exists; choose another run name, or resume " +
-                            p.session + "#" + p.runName);
+                throw SettingError({"runName", "resume"}, p.session + ": a run named \"" + p.runName +
+                                                              "\" already exists; choose another run name, or "
+                                                              "resume " + p.session + "#" + p.runName);
     }
 
     const ModelSource source = ModelSource::open(p.model, p.tokenizer);
