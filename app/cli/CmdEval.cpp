@@ -150,8 +150,8 @@ int runEval(const std::vector<std::string>& argv)
         std::printf("%s, %s: load %.2fs, tokenize %.2fs, forward %.2fs, total %.2fs\n", r.deviceName.c_str(),
                     r.dtype.c_str(), r.loadSeconds, r.tokenizeSeconds, r.forwardSeconds, r.totalSeconds);
         if (r.streamed)
-            std::printf("layer-streamed (%s): %lld windows per pass over the layers\n", r.streamedReason.c_str(),
-                        (long long)r.windowsPerPass);
+            std::printf("layer-streamed (%s): %lld windows per pass over the layers\n",
+                        params.offload ? "--offload" : r.streamedReason.c_str(), (long long)r.windowsPerPass);
         std::printf("memory: peak RSS %s, %s at the start (planned for the job's data %s)\n",
                     byteSizeText(r.peakHostBytes).c_str(), byteSizeText(r.startHostBytes).c_str(),
                     byteSizeText(r.plannedHostBytes).c_str());

@@ -49,7 +49,7 @@ struct EvalResult {
     double forwardSeconds = 0;
     double totalSeconds = 0;
     bool streamed = false;          ///< weights were read one decoder layer at a time
-    std::string streamedReason;     ///< why ("--offload", "the whole model … does not fit …")
+    std::string streamedReason;     ///< why ("offload asked for", "the whole model … does not fit …")
     int64_t batch = 0;              ///< windows per forward pass (0: automatic per window length)
     int64_t windowsPerPass = 0;     ///< streamed: windows held per pass over the layers
     int64_t plannedHostBytes = 0;   ///< the memory plan's peaks (estimates of the job's data)
