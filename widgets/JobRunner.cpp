@@ -59,7 +59,7 @@ void JobRunner::attach(JobContext& ctx, int point, int points, const QString& pa
                        const QString& session)
 {
     ctx.setWarningHandler([this](const std::string& w) { Q_EMIT warning(QString::fromStdString(w)); });
-    ctx.setProgressHandler([this, point, points, partialDir, run, session](const Progress& p) {
+    ctx.setProgressHandler([this, point, points](const Progress& p) {
         JobProgress jp;
         jp.stage = QString::fromStdString(p.stage);
         jp.detail = QString::fromStdString(p.detail);
@@ -71,14 +71,14 @@ void JobRunner::attach(JobContext& ctx, int point, int points, const QString& pa
         jp.point = point;
         jp.points = points;
         Q_EMIT progress(jp);
-        const bool layerDone = p.unit == "layers" && p.done > 0 && jp.detail.endsWith(QLatin1String(" done"));
-        // The pipeline reports "layer i/L done" after journaling that layer into the session
-        // (docs/session-format.md): the session reader overlays the journal, so the maps fill in
-        // from the session while the job runs.
-        if (layerDone && !session.isEmpty()) {
+    });
+    // The pipeline tells when a layer is stored (docs/session-format.md): the session reader
+    // overlays the journal, so the maps fill in from the session while the job runs.
+    ctx.setLayerHandler([this, partialDir, run, session](int64_t layer, int64_t) {
+        if (!session.isEmpty()) {
             try {
                 const session::Session s = session::Session::open(session.toStdString());
-                std::vector<MatrixResult> m = SessionReader::readLayer(s, run.toStdString(), p.done - 1);
+                std::vector<MatrixResult> m = SessionReader::readLayer(s, run.toStdString(), layer);
                 if (!m.empty())
                     Q_EMIT layerReady(run, m);
             } catch (const std::exception& e) {
@@ -86,9 +86,9 @@ void JobRunner::attach(JobContext& ctx, int point, int points, const QString& pa
             }
         }
         // Without a session, the layer's file in the result's .partial folder.
-        if (layerDone && !partialDir.isEmpty()) {
+        if (!partialDir.isEmpty()) {
             char name[48];
-            std::snprintf(name, sizeof name, "layers/layer-%03lld.safetensors", (long long)(p.done - 1));
+            std::snprintf(name, sizeof name, "layers/layer-%03lld.safetensors", (long long)layer);
             const QString file = QDir(partialDir).filePath(QString::fromLatin1(name));
             if (QFileInfo::exists(file)) {
                 try {
