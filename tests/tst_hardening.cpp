@@ -637,7 +637,7 @@ private Q_SLOTS:
         QTest::newRow("missing tokenizer") << QStringList{"eval", m, "--tokenizer", "@TMP@/none.model"} << 1
                                            << "--tokenizer";
         QTest::newRow("missing data directory")
-            << QStringList{"eval", m, "--data-dir", "@TMP@/no-data"} << 1 << "--data-dir or MPQ_DATA_DIR";
+            << QStringList{"eval", m, "--data-dir", "@TMP@/no-data"} << 1 << "or MPQ_DATA_DIR) (--data-dir)";
         QTest::newRow("export shard size") << QStringList{"export", "@TMP@/r", "--out", "@TMP@/x", "--shard-size", "0"}
                                            << 2 << "--shard-size";
     }

@@ -967,8 +967,7 @@ void TestModelLoader::brokenLlama2c_data()
     row("file 4 bytes short", valid.substr(0, valid.size() - 4), "implies");
     row("file 4 bytes long", valid + std::string(4, '\0'), "implies");
     {
-        Llama2cHeader unshared = h; // the header says a classifier follows, the file has none
-        unshared.shared = false;
+        // A negative vocabulary size says a classifier follows (llama2.c's unshared header); the file has none.
         std::string b = valid;
         const int32_t v = -h.vocab;
         std::memcpy(&b[5 * 4], &v, 4);

@@ -13,6 +13,7 @@
 #include "pipeline/QuantizeJob.h"
 #include "pipeline/QuantizeParamsJson.h"
 #include "pipeline/SeedStatistics.h"
+#include "session/Session.h"
 #include "quant/detail/Gptq.h"
 #include "quant/detail/Hqq.h"
 
@@ -509,6 +510,35 @@ private Q_SLOTS:
             QVERIFY(q.waitForStarted(10000) && q.waitForFinished(60000));
             QCOMPARE(q.exitCode(), 2);
             QVERIFY(QString::fromUtf8(q.readAllStandardError()).contains("seed"));
+        }
+    }
+
+    // `mpq sweep --session` stores each point's evaluation with the whole result (EvalResult::toJson),
+    // as `mpq eval` and the GUI do.
+    void sweptEvaluationRecordHasResultJson()
+    {
+        MPQ_DEMO_MODEL(demo);
+        QTemporaryDir dir;
+        const QString file = dir.filePath("s.h5");
+        QProcess p;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("MPQ_THREADS", "1");
+        p.setProcessEnvironment(env);
+        p.start(QStringLiteral(MPQ_CLI_PATH), {"sweep", "--demo", "--method", "rtn", "--bits", "3,4", "--session", file,
+                                               "--name", "sw", "--json"});
+        QVERIFY(p.waitForStarted(10000) && p.waitForFinished(300000));
+        QVERIFY2(p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0,
+                 qPrintable(QString::fromUtf8(p.readAllStandardError()).right(2000)));
+        const auto evals = session::Session::open(file.toStdString()).evaluations();
+        QCOMPARE(int(evals.size()), 2);
+        for (const session::Evaluation& e : evals) {
+            QVERIFY(e.run == "sw-00" || e.run == "sw-01");
+            const QJsonObject r = QJsonDocument::fromJson(QByteArray::fromStdString(e.resultJson)).object();
+            QVERIFY2(!r.isEmpty(), e.resultJson.c_str());
+            QCOMPARE(r["perplexity"].toDouble(), e.perplexity);
+            QCOMPARE(r["tokens"].toInteger(), e.tokens);
+            QCOMPARE(r["protocol"].toString().toStdString(), e.protocol);
+            QVERIFY(r["seconds"].toObject().contains("total"));
         }
     }
 };

@@ -131,7 +131,7 @@ private Q_SLOTS:
         const mpq::EvalResult streamed = evaluate(p, true);
         compareFigures(resident, streamed);
         QCOMPARE(streamed.windowsPerPass, streamed.windows);
-        QCOMPARE(streamed.streamedReason, std::string("--offload"));
+        QCOMPARE(streamed.streamedReason, std::string("offload asked for"));
     }
 
     /// A limit that holds one window's hidden states: one pass over the layers per window.

@@ -121,7 +121,7 @@ private Q_SLOTS:
         } catch (const mpq::Error& e) {
             message = QString::fromUtf8(e.what());
         }
-        QVERIFY2(message.contains(QLatin1String("--gguf-costs")), qPrintable(message));
+        QVERIFY2(message.contains(QLatin1String("measured for gguf-mxq")), qPrintable(message));
         GgufCostTable noQ6 = t;
         const auto it = std::find(noQ6.types.begin(), noQ6.types.end(), ggml::Type::Q6_K);
         const size_t k = size_t(it - noQ6.types.begin());

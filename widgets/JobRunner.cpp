@@ -1,6 +1,8 @@
 #include "JobRunner.h"
 
+#include "pipeline/Method.h"
 #include "pipeline/Override.h"
+#include "pipeline/Sweep.h"
 
 #include "ResultReader.h"
 #include "SessionReader.h"
@@ -9,12 +11,11 @@
 #include "core/Error.h"
 #include "core/JobContext.h"
 #include "export/Export.h"
+#include "session/EvaluationRecord.h"
 #include "session/RunEdits.h"
 
 #include <QDir>
 #include <QFileInfo>
-#include <QJsonDocument>
-#include <QJsonObject>
 #include <QRegularExpression>
 
 #include <algorithm>
@@ -31,26 +32,6 @@ QString folderName(const QString& run)
     s.replace(QStringLiteral("α"), QStringLiteral("alpha"));
     s.replace(QRegularExpression(QStringLiteral("[^A-Za-z0-9._]+")), QStringLiteral("-"));
     return s;
-}
-
-/// The whole EvalResult as the session's evaluation record (the same fields as `mpq eval` stores).
-std::string evalResultJson(const EvalResult& r)
-{
-    QJsonObject o{{QStringLiteral("perplexity"), r.perplexity},   {QStringLiteral("mean_nll"), r.meanNll},
-                  {QStringLiteral("tokens"), qint64(r.tokens)},    {QStringLiteral("windows"), qint64(r.windows)},
-                  {QStringLiteral("input_tokens"), qint64(r.inputTokens)},
-                  {QStringLiteral("protocol"), QString::fromStdString(r.protocol)},
-                  {QStringLiteral("dataset"), QString::fromStdString(r.dataset)},
-                  {QStringLiteral("dataset_path"), QString::fromStdString(r.datasetPath)},
-                  {QStringLiteral("device"), QString::fromStdString(r.device)},
-                  {QStringLiteral("device_name"), QString::fromStdString(r.deviceName)},
-                  {QStringLiteral("dtype"), QString::fromStdString(r.dtype)},
-                  {QStringLiteral("seqlen"), qint64(r.seqlen)},
-                  {QStringLiteral("seconds"), QJsonObject{{QStringLiteral("load"), r.loadSeconds},
-                                                          {QStringLiteral("tokenize"), r.tokenizeSeconds},
-                                                          {QStringLiteral("forward"), r.forwardSeconds},
-                                                          {QStringLiteral("total"), r.totalSeconds}}}};
-    return QJsonDocument(o).toJson(QJsonDocument::Compact).toStdString();
 }
 
 /// Registers the signal argument types once, before the first queued emission.
@@ -78,7 +59,7 @@ void JobRunner::attach(JobContext& ctx, int point, int points, const QString& pa
                        const QString& session)
 {
     ctx.setWarningHandler([this](const std::string& w) { Q_EMIT warning(QString::fromStdString(w)); });
-    ctx.setProgressHandler([this, point, points, partialDir, run, session](const Progress& p) {
+    ctx.setProgressHandler([this, point, points](const Progress& p) {
         JobProgress jp;
         jp.stage = QString::fromStdString(p.stage);
         jp.detail = QString::fromStdString(p.detail);
@@ -90,14 +71,14 @@ void JobRunner::attach(JobContext& ctx, int point, int points, const QString& pa
         jp.point = point;
         jp.points = points;
         Q_EMIT progress(jp);
-        const bool layerDone = p.unit == "layers" && p.done > 0 && jp.detail.endsWith(QLatin1String(" done"));
-        // The pipeline reports "layer i/L done" after journaling that layer into the session
-        // (docs/session-format.md): the session reader overlays the journal, so the maps fill in
-        // from the session while the job runs.
-        if (layerDone && !session.isEmpty()) {
+    });
+    // The pipeline tells when a layer is stored (docs/session-format.md): the session reader
+    // overlays the journal, so the maps fill in from the session while the job runs.
+    ctx.setLayerHandler([this, partialDir, run, session](int64_t layer, int64_t) {
+        if (!session.isEmpty()) {
             try {
                 const session::Session s = session::Session::open(session.toStdString());
-                std::vector<MatrixResult> m = SessionReader::readLayer(s, run.toStdString(), p.done - 1);
+                std::vector<MatrixResult> m = SessionReader::readLayer(s, run.toStdString(), layer);
                 if (!m.empty())
                     Q_EMIT layerReady(run, m);
             } catch (const std::exception& e) {
@@ -105,9 +86,9 @@ void JobRunner::attach(JobContext& ctx, int point, int points, const QString& pa
             }
         }
         // Without a session, the layer's file in the result's .partial folder.
-        if (layerDone && !partialDir.isEmpty()) {
+        if (!partialDir.isEmpty()) {
             char name[48];
-            std::snprintf(name, sizeof name, "layers/layer-%03lld.safetensors", (long long)(p.done - 1));
+            std::snprintf(name, sizeof name, "layers/layer-%03lld.safetensors", (long long)layer);
             const QString file = QDir(partialDir).filePath(QString::fromLatin1(name));
             if (QFileInfo::exists(file)) {
                 try {
@@ -265,17 +246,7 @@ std::vector<std::pair<QString, double>> JobRunner::evaluate(const JobRequest& re
         attach(ctx, point, int(std::max<size_t>(request.values.size(), 1)), QString(), QString(), QString());
         const EvalResult r = evaluatePerplexity(e, ctx);
         if (!request.session.isEmpty()) {
-            session::Evaluation ev;
-            ev.run = run.toStdString();
-            ev.model = e.model;
-            ev.dataset = r.dataset;
-            ev.protocol = r.protocol;
-            ev.seqlen = r.seqlen;
-            ev.perplexity = r.perplexity;
-            ev.meanNll = r.meanNll;
-            ev.tokens = r.tokens;
-            ev.resultJson = evalResultJson(r);
-            session::addEvaluation(request.session.toStdString(), ev);
+            session::addEvaluation(request.session.toStdString(), session::evaluationRecord(run.toStdString(), e.model, r));
         }
         measured.emplace_back(ds, r.perplexity);
         Q_EMIT evaluated(run, ds, r.perplexity);
@@ -293,120 +264,109 @@ void JobRunner::runQuantize(const JobRequest& request, JobContext& ctx)
     if (!inSession)
         QDir().mkpath(request.outFolder);
     const std::string sessionFile = request.session.toStdString();
-    session::Sweep sweep;
-    sweep.name = request.sweepName.toStdString();
-    sweep.method = request.method.toStdString();
-    sweep.axis = request.axis.toStdString();
-    sweep.model = request.params.model;
     Q_EMIT started(tr("%1: %2 point(s)").arg(request.method).arg(request.values.size()));
 
-    std::optional<MxqCostTable> costs;
+    // The loop is the engine's (pipeline/Sweep.h); here: run names, signals and the cost table's sources.
     const int points = int(request.values.size());
-    for (int i = 0; i < points; ++i) {
-        if (m_cancel.load())
-            throw Cancelled();
-        const double v = request.values[size_t(i)];
-        const QString name = i < request.runNames.size() ? request.runNames[i] : request.pointName(size_t(i));
-        QuantizeParams p = request.params;
-        const QString out = inSession ? QString() : QDir(request.outFolder).filePath(folderName(name));
+    const QString m = request.method;
+    SweepParams sp;
+    sp.base = request.params;
+    sp.method.method = parseMethod(m.toStdString());
+    sp.method.mgptq = request.params.mgptq;
+    // mgptq: α when the request's axis says so, else target bits.
+    sp.axis = sp.method.method != Method::Mgptq       ? sweepAxisOf(sp.method)
+              : request.axis == QLatin1String("alpha") ? SweepAxis::Alpha
+                                                       : SweepAxis::TargetBits;
+    sp.values = request.values;
+    sp.eval = request.eval;
+    for (const QString& ds : request.evalDatasets)
+        sp.evalDatasets.push_back(ds.toStdString());
+    if (inSession) {
+        sp.session = sessionFile;
+        if (points > 1)
+            sp.sweepName = request.sweepName.toStdString();
+    }
+    sp.sweepModel = request.params.model;
+
+    std::optional<MxqCostTable> costs;
+    const auto nameOf = [&](size_t i) {
+        return int(i) < request.runNames.size() ? request.runNames[int(i)] : request.pointName(i);
+    };
+    const auto outOf = [&](size_t i) {
+        return inSession ? QString() : QDir(request.outFolder).filePath(folderName(nameOf(i)));
+    };
+    SweepHooks hooks;
+    hooks.prepare = [&](size_t i, const std::optional<uint64_t>&, QuantizeParams& p) {
+        const QString name = nameOf(i);
+        const QString out = outOf(i);
         p.out = out.toStdString();
         if (inSession) {
             session::checkRunName(name.toStdString());
             p.session = sessionFile;
             p.runName = name.toStdString();
         }
-        attach(ctx, i, points, inSession ? QString() : out + QStringLiteral(".partial"), name, request.session);
-
-        const QString m = request.method;
-        if (m == QLatin1String("rtn") || m == QLatin1String("gptq") || m == QLatin1String("hqq")) {
-            p.method = m.toStdString();
-            p.bits = int(v);
-        } else if (m == QLatin1String("mgptq")) {
-            if (request.axis == QLatin1String("alpha")) {
-                p.mgptq.alpha = v;
-                p.mgptq.targetBits.reset();
-            } else {
-                p.mgptq.targetBits = v;
-                p.mgptq.alpha.reset();
-            }
-            const std::string kind = p.mgptq.model;
-            p.allocator = kind == "hessian-greedy" ? kind : "mgptq-" + kind;
-            p.method = "gptq";
-            p.bits = *std::max_element(p.mgptq.bitsSet.begin(), p.mgptq.bitsSet.end());
-        } else if (m == QLatin1String("mxq")) {
-            if (!costs) {
-                const QString file = request.mxqCosts;
-                if (inSession && !request.mxqCostTable.isEmpty() && QFileInfo::exists(request.session)) {
-                    costs = session::Session::open(sessionFile).mxqCostTable(request.mxqCostTable.toStdString());
-                } else if (!file.isEmpty() && QFileInfo::exists(file)) {
-                    costs = MxqCostTable::load(file.toStdString());
-                } else {
-                    MxqCostParams cp;
-                    cp.model = p.model;
-                    cp.device = p.device;
-                    cp.configs = request.mxqConfigs;
-                    costs = computeMxqCosts(cp, ctx);
-                    if (!file.isEmpty())
-                        costs->save(file.toStdString());
-                }
-                if (!file.isEmpty() && QFileInfo::exists(file))
-                    Q_EMIT costsReady(file);
-            }
-            const MxqSolution s = solveMxq(*costs, MxqBudget::bitsPerParameter(v), {}, &ctx);
-            if (!s.hasSolution())
-                throw Error("MXQ at " + std::to_string(v) + " bits: " + s.message);
-            p.plan = toPlan(*costs, s);
-            p.method = "hqq";
+        attach(ctx, int(i), points, inSession ? QString() : out + QStringLiteral(".partial"), name, request.session);
+    };
+    hooks.mxqCosts = [&](const QuantizeParams& p) -> const MxqCostTable& {
+        const QString file = request.mxqCosts;
+        if (inSession && !request.mxqCostTable.isEmpty() && QFileInfo::exists(request.session)) {
+            costs = session::Session::open(sessionFile).mxqCostTable(request.mxqCostTable.toStdString());
+        } else if (!file.isEmpty() && QFileInfo::exists(file)) {
+            costs = MxqCostTable::load(file.toStdString());
         } else {
-            throw Error("unknown method \"" + m.toStdString() + "\"");
+            MxqCostParams cp;
+            cp.model = p.model;
+            cp.device = p.device;
+            cp.configs = request.mxqConfigs;
+            costs = computeMxqCosts(cp, ctx);
+            if (!file.isEmpty())
+                costs->save(file.toStdString());
         }
-
+        if (!file.isEmpty() && QFileInfo::exists(file))
+            Q_EMIT costsReady(file);
+        return *costs;
+    };
+    hooks.quantizing = [&](const SweepRun& run) {
         RunData skeleton;
-        skeleton.name = name;
-        skeleton.method = m == QLatin1String("mgptq") ? QString::fromStdString(p.allocator) : m;
-        skeleton.model = QString::fromStdString(p.model);
+        skeleton.name = nameOf(run.index);
+        skeleton.method = sp.method.method == Method::Mgptq ? QString::fromStdString(run.params.allocator) : m;
+        skeleton.model = QString::fromStdString(run.params.model);
         skeleton.sweepAxis = request.axis;
-        skeleton.sweepValue = v;
+        skeleton.sweepValue = run.value;
         skeleton.status = QStringLiteral("running");
         if (inSession)
-            skeleton.sessionRun = name; // the Hessian view reads the layers from the session as they land
+            skeleton.sessionRun = skeleton.name; // the Hessian view reads the layers from the session as they land
         Q_EMIT runStarted(skeleton);
-
-        quantizeModel(p, ctx);
+    };
+    hooks.quantized = [&](const SweepRun& run) {
         RunData done;
         if (inSession) {
             // The MXQ cost table goes into the session under the run's name, as `mpq quantize
             // --method mxq --session` stores it, for the budget slider's live re-solve.
-            if (costs && m == QLatin1String("mxq")) {
+            if (costs && sp.method.method == Method::Mxq) {
                 const session::Session s = session::Session::open(sessionFile);
                 const auto names = s.mxqCostTableNames();
                 if (request.mxqCostTable.isEmpty() ||
                     std::find(names.begin(), names.end(), request.mxqCostTable.toStdString()) == names.end()) {
-                    session::saveMxqCostTable(sessionFile, p.runName, *costs);
-                    Q_EMIT costTableStored(name);
+                    session::saveMxqCostTable(sessionFile, run.params.runName, *costs);
+                    Q_EMIT costTableStored(nameOf(run.index));
                 }
             }
-            done = SessionReader::readRun(session::Session::open(sessionFile), p.runName);
+            done = SessionReader::readRun(session::Session::open(sessionFile), run.params.runName);
         } else {
-            done = ResultReader::readResultFolder(out);
+            done = ResultReader::readResultFolder(outOf(run.index));
         }
-        done.name = name;
+        done.name = nameOf(run.index);
         done.sweepAxis = request.axis;
-        done.sweepValue = v;
+        done.sweepValue = run.value;
         Q_EMIT runFinished(done);
-        const auto measured = evaluate(request, inSession ? request.session + QLatin1Char('#') + name : out, name, ctx, i);
-        if (inSession && points > 1 && !sweep.name.empty()) {
-            session::SweepPoint sp;
-            sp.value = v;
-            sp.run = p.runName;
-            sp.avgBits = done.avgBits;
-            sp.avgBitsWithOverhead = done.avgBitsWithOverhead;
-            for (const auto& [ds, ppl] : measured)
-                sp.perplexity.emplace_back(ds.toStdString(), ppl);
-            sweep.points.push_back(sp);
-            session::saveSweep(sessionFile, sweep);
-        }
-    }
+        attach(ctx, int(run.index), points, QString(), QString(), QString()); // the evaluations' progress
+    };
+    hooks.evaluated = [&](const SweepRun& run, const EvalResult& r) {
+        const std::string& ds = run.evaluations.back().first;
+        Q_EMIT evaluated(nameOf(run.index), QString::fromStdString(ds), r.perplexity);
+    };
+    runSweep(sp, hooks, ctx);
 }
 
 } // namespace mpq::gui

@@ -38,8 +38,10 @@ void LayerTreeModel::setRun(const RunData& run)
     beginResetModel();
     m_layers.clear();
     for (const MatrixResult& m : run.matrices) {
-        if (m_layers.empty() || m_layers.back().layer != m.layer)
-            m_layers.push_back({m.layer, {}});
+        if (m_layers.empty() || m_layers.back().layer != m.layer) {
+            m_layers.emplace_back();
+            m_layers.back().layer = m.layer;
+        }
         m_layers.back().matrices.push_back(m);
     }
     for (Layer& l : m_layers) {

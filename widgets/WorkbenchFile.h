@@ -13,8 +13,10 @@ namespace mpq::gui {
 /// to a temporary file and renamed, so a crash never leaves half a session. Serializers never
 /// touch the UI; thread-safe (no shared state).
 ///
-/// This is the interim format until the HDF5 session (engine/session) lands; a session adapter
-/// will then fill the same Workbench struct.
+/// The old index format: the workbench now keeps its work in HDF5 sessions (engine/session,
+/// read through SessionReader) and opens `.mpqwb` files only for compatibility. save() is left
+/// for the synthetic workspace (SyntheticRuns::writeWorkspace) and the round-trip test; the app
+/// itself no longer writes one.
 struct WorkbenchFile {
     /// Throws mpq::Error naming the file on a write failure.
     static void save(const Workbench& wb, const QString& path);

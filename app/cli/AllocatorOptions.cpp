@@ -85,32 +85,9 @@ std::vector<int> parseInts(const std::string& text, const char* option)
     return out;
 }
 
-void solveInto(const MxqCostTable& table, const MxqBudget& budget, std::FILE* log, QuantizeParams& p,
-               JobContext& ctx)
-{
-    const MxqSolution s = solveMxq(table, budget, {}, &ctx);
-    if (log)
-        std::fprintf(log, "mxq: %s (%s, %s): %.4f bits/parameter, objective %.6g, gap %.2g, %.3f s\n",
-                     mxqStatusName(s.status), s.solver.c_str(), budget.describe().c_str(), s.bitsPerParameter,
-                     s.objective, s.gap, s.seconds);
-    if (!s.hasSolution())
-        throw Error("mxq: " + s.message);
-    p.plan = toPlan(table, s);
-    p.method = "hqq";
-    p.extraJson = nlohmann::json({{"status", mxqStatusName(s.status)},
-                                  {"solver", s.solver},
-                                  {"message", s.message},
-                                  {"budget", budget.describe()},
-                                  {"objective", s.objective},
-                                  {"gap", s.gap},
-                                  {"bits_per_parameter", s.bitsPerParameter},
-                                  {"solve_seconds", s.seconds},
-                                  {"cost_kind", table.costKind},
-                                  {"cost_seconds", table.seconds}})
-                      .dump();
-}
+} // namespace
 
-const MxqCostTable& costTable(const Args& args, MxqCostCache& costs, const QuantizeParams& p, JobContext& ctx)
+const MxqCostTable& mxqCostTable(const Args& args, MxqCostCache& costs, const QuantizeParams& p, JobContext& ctx)
 {
     if (costs.table)
         return *costs.table;
@@ -145,13 +122,9 @@ const MxqCostTable& costTable(const Args& args, MxqCostCache& costs, const Quant
     return *costs.table;
 }
 
-} // namespace
-
 void checkAllocatorOptions(const Args& args, const std::string& method, const std::string& skipAxis)
 {
-    if (method != "rtn" && method != "gptq" && method != "hqq" && method != "mgptq" && method != "mxq" &&
-        method != "gguf" && method != "gguf-mxq")
-        throw UsageError("unknown method \"" + method + "\" (rtn, gptq, hqq, mgptq, mxq, gguf or gguf-mxq)");
+    cliMethod(method);
     if (method == "mgptq") {
         const std::vector<int> bitsSet = parseInts(args.get("bits-set"), "bits-set");
         int lo = 8, hi = 1;
@@ -200,21 +173,22 @@ void checkAllocatorOptions(const Args& args, const std::string& method, const st
     }
 }
 
-void applyMxqBudget(const Args& args, double budgetBits, std::FILE* log, MxqCostCache& costs, QuantizeParams& p,
-                    JobContext& ctx)
+void logMxqSolve(std::FILE* log, const MxqSolution& s, const MxqBudget& budget)
 {
-    solveInto(costTable(args, costs, p, ctx), MxqBudget::bitsPerParameter(budgetBits), log, p, ctx);
+    if (log)
+        std::fprintf(log, "mxq: %s (%s, %s): %.4f bits/parameter, objective %.6g, gap %.2g, %.3f s\n",
+                     mxqStatusName(s.status), s.solver.c_str(), budget.describe().c_str(), s.bitsPerParameter,
+                     s.objective, s.gap, s.seconds);
 }
 
-void applyAllocatorOptions(const Args& args, const std::string& method, std::FILE* log, MxqCostCache& costs,
-                           QuantizeParams& p, JobContext& ctx)
+MethodSpec methodSpecFrom(const Args& args, Method method)
 {
-    if (method == "rtn" || method == "gptq" || method == "hqq") {
-        p.method = method;
-        return;
-    }
-    if (method == "mgptq") {
-        MgptqOptions& o = p.mgptq;
+    MethodSpec spec;
+    spec.method = method;
+    if (isUniformMethod(method)) {
+        spec.bits = int(args.getInt("bits"));
+    } else if (method == Method::Mgptq) {
+        MgptqOptions& o = spec.mgptq;
         o.bitsSet = parseInts(args.get("bits-set"), "bits-set");
         if (args.has("alpha") == args.has("target-bits"))
             throw UsageError("mgptq needs exactly one of --alpha and --target-bits");
@@ -242,27 +216,33 @@ void applyAllocatorOptions(const Args& args, const std::string& method, std::FIL
         o.polish = !args.has("no-polish");
         o.greedyCandidate = args.has("greedy-candidate");
         o.relaxedRounding = !args.has("no-relaxed-rounding");
-        o.dampPercent = p.dampPercent; // the adjacency's factor is GPTQ's, with GPTQ's damping
-        p.allocator = gnn == "hessian-greedy" ? "hessian-greedy" : "mgptq-" + gnn;
-        p.method = "gptq";
-        int top = 1;
-        for (int b : o.bitsSet)
-            top = std::max(top, b);
-        p.bits = top; // the base plan; the allocator replaces every column's width
-        return;
+    } else if (method == Method::Mxq || method == Method::GgufMxq) {
+        if (args.has("budget") == args.has("budget-mib"))
+            throw UsageError(std::string(methodName(method)) + " needs exactly one of --budget and --budget-mib");
+        spec.budget = args.has("budget") ? MxqBudget::bitsPerParameter(args.getDouble("budget"))
+                                         : MxqBudget::mib(args.getDouble("budget-mib"));
     }
+    return spec;
+}
+
+Method cliMethod(const std::string& name)
+{
+    try {
+        return parseMethod(name);
+    } catch (const Error& e) {
+        throw UsageError(e.what());
+    }
+}
+
+void applyAllocatorOptions(const Args& args, const std::string& method, std::FILE* log, MxqCostCache& costs,
+                           QuantizeParams& p, JobContext& ctx)
+{
+    const Method m = cliMethod(method);
     if (applyGgufMethod(args, method, log, p, ctx))
         return;
-    if (method == "mxq" || method == "gguf-mxq") {
-        if (args.has("budget") == args.has("budget-mib"))
-            throw UsageError(method + " needs exactly one of --budget and --budget-mib");
-        const MxqCostTable& table = costTable(args, costs, p, ctx);
-        const MxqBudget budget = args.has("budget") ? MxqBudget::bitsPerParameter(args.getDouble("budget"))
-                                                    : MxqBudget::mib(args.getDouble("budget-mib"));
-        solveInto(table, budget, log, p, ctx);
-        return;
-    }
-    throw UsageError("unknown method \"" + method + "\" (rtn, gptq, hqq, mgptq, mxq, gguf or gguf-mxq)");
+    const MethodSpec spec = methodSpecFrom(args, m);
+    const MxqCostTable* table = m == Method::Mxq ? &mxqCostTable(args, costs, p, ctx) : nullptr;
+    resolveMethod(spec, p, table, &ctx, [&](const MxqSolution& s) { logMxqSolve(log, s, spec.budget); });
 }
 
 } // namespace mpq::cli

@@ -11,6 +11,7 @@
 
 #include "eval/Perplexity.h"
 #include "eval/Windows.h"
+#include "session/EvaluationRecord.h"
 #include "session/Session.h"
 
 #include <nlohmann/json.hpp>
@@ -92,24 +93,6 @@ void checkEvalInputs(const Args& args, const EvalParams& p, bool needsDataset, i
                              std::to_string(source.config().vocabSize) + " logits (--batch-size / --forward-batch)");
 }
 
-nlohmann::json evalResultJson(const EvalResult& r)
-{
-    return {{"perplexity", r.perplexity},   {"mean_nll", r.meanNll},
-            {"tokens", r.tokens},           {"windows", r.windows},
-            {"input_tokens", r.inputTokens}, {"protocol", r.protocol},
-            {"dataset", r.dataset},         {"dataset_path", r.datasetPath},
-            {"seqlen", r.seqlen},           {"device", r.device},
-            {"device_name", r.deviceName},  {"dtype", r.dtype},
-            {"seconds", {{"load", r.loadSeconds}, {"tokenize", r.tokenizeSeconds},
-                         {"forward", r.forwardSeconds}, {"total", r.totalSeconds}}},
-            {"streamed", r.streamed},       {"batch_size", r.batch},
-            {"memory_plan", {{"host_bytes", r.plannedHostBytes}, {"device_bytes", r.plannedDeviceBytes},
-                             {"windows_per_pass", r.windowsPerPass}, {"reason", r.streamedReason},
-                             {"breakdown", r.memoryPlan}}},
-            {"peak_host_bytes", r.peakHostBytes}, {"start_host_bytes", r.startHostBytes},
-            {"peak_device_bytes", r.peakDeviceBytes}};
-}
-
 int runEval(const std::vector<std::string>& argv)
 {
     Args args("eval", "Measures perplexity of a model on a text set under a named protocol\n"
@@ -153,22 +136,12 @@ int runEval(const std::vector<std::string>& argv)
     const EvalResult r = withinBudget([&] { return evaluatePerplexity(params, ctx); });
     endProgressLine();
     if (!storeIn.empty()) {
-        session::Evaluation e;
-        e.run = runName;
-        e.model = params.model;
-        e.dataset = r.dataset;
-        e.protocol = r.protocol;
-        e.seqlen = r.seqlen;
-        e.perplexity = r.perplexity;
-        e.meanNll = r.meanNll;
-        e.tokens = r.tokens;
-        e.resultJson = evalResultJson(r).dump();
-        const int64_t id = session::addEvaluation(storeIn, e);
+        const int64_t id = session::addEvaluation(storeIn, session::evaluationRecord(runName, params.model, r));
         if (!args.has("json"))
             std::fprintf(stderr, "stored as evaluation #%lld in %s\n", (long long)id, storeIn.c_str());
     }
     if (args.has("json")) {
-        std::cout << withMemory(evalResultJson(r), r.device).dump() << std::endl;
+        std::cout << withMemory(nlohmann::json::parse(r.toJson()), r.device).dump() << std::endl;
     } else {
         std::printf("%s (%s, seqlen %lld): perplexity %.4f  mean NLL %.5f nats  over %lld tokens in "
                     "%lld windows\n",
@@ -177,8 +150,8 @@ int runEval(const std::vector<std::string>& argv)
         std::printf("%s, %s: load %.2fs, tokenize %.2fs, forward %.2fs, total %.2fs\n", r.deviceName.c_str(),
                     r.dtype.c_str(), r.loadSeconds, r.tokenizeSeconds, r.forwardSeconds, r.totalSeconds);
         if (r.streamed)
-            std::printf("layer-streamed (%s): %lld windows per pass over the layers\n", r.streamedReason.c_str(),
-                        (long long)r.windowsPerPass);
+            std::printf("layer-streamed (%s): %lld windows per pass over the layers\n",
+                        params.offload ? "--offload" : r.streamedReason.c_str(), (long long)r.windowsPerPass);
         std::printf("memory: peak RSS %s, %s at the start (planned for the job's data %s)\n",
                     byteSizeText(r.peakHostBytes).c_str(), byteSizeText(r.startHostBytes).c_str(),
                     byteSizeText(r.plannedHostBytes).c_str());

@@ -1,5 +1,6 @@
 #include "MemoryOptions.h"
 #include "AllocatorOptions.h"
+#include "GgufOptions.h"
 #include "Args.h"
 #include "Demo.h"
 #include "Commands.h"
@@ -10,6 +11,7 @@
 #include "eval/Perplexity.h"
 #include "pipeline/QuantizeJob.h"
 #include "pipeline/SeedStatistics.h"
+#include "pipeline/Sweep.h"
 #include "session/Session.h"
 
 #include <nlohmann/json.hpp>
@@ -143,24 +145,36 @@ int runSweep(const std::vector<std::string>& argv)
     Args pointArgs = args;
     if (method == "mxq" && !args.has("costs") && !outDir.empty())
         pointArgs.set("costs", files::join(outDir, "mxq-costs.json"));
-    session::Sweep stored;
-    stored.name = sweepName;
-    stored.method = method;
-    stored.axis = axis;
-    stored.model = files::absolute(args.get("MODEL"));
+    std::FILE* log = args.has("json") ? nullptr : stderr;
+
+    // The loop is the engine's (pipeline/Sweep.h); here: the CLI's names, log and JSON.
+    SweepParams sp;
+    sp.base = quantizeParamsFrom(check);
+    sp.method = methodSpecFrom(check, cliMethod(method));
+    sp.axis = parseSweepAxis(axis);
+    for (const std::string& v : points)
+        sp.values.push_back(std::stod(v));
+    sp.seeds = seeds;
+    sp.eval.seqlen = args.has("eval-seqlen") ? args.getInt("eval-seqlen") : sp.base.seqlen;
+    sp.eval.dtype = args.has("eval-dtype") ? parseDTypeOption(args.get("eval-dtype"))
+                                           : (sp.base.device == "cpu" ? DType::F32 : DType::F16);
+    sp.eval.budget = sp.base.budget;
+    sp.eval.maxWindows = args.getInt("eval-max-windows");
+    sp.evalDatasets = args.getList("eval-datasets");
+    sp.session = sessionFile;
+    sp.sweepName = sweepName;
+    sp.sweepModel = files::absolute(args.get("MODEL"));
     bool costsStored = false;
 
     nlohmann::json sweep = {{"model", files::absolute(args.get("MODEL"))}, {"method", method}, {"axis", axis}};
     sweep["points"] = nlohmann::json::array();
     if (args.getInt("eval-max-windows") > 0)
         sweep["eval_max_windows"] = args.getInt("eval-max-windows");
-    // One quantization and its evaluations; `seed` (with --seeds) sets the allocator's seed.
-    auto runPoint = [&](size_t i, const std::optional<uint64_t>& seed, session::SweepPoint& sp) {
-        ctx.checkCancelled();
-        pointArgs.set(axis, points[i]);
-        if (seed)
-            pointArgs.set("alloc-seed", std::to_string(*seed));
-        QuantizeParams p = quantizeParamsFrom(pointArgs);
+    // Each run's JSON (with --seeds, one per seed of the point).
+    nlohmann::json seedRuns = nlohmann::json::array();
+
+    SweepHooks hooks;
+    hooks.prepare = [&](size_t i, const std::optional<uint64_t>& seed, QuantizeParams& p) {
         char name[48];
         if (seed)
             std::snprintf(name, sizeof name, "point-%02zu-s%llu", i, static_cast<unsigned long long>(*seed));
@@ -173,81 +187,56 @@ int runSweep(const std::vector<std::string>& argv)
             p.session = sessionFile;
             p.runName = sweepName + suffix;
         }
-        applyAllocatorOptions(pointArgs, method, args.has("json") ? nullptr : stderr, costs, p, ctx);
+    };
+    hooks.mxqCosts = [&](const QuantizeParams& p) -> const MxqCostTable& {
+        return mxqCostTable(pointArgs, costs, p, ctx);
+    };
+    hooks.resolveOther = [&](const MethodSpec&, QuantizeParams& p) {
+        if (!applyGgufMethod(pointArgs, method, log, p, ctx))
+            throw Error("mpq sweep cannot resolve the method " + method);
+    };
+    hooks.mxqSolved = [&](const MxqSolution& s, const MxqBudget& budget) { logMxqSolve(log, s, budget); };
+    hooks.quantizing = [&](const SweepRun&) {
         if (!sessionFile.empty() && costs.table && !costsStored) {
             session::saveMxqCostTable(sessionFile, sweepName, *costs.table);
             costsStored = true;
         }
-        const QuantizeReport r = withinBudget([&] { return quantizeModel(p, ctx); });
-        endProgressLine();
-        nlohmann::json point = {{"value", std::stod(points[i])},
+    };
+    hooks.quantized = [&](const SweepRun&) { endProgressLine(); };
+    hooks.evaluated = [&](const SweepRun&, const EvalResult&) { endProgressLine(); };
+    hooks.runDone = [&](const SweepRun& run) {
+        const QuantizeReport& r = run.report;
+        nlohmann::json point = {{"value", run.value},
                                 {"avg_bits", r.avgBits},
                                 {"avg_bits_with_overhead", r.avgBitsWithOverhead},
                                 {"quantize_seconds", r.seconds},
                                 {"result", r.outDir.empty() ? r.sessionRun : r.outDir}};
-        if (seed)
-            point["seed"] = *seed;
-        sp.value = std::stod(points[i]);
-        sp.run = p.runName;
-        sp.avgBits = r.avgBits;
-        sp.avgBitsWithOverhead = r.avgBitsWithOverhead;
-        if (!p.extraJson.empty())
-            point["solver"] = nlohmann::json::parse(p.extraJson);
-        for (const std::string& ds : args.getList("eval-datasets")) {
-            EvalParams e;
-            e.model = r.outDir.empty() ? r.sessionRun : r.outDir;
-            e.tokenizer = p.tokenizer;
-            e.dataset = ds;
-            e.seqlen = args.has("eval-seqlen") ? args.getInt("eval-seqlen") : p.seqlen;
-            e.device = p.device;
-            e.dtype = args.has("eval-dtype") ? parseDTypeOption(args.get("eval-dtype"))
-                                             : (p.device == "cpu" ? DType::F32 : DType::F16);
-            e.dataDir = p.dataDir;
-            e.budget = p.budget;
-            e.maxWindows = args.getInt("eval-max-windows");
-            const EvalResult er = withinBudget([&] { return evaluatePerplexity(e, ctx); });
-            endProgressLine();
+        if (run.seed)
+            point["seed"] = *run.seed;
+        if (!run.params.extraJson.empty())
+            point["solver"] = nlohmann::json::parse(run.params.extraJson);
+        for (const auto& [ds, er] : run.evaluations)
             point["perplexity"][ds] = er.perplexity;
-            sp.perplexity.emplace_back(ds, er.perplexity);
-            if (!sessionFile.empty()) {
-                session::Evaluation ev;
-                ev.run = p.runName;
-                ev.model = r.sessionRun;
-                ev.dataset = er.dataset;
-                ev.protocol = er.protocol;
-                ev.seqlen = er.seqlen;
-                ev.perplexity = er.perplexity;
-                ev.meanNll = er.meanNll;
-                ev.tokens = er.tokens;
-                session::addEvaluation(sessionFile, ev);
-            }
+        seedRuns.push_back(point);
+        if (run.seed && !outDir.empty()) { // an interrupted sweep keeps the seeds it finished
+            const nlohmann::json partial = {{"value", run.value}, {"seeds", seedRuns}};
+            std::ofstream(files::join(outDir, "sweep-partial.json")) << partial.dump(1) << "\n";
         }
-        return point;
     };
-    for (size_t i = 0; i < points.size(); ++i) {
+    hooks.pointDone = [&](size_t i, const std::vector<SweepRun>& runs) {
         nlohmann::json point;
         if (seeds.empty()) {
-            session::SweepPoint sp;
-            point = runPoint(i, std::nullopt, sp);
-            if (!sessionFile.empty()) {
-                stored.points.push_back(sp);
-                session::saveSweep(sessionFile, stored);
-            }
+            point = seedRuns.back();
         } else {
             // The seeds protocol: one run per seed, then mean ± sample sd of every figure.
-            point = {{"value", std::stod(points[i])}, {"seeds", nlohmann::json::array()}};
+            point = {{"value", std::stod(points[i])}, {"seeds", seedRuns}};
             std::vector<double> bits, bitsOv;
             std::map<std::string, std::vector<double>> ppl;
-            for (uint64_t seed : seeds) {
-                session::SweepPoint sp;
-                const nlohmann::json run = runPoint(i, seed, sp);
-                point["seeds"].push_back(run);
-                bits.push_back(run["avg_bits"].get<double>());
-                bitsOv.push_back(run["avg_bits_with_overhead"].get<double>());
-                for (const auto& [ds, v] : sp.perplexity)
-                    ppl[ds].push_back(v);
-                if (!outDir.empty()) // an interrupted sweep keeps the seeds it finished
-                    std::ofstream(files::join(outDir, "sweep-partial.json")) << point.dump(1) << "\n";
+            for (const SweepRun& run : runs) {
+                bits.push_back(run.report.avgBits);
+                bitsOv.push_back(run.report.avgBitsWithOverhead);
+                for (const auto& [ds, er] : run.evaluations)
+                    ppl[ds].push_back(er.perplexity);
             }
             point["avg_bits"] = seedStatistics(bits).mean;
             point["avg_bits_with_overhead"] = seedStatistics(bitsOv).mean;
@@ -260,6 +249,7 @@ int runSweep(const std::vector<std::string>& argv)
                 point["perplexity_max"][ds] = st.max;
             }
         }
+        seedRuns = nlohmann::json::array();
         if (!args.has("json")) {
             std::printf("%s=%s: %.3f bits (%.3f with overhead)", axis.c_str(), points[i].c_str(),
                         point["avg_bits"].get<double>(), point["avg_bits_with_overhead"].get<double>());
@@ -283,7 +273,8 @@ int runSweep(const std::vector<std::string>& argv)
         // Saved after every point: an interrupted sweep keeps the points it finished.
         if (!outDir.empty())
             std::ofstream(files::join(outDir, "sweep.json")) << sweep.dump(1) << "\n";
-    }
+    };
+    withinBudget([&] { mpq::runSweep(sp, hooks, ctx); });
     if (!seeds.empty())
         sweep["seeds"] = seeds;
     if (args.has("json"))

@@ -1,4 +1,5 @@
 #include "Validate.h"
+#include "SettingFlags.h"
 
 #include "core/Files.h"
 #include "data/TextSources.h"
@@ -61,7 +62,7 @@ void checkEvalDataset(const std::string& nameOrPath, const std::string& dataDir,
     try {
         data::resolveEvalSet(nameOrPath, dataDirOf(dataDir));
     } catch (const Error& e) {
-        throw Error(option + " " + nameOrPath + ": " + e.what());
+        throw Error(option + " " + nameOrPath + ": " + e.what() + flagsSuffix(e));
     }
 }
 
@@ -70,7 +71,7 @@ void checkCalibrationSet(const std::string& nameOrPath, const std::string& dataD
     try {
         data::resolveCalibrationSet(nameOrPath, dataDirOf(dataDir));
     } catch (const Error& e) {
-        throw Error(option + " " + nameOrPath + ": " + e.what());
+        throw Error(option + " " + nameOrPath + ": " + e.what() + flagsSuffix(e));
     }
 }
 

@@ -1,10 +1,12 @@
 // mpq — the command-line face of MPQ Workbench: every job the GUI runs, for scripts and servers.
 #include "Args.h"
 #include "Commands.h"
+#include "SettingFlags.h"
 #include "Terminal.h"
 
 #include "core/Device.h"
 #include "core/Error.h"
+#include "core/SettingError.h"
 #include "core/Version.h"
 
 #include <cstdio>
@@ -109,6 +111,12 @@ int main(int argc, char** argv)
         mpq::cli::endProgressLine();
         std::fprintf(stderr, "mpq %s: cancelled; nothing was written\n", command.c_str());
         return 130;
+    } catch (const mpq::SettingError& e) {
+        // The engine speaks of settings; the report names the options that set them.
+        mpq::cli::endProgressLine();
+        std::fprintf(stderr, "mpq %s: error: %s%s\n", command.c_str(), e.what(),
+                     mpq::cli::flagsSuffix(e.settings()).c_str());
+        return 1;
     } catch (const mpq::Error& e) {
         mpq::cli::endProgressLine();
         std::fprintf(stderr, "mpq %s: error: %s\n", command.c_str(), e.what());

@@ -10,7 +10,8 @@ namespace mpq {
 
 /// How one weight matrix is to be quantized: per input column a bit-width, a group size and
 /// the quantizer, with what the allocator predicted. Plain data: it can be shown, saved, edited
-/// by hand and applied later (docs/allocation-plans.md).
+/// by hand and applied later (stored in result.json, docs/result-folder.md; edited by hand through
+/// override files, docs/override.md).
 struct MatrixPlan {
     std::string tensor;               ///< Hugging Face tensor name
     int64_t layer = 0;

@@ -1,6 +1,7 @@
 #include "alloc/GgufTradeoff.h"
 
 #include "core/Error.h"
+#include "core/SettingError.h"
 
 #include <algorithm>
 #include <cmath>
@@ -88,8 +89,8 @@ GgufTradeoff ggufTradeoff(const GgufCostTable& table, const std::vector<double>&
         throw Error("GGUF trade-off: the cost table is empty");
     for (const auto& m : table.matrices)
         if (std::none_of(m.cost.begin(), m.cost.end(), [](double c) { return c >= 0; }))
-            throw Error("GGUF trade-off: the cost table has no costs for " + m.tensor +
-                        " (a table of `mpq quantize --method gguf-mxq --gguf-costs FILE` has them)");
+            throw SettingError("ggufCosts", "GGUF trade-off: the cost table has no costs for " + m.tensor +
+                                            " (a table measured for gguf-mxq has them; the presets' table has none)");
     GgufTradeoff out;
     out.model = table.model;
     out.costKind = table.costKind;

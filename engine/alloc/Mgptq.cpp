@@ -7,6 +7,7 @@
 #include "core/detail/CudaGraph.h"
 
 #include "core/Error.h"
+#include "core/SettingError.h"
 #include "core/detail/TorchDevice.h"
 #include "quant/detail/Gptq.h"
 
@@ -262,31 +263,33 @@ std::string MgptqResult::toJson() const
 void validateMgptqOptions(const MgptqOptions& opt, bool needsNetwork)
 {
     if (opt.bitsSet.empty())
-        throw Error("mgptq: --bits-set is empty");
+        throw SettingError("mgptq.bitsSet", "mgptq: the set of candidate bit-widths is empty");
     std::set<int> seen;
     for (int b : opt.bitsSet) {
         if (b < 1 || b > 8)
-            throw Error("mgptq: bit-width " + std::to_string(b) + " in --bits-set is outside 1..8");
+            throw SettingError("mgptq.bitsSet", "mgptq: candidate bit-width " + std::to_string(b) + " is outside 1..8");
         if (!seen.insert(b).second)
-            throw Error("mgptq: bit-width " + std::to_string(b) + " appears twice in --bits-set");
+            throw SettingError("mgptq.bitsSet", "mgptq: candidate bit-width " + std::to_string(b) + " appears twice");
     }
     if (!opt.alpha && !opt.targetBits)
-        throw Error("mgptq: give --alpha (fixed bit penalty) or --target-bits (target average)");
+        throw SettingError({"mgptq.alpha", "mgptq.targetBits"},
+                           "mgptq: give alpha (a fixed bit penalty) or target bits (a target average)");
     if (opt.alpha && !(*opt.alpha >= 0))
-        throw Error("mgptq: --alpha must be non-negative");
+        throw SettingError("mgptq.alpha", "mgptq: alpha must be non-negative");
     if (opt.targetBits && (*opt.targetBits < *seen.begin() || *opt.targetBits > *seen.rbegin()))
-        throw Error("mgptq: --target-bits " + std::to_string(*opt.targetBits) + " is outside the candidate range [" +
-                    std::to_string(*seen.begin()) + ", " + std::to_string(*seen.rbegin()) + "]");
+        throw SettingError("mgptq.targetBits", "mgptq: target bits " + std::to_string(*opt.targetBits) +
+                                                   " is outside the candidate range [" + std::to_string(*seen.begin()) + ", " + std::to_string(*seen.rbegin()) + "]");
     if (!needsNetwork)
         return;
     if (opt.restarts < 1)
-        throw Error("mgptq: --restarts must be at least 1");
+        throw SettingError("mgptq.restarts", "mgptq: restarts must be at least 1");
     if (opt.epochs <= 0)
-        throw Error("mgptq: --epochs must be positive");
+        throw SettingError("mgptq.epochs", "mgptq: epochs must be positive");
     if (!(opt.learningRate > 0))
-        throw Error("mgptq: --lr must be positive");
+        throw SettingError("mgptq.learningRate", "mgptq: the learning rate must be positive");
     if (!(opt.tauStart > 0 && opt.tauEnd > 0))
-        throw Error("mgptq: --tau-start and --tau-end must be positive");
+        throw SettingError({"mgptq.tauStart", "mgptq.tauEnd"},
+                           "mgptq: the Gumbel-Softmax temperatures (start and end) must be positive");
     if (opt.hiddenDim <= 0 || opt.featureDim < 0 || opt.topK <= 0 || opt.denseLimit < 0)
         throw Error("mgptq: hidden/feature dimensions, top-k and dense limit must be positive");
 }

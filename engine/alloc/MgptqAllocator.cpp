@@ -3,6 +3,7 @@
 #include "alloc/detail/MgptqTrain.h"
 
 #include "core/Error.h"
+#include "core/SettingError.h"
 #include "core/detail/DeviceMemory.h"
 
 #include <nlohmann/json.hpp>
@@ -40,7 +41,7 @@ HessianGreedyAllocator::HessianGreedyAllocator(MgptqOptions options, bool symmet
     : m_options(std::move(options)), m_symmetric(symmetric)
 {
     if (!m_options.targetBits)
-        throw Error("hessian-greedy: needs --target-bits (it has no α)");
+        throw SettingError("mgptq.targetBits", "hessian-greedy: needs target bits (it has no α)");
     m_options.alpha.reset();
     validateMgptqOptions(m_options, false);
 }

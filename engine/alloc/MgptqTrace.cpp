@@ -4,6 +4,7 @@
 #include "alloc/Mgptq.h"
 #include "alloc/detail/MgptqTrain.h"
 #include "core/Error.h"
+#include "core/SettingError.h"
 #include "model/ModelSource.h"
 #include "model/detail/WeightLoader.h"
 #include "pipeline/QuantizeParamsJson.h"
@@ -35,7 +36,8 @@ MgptqTrace traceMgptqFromSession(const std::string& sessionPath, const std::stri
     const session::MatrixDetail d = s.matrix(runName, tensor);
     const int64_t cols = d.summary.cols;
     if (int64_t(d.hessian.size()) != cols * cols)
-        throw Error(sessionPath + "#" + runName + ": " + tensor + " has no stored full Hessian (wider than --store-hessian)");
+        throw SettingError("storeHessianLimit", sessionPath + "#" + runName + ": " + tensor +
+                                                    " has no stored full Hessian (wider than the stored-Hessian limit)");
     const QuantizeParams p = quantizeParamsFromJson(run.settingsJson, sessionPath + "#" + runName);
     MgptqOptions o = p.mgptq;
     o.cudaGraph = false;

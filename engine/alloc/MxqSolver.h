@@ -31,7 +31,7 @@ struct MxqSolveOptions {
     /// code used (scipy.optimize.milp); 0 proves exact optimality, which can take seconds where
     /// many matrices share a shape and their costs nearly tie (docs/mxq.md).
     double relativeGap = 1e-4;
-    bool greedyStart = true;       ///< hand CBC the greedy incumbent (typically within 0.02 %)
+    bool greedyStart = true;       ///< hand the MIP solver the greedy incumbent (typically within 0.02 %)
 };
 
 enum class MxqStatus {
@@ -47,8 +47,9 @@ const char* mxqStatusName(MxqStatus s);
 struct MxqSolution {
     MxqStatus status = MxqStatus::Error;
     std::string message;            ///< one line a person can read
-    /// "CBC 2.10.8"; "greedy, proven by its LP bound" when the greedy start is already within
-    /// the gap; "greedy (no MIP solver in this build)" without CBC.
+    /// "GLPK 5.0 (…)" (or "CBC 2.10.8 (…)" in a build with MPQ_WITH_CBC); "greedy, proven by its
+    /// LP bound" when the greedy start is already within the gap; "greedy (no MIP solver in this
+    /// build)" without either.
     std::string solver;
     std::vector<int> choice;        ///< per matrix of the table, the index of its configuration
     double objective = 0;           ///< Σ cost of the choice
@@ -73,16 +74,16 @@ double mxqMinimumBitsPerParameter(const MxqCostTable& table);
 
 /// Chooses one configuration per matrix minimising Σ cost subject to Σ storage ≤ budget: a 0/1
 /// program with one binary per (matrix, configuration), one assignment row per matrix and one
-/// knapsack row, solved by CBC's standard driver (presolve, cuts, heuristics, branch and bound)
-/// from a greedy incumbent. Dominated configurations (no less storage and no lower cost than
+/// knapsack row, solved by the build's MIP solver — GLPK's branch and cut by default (MxqGlpk.cpp),
+/// CBC's standard driver with MPQ_WITH_CBC (MxqCbc.cpp) — from a greedy incumbent. Dominated configurations (no less storage and no lower cost than
 /// another) are dropped first; they are never needed for an optimum. Solver output is silenced.
 ///
 /// Returns status Infeasible (message with the smallest feasible budget) when the budget is below
 /// every matrix's smallest configuration; Error if the table is empty or invalid or the solver
-/// fails. Without CBC in the build the greedy solution is returned as Feasible with its LP-bound
+/// fails. Without a MIP solver in the build the greedy solution is returned as Feasible with its LP-bound
 /// gap (Optimal where the LP bound proves it). Cancellation of `ctx` stops the branch and bound
-/// at its next node and throws mpq::Cancelled. Thread-safe; CBC's driver keeps static state, so
-/// solves from several threads run one after the other.
+/// at its next node and throws mpq::Cancelled. Thread-safe; GLPK's hooks and CBC's driver keep
+/// static state, so solves from several threads run one after the other.
 MxqSolution solveMxq(const MxqCostTable& table, const MxqBudget& budget,
                      const MxqSolveOptions& options = {}, JobContext* ctx = nullptr);
 

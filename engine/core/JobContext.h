@@ -31,11 +31,15 @@ class JobContext {
 public:
     using ProgressHandler = std::function<void(const Progress&)>;
     using WarningHandler = std::function<void(const std::string&)>;
+    /// Decoder layer `layer` (0-based) of `layers` is stored where a reader can find it while the
+    /// job runs: journaled into the session, or written to the result's .partial folder.
+    using LayerHandler = std::function<void(int64_t layer, int64_t layers)>;
 
     JobContext();
 
     void setProgressHandler(ProgressHandler handler) { m_onProgress = std::move(handler); }
     void setWarningHandler(WarningHandler handler) { m_onWarning = std::move(handler); }
+    void setLayerHandler(LayerHandler handler) { m_onLayer = std::move(handler); }
 
     /// Asks the job to stop at its next boundary. Async-signal-safe.
     void requestCancel() noexcept { m_cancel.store(true, std::memory_order_relaxed); }
@@ -50,11 +54,18 @@ public:
     /// Records a warning and passes it to the handler.
     void warn(const std::string& message);
     std::vector<std::string> warnings() const;
+    /// Tells the layer handler (if any) that a decoder layer is stored; called by the pipeline.
+    void layerStored(int64_t layer, int64_t layers) const
+    {
+        if (m_onLayer)
+            m_onLayer(layer, layers);
+    }
 
 private:
     std::atomic<bool> m_cancel{false};
     ProgressHandler m_onProgress;
     WarningHandler m_onWarning;
+    LayerHandler m_onLayer;
     std::string m_stage;
     std::chrono::steady_clock::time_point m_start;
     mutable std::mutex m_mutex;

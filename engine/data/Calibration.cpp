@@ -1,6 +1,7 @@
 #include "data/Calibration.h"
 
 #include "core/Error.h"
+#include "core/SettingError.h"
 #include "core/Files.h"
 #include "data/PyRandom.h"
 #include "data/TextSources.h"
@@ -45,8 +46,9 @@ CalibrationSet sampleCalibration(const CalibrationParams& p, const Tokenizer& to
                     for (const auto& d : docs)
                         longEnough += int64_t(tok.encodeForModel(d).size()) > p.seqlen;
                     if (longEnough == 0)
-                        throw Error(set.sourcePath + ": no document is longer than " +
-                                    std::to_string(p.seqlen) + " tokens; lower --seqlen");
+                        throw SettingError("seqlen", set.sourcePath + ": no document is longer than " +
+                                                         std::to_string(p.seqlen) +
+                                                         " tokens; lower the window length (seqlen)");
                 }
                 ctx.checkCancelled();
             }

@@ -1,6 +1,7 @@
 #include "data/TextSources.h"
 
 #include "core/Error.h"
+#include "core/SettingError.h"
 #include "core/Files.h"
 
 #include <nlohmann/json.hpp>
@@ -27,12 +28,12 @@ std::string firstExisting(const std::vector<std::string>& candidates, const std:
     // One line naming the setting to change: the data directory, or the file it lacks.
     const std::string dir = files::parent(files::parent(candidates.front()));
     if (!files::isDirectory(dir))
-        throw Error("data directory " + dir + " does not exist (set it with --data-dir or MPQ_DATA_DIR)");
+        throw SettingError("dataDir", "data directory " + dir + " does not exist (set the data directory, or MPQ_DATA_DIR)");
     std::string names;
     for (const auto& c : candidates)
         names += (names.empty() ? "" : " or ") + c.substr(dir.size() + 1);
-    throw Error(what + " not found in the data directory " + dir + " (no " + names +
-                "; set the data directory with --data-dir or MPQ_DATA_DIR)");
+    throw SettingError("dataDir", what + " not found in the data directory " + dir + " (no " + names +
+                                      "; set the data directory, or MPQ_DATA_DIR)");
 }
 
 /// Index of the first byte of an invalid UTF-8 sequence, or npos. Well-formed means Unicode's

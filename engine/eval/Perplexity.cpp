@@ -1,6 +1,7 @@
 #include "eval/Perplexity.h"
 
 #include "core/Error.h"
+#include "core/SettingError.h"
 #include "core/detail/TorchDevice.h"
 #include "data/TextSources.h"
 #include "eval/Windows.h"
@@ -88,7 +89,7 @@ EvalResult evaluatePerplexity(const EvalParams& p, JobContext& ctx)
     checkDevice(p.device);
     eval::parseProtocol(p.protocol); // fail fast on a typo, before loading anything
     if (p.seqlen < 2)
-        throw Error("--seqlen must be at least 2");
+        throw SettingError("seqlen", "the window length (seqlen) must be at least 2");
     const std::string dataDir = p.dataDir.empty() ? data::dataDirectory() : p.dataDir;
     const std::string path = data::resolveEvalSet(p.dataset, dataDir);
 
@@ -253,7 +254,7 @@ EvalResult evaluatePerplexity(const EvalParams& p, JobContext& ctx)
     if (!std::isfinite(r.meanNll))
         throw Error(p.model + ": perplexity on " + p.dataset + " is not a finite number (mean NLL " +
                     std::to_string(r.meanNll) + "): the model's outputs hold NaN or Inf" +
-                    (p.dtype == DType::F32 ? "; check its weights" : "; try --dtype fp32, else check its weights"));
+                    (p.dtype == DType::F32 ? "; check its weights" : "; try the fp32 dtype, else check its weights"));
     r.totalSeconds = secondsSince(t0);
     return r;
 }

@@ -49,7 +49,7 @@ struct EvalResult {
     double forwardSeconds = 0;
     double totalSeconds = 0;
     bool streamed = false;          ///< weights were read one decoder layer at a time
-    std::string streamedReason;     ///< why ("--offload", "the whole model … does not fit …")
+    std::string streamedReason;     ///< why ("offload asked for", "the whole model … does not fit …")
     int64_t batch = 0;              ///< windows per forward pass (0: automatic per window length)
     int64_t windowsPerPass = 0;     ///< streamed: windows held per pass over the layers
     int64_t plannedHostBytes = 0;   ///< the memory plan's peaks (estimates of the job's data)
@@ -58,6 +58,11 @@ struct EvalResult {
     int64_t peakHostBytes = -1;     ///< the process's peak RSS at the end (-1: unknown)
     int64_t startHostBytes = -1;    ///< its RSS when the job's peak was reset, before any weight was read
     int64_t peakDeviceBytes = -1;   ///< CUDA only
+
+    /// The whole result as one compact JSON object (perplexity, mean_nll, tokens, windows,
+    /// protocol, data set, device, dtype, seconds, memory plan and peaks): what `mpq eval --json`
+    /// prints and what a session's evaluation record stores as its "result" text.
+    std::string toJson() const;
 };
 
 /// Loads the model and the text, tokenizes, and measures perplexity under the protocol.

@@ -1,6 +1,7 @@
 #include "export/Export.h"
 
 #include "core/Error.h"
+#include "core/SettingError.h"
 #include "core/Files.h"
 #include "export/detail/ExportFolder.h"
 #include "export/detail/FormatWriters.h"
@@ -70,7 +71,7 @@ ExportReport exportRun(const ExportParams& params, JobContext& ctx)
         throw Error("export: no output folder given");
     const std::string out = files::absolute(params.outDir);
     if (files::exists(out) && !isEmptyFolder(out) && !params.force)
-        throw Error(out + ": exists and is not empty (use --force to replace it)");
+        throw SettingError("force", out + ": exists and is not empty (replacing it needs the force setting)");
     if (files::exists(out) && !files::isDirectory(out))
         throw Error(out + ": exists and is not a folder");
 
@@ -78,7 +79,7 @@ ExportReport exportRun(const ExportParams& params, JobContext& ctx)
     const auto run = detail::openQuantizedRun(params.input);
     const ModelSource source = ModelSource::open(run->modelPath());
     if (params.format != ExportFormat::MpqPacked)
-        detail::parseExportDtype(params.dtype); // fail early on a bad --dtype
+        detail::parseExportDtype(params.dtype); // fail early on a bad dtype
 
     ExportReport report;
     report.format = exportFormatName(params.format);

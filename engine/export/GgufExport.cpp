@@ -1,6 +1,7 @@
 // `mpq export RUN --format gguf`: a GGUF v3 file llama.cpp loads (docs/gguf.md).
 #include "alloc/GgufMix.h"
 #include "core/Error.h"
+#include "core/SettingError.h"
 #include "core/Files.h"
 #include "export/detail/FormatWriters.h"
 #include "export/detail/GgufArch.h"
@@ -44,12 +45,13 @@ ExportReport exportGguf(const ExportParams& params, JobContext& ctx)
     if (files::isDirectory(out))
         throw Error(out + ": is a folder; the GGUF export writes one file (e.g. model.gguf)");
     if (files::exists(out) && !params.force)
-        throw Error(out + ": exists (use --force to replace it)");
+        throw SettingError("force", out + ": exists (replacing it needs the force setting)");
     ggml::Type dense = ggml::Type::F16;
     if (params.dtype == "fp32")
         dense = ggml::Type::F32;
     else if (params.dtype != "fp16")
-        throw Error("GGUF export: --dtype must be fp16 or fp32 for the unquantized tensors, not \"" + params.dtype + "\"");
+        throw SettingError("dtype", "GGUF export: the dtype of the unquantized tensors must be fp16 or fp32, not \"" +
+                                        params.dtype + "\"");
 
     const auto run = openQuantizedRun(params.input);
     const ModelSource source = ModelSource::open(run->modelPath());

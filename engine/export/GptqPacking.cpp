@@ -4,6 +4,7 @@
 #include "export/detail/BitPack.h"
 
 #include "core/Error.h"
+#include "core/SettingError.h"
 
 #include <algorithm>
 #include <cmath>
@@ -24,8 +25,8 @@ GptqMatrix packGptq(const QuantizedWeight& q, const std::string& name, int64_t p
     const int bits = groups ? q.slotBits[0] : 0;
     for (int b : q.slotBits)
         if (b != bits)
-            throw Error(name + ": has per-column bit-widths (more than one width in the matrix); the GPTQ format "
-                               "carries one width per matrix — export it with --format mpq-packed or hf");
+            throw SettingError("format", name + ": has per-column bit-widths (more than one width in the matrix); the "
+                                         "GPTQ format carries one width per matrix — export it as mpq-packed or hf");
     if (bits != 2 && bits != 3 && bits != 4 && bits != 8)
         throw Error(name + ": " + std::to_string(bits) + "-bit codes; the GPTQ format supports 2, 3, 4 and 8 bits");
 
@@ -56,17 +57,20 @@ GptqMatrix packGptq(const QuantizedWeight& q, const std::string& name, int64_t p
         for (int64_t s = 0; s < groups; ++s) {
             float& zero = z[r * groups + s];
             if (zero != std::nearbyint(zero))
-                throw Error(name + ": zero point " + std::to_string(zero) + " (row " + std::to_string(r) +
-                            ") is not an integer (HQQ-style zeros); the GPTQ format stores integer zero points — "
-                            "export it with --format mpq-packed or hf");
+                throw SettingError("format", name + ": zero point " + std::to_string(zero) + " (row " +
+                                                 std::to_string(r) +
+                                                 ") is not an integer (HQQ-style zeros); the GPTQ format stores "
+                                                 "integer zero points — export it as mpq-packed or hf");
             if (zero < 0 || zero > maxq + 1)
                 throw Error(name + ": zero point " + std::to_string(zero) + " outside 0.." +
                             std::to_string(maxq + 1) + ", which GPTQ's " + std::to_string(bits) + "-bit zeros cannot hold");
             if (zero == 0) {
                 for (int64_t j = 0; j < in; ++j)
                     if (slot[j] == s && c[r * in + j] == maxq)
-                        throw Error(name + ": row " + std::to_string(r) + " has zero point 0 and uses the top code; "
-                                    "GPTQ v1 (which stores zero − 1) cannot represent it — use --format mpq-packed or hf");
+                        throw SettingError("format", name + ": row " + std::to_string(r) +
+                                                         " has zero point 0 and uses the top code; GPTQ v1 (which "
+                                                         "stores zero − 1) cannot represent it — export it as "
+                                                         "mpq-packed or hf");
                 for (int64_t j = 0; j < in; ++j)
                     if (slot[j] == s)
                         ++c[r * in + j]; // s·((c + 1) − 1) = s·(c − 0): Ŵ unchanged

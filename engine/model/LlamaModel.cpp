@@ -31,7 +31,8 @@ at::Tensor rotateHalf(const at::Tensor& x)
     return at::cat({-x.slice(-1, half), x.slice(-1, 0, half)}, -1);
 }
 
-/// Keys a query may see: causal, and within the window when one is set.
+#if TORCH_VERSION_MAJOR >= 2
+/// Keys a query may see: causal, and within the window when one is set (the fused attention's mask).
 at::Tensor allowedKeys(int64_t T, int64_t window, const at::Device& device)
 {
     const auto opt = at::TensorOptions().dtype(at::kLong).device(device);
@@ -41,6 +42,7 @@ at::Tensor allowedKeys(int64_t T, int64_t window, const at::Device& device)
         allowed = allowed.logical_and(k.gt(q - window)); // transformers: kv_idx > q_idx - sliding_window
     return allowed;
 }
+#endif
 
 at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t window)
 {

@@ -150,7 +150,7 @@ EvalMemoryPlan planEvalMemory(const ModelConfig& c, DType dtype, const std::stri
         }
     }
 
-    const std::string reason = s.offload ? "--offload" : "the whole model (" + sizeText(f.totalBytes) + ") does not fit the memory limit";
+    const std::string reason = s.offload ? "offload asked for" : "the whole model (" + sizeText(f.totalBytes) + ") does not fit the memory limit";
     // Streamed: all windows' hidden states first; fewer per pass over the layers when they do not fit.
     for (int64_t perPass = n; perPass >= 1; perPass = perPass == 1 ? 0 : (perPass + 1) / 2) {
         for (int64_t b : batches) {

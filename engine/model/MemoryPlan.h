@@ -43,7 +43,7 @@ struct EvalShape {
 };
 
 /// Chooses resident or layer-streamed evaluation and the batch so that the budget holds: resident
-/// when the model fits (and --offload is not given), else streamed, holding fewer windows per
+/// when the model fits (and offload is not asked for), else streamed, holding fewer windows per
 /// pass over the layers when all windows' hidden states do not fit. Throws MemoryBudgetError
 /// (one line with the figures) when even the smallest plan exceeds the budget.
 EvalMemoryPlan planEvalMemory(const ModelConfig& c, DType dtype, const std::string& device, const EvalShape& shape,

@@ -4,6 +4,7 @@
 #include "pipeline/QuantizeJob.h"
 
 #include "core/Error.h"
+#include "core/SettingError.h"
 #include "core/Files.h"
 #include "core/detail/DeviceMemory.h"
 #include "core/detail/TorchDevice.h"
@@ -160,13 +161,13 @@ QuantizeReport detail::quantizeModelFrom(const QuantizeParams& given, JobContext
 
     checkDevice(p.device);
     if (p.out.empty() && p.session.empty())
-        throw Error("no output given: a result folder (--out) or a session (--session)");
+        throw SettingError({"out", "session"}, "no output given: a result folder or a session");
     if (p.method != "rtn" && p.method != "gptq" && p.method != "hqq")
         throw Error("unknown method \"" + p.method + "\" (rtn, gptq or hqq)");
     if (!p.plan && (p.bits < 1 || p.bits > 8))
-        throw Error("--bits must be in 1..8");
+        throw SettingError("bits", "bits must be in 1..8");
     if (p.groupSize == 0 || p.groupSize < -1)
-        throw Error("--group-size must be positive (or -1 for per-channel)");
+        throw SettingError("groupSize", "the group size must be positive (or -1 for per-channel)");
     if (!p.out.empty() && files::exists(p.out) && !files::isDirectory(p.out))
         throw Error(p.out + ": exists and is not a folder");
     if (!p.session.empty() && files::isDirectory(p.session))
@@ -178,9 +179,9 @@ QuantizeReport detail::quantizeModelFrom(const QuantizeParams& given, JobContext
         const session::Session existing = session::Session::open(p.session);
         for (const auto& r : existing.runs())
             if (r.name == p.runName)
-                throw Error(p.session + ": a run named \"" + p.runName +
-                            "\" already exists; choose another --run name, or continue it with --resume " +
-                            p.session + "#" + p.runName);
+                throw SettingError({"runName", "resume"}, p.session + ": a run named \"" + p.runName +
+                                                              "\" already exists; choose another run name, or "
+                                                              "resume " + p.session + "#" + p.runName);
     }
 
     const ModelSource source = ModelSource::open(p.model, p.tokenizer);

@@ -162,6 +162,7 @@ void finishLayer(QuantizeReport& report, LayerRecord& record, int64_t layers, co
         sink.layer(record);
     report.outputSeconds += since(t0);
     ctx.report(record.layer + 1, layers, "layers", layerLabel(record.layer, layers, "done"));
+    ctx.layerStored(record.layer, layers);
 }
 
 /// Books a layer stored by an earlier run (resume): its figures as they were measured then.

@@ -48,7 +48,7 @@ at::Tensor actOrderPermutation(const at::Tensor& H)
 QuantizedWeight gptqQuantize(const at::Tensor& Win, const at::Tensor& Hin, const at::Tensor& bitsIn,
                              const GptqOptions& opt, JobContext* ctx)
 {
-    const int64_t rows = Win.size(0), cols = Win.size(1);
+    const int64_t cols = Win.size(1);
     TORCH_CHECK(Hin.size(0) == cols && Hin.size(1) == cols, "Hessian must be [cols, cols]");
     TORCH_CHECK(bitsIn.numel() == cols, "one bit-width per column expected");
     if (!std::isfinite(opt.dampPercent) || opt.dampPercent <= 0 || opt.dampPercent > kMaxDampPercent)
@@ -151,7 +151,7 @@ QuantizedWeight gptqQuantize(const at::Tensor& Win, const at::Tensor& Hin, const
                                    .sub_(1)
                                    .to(dev);
     for (int64_t i1 = 0; i1 < cols; i1 += B) {
-        const int64_t i2 = std::min(cols, i1 + B), count = i2 - i1;
+        const int64_t i2 = std::min(cols, i1 + B);
         at::Tensor W1 = W.slice(1, i1, i2).contiguous();
         if (g > 0 && !opt.staticGroups && i1 % g == 0) {
             // Dynamic group: fitted on the current, error-compensated weights.

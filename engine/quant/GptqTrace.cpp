@@ -3,6 +3,7 @@
 #include "quant/GptqTrace.h"
 
 #include "core/Error.h"
+#include "core/SettingError.h"
 #include "model/ModelSource.h"
 #include "model/detail/WeightLoader.h"
 #include "quant/detail/Grid.h"
@@ -148,8 +149,9 @@ GptqTrace traceGptqFromSession(const std::string& sessionPath, const std::string
     const session::MatrixDetail d = s.matrix(run, tensor);
     const int64_t cols = d.summary.cols, rows = d.summary.rows;
     if (int64_t(d.hessian.size()) != cols * cols)
-        throw Error(sessionPath + "#" + run + ": " + tensor +
-                    " has no stored full Hessian (data-free run, or wider than --store-hessian)");
+        throw SettingError("storeHessianLimit", sessionPath + "#" + run + ": " + tensor +
+                                                    " has no stored full Hessian (data-free run, or wider than the "
+                                                    "stored-Hessian limit)");
     if (rows * cols > options.maxCells)
         throw Error(tensor + ": a " + std::to_string(rows) + " x " + std::to_string(cols) +
                     " matrix is too large to play back (at most " + std::to_string(options.maxCells) + " weights)");

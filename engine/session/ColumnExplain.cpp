@@ -59,7 +59,7 @@ void fillNeighbours(ColumnExplanation& e, const MatrixDetail& d, int k)
                 all.push_back({d.adjacency.col[t], double(d.adjacency.value[t]), int(d.columnBits[size_t(d.adjacency.col[t])])});
         e.neighbourSource = "MG-PTQ's normalised adjacency Â as stored for viewing (its " +
                             std::to_string(d.adjacency.topK) +
-                            " strongest per column; the full H is stored only up to --store-hessian columns)";
+                            " strongest per column; the full H is stored only up to the stored-Hessian limit of columns)";
     } else {
         e.neighbourSource = "none: the run stores no Hessian (data-free)";
         return;

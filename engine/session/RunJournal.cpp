@@ -2,6 +2,7 @@
 #include "session/detail/RunJournal.h"
 
 #include "core/Error.h"
+#include "core/SettingError.h"
 #include "core/Files.h"
 #include "session/detail/SessionState.h"
 
@@ -96,9 +97,9 @@ std::unique_ptr<RunJournal> RunJournal::start(const std::string& sessionPath, Ru
                 break;
         checkRunName(header.name);
     } else if (isTaken(header.name)) {
-        throw Error(sessionPath + ": a run named \"" + header.name +
-                    "\" already exists; choose another --run name, or continue it with --resume " + sessionPath +
-                    "#" + header.name);
+        throw SettingError({"runName", "resume"}, sessionPath + ": a run named \"" + header.name +
+                                                      "\" already exists; choose another run name, or resume " +
+                                                      sessionPath + "#" + header.name);
     }
     std::unique_ptr<RunJournal> j(new RunJournal(sessionPath, std::move(header)));
     std::filesystem::create_directories(j->m_dir);

@@ -1,6 +1,7 @@
 #include "tokenizer/ModelTokenizer.h"
 
 #include "core/Error.h"
+#include "core/SettingError.h"
 #include "core/Files.h"
 #include "model/ModelSource.h"
 
@@ -19,8 +20,8 @@ std::string findTokenizerFile(const std::string& folder)
 std::shared_ptr<const Tokenizer> openModelTokenizer(const ModelSource& source)
 {
     if (source.tokenizerPath().empty())
-        throw Error(source.path() + ": no tokenizer.json or tokenizer.model found beside the model; "
-                                    "pass --tokenizer");
+        throw SettingError("tokenizer", source.path() + ": no tokenizer.json or tokenizer.model found beside the "
+                                                 "model; give a tokenizer file");
     TokenizerOptions options;
     options.fallbackBosId = static_cast<int32_t>(source.config().bosTokenId);
     auto tok = openTokenizer(source.tokenizerPath(), options);
