@@ -7,15 +7,17 @@
 #   GUI=1     also build the workbench (needs Qt in .gpudebs/) and the Qt Test suites
 #   TARGETS   the targets to build (default: all)
 #   CMAKE_ARGS  extra CMake arguments (e.g. -DCMAKE_CXX_FLAGS=-g1 for backtraces with names)
+#   DEBS      the folder of .debs (default .gpudebs; .gpudebs-cli: only what the CLI needs)
 # Source bench/gpu/env.sh afterwards for LD_LIBRARY_PATH, PATH and QT_PLUGIN_PATH.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 prefix=$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')
 root=/opt/debroot
-if ls .gpudebs/*.deb >/dev/null 2>&1; then
-  mkdir -p $root && for f in .gpudebs/*.deb; do dpkg -x "$f" $root; done
+debs=${DEBS:-.gpudebs}
+if ls $debs/*.deb >/dev/null 2>&1; then
+  mkdir -p $root && for f in $debs/*.deb; do dpkg -x "$f" $root; done
   # Development files repacked without static libraries (packaging/gpu-debs.sh: ICU, PCRE2).
-  for f in .gpudebs/*.tar.gz; do if [ -e "$f" ]; then tar -xzf "$f" -C $root; fi; done
+  for f in $debs/*.tar.gz; do if [ -e "$f" ]; then tar -xzf "$f" -C $root; fi; done
   ln -sfn $root /opt/glpk   # older scripts name /opt/glpk
   lib=$root/usr/lib/x86_64-linux-gnu
   # Some Debian 12 packages (libdbus-1-3, ...) still install into /lib: merge it into /usr/lib.

@@ -19,6 +19,7 @@
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <mutex>
 #include <queue>
 #include <set>
@@ -507,11 +508,10 @@ MgptqResult allocateMgptq(const at::Tensor& W, const at::Tensor& H, const MgptqO
     }
     // On the CPU, G in fp32. On CUDA the training mat-vec reads G in bf16 (fp32 accumulation):
     // that step is bound by reading G (4 GiB in fp32 for n = 11008); bf16 rounds each entry by at
-    // most 2⁻⁹ relative, and like TF32 it only shapes the training loss. There G is built one
-    // n × n block at a time straight into bf16, so the fp32 G ((K·n)² × 4 B: 27.6 GiB for
-    // LLaMA-70B's 28672-column down projection at K = 3) never exists; the polish and the
-    // predicted costs then read the proxy through products of the errors and H (ProxyGram::
-    // factored; docs/mgptq.md, "LLaMA-70B").
+    // most 2⁻⁹ relative. There G is built one n × n block at a time straight into bf16, so the
+    // fp32 G ((K·n)² × 4 B: 27.6 GiB for LLaMA-70B's 28672-column down projection at K = 3) never
+    // exists; the relaxed solve, the polish and the predicted costs read the same bf16 G
+    // (ProxyGram::dense; docs/mgptq.md, "LLaMA-70B").
     const bool blockwise = Wf.is_cuda();
     at::Tensor G;        // fp32, CPU only
     at::Tensor Gstep;    // what the training step reads
@@ -549,7 +549,8 @@ MgptqResult allocateMgptq(const at::Tensor& W, const at::Tensor& H, const MgptqO
             }
             ownError = at::stack(own, 1).contiguous();
         }
-        proxy = ProxyGram::factored(errs, Ho);
+        errs.clear();
+        proxy = ProxyGram::dense(Gstep, K);
     }
     if (!(Z > 0))
         Z = 1;
@@ -620,6 +621,13 @@ MgptqResult allocateMgptq(const at::Tensor& W, const at::Tensor& H, const MgptqO
         }
         const double cost = proxy->cost(t.choice);
         r.restartCosts.push_back(cost);
+        if (traceMgptq())
+            std::fprintf(stderr,
+                         "[mgptq] %lld x %lld restart %d: graph %.2f s, precompute %.2f s, train %.2f s, relax %.2f s "
+                         "(%lld iterations, change %.3g), repair %lld moves, polish %.2f s (%lld moves)\n",
+                         (long long)Wf.size(0), (long long)n, rs, r.graphSeconds, r.precomputeSeconds, r.trainSeconds,
+                         r.relaxSeconds, (long long)relaxed.iterations, relaxed.change, (long long)repairMoves,
+                         r.polishSeconds, (long long)polishMoves);
         if (rs == 0 || cost < bestCost) {
             bestCost = cost;
             chosen = t.choice;

@@ -1,12 +1,24 @@
-// MG-PTQ's proxy vᵀGv and the polish against it (docs/mgptq.md, "Polish"), on a dense G or
-// computed from the candidates' errors and H where G is not kept in fp32 (CUDA).
+// MG-PTQ's proxy vᵀGv and the polish against it (docs/mgptq.md, "Polish"), on the dense G: fp32 on
+// the CPU, the training's bf16 G on CUDA.
 #include "alloc/detail/MgptqProxy.h"
 
 #include <torch/torch.h>
+#include <torch/version.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
 #include <utility>
+
+// LibTorch 2.9+ multiplies bf16/fp16 matrices into an fp32 result (addmm's out_dtype) on CUDA.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 9)
+#define MPQ_HAVE_ADDMM_OUT_DTYPE 1
+#else
+#define MPQ_HAVE_ADDMM_OUT_DTYPE 0
+#endif
 
 namespace mpq::detail {
 
@@ -15,6 +27,17 @@ namespace {
 at::Tensor cpuDouble(const at::Tensor& t)
 {
     return t.to(at::kCPU, at::kDouble).contiguous();
+}
+
+/// Whether G is bf16 or fp16 on CUDA and can be multiplied into an fp32 result (LibTorch ≥ 2.9).
+bool splitTimesAvailable(const at::Tensor& G)
+{
+#if MPQ_HAVE_ADDMM_OUT_DTYPE
+    return G.is_cuda() && (G.scalar_type() == at::kBFloat16 || G.scalar_type() == at::kHalf);
+#else
+    (void)G;
+    return false;
+#endif
 }
 
 at::Tensor indexTensor(const std::vector<int64_t>& idx, const at::Device& device)
@@ -32,6 +55,16 @@ public:
     at::Tensor timesOneHot(const std::vector<int>& choice) const override
     {
         const at::Tensor idx = indexTensor(rowsOf(choice), m_G.device());
+#if MPQ_HAVE_ADDMM_OUT_DTYPE
+        if (m_half) {
+            // One pass over G with fp32 sums (the one-hot v is exact in G's type); gathering the
+            // chosen columns would copy n of G's K·n columns (4.6 GiB at 28672 columns).
+            const at::Tensor v = at::zeros({m_G.size(1), 1}, m_G.options()).index_fill_(0, idx, 1);
+            at::Tensor out = at::zeros({m_G.size(0), 1}, m_G.options().dtype(at::kFloat));
+            at::addmm_out(out, out, m_G, v, at::kFloat);
+            return cpuDouble(out.squeeze(1));
+        }
+#endif
         return m_G.index_select(1, idx).sum(1, false, at::kDouble).to(at::kCPU).contiguous();
     }
     at::Tensor rowDifference(int64_t to, int64_t from) const override
@@ -49,6 +82,14 @@ public:
     }
     double cost(const std::vector<int>& choice) const override
     {
+        if (m_half) { // vᵀ(Gv): the chosen entries of u, without an n × n gather of G
+            const at::Tensor u = timesOneHot(choice);
+            const double* p = u.data_ptr<double>();
+            double sum = 0;
+            for (int64_t row : rowsOf(choice))
+                sum += p[row];
+            return sum;
+        }
         const at::Tensor idx = indexTensor(rowsOf(choice), m_G.device());
         // vᵀGv with one-hot v = Σ over the chosen rows and columns of G.
         return m_G.index_select(0, idx).index_select(1, idx).sum(at::kDouble).item<double>();
@@ -63,96 +104,7 @@ private:
         return rows;
     }
     at::Tensor m_G;
-};
-
-/// G from E_b and H: G[(b, j), (c, k)] = E_b[:, j]·E_c[:, k] · H_jk. Each product costs a pass
-/// over the errors (K·rows·n) instead of (K·n)² memory.
-class FactoredGram final : public ProxyGram {
-public:
-    FactoredGram(std::vector<at::Tensor> errs, const at::Tensor& H)
-        : ProxyGram(H.size(0), int64_t(errs.size())), m_E(std::move(errs)), m_H(H)
-    {
-        for (const auto& e : m_E)
-            TORCH_CHECK(e.dim() == 2 && e.size(1) == m_n, "polish: each error must be [rows, n]");
-    }
-
-    at::Tensor timesOneHot(const std::vector<int>& choice) const override
-    {
-        // (Gv)[(c, k)] = E_c[:, k] · (ΔW H)[:, k] with ΔW = Σ_b E_b diag(onehot_b).
-        const at::Tensor P = at::matmul(deltaW(choice), m_H);
-        std::vector<at::Tensor> u;
-        for (const auto& e : m_E)
-            u.push_back((e * P).sum(0, false, at::kDouble));
-        return cpuDouble(at::cat(u));
-    }
-    at::Tensor rowDifference(int64_t to, int64_t from) const override
-    {
-        const int64_t j = to % m_n, i = from % m_n;
-        if (i != j)
-            return cpuDouble(row(to)) - cpuDouble(row(from));
-        // Same column: G[(c, j), (b, ·)] − G[(a, j), (b, ·)] = E_bᵀ (E_c[:, j] − E_a[:, j]) ∘ H[j, ·].
-        const at::Tensor d = column(to).to(at::kDouble) - column(from).to(at::kDouble);
-        const at::Tensor h = m_H[j].to(at::kDouble);
-        std::vector<at::Tensor> parts;
-        for (const auto& e : m_E)
-            parts.push_back(at::mv(e.t().to(at::kDouble), d) * h);
-        return cpuDouble(at::cat(parts));
-    }
-    at::Tensor block(const std::vector<int64_t>& rows, const std::vector<int64_t>& cols) const override
-    {
-        std::vector<at::Tensor> a, b;
-        std::vector<int64_t> ja, jb;
-        for (int64_t r : rows) {
-            a.push_back(column(r));
-            ja.push_back(r % m_n);
-        }
-        for (int64_t c : cols) {
-            b.push_back(column(c));
-            jb.push_back(c % m_n);
-        }
-        const at::Tensor Ea = at::stack(a, 1).to(at::kDouble), Eb = at::stack(b, 1).to(at::kDouble);
-        const at::Tensor Hs = m_H.index_select(0, indexTensor(ja, m_H.device()))
-                                  .index_select(1, indexTensor(jb, m_H.device()))
-                                  .to(at::kDouble);
-        return cpuDouble(at::matmul(Ea.t(), Eb) * Hs);
-    }
-    at::Tensor columnBlocks() const override
-    {
-        const at::Tensor h = m_H.diagonal().to(at::kDouble);
-        std::vector<at::Tensor> d;
-        for (int64_t a = 0; a < m_k; ++a)
-            for (int64_t c = 0; c < m_k; ++c)
-                d.push_back((m_E[size_t(a)] * m_E[size_t(c)]).sum(0, false, at::kDouble) * h);
-        return cpuDouble(at::stack(d).view({m_k, m_k, m_n}));
-    }
-    double cost(const std::vector<int>& choice) const override
-    {
-        // vᵀGv = tr(ΔW H ΔWᵀ), in fp32 without TF32.
-        const at::Tensor dW = deltaW(choice);
-        return (at::matmul(dW, m_H) * dW).sum().item<double>();
-    }
-
-private:
-    at::Tensor column(int64_t r) const { return m_E[size_t(r / m_n)].select(1, r % m_n); }
-    at::Tensor row(int64_t r) const
-    {
-        const at::Tensor x = column(r).to(at::kDouble);
-        const at::Tensor h = m_H[r % m_n].to(at::kDouble);
-        std::vector<at::Tensor> parts;
-        for (const auto& e : m_E)
-            parts.push_back(at::mv(e.t().to(at::kDouble), x) * h);
-        return at::cat(parts);
-    }
-    at::Tensor deltaW(const std::vector<int>& choice) const
-    {
-        const at::Tensor c = at::tensor(std::vector<int64_t>(choice.begin(), choice.end())).to(m_H.device());
-        at::Tensor dW = at::zeros_like(m_E.front());
-        for (int64_t b = 0; b < m_k; ++b)
-            dW.add_(m_E[size_t(b)] * c.eq(b).to(dW.scalar_type()).unsqueeze(0));
-        return dW;
-    }
-    std::vector<at::Tensor> m_E;
-    at::Tensor m_H;
+    bool m_half = splitTimesAvailable(m_G);
 };
 
 } // namespace
@@ -160,11 +112,6 @@ private:
 std::unique_ptr<ProxyGram> ProxyGram::dense(const at::Tensor& G, int64_t candidates)
 {
     return std::make_unique<DenseGram>(G, candidates);
-}
-
-std::unique_ptr<ProxyGram> ProxyGram::factored(std::vector<at::Tensor> errs, const at::Tensor& H)
-{
-    return std::make_unique<FactoredGram>(std::move(errs), H);
 }
 
 double proxyCost(const std::vector<int>& choice, const at::Tensor& G)
@@ -222,6 +169,23 @@ int64_t polishToTarget(std::vector<int>& choice, const ProxyGram& G, const std::
         choice[size_t(j)] = c;
     };
     constexpr int64_t kPairs = 16;
+    // The kPairs smallest (Δ, column) of the one-step downs and ups: a max-heap of kPairs while
+    // scanning, then ascending (what sorting all of them and taking the first kPairs gives; the
+    // column breaks ties, so the order is total).
+    using Move = std::pair<double, int64_t>;
+    auto keep = [&](std::vector<Move>& best, double d, int64_t j) {
+        if (int64_t(best.size()) < kPairs) {
+            best.emplace_back(d, j);
+            std::push_heap(best.begin(), best.end());
+        } else if (Move(d, j) < best.front()) {
+            std::pop_heap(best.begin(), best.end());
+            best.back() = Move(d, j);
+            std::push_heap(best.begin(), best.end());
+        }
+    };
+    std::vector<Move> downs, ups;
+    downs.reserve(kPairs);
+    ups.reserve(kPairs);
     int64_t moves = 0;
     while (moves < maxMoves) {
         if (ctx)
@@ -232,7 +196,8 @@ int64_t polishToTarget(std::vector<int>& choice, const ProxyGram& G, const std::
         double best = -eps;
         int64_t bj = -1, bk = -1;
         int bc = -1, bd = -1;
-        std::vector<std::pair<double, int64_t>> downs, ups; // one step down / up
+        downs.clear();
+        ups.clear();
         for (int64_t j = 0; j < n; ++j) {
             const int a = choice[size_t(j)];
             for (int c = 0; c < K; ++c) {
@@ -240,9 +205,9 @@ int64_t polishToTarget(std::vector<int>& choice, const ProxyGram& G, const std::
                     continue;
                 const double d = delta(j, c);
                 if (c == a - 1)
-                    downs.emplace_back(d, j);
+                    keep(downs, d, j);
                 if (c == a + 1)
-                    ups.emplace_back(d, j);
+                    keep(ups, d, j);
                 if (bitsSet[size_t(c)] - bitsSet[size_t(a)] <= slack && d < best) {
                     best = d;
                     bj = j;
@@ -252,9 +217,9 @@ int64_t polishToTarget(std::vector<int>& choice, const ProxyGram& G, const std::
             }
         }
         // Pairs: one column a step down, another a step up, among the best of each.
-        const size_t md = std::min<size_t>(downs.size(), kPairs), mu = std::min<size_t>(ups.size(), kPairs);
-        std::partial_sort(downs.begin(), downs.begin() + long(md), downs.end());
-        std::partial_sort(ups.begin(), ups.begin() + long(mu), ups.end());
+        std::sort_heap(downs.begin(), downs.end());
+        std::sort_heap(ups.begin(), ups.end());
+        const size_t md = downs.size(), mu = ups.size();
         if (md > 0 && mu > 0) {
             std::vector<int64_t> rIdx, cIdx; // [new, old] per down; [new, old] per up
             for (size_t i = 0; i < md; ++i) {
@@ -392,7 +357,42 @@ void projectBudget(const std::vector<double>& Y, std::vector<double>& P, const s
     spend(hi); // the feasible side
 }
 
+/// G v for a half-precision G on CUDA and an fp64 v, to about fp32's precision: v rounded to G's
+/// type alone is off by up to 2⁻⁹ of each entry, and the relaxed solve then never settles. v is
+/// cut into three pieces of G's type (v = v₁ + v₂ + v₃ to about 2⁻²⁴ relative) and G [m, m] times
+/// [v₁ v₂ v₃] is one pass over G with fp32 sums.
+at::Tensor splitTimes(const at::Tensor& G, const at::Tensor& v)
+{
+#if MPQ_HAVE_ADDMM_OUT_DTYPE
+    std::vector<at::Tensor> pieces;
+    at::Tensor rest = v;
+    for (int i = 0; i < 3; ++i) {
+        const at::Tensor piece = rest.to(G.scalar_type());
+        rest = rest - piece.to(at::kDouble);
+        pieces.push_back(piece);
+    }
+    const at::Tensor V = at::stack(pieces, 1).to(G.device());
+    at::Tensor out = at::zeros({G.size(0), 3}, G.options().dtype(at::kFloat));
+    at::addmm_out(out, out, G, V, at::kFloat);
+    return out.to(at::kCPU, at::kDouble).sum(1);
+#else
+    (void)v;
+    return G;
+#endif
+}
+
+constexpr double kHalfTolerance = 1e-6;
+
 } // namespace
+
+bool traceMgptq()
+{
+    static const bool on = [] {
+        const char* e = std::getenv("MPQ_TRACE_MGPTQ");
+        return e && *e && std::string(e) != "0";
+    }();
+    return on;
+}
 
 RelaxedOptimum relaxedProxyOptimum(const at::Tensor& G, const at::Tensor& P0, const std::vector<int>& bitsSet,
                                    double target, double ridge, int64_t maxIters, double tol, JobContext* ctx)
@@ -406,6 +406,7 @@ RelaxedOptimum relaxedProxyOptimum(const at::Tensor& G, const at::Tensor& P0, co
     const double eps = ridge * G.diagonal().to(at::kDouble).mean().item<double>();
     // Gradient of vᵀGv + ε‖v‖² at P (row-major [n, K]): 2(Gv + εv), back in [n, K].
     const bool cpuDense = G.device().is_cpu() && G.scalar_type() == at::kFloat;
+    const bool halfTimes = splitTimesAvailable(G);
     const at::Tensor Gc = cpuDense ? G.contiguous() : at::Tensor();
     const int64_t m = K * n;
     std::vector<double> v(static_cast<size_t>(m)), gOut(static_cast<size_t>(m));
@@ -427,7 +428,7 @@ RelaxedOptimum relaxedProxyOptimum(const at::Tensor& G, const at::Tensor& P0, co
         }
         const at::Tensor Pt = at::from_blob(const_cast<double*>(P.data()), {n, K}, at::kDouble);
         const at::Tensor vt = Pt.t().reshape({-1}).contiguous();
-        const at::Tensor Gv = at::mv(G, vt.to(G.device(), G.scalar_type())).to(at::kCPU, at::kDouble);
+        const at::Tensor Gv = halfTimes ? splitTimes(G, vt) : at::mv(G, vt.to(G.device(), G.scalar_type())).to(at::kCPU, at::kDouble);
         const at::Tensor g = (2.0 * (Gv + eps * vt)).view({K, n}).t().contiguous();
         gOut.assign(g.data_ptr<double>(), g.data_ptr<double>() + n * K);
         return gOut;
@@ -454,9 +455,18 @@ RelaxedOptimum relaxedProxyOptimum(const at::Tensor& G, const at::Tensor& P0, co
     y = x;
     double t = 1;
     RelaxedOptimum r;
+    // With a half-precision G the gradient is exact to about 1e-7 of its size; below that the
+    // iterates move by rounding, so the solve stops at 1e-6 there.
+    const double stop = halfTimes ? std::max(tol, kHalfTolerance) : tol;
+    const bool trace = traceMgptq();
+    const auto t0 = std::chrono::steady_clock::now();
     for (r.iterations = 0; r.iterations < maxIters; ++r.iterations) {
         if (ctx && r.iterations % 100 == 0)
             ctx->checkCancelled();
+        if (trace && r.iterations % 500 == 0 && r.iterations > 0)
+            std::fprintf(stderr, "[mgptq] relax n=%lld iteration %lld change %.3g (%.2f s)\n", (long long)n,
+                         (long long)r.iterations, r.change,
+                         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
         const std::vector<double>& g = gradient(y);
         for (size_t i = 0; i < Y.size(); ++i)
             Y[i] = y[i] - step * g[i];
@@ -473,7 +483,7 @@ RelaxedOptimum relaxedProxyOptimum(const at::Tensor& G, const at::Tensor& P0, co
             y[i] = xn[i] + beta * (xn[i] - x[i]);
         x.swap(xn);
         t = tn;
-        if (change < tol)
+        if (change < stop)
             break;
     }
     r.P = at::tensor(x).view({n, K});

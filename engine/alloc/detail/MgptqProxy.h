@@ -12,17 +12,16 @@ namespace mpq::detail {
 
 /// MG-PTQ's proxy matrix G[(b, j), (c, k)] = (E_bᵀ E_c)_jk · H_jk ([K·n, K·n], E_b = W − RTN_b(W)),
 /// so that a plan's predicted layer error tr(ΔW H ΔWᵀ) is vᵀGv for its one-hot v. The polish and
-/// the choice among restarts read G only through the products below, so that G need not exist
-/// in fp32: dense() holds the fp32 G (CPU: exact, as before), factored() computes each product
-/// from the errors E_b and H (CUDA, where only a bf16 copy of G is built for training; an fp32
-/// n × n G never exists). Results are fp64 CPU tensors. Not thread-safe to share across threads.
+/// the choice among restarts read G only through the products below. dense() takes the G the
+/// training reads: fp32 on the CPU (sums in fp64, exact), bf16 on CUDA (no fp32 G of (K·n)² is
+/// formed there; G·v is one pass with fp32 sums, rows are exact bf16 values in fp64), so on CUDA
+/// the polish is an exact local search of the bf16 proxy. Results are fp64 CPU tensors. Not
+/// thread-safe to share across threads.
 class ProxyGram {
 public:
     virtual ~ProxyGram() = default;
-    /// G [K·n, K·n] fp32 (kept by reference).
+    /// G [K·n, K·n] fp32, or bf16 / fp16 on CUDA (kept by reference).
     static std::unique_ptr<ProxyGram> dense(const at::Tensor& G, int64_t candidates);
-    /// errs: K tensors [rows, n] fp32 (E_b, one per candidate, ascending), H [n, n] fp32, one device.
-    static std::unique_ptr<ProxyGram> factored(std::vector<at::Tensor> errs, const at::Tensor& H);
 
     int64_t cols() const { return m_n; }
     int64_t candidates() const { return m_k; }
@@ -68,10 +67,16 @@ struct RelaxedOptimum {
 /// the budget's multiplier) from P0 [n, K] until max |ΔP| < tol or `maxIters`. vᵀGv is convex
 /// (G is a Gram matrix) and the ridge makes the optimum unique, so the result does not depend on
 /// P0 once converged: the network's output only starts the search. G: [K·n, K·n] fp32 or bf16 on
-/// any device (the training's matrix). Checks ctx every 100 iterations.
+/// any device (the training's matrix); with a bf16 / fp16 G on CUDA each gradient is one pass over
+/// G with fp32 sums, and tol is at least 1e-6 (finer is rounding). Checks ctx every 100 iterations.
 RelaxedOptimum relaxedProxyOptimum(const at::Tensor& G, const at::Tensor& P0, const std::vector<int>& bitsSet,
                                    double target, double ridge, int64_t maxIters, double tol,
                                    JobContext* ctx = nullptr);
+
+/// Whether MG-PTQ traces its allocation on stderr (environment MPQ_TRACE_MGPTQ set and not "0"):
+/// per matrix and restart the time of each stage, the relaxed solve's iterations and the polish's
+/// moves, and every 500 iterations of a relaxed solve. For benchmarks that may not finish.
+bool traceMgptq();
 
 /// The proxy vᵀGv of a choice (one-hot v), in fp64, on a dense G [K·n, K·n].
 double proxyCost(const std::vector<int>& choice, const at::Tensor& G);

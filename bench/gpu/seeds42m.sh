@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Issue 16, items 1, 2 and 5 on the GPU machine (mpq-llama-42m, which is over what one run may
+# carry: its shards travel xz-compressed in two runs, .gpu42a then .gpu42b, and are unpacked here):
+# the alpha -> bits curve with the current defaults, MG-PTQ at 2.25 / 2.5 / 3.0 bits over allocator
+# seeds 0-4 with the defaults (stable rounding), and the paper's rounding (--no-relaxed-rounding)
+# for the GCN, the MLP ablation and the plain head at 2.5 bits over seeds 0-4. 128 x 2048 C4
+# calibration, WikiText-2 and C4 (gptq protocol), fp16 evaluation.
+# usage: [DEADLINE=epoch] seeds42m.sh OUT_DIR [SWEEP...]
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+O=$1; shift; SEL="$*"
+mkdir -p "$O"
+source bench/gpu/env.sh
+mpq=build-cuda/app/cli/mpq
+D=/root/data42; M=/root/m42; W=/root/sweeps42
+mkdir -p $D $M $W
+[ -f $D/c4/c4-train.00000-of-01024.head1041.jsonl ] || { tar xzf .gpudata/data.tar.gz -C $D && tar xzf .gpudata/s260.tar.gz -C $D; }
+cp -n .gpu42a/*.json .gpu42a/tokenizer.model $M/ 2>/dev/null
+for f in .gpu42a/*.xz .gpu42b/*.xz; do
+  t=$M/$(basename "$f" .xz); [ -f "$t" ] || python3 -c "import lzma,shutil,sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2],'wb'))" "$f" "$t"
+done
+ls $M/*.safetensors | wc -l | grep -q '^5$' || { echo "mpq-llama-42m incomplete: $(ls $M)"; exit 1; }
+export MPQ_DATA_DIR=$D
+want() { [ -z "$SEL" ] || [[ " $SEL " == *" $1 "* ]]; }
+sweep() {
+  local name=$1; shift; want $name || return 0
+  if [ -n "${DEADLINE:-}" ] && [ $(( DEADLINE - $(date +%s) )) -lt 40 ]; then echo "== $name: skipped (deadline)" | tee -a "$O/sweeps.log"; return; fi
+  echo "== $name: mpq sweep mpq-llama-42m --device cuda $*" >> "$O/sweeps.log"
+  local lim=400; [ -n "${DEADLINE:-}" ] && lim=$(( DEADLINE - $(date +%s) - 10 ))
+  timeout $lim $mpq sweep $M --device cuda --out $W/$name "$@" 2> $W/$name.err >> "$O/sweeps.log"; echo "rc=$?" >> "$O/sweeps.log"
+  cp $W/$name/sweep.json "$O/$name.json" 2>/dev/null; tail -1 $W/$name.err | tr '\r' '\n' | tail -1 >> "$O/sweeps.log"
+}
+sweep alpha --method mgptq --gnn gcn --alpha 0.01,0.03,0.1,0.3,1
+sweep gcn_stable --method mgptq --gnn gcn --target-bits 2.25,2.5,3.0 --seeds 0-4
+sweep mlp_stable --method mgptq --gnn mlp --target-bits 2.5 --seeds 0
+sweep gcn_paper --method mgptq --gnn gcn --target-bits 2.5 --no-relaxed-rounding --seeds 0-4
+sweep mlp_paper --method mgptq --gnn mlp --target-bits 2.5 --no-relaxed-rounding --seeds 0-4
+sweep plain_paper --method mgptq --gnn gcn --no-skip-features --target-bits 2.5 --no-relaxed-rounding --seeds 0-4
