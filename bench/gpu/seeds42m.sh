@@ -5,7 +5,9 @@
 # seeds 0-4 with the defaults (stable rounding), and the paper's rounding (--no-relaxed-rounding)
 # for the GCN, the MLP ablation and the plain head at 2.5 bits over seeds 0-4. 128 x 2048 C4
 # calibration, WikiText-2 and C4 (gptq protocol), fp16 evaluation.
-# usage: [DEADLINE=epoch] seeds42m.sh OUT_DIR [SWEEP...]
+# usage: [DEADLINE=epoch] [STAGE=dir] seeds42m.sh OUT_DIR [SWEEP...]
+#   first run (carry .gpudata .gpu42a): mkdir -p /root/stage42 && cp -r .gpu42a .gpudata /root/stage42/
+#   second run (carry .gpu42b, same warm machine): STAGE=/root/stage42 seeds42m.sh OUT
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 O=$1; shift; SEL="$*"
@@ -14,9 +16,10 @@ source bench/gpu/env.sh
 mpq=build-cuda/app/cli/mpq
 D=/root/data42; M=/root/m42; W=/root/sweeps42
 mkdir -p $D $M $W
-[ -f $D/c4/c4-train.00000-of-01024.head1041.jsonl ] || { tar xzf .gpudata/data.tar.gz -C $D && tar xzf .gpudata/s260.tar.gz -C $D; }
-cp -n .gpu42a/*.json .gpu42a/tokenizer.model $M/ 2>/dev/null
-for f in .gpu42a/*.xz .gpu42b/*.xz; do
+G=${STAGE:-.}  # where an earlier run left .gpudata and .gpu42a (a run keeps no carried path of the last)
+[ -f $D/c4/c4-train.00000-of-01024.head1041.jsonl ] || { tar xzf $G/.gpudata/data.tar.gz -C $D && tar xzf $G/.gpudata/s260.tar.gz -C $D; }
+cp -n $G/.gpu42a/*.json $G/.gpu42a/tokenizer.model $M/ 2>/dev/null
+for f in $G/.gpu42a/*.xz .gpu42b/*.xz; do
   t=$M/$(basename "$f" .xz); [ -f "$t" ] || python3 -c "import lzma,shutil,sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2],'wb'))" "$f" "$t"
 done
 ls $M/*.safetensors | wc -l | grep -q '^5$' || { echo "mpq-llama-42m incomplete: $(ls $M)"; exit 1; }
