@@ -186,62 +186,56 @@ at::Tensor& LayerWeights::bias(const llama::LinearSpec& s)
     return s.role == llama::Role::Gate ? m.gateBias : s.role == llama::Role::Up ? m.upBias : m.downBias;
 }
 
-LayerWeights loadLayer(const ModelSource& source, int64_t layer, at::ScalarType dtype,
-                       const at::Device& device, const WeightOverrides* overrides)
-{
-    const ModelConfig& c = source.config();
-    LayerWeights w;
-    w.layer = layer;
-    auto load = [&](const std::string& name) { return loadOrOverride(source, name, dtype, device, overrides); };
-    w.inputNorm = load(llama::inputNormTensor(layer));
-    w.postNorm = load(llama::postAttentionNormTensor(layer));
-    if (c.qkNorm) {
-        w.qNorm = load(llama::qNormTensor(layer));
-        w.kNorm = load(llama::kNormTensor(layer));
-    }
-    if (c.isMoeLayer(layer)) {
-        w.router = load(llama::routerTensor(c, layer));
-        w.experts.resize(size_t(c.moe.numExperts));
-        if (c.moe.sharedExpertIntermediateSize > 0)
-            w.sharedGate = load(llama::sharedExpertGateTensor(layer));
-    }
-    for (const llama::LinearSpec& s : llama::layerLinears(c, layer)) {
-        w.weight(s) = load(s.tensor);
-        if (!s.bias.empty())
-            w.bias(s) = load(s.bias);
-    }
-    return w;
-}
-
 namespace {
 
-/// The tensors of decoder layer `layer` that the file holds (loadLayer's list).
-std::vector<std::string> layerTensorNames(const ModelSource& source, int64_t layer)
+/// Every tensor of decoder layer `layer` with the field of `w` it fills, in reading order: the one
+/// list that loadLayer, prefetchLayer and readLayerToHost share.
+template <class Visit>
+void visitLayerTensors(const ModelConfig& c, int64_t layer, LayerWeights& w, Visit&& visit)
 {
-    const ModelConfig& c = source.config();
-    std::vector<std::string> names = {llama::inputNormTensor(layer), llama::postAttentionNormTensor(layer)};
+    visit(llama::inputNormTensor(layer), w.inputNorm);
+    visit(llama::postAttentionNormTensor(layer), w.postNorm);
     if (c.qkNorm) {
-        names.push_back(llama::qNormTensor(layer));
-        names.push_back(llama::kNormTensor(layer));
+        visit(llama::qNormTensor(layer), w.qNorm);
+        visit(llama::kNormTensor(layer), w.kNorm);
     }
     if (c.isMoeLayer(layer)) {
-        names.push_back(llama::routerTensor(c, layer));
+        visit(llama::routerTensor(c, layer), w.router);
+        w.experts.resize(size_t(c.moe.numExperts));
         if (c.moe.sharedExpertIntermediateSize > 0)
-            names.push_back(llama::sharedExpertGateTensor(layer));
+            visit(llama::sharedExpertGateTensor(layer), w.sharedGate);
     }
     for (const llama::LinearSpec& s : llama::layerLinears(c, layer)) {
-        names.push_back(s.tensor);
+        visit(s.tensor, w.weight(s));
         if (!s.bias.empty())
-            names.push_back(s.bias);
+            visit(s.bias, w.bias(s));
     }
+}
+
+/// The tensors of decoder layer `layer` that the file holds.
+std::vector<std::string> layerTensorNames(const ModelSource& source, int64_t layer)
+{
+    LayerWeights scratch;
     std::vector<std::string> held;
-    for (auto& name : names)
+    visitLayerTensors(source.config(), layer, scratch, [&](const std::string& name, at::Tensor&) {
         if (source.hasTensor(name))
-            held.push_back(std::move(name));
+            held.push_back(name);
+    });
     return held;
 }
 
 } // namespace
+
+LayerWeights loadLayer(const ModelSource& source, int64_t layer, at::ScalarType dtype,
+                       const at::Device& device, const WeightOverrides* overrides)
+{
+    LayerWeights w;
+    w.layer = layer;
+    visitLayerTensors(source.config(), layer, w, [&](const std::string& name, at::Tensor& slot) {
+        slot = loadOrOverride(source, name, dtype, device, overrides);
+    });
+    return w;
+}
 
 void prefetchLayer(const ModelSource& source, int64_t layer)
 {
