@@ -243,11 +243,16 @@ QuantizeMemoryPlan planQuantizeMemory(const ModelConfig& c, DType act, const std
         p.deviceBytes = cpu ? 0 : work;
         // On CUDA the host holds one tensor being read and one layer's results being written.
         p.hostBytes = cpu ? work : f.largestLayerBytes + f.largestLayerBytes / e * 2 + ids;
+        // Without a host limit the next layer is read ahead into host memory as the file
+        // stores it (counted at 16 bits per weight, what checkpoints of this size hold).
+        const int64_t readAhead = budget.limitsHost() ? 0 : f.largestLayerBytes / e * 2;
+        p.hostBytes += readAhead;
         p.breakdown = "one decoder layer " + sizeText(f.largestLayerBytes) + " (and its quantized copy), hidden states in and out of " +
                       std::to_string(n) + " calibration windows x " + std::to_string(T) + " tokens " + sizeText(2 * hiddenIn) +
                       ", Hessians and GPTQ " + sizeText(hessians + gptq) + ", reading a tensor " + sizeText(readBuffer) +
                       ", activations of " + std::to_string(b) +
-                      (b == 1 ? " window " : " windows ") + sizeText(acts) + "; embedding step " + sizeText(embedStep);
+                      (b == 1 ? " window " : " windows ") + sizeText(acts) + "; embedding step " + sizeText(embedStep) +
+                      (readAhead > 0 ? "; the next layer read ahead on the host " + sizeText(readAhead) : "");
         if (fits(budget, cpu, p.hostBytes, p.deviceBytes))
             return p;
         smallest = p;
