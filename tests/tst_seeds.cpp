@@ -9,6 +9,7 @@
 #include "alloc/detail/MxqCosts.h"
 #include "core/Device.h"
 #include "core/Error.h"
+#include "core/SettingError.h"
 #include "model/ModelSource.h"
 #include "model/detail/WeightLoader.h"
 #include "pipeline/QuantizeJob.h"
@@ -472,6 +473,14 @@ private Q_SLOTS:
         QCOMPARE(parseSeedList("3,0-1,9"), (std::vector<uint64_t>{3, 0, 1, 9}));
         for (const char* bad : {"", "1,1", "0-2,2", "4-1", "a", "-1", "1,,2", "1.5"})
             QVERIFY_THROWS_EXCEPTION(Error, parseSeedList(bad));
+        // The engine names the setting, not the CLI's option (mpq adds "--seeds").
+        try {
+            parseSeedList("4-1");
+            QFAIL("a descending range was accepted");
+        } catch (const SettingError& e) {
+            QCOMPARE(e.settings(), std::vector<std::string>{"seeds"});
+            QVERIFY2(std::string(e.what()).find("--") == std::string::npos, e.what());
+        }
         QCOMPARE(QString::fromStdString(formatSeedStatistics(s, 2)), QString("2.50 ± 1.29 (51.64%)"));
     }
 

@@ -5,9 +5,11 @@
 #include "Demo.h"
 #include "Commands.h"
 #include "Terminal.h"
+#include "SettingFlags.h"
 #include "Validate.h"
 
 #include "core/Files.h"
+#include "core/SettingError.h"
 #include "eval/Perplexity.h"
 #include "pipeline/QuantizeJob.h"
 #include "pipeline/SeedStatistics.h"
@@ -102,8 +104,8 @@ int runSweep(const std::vector<std::string>& argv)
             throw UsageError("--seeds writes its runs to --out only; drop --session");
         try {
             seeds = parseSeedList(args.get("seeds"));
-        } catch (const Error& e) {
-            throw UsageError(e.what());
+        } catch (const SettingError& e) {
+            throw UsageError(e.what() + flagsSuffix(e));
         }
     }
 

@@ -16,6 +16,7 @@ std::string flagOfSetting(const std::string& setting)
         {"session", "--session"},
         {"runName", "--run"},
         {"resume", "--resume"},
+        {"seeds", "--seeds"},
         {"seqlen", "--seqlen"},
         {"dataDir", "--data-dir"},
         {"tokenizer", "--tokenizer"},

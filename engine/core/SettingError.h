@@ -18,6 +18,8 @@ public:
     SettingError(std::string setting, const std::string& message) : Error(message), m_settings{std::move(setting)} {}
     SettingError(std::initializer_list<std::string> settings, const std::string& message)
         : Error(message), m_settings(settings) {}
+    SettingError(std::vector<std::string> settings, const std::string& message)
+        : Error(message), m_settings(std::move(settings)) {}
     const std::vector<std::string>& settings() const { return m_settings; }
 
 private:

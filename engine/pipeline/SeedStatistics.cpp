@@ -1,6 +1,7 @@
 #include "pipeline/SeedStatistics.h"
 
 #include "core/Error.h"
+#include "core/SettingError.h"
 
 #include <algorithm>
 #include <cmath>
@@ -36,18 +37,19 @@ SeedStatistics seedStatistics(const std::vector<double>& values)
     return s;
 }
 
-std::vector<uint64_t> parseSeedList(const std::string& text, const std::string& option)
+std::vector<uint64_t> parseSeedList(const std::string& text)
 {
+    auto fail = [](const std::string& message) { throw SettingError("seeds", "seed list: " + message); };
     std::vector<uint64_t> out;
     std::set<uint64_t> seen;
     auto number = [&](const std::string& t) {
         if (t.empty() || t.find_first_not_of("0123456789") != std::string::npos || t.size() > 18)
-            throw Error(option + ": \"" + t + "\" is not a seed (a non-negative integer)");
+            fail("\"" + t + "\" is not a seed (a non-negative integer)");
         return uint64_t(std::stoull(t));
     };
     auto add = [&](uint64_t v) {
         if (!seen.insert(v).second)
-            throw Error(option + ": seed " + std::to_string(v) + " appears twice");
+            fail("seed " + std::to_string(v) + " appears twice");
         out.push_back(v);
     };
     std::stringstream ss(text);
@@ -60,14 +62,14 @@ std::vector<uint64_t> parseSeedList(const std::string& text, const std::string& 
         }
         const uint64_t a = number(item.substr(0, dash)), b = number(item.substr(dash + 1));
         if (b < a)
-            throw Error(option + ": range \"" + item + "\" runs backwards");
+            fail("range \"" + item + "\" runs backwards");
         if (b - a >= 10000)
-            throw Error(option + ": range \"" + item + "\" has more than 10000 seeds");
+            fail("range \"" + item + "\" has more than 10000 seeds");
         for (uint64_t v = a; v <= b; ++v)
             add(v);
     }
     if (out.empty())
-        throw Error(option + " needs at least one seed");
+        fail("at least one seed is needed");
     return out;
 }
 

@@ -21,9 +21,9 @@ struct SeedStatistics {
 SeedStatistics seedStatistics(const std::vector<double>& values);
 
 /// Parses a seed list "0,1,2" or a range "0-4" (both ends included), or a mix "0-2,7".
-/// Throws mpq::Error naming `option` for an empty list, a negative or malformed entry, a
+/// Throws SettingError (setting "seeds") for an empty list, a negative or malformed entry, a
 /// descending range or a repeated seed.
-std::vector<uint64_t> parseSeedList(const std::string& text, const std::string& option = "--seeds");
+std::vector<uint64_t> parseSeedList(const std::string& text);
 
 /// "mean ± sd (rel %)" with `decimals` digits, e.g. "48.954 ± 3.334 (6.81%)".
 std::string formatSeedStatistics(const SeedStatistics& s, int decimals = 3);

@@ -2,6 +2,7 @@
 #include "session/RunEdits.h"
 
 #include "core/Error.h"
+#include "core/SettingError.h"
 #include "core/Files.h"
 #include "session/Session.h"
 #include "session/detail/Serializers.h"
@@ -43,8 +44,8 @@ void renameRun(const std::string& path, const std::string& from, const std::stri
     std::lock_guard<std::recursive_mutex> h5lock(h5::libraryMutex());
     checkNotRunning(path, from);
     if (files::exists(journalDir(path, from)))
-        throw Error(specOf(path, from) + ": the run has unmerged layers in its journal (interrupted); resume it "
-                    "(mpq quantize --resume " + specOf(path, from) + ") or delete it before renaming");
+        throw SettingError("resume", specOf(path, from) + ": the run has unmerged layers in its journal "
+                                     "(interrupted); resume it or delete it before renaming");
     if (files::exists(journalDir(path, to)))
         throw Error(specOf(path, to) + ": the name is taken by a journaled run");
     const h5::Id old = openSessionFile(path);

@@ -69,14 +69,16 @@ public:
         const auto it = m_run.layers.find(index);
         if (it == m_run.layers.end() && m_run.damaged.count(index))
             throw h5::ChecksumError(m_spec + ": damaged: " + m_run.damaged.at(index) +
-                                    " (mpq quantize --resume recomputes it)");
+                                        " (resuming the run recomputes it)",
+                                    {"resume"});
         if (it == m_run.layers.end())
             throw Error(m_spec + ": decoder layer " + std::to_string(index) + " is not stored");
         mpq::detail::LayerRecord rec;
         try {
             rec = readLayer(h5::openGroup(it->second.file, it->second.group));
         } catch (const h5::ChecksumError& e) {
-            throw h5::ChecksumError(m_spec + ": damaged: " + e.what() + " (mpq quantize --resume recomputes it)");
+            throw h5::ChecksumError(m_spec + ": damaged: " + e.what() + " (resuming the run recomputes it)",
+                                    {"resume"});
         }
         mpq::detail::QuantizedLayer out;
         for (auto& m : rec.matrices) {

@@ -5,6 +5,7 @@
 // printing is switched off. Only engine/session uses it.
 
 #include "core/Error.h"
+#include "core/SettingError.h"
 
 #include <hdf5.h>
 
@@ -42,10 +43,12 @@ private:
 };
 
 /// Stored bytes that fail their checksum (Fletcher-32 of a dataset's chunks, SHA-256 of a text):
-/// the file was damaged after it was written.
-class ChecksumError : public Error {
+/// the file was damaged after it was written. It may name the settings that repair the damage
+/// (e.g. "resume": resuming the run recomputes a damaged layer), as a SettingError does.
+class ChecksumError : public SettingError {
 public:
-    using Error::Error;
+    explicit ChecksumError(const std::string& message, std::vector<std::string> settings = {})
+        : SettingError(std::move(settings), message) {}
 };
 
 /// Rethrows `e` (keeping ChecksumError a ChecksumError) with "<file>: <context>: " in front of
