@@ -505,7 +505,9 @@ private Q_SLOTS:
         const std::vector<double> floored = mpq::detail::flooredLossIncreases({0.4, -0.1, 0.0, 0.001});
         const double floor = 0.1 * (0.4 + 0.0 + 0.0 + 0.001) / 4.0;
         QCOMPARE(floored, (std::vector<double>{0.4, floor, floor, floor}));
-        QCOMPARE(kSensitivityProbe.label(), std::string("b3g128"));
+        QCOMPARE(mpq::detail::sensitivityProbe(defaultMxqConfigs()).label(), std::string("b2g128"));
+        QCOMPARE(mpq::detail::sensitivityProbe({{4, 32}, {3, 64}, {8, 128}}).label(), std::string("b3g64"));
+        QVERIFY_THROWS_EXCEPTION(Error, mpq::detail::sensitivityProbe({}));
 
         // The probe on the demo model: a matrix replaced by itself gives the baseline, a zeroed
         // or HQQ b2g32 one a larger loss, and the zeroed one the largest.

@@ -55,12 +55,13 @@ void addAllocatorOptions(Args& args)
         "cost", "KIND",
         "mxq: fnorm (data-free, the paper's ||W - W_q||_F), relative (data-free: ||W - W_q||_F / RMS(W), "
         "each matrix's error in units of its own weight scale; mxq only), relative-mse (data-free: "
-        "||W - W_q||_F^2 / mean(W^2), the squared relative error summed over the weights; mxq only) or "
+        "||W - W_q||_F^2 / mean(W^2), the squared relative error summed over the weights; mxq only), "
         "hessian (extension: tr(dW H dW^T) with calibration Hessians of the unquantized model; uses "
-        "--calib, --nsamples, --seqlen, --seed) or relative-hessian (the same Hessians: n * tr(dW H dW^T) / "
+        "--calib, --nsamples, --seqlen, --seed), relative-hessian (the same Hessians: n * tr(dW H dW^T) / "
         "tr(W H W^T), each layer output's noise-to-signal ratio summed over the weights; mxq only) or sensitivity "
-        "(calibration: each matrix's loss increase measured with only it at b3g128, scaled to each configuration "
-        "by its squared error; mxq only)",
+        "(calibration data: each matrix's calibration-loss increase measured with only it at the smallest "
+        "candidate, b2g128 by default, scaled to each configuration by its squared error; mxq only). None "
+        "keeps MXQ on or below the uniform HQQ curve at every budget on both shared models (docs/figures.md)",
         "fnorm");
     args.option("costs", "FILE", "mxq: cost table to reuse (JSON); computed and saved beside --out when absent");
     addGgufOptions(args);

@@ -52,6 +52,17 @@ double sensitivityCost(double deltaLoss, double fnorm, double probeFnorm)
     return probeFnorm > 0 ? deltaLoss * (fnorm / probeFnorm) * (fnorm / probeFnorm) : 0.0;
 }
 
+MxqConfig sensitivityProbe(const std::vector<MxqConfig>& configs)
+{
+    if (configs.empty())
+        throw Error("MXQ costs: no configurations given");
+    MxqConfig best = configs.front();
+    for (const MxqConfig& c : configs)
+        if (c.bitsPerWeight() < best.bitsPerWeight())
+            best = c;
+    return best;
+}
+
 std::vector<double> flooredLossIncreases(std::vector<double> deltaLoss)
 {
     double sum = 0;
@@ -190,13 +201,14 @@ MxqCostTable computeMxqCosts(const MxqCostParams& params, JobContext& ctx)
     const int64_t batch = params.batchSize > 0 ? params.batchSize : (device.is_cuda() ? 16 : 4);
     if (params.costKind == "sensitivity") {
         // The fnorm table, then one probe per matrix: the calibration loss with only that matrix
-        // at kSensitivityProbe, everything else full precision (docs/mxq.md, "Data-aware costs").
+        // at the probe configuration, everything else full precision (docs/mxq.md, "Data-aware costs").
         MxqCostParams fp = params;
         fp.costKind = "fnorm";
         MxqCostTable table = detail::computeMxqCosts(source, fp, ctx);
         c10::InferenceMode guard;
         const detail::LossProbe probe(source, calib.windows, device, batch);
         ctx.start("mxq sensitivity");
+        const MxqConfig probeConfig = detail::sensitivityProbe(table.configs);
         std::vector<double> deltaLoss, probeFnorm;
         const int64_t total = int64_t(table.matrices.size());
         for (const MxqMatrixCosts& m : table.matrices) {
@@ -207,8 +219,7 @@ MxqCostTable computeMxqCosts(const MxqCostParams& params, JobContext& ctx)
                 if (s.tensor == m.tensor)
                     spec = s;
             const at::Tensor W = detail::loadTensor(source, m.tensor, at::kFloat, device);
-            const at::Tensor What = detail::hqqQuantize(W, kSensitivityProbe.bits, kSensitivityProbe.groupSize,
-                                                        table.hqq).dequant.to(at::kFloat);
+            const at::Tensor What = detail::hqqQuantize(W, probeConfig.bits, probeConfig.groupSize, table.hqq).dequant.to(at::kFloat);
             probeFnorm.push_back(detail::frobeniusCost(W, What));
             deltaLoss.push_back(probe.loss(m.layer, spec, What) - probe.baseline());
         }

@@ -71,9 +71,6 @@ struct MxqCostTable {
     static MxqCostTable load(const std::string& path);
 };
 
-/// The configuration at which the "sensitivity" cost measures each matrix's loss increase.
-inline const MxqConfig kSensitivityProbe{3, 128};
-
 /// How to compute a model's cost table.
 struct MxqCostParams {
     std::string model;                              ///< Hugging Face folder or llama2.c .bin
@@ -88,8 +85,9 @@ struct MxqCostParams {
     /// calibration Hessians of the unquantized model (extension, docs/mxq.md), which needs the fields below;
     /// "relative-hessian": n·tr(ΔW H ΔWᵀ) / tr(W H Wᵀ) with the same Hessians (each layer output's
     /// noise-to-signal ratio summed over the n weights; relative-mse with the input's covariance);
-    /// "sensitivity": the calibration loss increase with only that matrix at kSensitivityProbe
-    /// (b3g128), scaled to each configuration by (‖W − Ŵ_c‖_F / ‖W − Ŵ_probe‖_F)² (docs/mxq.md).
+    /// "sensitivity": the calibration loss increase with only that matrix at the probe
+    /// configuration (detail::sensitivityProbe: the candidates' smallest), scaled to each
+    /// configuration by (‖W − Ŵ_c‖_F / ‖W − Ŵ_probe‖_F)² (docs/mxq.md).
     std::string costKind = "fnorm";
     CalibrationParams calibration;                  ///< hessian: the calibration windows
     std::string tokenizer;                          ///< hessian: tokenizer.model (default: beside the model)

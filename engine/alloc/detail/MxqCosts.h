@@ -35,6 +35,11 @@ double relativeHessianCost(double hessian, double signal, int64_t weights);
 /// (probeFnorm) and the configuration's (fnorm): deltaLoss · (fnorm / probeFnorm)², the loss
 /// increase predicted by the error's power. 0 when probeFnorm is 0.
 double sensitivityCost(double deltaLoss, double fnorm, double probeFnorm);
+/// The configuration at which the "sensitivity" cost measures each matrix's loss increase: the
+/// one with the fewest bits per weight (the largest error the program can choose, where the
+/// low-budget decisions are made; b2g128 for the default candidates). Throws mpq::Error when
+/// `configs` is empty.
+MxqConfig sensitivityProbe(const std::vector<MxqConfig>& configs);
 /// The measured loss increases with a floor of a tenth of their mean (negatives counted as 0), so
 /// that no matrix looks free because its probe fell within the measurement's noise.
 std::vector<double> flooredLossIncreases(std::vector<double> deltaLoss);
