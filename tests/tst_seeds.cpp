@@ -5,6 +5,7 @@
 #include "TestData.h"
 #include "alloc/Mgptq.h"
 #include "alloc/MxqProblem.h"
+#include "alloc/detail/LossProbe.h"
 #include "alloc/detail/MgptqTrain.h"
 #include "alloc/detail/MxqCosts.h"
 #include "core/Device.h"
@@ -431,6 +432,128 @@ private Q_SLOTS:
         const MxqCostTable back = MxqCostTable::load(file);
         QCOMPARE(back.costKind, std::string("relative-mse"));
         QCOMPARE(back.matrices[0].cost, mse.matrices[0].cost);
+    }
+
+    void mxqRelativeHessianCost()
+    {
+        // By hand on 2×2: ΔW has one entry of 1 in column 1, H = diag(1, 4), so tr(ΔW H ΔWᵀ) = 4
+        // and tr(W H Wᵀ) = (1 + 4·4) + (9 + 4·16) = 90; n = 4 weights.
+        const at::Tensor W = at::tensor({1.0f, 2.0f, 3.0f, 4.0f}).reshape({2, 2});
+        const at::Tensor What = at::tensor({1.0f, 2.0f, 3.0f, 3.0f}).reshape({2, 2});
+        const at::Tensor H = at::tensor({1.0f, 0.0f, 0.0f, 4.0f}).reshape({2, 2});
+        const double hess = mpq::detail::hessianCost(W, What, H);
+        const double signal = mpq::detail::hessianCost(W, at::zeros_like(W), H);
+        QCOMPARE(hess, 4.0);
+        QCOMPARE(signal, 90.0);
+        QCOMPARE(mpq::detail::relativeHessianCost(hess, signal, 4), 4.0 * 4.0 / 90.0);
+        QCOMPARE(mpq::detail::relativeHessianCost(3.0, 0.0, 4), 3.0); // zero output: the Hessian cost
+        // relative-mse weights every input direction alike: 4·1/30 here, not 16/90.
+        QVERIFY(std::abs(mpq::detail::relativeCost("relative-mse", 1.0, 7.5) - 4.0 * 4.0 / 90.0) > 0.04);
+
+        // H = I gives relative-mse exactly (16×64, HQQ b2g32).
+        const at::Tensor A = at::randn({16, 64}, at::TensorOptions().dtype(at::kFloat)) * 0.03;
+        const at::Tensor Ahat = mpq::detail::hqqQuantize(A, 2, 32).dequant.to(at::kFloat).contiguous();
+        const at::Tensor I = at::eye(64, at::kFloat);
+        const double viaH = mpq::detail::relativeHessianCost(mpq::detail::hessianCost(A, Ahat, I),
+                                                             mpq::detail::hessianCost(A, at::zeros_like(A), I),
+                                                             A.numel());
+        const double mse = mpq::detail::relativeCost("relative-mse", mpq::detail::frobeniusCost(A, Ahat),
+                                                     A.pow(2).mean(at::kDouble).item<double>());
+        QVERIFY(std::abs(viaH - mse) <= 1e-5 * mse);
+
+        // The table: the Hessian table's costs times n / tr(W H Wᵀ), with an SPD H per linear that
+        // weights the input columns unequally.
+        MPQ_DEMO_MODEL(demo);
+        QTemporaryDir dir;
+        JobContext ctx;
+        MxqCostParams p;
+        p.model = demo.dir;
+        p.configs = {{2, 32}, {3, 64}, {4, 128}};
+        p.lastLayer = 1;
+        const ModelSource source = ModelSource::open(demo.dir);
+        const mpq::detail::MxqHessianSource hessians = [&](int64_t layer, const mpq::llama::LinearSpec& s) {
+            const at::Tensor Wl = loadTensor(source, s.tensor, at::kFloat, at::kCPU);
+            const int64_t in = Wl.size(1);
+            const at::Tensor d = at::arange(1, in + 1, at::kFloat) * float(layer + 1) / float(in);
+            return at::diag(d * d) + 0.1 * at::ones({in, in}, at::kFloat);
+        };
+        p.costKind = "hessian";
+        const MxqCostTable hs = mpq::detail::computeMxqCosts(source, p, ctx, hessians);
+        p.costKind = "relative-hessian";
+        const MxqCostTable rh = mpq::detail::computeMxqCosts(source, p, ctx, hessians);
+        QCOMPARE(hs.costKind, std::string("hessian"));
+        QCOMPARE(rh.costKind, std::string("relative-hessian"));
+        QCOMPARE(rh.matrices.size(), hs.matrices.size());
+        for (size_t m = 0; m < hs.matrices.size(); ++m) {
+            const auto& mx = hs.matrices[m];
+            const at::Tensor Wm = loadTensor(source, mx.tensor, at::kFloat, at::kCPU);
+            mpq::llama::LinearSpec spec;
+            spec.tensor = mx.tensor;
+            const at::Tensor Hm = hessians(mx.layer, spec);
+            const double sig = (at::mm(Wm, Hm) * Wm).sum(at::kDouble).item<double>();
+            QVERIFY(sig > 0);
+            QCOMPARE(rh.matrices[m].storageBits, mx.storageBits);
+            for (size_t c = 0; c < p.configs.size(); ++c)
+                QVERIFY(std::abs(rh.matrices[m].cost[c] - double(Wm.numel()) * mx.cost[c] / sig) <=
+                        1e-5 * rh.matrices[m].cost[c]);
+        }
+        const std::string file = dir.filePath("rh.json").toStdString();
+        rh.save(file);
+        const MxqCostTable back = MxqCostTable::load(file);
+        QCOMPARE(back.costKind, std::string("relative-hessian"));
+        QCOMPARE(back.matrices[0].cost, rh.matrices[0].cost);
+    }
+
+    void mxqSensitivityCost()
+    {
+        // By hand: a loss increase of 0.02 nats at the probe's error 2 predicts 0.02·(1/2)² at error 1.
+        QCOMPARE(mpq::detail::sensitivityCost(0.02, 1.0, 2.0), 0.005);
+        QCOMPARE(mpq::detail::sensitivityCost(0.02, 2.0, 2.0), 0.02);
+        QCOMPARE(mpq::detail::sensitivityCost(0.02, 1.0, 0.0), 0.0); // exact at the probe: no error
+        // The floor: a tenth of the mean of the increases, negatives counted as 0.
+        const std::vector<double> floored = mpq::detail::flooredLossIncreases({0.4, -0.1, 0.0, 0.001});
+        const double floor = 0.1 * (0.4 + 0.0 + 0.0 + 0.001) / 4.0;
+        QCOMPARE(floored, (std::vector<double>{0.4, floor, floor, floor}));
+        QCOMPARE(mpq::detail::sensitivityProbe(defaultMxqConfigs()).label(), std::string("b2g128"));
+        QCOMPARE(mpq::detail::sensitivityProbe({{4, 32}, {3, 64}, {8, 128}}).label(), std::string("b3g64"));
+        QVERIFY_THROWS_EXCEPTION(Error, mpq::detail::sensitivityProbe({}));
+
+        // The probe on the demo model: a matrix replaced by itself gives the baseline, a zeroed
+        // or HQQ b2g32 one a larger loss, and the zeroed one the largest.
+        MPQ_DEMO_MODEL(demo);
+        const ModelSource source = ModelSource::open(demo.dir);
+        const int64_t vocab = source.config().vocabSize;
+        std::vector<std::vector<int32_t>> windows(3, std::vector<int32_t>(24));
+        for (size_t i = 0; i < windows.size(); ++i)
+            for (size_t t = 0; t < windows[i].size(); ++t)
+                windows[i][t] = int32_t((7 * i + 13 * t + t * t) % size_t(vocab));
+        const mpq::detail::LossProbe probe(source, windows, at::kCPU, 2);
+        QVERIFY(std::isfinite(probe.baseline()) && probe.baseline() > 0);
+        mpq::llama::LinearSpec s;
+        for (const mpq::llama::LinearSpec& x : mpq::llama::layerLinears(source.config(), 0))
+            if (x.name == "down_proj")
+                s = x;
+        QCOMPARE(s.name, std::string("down_proj"));
+        const at::Tensor W = loadTensor(source, s.tensor, at::kFloat, at::kCPU);
+        QVERIFY(std::abs(probe.loss(0, s, W) - probe.baseline()) <= 1e-6 * probe.baseline());
+        const double q2 = probe.loss(0, s, mpq::detail::hqqQuantize(W, 2, 32).dequant.to(at::kFloat));
+        const double zero = probe.loss(0, s, at::zeros_like(W));
+        QVERIFY(q2 != probe.baseline());
+        QVERIFY(std::abs(zero - probe.baseline()) > std::abs(q2 - probe.baseline()));
+        QVERIFY_THROWS_EXCEPTION(Error, probe.loss(source.config().numLayers, s, W));
+
+        // A table of this kind round-trips through JSON (the loader knows the kind).
+        JobContext ctx;
+        MxqCostParams p;
+        p.model = demo.dir;
+        p.configs = {{2, 32}, {4, 128}};
+        p.lastLayer = 1;
+        MxqCostTable t = computeMxqCosts(p, ctx);
+        t.costKind = "sensitivity";
+        QTemporaryDir dir;
+        const std::string file = dir.filePath("sens.json").toStdString();
+        t.save(file);
+        QCOMPARE(MxqCostTable::load(file).costKind, std::string("sensitivity"));
     }
 
     void settingsRoundTrip()

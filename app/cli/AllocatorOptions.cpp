@@ -55,9 +55,13 @@ void addAllocatorOptions(Args& args)
         "cost", "KIND",
         "mxq: fnorm (data-free, the paper's ||W - W_q||_F), relative (data-free: ||W - W_q||_F / RMS(W), "
         "each matrix's error in units of its own weight scale; mxq only), relative-mse (data-free: "
-        "||W - W_q||_F^2 / mean(W^2), the squared relative error summed over the weights; mxq only) or "
+        "||W - W_q||_F^2 / mean(W^2), the squared relative error summed over the weights; mxq only), "
         "hessian (extension: tr(dW H dW^T) with calibration Hessians of the unquantized model; uses "
-        "--calib, --nsamples, --seqlen, --seed)",
+        "--calib, --nsamples, --seqlen, --seed), relative-hessian (the same Hessians: n * tr(dW H dW^T) / "
+        "tr(W H W^T), each layer output's noise-to-signal ratio summed over the weights; mxq only) or sensitivity "
+        "(calibration data: each matrix's calibration-loss increase measured with only it at the smallest "
+        "candidate, b2g128 by default, scaled to each configuration by its squared error; mxq only). None "
+        "keeps MXQ on or below the uniform HQQ curve at every budget on both shared models (docs/figures.md)",
         "fnorm");
     args.option("costs", "FILE", "mxq: cost table to reuse (JSON); computed and saved beside --out when absent");
     addGgufOptions(args);
@@ -92,8 +96,9 @@ const MxqCostTable& mxqCostTable(const Args& args, MxqCostCache& costs, const Qu
     if (costs.table)
         return *costs.table;
     const std::string kind = args.get("cost");
-    if (kind != "fnorm" && kind != "relative" && kind != "relative-mse" && kind != "hessian")
-        throw UsageError("--cost must be fnorm, relative, relative-mse or hessian");
+    if (kind != "fnorm" && kind != "relative" && kind != "relative-mse" && kind != "hessian" &&
+        kind != "relative-hessian" && kind != "sensitivity")
+        throw UsageError("--cost must be fnorm, relative, relative-mse, hessian, relative-hessian or sensitivity");
     const std::string file = args.get("costs");
     if (!file.empty() && files::exists(file)) {
         costs.table = MxqCostTable::load(file);
@@ -164,8 +169,9 @@ void checkAllocatorOptions(const Args& args, const std::string& method, const st
         const std::string kind = args.get("cost");
         if (method == "gguf-mxq" && kind != "fnorm" && kind != "hessian") // relative: MXQ's HQQ costs only
             throw UsageError("--cost must be fnorm or hessian");
-        if (kind != "fnorm" && kind != "relative" && kind != "relative-mse" && kind != "hessian")
-            throw UsageError("--cost must be fnorm, relative, relative-mse or hessian");
+        if (kind != "fnorm" && kind != "relative" && kind != "relative-mse" && kind != "hessian" &&
+            kind != "relative-hessian" && kind != "sensitivity")
+            throw UsageError("--cost must be fnorm, relative, relative-mse, hessian, relative-hessian or sensitivity");
         if (method == "mxq")
             parseMxqConfigs(args.get("configs"));
         if (args.has("costs") && files::isDirectory(args.get("costs")))

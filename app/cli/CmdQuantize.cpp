@@ -110,7 +110,9 @@ void checkQuantizeInputs(const Args& args, const QuantizeParams& p, const std::s
     checkFileOption(args, "tokenizer");
     checkFileOption(args, "calib-tokens");
     // HQQ and MXQ with its data-free costs read no text; everything else calibrates.
-    const bool dataFree = method == "hqq" || (method == "mxq" && args.get("cost") != "hessian");
+    const std::string cost = args.get("cost");
+    const bool dataFree = method == "hqq" || (method == "mxq" && cost != "hessian" && cost != "relative-hessian" &&
+                                                    cost != "sensitivity");
     if (!dataFree && p.calibTokens.empty())
         checkCalibrationSet(p.calib, p.dataDir, "--calib");
     // The headers only (no weights): the figures for the memory check.

@@ -1,5 +1,6 @@
 #include "alloc/detail/MxqCosts.h"
 #include "alloc/detail/FpHessians.h"
+#include "alloc/detail/LossProbe.h"
 
 #include "core/Device.h"
 #include "core/Error.h"
@@ -29,6 +30,12 @@ double relativeCost(const std::string& kind, double fnorm, double meanSquare)
     throw Error("MXQ costs: \"" + kind + "\" is not a relative cost kind (relative, relative-mse)");
 }
 
+double relativeHessianCost(double hessian, double signal, int64_t weights)
+{
+    // n · tr(ΔW H ΔWᵀ) / tr(W H Wᵀ): the layer output's noise-to-signal ratio, per weight
+    return signal > 0 ? double(weights) * hessian / signal : hessian;
+}
+
 double hessianCost(const at::Tensor& W, const at::Tensor& What, const at::Tensor& H)
 {
     TORCH_CHECK(H.dim() == 2 && H.size(0) == W.size(1) && H.size(1) == W.size(1),
@@ -37,6 +44,34 @@ double hessianCost(const at::Tensor& W, const at::Tensor& What, const at::Tensor
     const at::Tensor dW = W.to(at::kFloat) - What.to(at::kFloat);
     // tr(ΔW H ΔWᵀ) = Σ_r (ΔW H)_r · ΔW_r
     return (at::mm(dW, H.to(dW.device(), at::kFloat)) * dW).sum(at::kDouble).item<double>();
+}
+
+double sensitivityCost(double deltaLoss, double fnorm, double probeFnorm)
+{
+    // ΔL_probe · (‖W − Ŵ_c‖_F / ‖W − Ŵ_probe‖_F)²: the loss grows with the error's power (docs/mxq.md)
+    return probeFnorm > 0 ? deltaLoss * (fnorm / probeFnorm) * (fnorm / probeFnorm) : 0.0;
+}
+
+MxqConfig sensitivityProbe(const std::vector<MxqConfig>& configs)
+{
+    if (configs.empty())
+        throw Error("MXQ costs: no configurations given");
+    MxqConfig best = configs.front();
+    for (const MxqConfig& c : configs)
+        if (c.bitsPerWeight() < best.bitsPerWeight())
+            best = c;
+    return best;
+}
+
+std::vector<double> flooredLossIncreases(std::vector<double> deltaLoss)
+{
+    double sum = 0;
+    for (double d : deltaLoss)
+        sum += std::max(d, 0.0);
+    const double floor = deltaLoss.empty() ? 0.0 : 0.1 * sum / double(deltaLoss.size());
+    for (double& d : deltaLoss)
+        d = std::max(d, floor);
+    return deltaLoss;
 }
 
 std::vector<double> mxqMatrixCosts(const at::Tensor& W, const std::vector<MxqConfig>& configs,
@@ -74,7 +109,7 @@ MxqCostTable computeMxqCosts(const ModelSource& source, const MxqCostParams& par
     MxqCostTable table;
     table.model = source.path();
     table.costKind =
-        hessians ? "hessian"
+        hessians ? (params.costKind == "relative-hessian" ? "relative-hessian" : "hessian")
                  : (params.costKind == "relative" || params.costKind == "relative-mse" ? params.costKind
                                                                                        : "fnorm");
     table.device = params.device;
@@ -112,6 +147,13 @@ MxqCostTable computeMxqCosts(const ModelSource& source, const MxqCostParams& par
                     throw Error("MXQ costs: no calibration Hessian for " + m.tensor);
             }
             m.cost = mxqMatrixCosts(W, table.configs, table.hqq, H, &ctx);
+            if (table.costKind == "relative-hessian") {
+                // The output error in units of the output's own power (docs/mxq.md): tr(W H Wᵀ)
+                // is tr(ΔW H ΔWᵀ) with Ŵ = 0.
+                const double signal = hessianCost(W, at::zeros_like(W), H);
+                for (double& c : m.cost)
+                    c = relativeHessianCost(c, signal, m.rows * m.cols);
+            }
             if (table.costKind == "relative" || table.costKind == "relative-mse") {
                 // The error in units of the matrix's own weight scale (docs/mxq.md).
                 const double meanSquare = W.pow(2).mean(at::kDouble).item<double>();
@@ -139,9 +181,9 @@ MxqCostTable computeMxqCosts(const MxqCostParams& params, JobContext& ctx)
         const ModelSource source = ModelSource::open(params.model);
         return detail::computeMxqCosts(source, params, ctx);
     }
-    if (params.costKind != "hessian")
+    if (params.costKind != "hessian" && params.costKind != "relative-hessian" && params.costKind != "sensitivity")
         throw Error("MXQ costs: unknown cost \"" + params.costKind +
-                    "\" (fnorm, relative, relative-mse or hessian)");
+                    "\" (fnorm, relative, relative-mse, hessian, relative-hessian or sensitivity)");
     checkDevice(params.device);
     const auto t0 = std::chrono::steady_clock::now();
     const ModelSource source = ModelSource::open(params.model, params.tokenizer);
@@ -157,6 +199,39 @@ MxqCostTable computeMxqCosts(const MxqCostParams& params, JobContext& ctx)
     const at::Device device = detail::torchDevice(params.device);
     const at::ScalarType act = device.is_cuda() ? at::kHalf : at::kFloat;
     const int64_t batch = params.batchSize > 0 ? params.batchSize : (device.is_cuda() ? 16 : 4);
+    if (params.costKind == "sensitivity") {
+        // The fnorm table, then one probe per matrix: the calibration loss with only that matrix
+        // at the probe configuration, everything else full precision (docs/mxq.md, "Data-aware costs").
+        MxqCostParams fp = params;
+        fp.costKind = "fnorm";
+        MxqCostTable table = detail::computeMxqCosts(source, fp, ctx);
+        c10::InferenceMode guard;
+        const detail::LossProbe probe(source, calib.windows, device, batch);
+        ctx.start("mxq sensitivity");
+        const MxqConfig probeConfig = detail::sensitivityProbe(table.configs);
+        std::vector<double> deltaLoss, probeFnorm;
+        const int64_t total = int64_t(table.matrices.size());
+        for (const MxqMatrixCosts& m : table.matrices) {
+            ctx.checkCancelled();
+            ctx.report(int64_t(deltaLoss.size()), total, "matrices", m.tensor);
+            llama::LinearSpec spec;
+            for (const llama::LinearSpec& s : llama::layerLinears(cfg, m.layer))
+                if (s.tensor == m.tensor)
+                    spec = s;
+            const at::Tensor W = detail::loadTensor(source, m.tensor, at::kFloat, device);
+            const at::Tensor What = detail::hqqQuantize(W, probeConfig.bits, probeConfig.groupSize, table.hqq).dequant.to(at::kFloat);
+            probeFnorm.push_back(detail::frobeniusCost(W, What));
+            deltaLoss.push_back(probe.loss(m.layer, spec, What) - probe.baseline());
+        }
+        ctx.report(total, total, "matrices");
+        deltaLoss = detail::flooredLossIncreases(deltaLoss);
+        for (size_t i = 0; i < table.matrices.size(); ++i)
+            for (double& c : table.matrices[i].cost)
+                c = detail::sensitivityCost(deltaLoss[i], c, probeFnorm[i]);
+        table.costKind = "sensitivity";
+        table.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        return table;
+    }
     detail::FpHessianPass pass(source, calib.windows, device, act, batch);
     MxqCostTable table = detail::computeMxqCosts(source, params, ctx,
                                                  [&](int64_t layer, const llama::LinearSpec& s) { return pass(layer, s); });

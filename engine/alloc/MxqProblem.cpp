@@ -224,9 +224,9 @@ MxqCostTable MxqCostTable::fromJson(const std::string& text, const std::string& 
         throw Error(source + ": malformed MXQ cost table (" + e.what() + ")");
     }
     if (t.costKind != "fnorm" && t.costKind != "relative" && t.costKind != "relative-mse" &&
-        t.costKind != "hessian")
+        t.costKind != "hessian" && t.costKind != "relative-hessian" && t.costKind != "sensitivity")
         throw Error(source + ": unknown MXQ cost kind \"" + t.costKind +
-                    "\" (fnorm, relative, relative-mse or hessian)");
+                    "\" (fnorm, relative, relative-mse, hessian, relative-hessian or sensitivity)");
     t.validate(source);
     return t;
 }

@@ -51,7 +51,7 @@ struct MxqMatrixCosts {
 /// that a new budget only re-solves. Plain data with a versioned JSON form.
 struct MxqCostTable {
     std::string model;               ///< the model path it was computed from (informative)
-    std::string costKind = "fnorm";  ///< "fnorm", "relative", "relative-mse" or "hessian" (see MxqCostParams)
+    std::string costKind = "fnorm";  ///< "fnorm", "relative", "relative-mse", "hessian", "relative-hessian" or "sensitivity" (see MxqCostParams)
     std::string device;              ///< where the costs were computed
     HqqOptions hqq;                  ///< the HQQ settings used
     double seconds = 0;              ///< time spent computing the costs
@@ -82,7 +82,12 @@ struct MxqCostParams {
     /// "fnorm": ‖W − Ŵ‖_F (MXQ's, data-free); "relative": ‖W − Ŵ‖_F / RMS(W) (data-free, each
     /// matrix's error in units of its own weight scale; docs/mxq.md); "relative-mse": ‖W − Ŵ‖²_F /
     /// mean(W²) (data-free, the squared relative error summed over the weights); "hessian": tr(ΔW H ΔWᵀ) with
-    /// calibration Hessians of the unquantized model (extension, docs/mxq.md), which needs the fields below.
+    /// calibration Hessians of the unquantized model (extension, docs/mxq.md), which needs the fields below;
+    /// "relative-hessian": n·tr(ΔW H ΔWᵀ) / tr(W H Wᵀ) with the same Hessians (each layer output's
+    /// noise-to-signal ratio summed over the n weights; relative-mse with the input's covariance);
+    /// "sensitivity": the calibration loss increase with only that matrix at the probe
+    /// configuration (detail::sensitivityProbe: the candidates' smallest), scaled to each
+    /// configuration by (‖W − Ŵ_c‖_F / ‖W − Ŵ_probe‖_F)² (docs/mxq.md).
     std::string costKind = "fnorm";
     CalibrationParams calibration;                  ///< hessian: the calibration windows
     std::string tokenizer;                          ///< hessian: tokenizer.model (default: beside the model)

@@ -24,6 +24,25 @@ double relativeCost(const std::string& kind, double fnorm, double meanSquare);
 /// tr(ΔW H ΔWᵀ) with ΔW = W − Ŵ [rows, cols] and H [cols, cols] (the layer-output error of GPTQ's
 /// objective); fp32 products, fp64 sum.
 double hessianCost(const at::Tensor& W, const at::Tensor& What, const at::Tensor& H);
+/// The "relative-hessian" cost from a matrix's Hessian cost tr(ΔW H ΔWᵀ), its output power
+/// `signal` = tr(W H Wᵀ) and its weight count n: n · tr(ΔW H ΔWᵀ) / tr(W H Wᵀ), the layer
+/// output's noise-to-signal ratio summed over the weights (relative-mse with the input's
+/// covariance; equal to it for H = I). A zero signal keeps the Hessian cost.
+double relativeHessianCost(double hessian, double signal, int64_t weights);
+
+/// The "sensitivity" cost of a configuration from the matrix's measured loss increase at the
+/// probe configuration (deltaLoss, nats per token, already floored), its Frobenius error there
+/// (probeFnorm) and the configuration's (fnorm): deltaLoss · (fnorm / probeFnorm)², the loss
+/// increase predicted by the error's power. 0 when probeFnorm is 0.
+double sensitivityCost(double deltaLoss, double fnorm, double probeFnorm);
+/// The configuration at which the "sensitivity" cost measures each matrix's loss increase: the
+/// one with the fewest bits per weight (the largest error the program can choose, where the
+/// low-budget decisions are made; b2g128 for the default candidates). Throws mpq::Error when
+/// `configs` is empty.
+MxqConfig sensitivityProbe(const std::vector<MxqConfig>& configs);
+/// The measured loss increases with a floor of a tenth of their mean (negatives counted as 0), so
+/// that no matrix looks free because its probe fell within the measurement's noise.
+std::vector<double> flooredLossIncreases(std::vector<double> deltaLoss);
 
 /// HQQ-quantizes W once per configuration and returns each configuration's cost: ‖W − Ŵ‖_F, or
 /// tr(ΔW H ΔWᵀ) when H is defined (the data-aware extension). On W's device; `ctx`, when given,
@@ -38,7 +57,8 @@ std::vector<double> mxqMatrixCosts(const at::Tensor& W, const std::vector<MxqCon
 using MxqHessianSource = std::function<at::Tensor(int64_t layer, const llama::LinearSpec& linear)>;
 
 /// computeMxqCosts() on an opened model. With `hessians`, the costs are tr(ΔW H ΔWᵀ) and the
-/// table's costKind is "hessian" (extension); without, ‖W − Ŵ‖_F ("fnorm"). Streams one decoder
+/// table's costKind is "hessian" (extension), or relativeHessianCost() of them when
+/// params.costKind is "relative-hessian"; without, ‖W − Ŵ‖_F ("fnorm"). Streams one decoder
 /// layer at a time (detail::loadLayer) to params.device.
 MxqCostTable computeMxqCosts(const ModelSource& source, const MxqCostParams& params,
                              JobContext& ctx, const MxqHessianSource& hessians = {});
