@@ -2,9 +2,10 @@
 // the CPU, the training's bf16 G on CUDA.
 #include "alloc/detail/MgptqProxy.h"
 
+#include "core/detail/TorchDevice.h"
+
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
-#include <torch/version.h>
 
 #include <algorithm>
 #include <chrono>
@@ -13,13 +14,6 @@
 #include <cstdlib>
 #include <string>
 #include <utility>
-
-// LibTorch 2.9+ multiplies bf16/fp16 matrices into an fp32 result (addmm's out_dtype) on CUDA.
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 9)
-#define MPQ_HAVE_ADDMM_OUT_DTYPE 1
-#else
-#define MPQ_HAVE_ADDMM_OUT_DTYPE 0
-#endif
 
 namespace mpq::detail {
 
@@ -30,20 +24,17 @@ at::Tensor cpuDouble(const at::Tensor& t)
     return t.to(at::kCPU, at::kDouble).contiguous();
 }
 
-/// Whether G is bf16 or fp16 on CUDA and can be multiplied into an fp32 result (LibTorch ≥ 2.9).
-bool splitTimesAvailable(const at::Tensor& G)
-{
-#if MPQ_HAVE_ADDMM_OUT_DTYPE
-    return G.is_cuda() && (G.scalar_type() == at::kBFloat16 || G.scalar_type() == at::kHalf);
-#else
-    (void)G;
-    return false;
-#endif
-}
-
 at::Tensor indexTensor(const std::vector<int64_t>& idx, const at::Device& device)
 {
     return at::tensor(idx).to(device);
+}
+
+/// G [m, m] (half precision on CUDA, halfProductInFloat) times V [m, c], summed in fp32.
+at::Tensor halfTimes(const at::Tensor& G, const at::Tensor& V)
+{
+    at::Tensor out = at::zeros({G.size(0), V.size(1)}, G.options().dtype(at::kFloat));
+    addHalfProduct(out, G, V);
+    return out;
 }
 
 class DenseGram final : public ProxyGram {
@@ -56,16 +47,12 @@ public:
     at::Tensor timesOneHot(const std::vector<int>& choice) const override
     {
         const at::Tensor idx = indexTensor(rowsOf(choice), m_G.device());
-#if MPQ_HAVE_ADDMM_OUT_DTYPE
         if (m_half) {
             // One pass over G with fp32 sums (the one-hot v is exact in G's type); gathering the
             // chosen columns would copy n of G's K·n columns (4.6 GiB at 28672 columns).
             const at::Tensor v = at::zeros({m_G.size(1), 1}, m_G.options()).index_fill_(0, idx, 1);
-            at::Tensor out = at::zeros({m_G.size(0), 1}, m_G.options().dtype(at::kFloat));
-            at::addmm_out(out, out, m_G, v, at::kFloat);
-            return cpuDouble(out.squeeze(1));
+            return cpuDouble(halfTimes(m_G, v).squeeze(1));
         }
-#endif
         return m_G.index_select(1, idx).sum(1, false, at::kDouble).to(at::kCPU).contiguous();
     }
     at::Tensor rowDifference(int64_t to, int64_t from) const override
@@ -105,7 +92,7 @@ private:
         return rows;
     }
     at::Tensor m_G;
-    bool m_half = splitTimesAvailable(m_G);
+    bool m_half = halfProductInFloat(m_G);
 };
 
 } // namespace
@@ -359,12 +346,11 @@ void projectBudget(const std::vector<double>& Y, std::vector<double>& P, const s
 }
 
 /// G v for a half-precision G on CUDA and an fp64 v, to about fp32's precision: v rounded to G's
-/// type alone is off by up to 2⁻⁹ of each entry, and the relaxed solve then never settles. v is
+/// type alone is off by up to 2⁻⁹ of each entry, and the relaxed solve then cannot settle. v is
 /// cut into three pieces of G's type (v = v₁ + v₂ + v₃ to about 2⁻²⁴ relative) and G [m, m] times
 /// [v₁ v₂ v₃] is one pass over G with fp32 sums.
 at::Tensor splitTimes(const at::Tensor& G, const at::Tensor& v)
 {
-#if MPQ_HAVE_ADDMM_OUT_DTYPE
     std::vector<at::Tensor> pieces;
     at::Tensor rest = v;
     for (int i = 0; i < 3; ++i) {
@@ -372,14 +358,7 @@ at::Tensor splitTimes(const at::Tensor& G, const at::Tensor& v)
         rest = rest - piece.to(at::kDouble);
         pieces.push_back(piece);
     }
-    const at::Tensor V = at::stack(pieces, 1).to(G.device());
-    at::Tensor out = at::zeros({G.size(0), 3}, G.options().dtype(at::kFloat));
-    at::addmm_out(out, out, G, V, at::kFloat);
-    return out.to(at::kCPU, at::kDouble).sum(1);
-#else
-    (void)v;
-    return G;
-#endif
+    return halfTimes(G, at::stack(pieces, 1).to(G.device())).to(at::kCPU, at::kDouble).sum(1);
 }
 
 constexpr double kHalfTolerance = 1e-6;
@@ -407,7 +386,7 @@ RelaxedOptimum relaxedProxyOptimum(const at::Tensor& G, const at::Tensor& P0, co
     const double eps = ridge * G.diagonal().to(at::kDouble).mean().item<double>();
     // Gradient of vᵀGv + ε‖v‖² at P (row-major [n, K]): 2(Gv + εv), back in [n, K].
     const bool cpuDense = G.device().is_cpu() && G.scalar_type() == at::kFloat;
-    const bool halfTimes = splitTimesAvailable(G);
+    const bool half = halfProductInFloat(G);
     const at::Tensor Gc = cpuDense ? G.contiguous() : at::Tensor();
     const int64_t m = K * n;
     std::vector<double> v(static_cast<size_t>(m)), gOut(static_cast<size_t>(m));
@@ -456,7 +435,7 @@ RelaxedOptimum relaxedProxyOptimum(const at::Tensor& G, const at::Tensor& P0, co
         }
         const at::Tensor Pt = at::from_blob(const_cast<double*>(P.data()), {n, K}, at::kDouble);
         const at::Tensor vt = Pt.t().reshape({-1}).contiguous();
-        const at::Tensor Gv = halfTimes ? splitTimes(G, vt) : at::mv(G, vt.to(G.device(), G.scalar_type())).to(at::kCPU, at::kDouble);
+        const at::Tensor Gv = half ? splitTimes(G, vt) : at::mv(G, vt.to(G.device(), G.scalar_type())).to(at::kCPU, at::kDouble);
         const at::Tensor g = (2.0 * (Gv + eps * vt)).view({K, n}).t().contiguous();
         gOut.assign(g.data_ptr<double>(), g.data_ptr<double>() + n * K);
         return gOut;
@@ -485,7 +464,7 @@ RelaxedOptimum relaxedProxyOptimum(const at::Tensor& G, const at::Tensor& P0, co
     RelaxedOptimum r;
     // With a half-precision G the gradient is exact to about 1e-7 of its size; below that the
     // iterates move by rounding, so the solve stops at 1e-6 there.
-    const double stop = halfTimes ? std::max(tol, kHalfTolerance) : tol;
+    const double stop = half ? std::max(tol, kHalfTolerance) : tol;
     const bool trace = traceMgptq();
     const auto t0 = std::chrono::steady_clock::now();
     for (r.iterations = 0; r.iterations < maxIters; ++r.iterations) {

@@ -5,6 +5,7 @@
 
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
+#include <torch/version.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -153,6 +154,31 @@ Tf32Scope::Tf32Scope(bool enable) : m_active(enable)
         m_previous = at::globalContext().float32MatmulPrecision();
         at::globalContext().setFloat32MatmulPrecision("high");
     }
+}
+
+// LibTorch 2.9+ multiplies bf16/fp16 matrices into an fp32 result (addmm's out_dtype) on CUDA.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 9)
+#define MPQ_HAVE_ADDMM_OUT_DTYPE 1
+#else
+#define MPQ_HAVE_ADDMM_OUT_DTYPE 0
+#endif
+
+bool halfProductInFloat(const at::Tensor& a)
+{
+    return MPQ_HAVE_ADDMM_OUT_DTYPE && a.is_cuda() &&
+           (a.scalar_type() == at::kBFloat16 || a.scalar_type() == at::kHalf);
+}
+
+void addHalfProduct(at::Tensor& out, const at::Tensor& a, const at::Tensor& b)
+{
+#if MPQ_HAVE_ADDMM_OUT_DTYPE
+    at::addmm_out(out, out, a, b, at::kFloat);
+#else
+    (void)out;
+    (void)a;
+    (void)b;
+    throw Error("fp32 sums of half-precision products need LibTorch 2.9 or later");
+#endif
 }
 
 Tf32Scope::~Tf32Scope()

@@ -1,16 +1,9 @@
 #include "model/detail/LayerHessians.h"
 
-#include <torch/version.h>
+#include "core/detail/TorchDevice.h"
 
 #include <algorithm>
 #include <vector>
-
-// LibTorch 2.9+ multiplies bf16/fp16 matrices into an fp32 result (addmm's out_dtype) on CUDA.
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 9)
-#define MPQ_HAVE_ADDMM_OUT_DTYPE 1
-#else
-#define MPQ_HAVE_ADDMM_OUT_DTYPE 0
-#endif
 
 namespace mpq::detail {
 
@@ -22,12 +15,10 @@ namespace {
 /// are fp32), at twice the tensor-core rate and without the fp32 copy of each window.
 void addGram(at::Tensor& H, const at::Tensor& a)
 {
-#if MPQ_HAVE_ADDMM_OUT_DTYPE
-    if (a.is_cuda() && (a.scalar_type() == at::kBFloat16 || a.scalar_type() == at::kHalf)) {
-        at::addmm_out(H, H, a.t(), a, at::kFloat);
+    if (halfProductInFloat(a)) {
+        addHalfProduct(H, a.t(), a);
         return;
     }
-#endif
     const at::Tensor f = a.to(at::kFloat);
     H.addmm_(f.t(), f);
 }

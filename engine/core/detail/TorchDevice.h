@@ -27,4 +27,12 @@ private:
     at::Float32MatmulPrecision m_previous = at::Float32MatmulPrecision::HIGHEST;
 };
 
+/// Whether `a` is a bf16 / fp16 tensor on CUDA whose products LibTorch (2.9+, addmm's out_dtype)
+/// can sum straight into an fp32 result.
+bool halfProductInFloat(const at::Tensor& a);
+/// out += a·b with fp32 sums into the fp32 `out`, a and b of one half type on CUDA (only where
+/// halfProductInFloat(a)): the same arithmetic as widening both to fp32 and multiplying in TF32,
+/// without the fp32 copies.
+void addHalfProduct(at::Tensor& out, const at::Tensor& a, const at::Tensor& b);
+
 } // namespace mpq::detail
