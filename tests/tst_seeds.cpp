@@ -71,6 +71,24 @@ at::Tensor gramFor(const at::Tensor& W, const at::Tensor& H, const std::vector<i
     return G;
 }
 
+/// MXQ cost settings on the first layer of the model in `dir` (the demo model in these tests).
+MxqCostParams firstLayerCosts(const std::string& dir, std::vector<MxqConfig> configs = {{2, 32}, {3, 64}, {4, 128}})
+{
+    MxqCostParams p;
+    p.model = dir;
+    p.configs = std::move(configs);
+    p.lastLayer = 1;
+    return p;
+}
+
+/// `t` saved as `name` in `dir` and read back.
+MxqCostTable reloaded(const MxqCostTable& t, const QTemporaryDir& dir, const char* name)
+{
+    const std::string file = dir.filePath(name).toStdString();
+    t.save(file);
+    return MxqCostTable::load(file);
+}
+
 double bitsOf(const std::vector<int>& choice, const std::vector<int>& bitsSet)
 {
     double s = 0;
@@ -347,10 +365,7 @@ private Q_SLOTS:
         MPQ_DEMO_MODEL(demo);
         QTemporaryDir dir;
         JobContext ctx;
-        MxqCostParams p;
-        p.model = demo.dir;
-        p.configs = {{2, 32}, {3, 64}, {4, 128}};
-        p.lastLayer = 1;
+        MxqCostParams p = firstLayerCosts(demo.dir);
         const MxqCostTable fn = computeMxqCosts(p, ctx);
         p.costKind = "relative";
         const MxqCostTable rel = computeMxqCosts(p, ctx);
@@ -368,9 +383,7 @@ private Q_SLOTS:
                         1e-9 * rel.matrices[m].cost[c]);
         }
         QVERIFY(rmsSeen.size() > 1); // otherwise the two kinds would rank the same way
-        const std::string file = dir.filePath("rel.json").toStdString();
-        rel.save(file);
-        QCOMPARE(MxqCostTable::load(file).costKind, std::string("relative"));
+        QCOMPARE(reloaded(rel, dir, "rel.json").costKind, std::string("relative"));
         p.costKind = "nonsense";
         QVERIFY_THROWS_EXCEPTION(Error, computeMxqCosts(p, ctx));
     }
@@ -407,10 +420,7 @@ private Q_SLOTS:
         MPQ_DEMO_MODEL(demo);
         QTemporaryDir dir;
         JobContext ctx;
-        MxqCostParams p;
-        p.model = demo.dir;
-        p.configs = {{2, 32}, {3, 64}, {4, 128}};
-        p.lastLayer = 1;
+        MxqCostParams p = firstLayerCosts(demo.dir);
         const MxqCostTable fn = computeMxqCosts(p, ctx);
         p.costKind = "relative-mse";
         const MxqCostTable mse = computeMxqCosts(p, ctx);
@@ -427,9 +437,7 @@ private Q_SLOTS:
                         1e-9 * mse.matrices[m].cost[c]);
             }
         }
-        const std::string file = dir.filePath("mse.json").toStdString();
-        mse.save(file);
-        const MxqCostTable back = MxqCostTable::load(file);
+        const MxqCostTable back = reloaded(mse, dir, "mse.json");
         QCOMPARE(back.costKind, std::string("relative-mse"));
         QCOMPARE(back.matrices[0].cost, mse.matrices[0].cost);
     }
@@ -466,10 +474,7 @@ private Q_SLOTS:
         MPQ_DEMO_MODEL(demo);
         QTemporaryDir dir;
         JobContext ctx;
-        MxqCostParams p;
-        p.model = demo.dir;
-        p.configs = {{2, 32}, {3, 64}, {4, 128}};
-        p.lastLayer = 1;
+        MxqCostParams p = firstLayerCosts(demo.dir);
         const ModelSource source = ModelSource::open(demo.dir);
         const mpq::detail::MxqHessianSource hessians = [&](int64_t layer, const mpq::llama::LinearSpec& s) {
             const at::Tensor Wl = loadTensor(source, s.tensor, at::kFloat, at::kCPU);
@@ -497,9 +502,7 @@ private Q_SLOTS:
                 QVERIFY(std::abs(rh.matrices[m].cost[c] - double(Wm.numel()) * mx.cost[c] / sig) <=
                         1e-5 * rh.matrices[m].cost[c]);
         }
-        const std::string file = dir.filePath("rh.json").toStdString();
-        rh.save(file);
-        const MxqCostTable back = MxqCostTable::load(file);
+        const MxqCostTable back = reloaded(rh, dir, "rh.json");
         QCOMPARE(back.costKind, std::string("relative-hessian"));
         QCOMPARE(back.matrices[0].cost, rh.matrices[0].cost);
     }
@@ -544,16 +547,11 @@ private Q_SLOTS:
 
         // A table of this kind round-trips through JSON (the loader knows the kind).
         JobContext ctx;
-        MxqCostParams p;
-        p.model = demo.dir;
-        p.configs = {{2, 32}, {4, 128}};
-        p.lastLayer = 1;
+        MxqCostParams p = firstLayerCosts(demo.dir, {{2, 32}, {4, 128}});
         MxqCostTable t = computeMxqCosts(p, ctx);
         t.costKind = "sensitivity";
         QTemporaryDir dir;
-        const std::string file = dir.filePath("sens.json").toStdString();
-        t.save(file);
-        QCOMPARE(MxqCostTable::load(file).costKind, std::string("sensitivity"));
+        QCOMPARE(reloaded(t, dir, "sens.json").costKind, std::string("sensitivity"));
     }
 
     void settingsRoundTrip()
