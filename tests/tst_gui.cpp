@@ -3,7 +3,9 @@
 // into the HDF5 session, the maps and the Hessian graph fill in, save-as / new session, reopen.
 #include "BitMapView.h"
 #include "DemoPlan.h"
+#include "JobRunner.h"
 #include "MainWindow.h"
+#include "MxqResolver.h"
 #include "SliderBench.h"
 #include "TradeoffView.h"
 
@@ -17,6 +19,7 @@
 #include <QComboBox>
 #include <QPlainTextEdit>
 #include <QProcess>
+#include <QSemaphore>
 #include <QSignalSpy>
 #include <QTabWidget>
 #include <QTemporaryDir>
@@ -218,6 +221,43 @@ private Q_SLOTS:
             QCOMPARE(r.params.calib, demo.calibText);
             QCOMPARE(r.evalDatasets, QStringList{QString::fromStdString(demo.validText)});
         }
+    }
+
+    // Issue 17: the slider's MXQ re-solves have their own thread, so a job that holds the worker
+    // (here a task that waits until released) does not hold them up.
+    void sliderResolvesWhileTheWorkerIsBusy()
+    {
+        MainWindow w;
+        w.setInteractive(false);
+        MxqResolver* resolver = w.resolver();
+        QVERIFY(resolver->thread() != w.runner()->thread());
+        QVERIFY(resolver->thread() != w.thread());
+        auto table = std::make_shared<mpq::MxqCostTable>();
+        table->configs = {{2, 64}, {4, 64}};
+        for (int i = 0; i < 2; ++i) {
+            mpq::MxqMatrixCosts m;
+            m.tensor = "model.layers." + std::to_string(i) + ".mlp.up_proj.weight";
+            m.layer = i;
+            m.linear = "up_proj";
+            m.rows = 64;
+            m.cols = 128;
+            m.cost = {10.0, 1.0};
+            for (const auto& c : table->configs)
+                m.storageBits.push_back(mpq::mxqStorageBits(m.rows, m.cols, c));
+            table->matrices.push_back(m);
+        }
+        QObject::disconnect(resolver, nullptr, &w, nullptr); // no session shows this table
+        resolver->setTable(table);
+        QSemaphore release;
+        QMetaObject::invokeMethod(w.runner(), [&release] { release.acquire(); }, Qt::QueuedConnection);
+        QSignalSpy solved(resolver, &MxqResolver::solved);
+        QSignalSpy failed(resolver, &MxqResolver::failed);
+        resolver->request(4.5);
+        const bool answered = QTest::qWaitFor([&] { return !solved.isEmpty() || !failed.isEmpty(); }, 10000);
+        release.release(); // the worker may stop now
+        QVERIFY2(answered, "the re-solve waited for the job on the worker thread");
+        QVERIFY2(failed.isEmpty(), failed.isEmpty() ? "" : qPrintable(failed.first().at(1).toString()));
+        QCOMPARE(solved.first().at(0).value<MxqResolved>().matrices.size(), size_t(2));
     }
 
 private:

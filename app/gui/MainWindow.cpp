@@ -171,13 +171,17 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     m_resolver = new MxqResolver;
     m_ggufBuilder = new GgufCurveBuilder;
     m_runner->moveToThread(&m_worker);
-    m_resolver->moveToThread(&m_worker);
     m_ggufBuilder->moveToThread(&m_worker);
     connect(&m_worker, &QThread::finished, m_runner, &QObject::deleteLater);
-    connect(&m_worker, &QThread::finished, m_resolver, &QObject::deleteLater);
     connect(&m_worker, &QThread::finished, m_ggufBuilder, &QObject::deleteLater);
     m_worker.setObjectName(QStringLiteral("mpq-worker"));
     m_worker.start();
+    // The slider's MXQ re-solves run on their own thread: a job on the worker (hours of GPTQ)
+    // must not hold them up, nor they the job.
+    m_resolver->moveToThread(&m_resolveThread);
+    connect(&m_resolveThread, &QThread::finished, m_resolver, &QObject::deleteLater);
+    m_resolveThread.setObjectName(QStringLiteral("mpq-mxq-resolve"));
+    m_resolveThread.start();
     m_explainer = new ColumnExplainer;
     m_explainer->moveToThread(&m_explainThread);
     connect(&m_explainThread, &QThread::finished, m_explainer, &QObject::deleteLater);
@@ -357,6 +361,8 @@ MainWindow::~MainWindow()
     m_runner->cancel();
     m_worker.quit();
     m_worker.wait();
+    m_resolveThread.quit();
+    m_resolveThread.wait();
     m_explainThread.quit();
     m_explainThread.wait();
 }

@@ -54,8 +54,9 @@ class TrainingCurvesView;
 /// (docs/session-format.md): every job writes into it through the engine, so it is always saved
 /// and `mpq` reads it; it exists on disk from the first job on, and only then goes into Recent.
 /// Runs have a menu (evaluate, export, resume, rename, delete), each a job. It does no numerics:
-/// jobs run in JobRunner, live MXQ solves in MxqResolver, both on the worker thread.
-/// GUI thread only; owns the worker thread and stops it on destruction (cancelling a running job).
+/// jobs run in JobRunner on the worker thread, the slider's live MXQ solves in MxqResolver on a
+/// thread of their own. GUI thread only; owns both threads and stops them on destruction
+/// (cancelling a running job).
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
@@ -265,6 +266,7 @@ private:
     QString m_showWhenDone;
     qint64 m_screenshotColumn = -1;       ///< a run to show once its job finishes (an override)
     QThread m_explainThread;      ///< explanations read the session and the weights here, beside jobs
+    QThread m_resolveThread;      ///< the trade-off slider's MXQ re-solves (MxqResolver), beside jobs
     bool m_layoutRestored = false;
     LayerTreeModel* m_treeModel = nullptr;
     QTreeView* m_tree = nullptr;
