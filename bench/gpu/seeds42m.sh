@@ -3,7 +3,9 @@
 # carry: its shards travel xz-compressed in two runs, .gpu42a then .gpu42b, and are unpacked here):
 # the alpha -> bits curve with the current defaults, MG-PTQ at 2.25 / 2.5 / 3.0 bits over allocator
 # seeds 0-4 with the defaults (stable rounding), and the paper's rounding (--no-relaxed-rounding)
-# for the GCN, the MLP ablation and the plain head at 2.5 bits over seeds 0-4. 128 x 2048 C4
+# for the GCN, the MLP ablation and the plain head at 2.5 bits over seeds 0-4; session 10 adds
+# the MLP and the plain head at 2.25 / 2.5 / 3.0 with the defaults and all three with the paper's
+# rounding at 2.25 and 3.0 (select sweeps by name: seeds42m.sh OUT mlp_stable3 ...). 128 x 2048 C4
 # calibration, WikiText-2 and C4 (gptq protocol), fp16 evaluation.
 # usage: [DEADLINE=epoch] [STAGE=dir] seeds42m.sh OUT_DIR [SWEEP...]
 #   first run (carry .gpudata .gpu42a): mkdir -p /root/stage42 && cp -r .gpu42a .gpudata /root/stage42/
@@ -39,3 +41,10 @@ sweep mlp_stable --method mgptq --gnn mlp --target-bits 2.5 --seeds 0
 sweep gcn_paper --method mgptq --gnn gcn --target-bits 2.5 --no-relaxed-rounding --seeds 0-4
 sweep mlp_paper --method mgptq --gnn mlp --target-bits 2.5 --no-relaxed-rounding --seeds 0-4
 sweep plain_paper --method mgptq --gnn gcn --no-skip-features --target-bits 2.5 --no-relaxed-rounding --seeds 0-4
+# Session 10: the MLP ablation and the plain head at every target with the defaults, and the
+# paper's rounding for all three at 2.25 and 3.0 bits.
+sweep mlp_stable3 --method mgptq --gnn mlp --target-bits 2.25,2.5,3.0 --seeds 0-4
+sweep plain_stable3 --method mgptq --gnn gcn --no-skip-features --target-bits 2.25,2.5,3.0 --seeds 0-4
+sweep gcn_paper_ends --method mgptq --gnn gcn --target-bits 2.25,3.0 --no-relaxed-rounding --seeds 0-4
+sweep mlp_paper_ends --method mgptq --gnn mlp --target-bits 2.25,3.0 --no-relaxed-rounding --seeds 0-4
+sweep plain_paper_ends --method mgptq --gnn gcn --no-skip-features --target-bits 2.25,3.0 --no-relaxed-rounding --seeds 0-4

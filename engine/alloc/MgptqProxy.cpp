@@ -37,6 +37,47 @@ at::Tensor halfTimes(const at::Tensor& G, const at::Tensor& V)
     return out;
 }
 
+using Clock = std::chrono::steady_clock;
+
+double secondsSince(Clock::time_point t0)
+{
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+/// A candidate move of the polish: (Δ of the proxy, column).
+using Move = std::pair<double, int64_t>;
+constexpr int64_t kPairs = 16;     ///< downs and ups kept for the pair moves
+constexpr int64_t kScanBlock = 4096; ///< columns per block of the polish's parallel scan
+
+/// Keeps the kPairs smallest moves in `best`, a max-heap.
+void keepSmallest(std::vector<Move>& best, double d, int64_t j)
+{
+    if (int64_t(best.size()) < kPairs) {
+        best.emplace_back(d, j);
+        std::push_heap(best.begin(), best.end());
+    } else if (Move(d, j) < best.front()) {
+        std::pop_heap(best.begin(), best.end());
+        best.back() = Move(d, j);
+        std::push_heap(best.begin(), best.end());
+    }
+}
+
+/// What the polish's scan of one block of columns found.
+struct ScanBlock {
+    double best = 0; ///< the smallest Δ of a single move that fits the budget, if below the start
+    int64_t j = -1;  ///< its column (−1: none below the start)
+    int c = -1;      ///< its candidate
+    std::vector<Move> downs, ups;
+    void reset(double start)
+    {
+        best = start;
+        j = -1;
+        c = -1;
+        downs.clear();
+        ups.clear();
+    }
+};
+
 class DenseGram final : public ProxyGram {
 public:
     DenseGram(const at::Tensor& G, int64_t k) : ProxyGram(G.size(0) / std::max<int64_t>(1, k), k), m_G(G)
@@ -57,7 +98,11 @@ public:
     }
     at::Tensor rowDifference(int64_t to, int64_t from) const override
     {
-        return (m_G[to].to(at::kDouble) - m_G[from].to(at::kDouble)).to(at::kCPU).contiguous();
+        // Both rows in one copy of G's own type (on CUDA: 2 × K·n bf16 instead of an fp64
+        // difference formed on the device), then the difference in fp64 on the host: the same
+        // values, since every bf16 or fp32 entry is exact in fp64.
+        const at::Tensor two = m_G.index_select(0, indexTensor({to, from}, m_G.device())).to(at::kCPU).to(at::kDouble);
+        return (two[0] - two[1]).contiguous();
     }
     at::Tensor block(const std::vector<int64_t>& rows, const std::vector<int64_t>& cols) const override
     {
@@ -156,53 +201,65 @@ int64_t polishToTarget(std::vector<int>& choice, const ProxyGram& G, const std::
         total += bitsSet[size_t(c)] - bitsSet[size_t(a)];
         choice[size_t(j)] = c;
     };
-    constexpr int64_t kPairs = 16;
-    // The kPairs smallest (Δ, column) of the one-step downs and ups: a max-heap of kPairs while
-    // scanning, then ascending (what sorting all of them and taking the first kPairs gives; the
-    // column breaks ties, so the order is total).
-    using Move = std::pair<double, int64_t>;
-    auto keep = [&](std::vector<Move>& best, double d, int64_t j) {
-        if (int64_t(best.size()) < kPairs) {
-            best.emplace_back(d, j);
-            std::push_heap(best.begin(), best.end());
-        } else if (Move(d, j) < best.front()) {
-            std::pop_heap(best.begin(), best.end());
-            best.back() = Move(d, j);
-            std::push_heap(best.begin(), best.end());
-        }
-    };
+    // Each step scans every single move: the best that fits the budget, and the kPairs smallest
+    // (Δ, column) of the one-step downs and of the ups. Blocks of columns are scanned on torch's
+    // threads and merged in column order, which gives what one scan in column order gives: the
+    // first of the smallest single moves (strict <), and the same kPairs of each kind (the column
+    // breaks ties, so their order is total).
     std::vector<Move> downs, ups;
     downs.reserve(kPairs);
     ups.reserve(kPairs);
+    const int64_t blocks = std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), n / kScanBlock));
+    std::vector<ScanBlock> scans(static_cast<size_t>(blocks));
     int64_t moves = 0;
+    double scanSeconds = 0, blockSeconds = 0, applySeconds = 0; // for the trace
     while (moves < maxMoves) {
         if (ctx)
             ctx->checkCancelled();
         const double slack = limit - total;
         const double eps = 1e-9 * std::abs(cost) + 1e-300;
+        const auto tScan = Clock::now();
+        at::parallel_for(0, blocks, 1, [&](int64_t b0, int64_t b1) {
+            for (int64_t b = b0; b < b1; ++b) {
+                ScanBlock& sc = scans[size_t(b)];
+                sc.reset(-eps);
+                const int64_t j1 = n * (b + 1) / blocks;
+                for (int64_t j = n * b / blocks; j < j1; ++j) {
+                    const int a = choice[size_t(j)];
+                    for (int c = 0; c < K; ++c) {
+                        if (c == a)
+                            continue;
+                        const double d = delta(j, c);
+                        if (c == a - 1)
+                            keepSmallest(sc.downs, d, j);
+                        if (c == a + 1)
+                            keepSmallest(sc.ups, d, j);
+                        if (bitsSet[size_t(c)] - bitsSet[size_t(a)] <= slack && d < sc.best) {
+                            sc.best = d;
+                            sc.j = j;
+                            sc.c = c;
+                        }
+                    }
+                }
+            }
+        });
+        scanSeconds += secondsSince(tScan);
         // Single moves that fit the budget.
         double best = -eps;
         int64_t bj = -1, bk = -1;
         int bc = -1, bd = -1;
         downs.clear();
         ups.clear();
-        for (int64_t j = 0; j < n; ++j) {
-            const int a = choice[size_t(j)];
-            for (int c = 0; c < K; ++c) {
-                if (c == a)
-                    continue;
-                const double d = delta(j, c);
-                if (c == a - 1)
-                    keep(downs, d, j);
-                if (c == a + 1)
-                    keep(ups, d, j);
-                if (bitsSet[size_t(c)] - bitsSet[size_t(a)] <= slack && d < best) {
-                    best = d;
-                    bj = j;
-                    bc = c;
-                    bk = -1;
-                }
+        for (const ScanBlock& sc : scans) {
+            if (sc.j >= 0 && sc.best < best) {
+                best = sc.best;
+                bj = sc.j;
+                bc = sc.c;
             }
+            for (const Move& m : sc.downs)
+                keepSmallest(downs, m.first, m.second);
+            for (const Move& m : sc.ups)
+                keepSmallest(ups, m.first, m.second);
         }
         // Pairs: one column a step down, another a step up, among the best of each.
         std::sort_heap(downs.begin(), downs.end());
@@ -220,7 +277,9 @@ int64_t polishToTarget(std::vector<int>& choice, const ProxyGram& G, const std::
                 cIdx.push_back(row(choice[size_t(k)] + 1, k));
                 cIdx.push_back(row(choice[size_t(k)], k));
             }
+            const auto tBlock = Clock::now();
             const at::Tensor sub = G.block(rIdx, cIdx);
+            blockSeconds += secondsSince(tBlock);
             const double* S = sub.data_ptr<double>();
             const int64_t w = int64_t(cIdx.size());
             for (size_t a = 0; a < md; ++a) {
@@ -248,6 +307,7 @@ int64_t polishToTarget(std::vector<int>& choice, const ProxyGram& G, const std::
                 }
             }
         }
+        const auto tApply = Clock::now();
         if (bj < 0)
             break;
         apply(bj, bc);
@@ -257,7 +317,11 @@ int64_t polishToTarget(std::vector<int>& choice, const ProxyGram& G, const std::
             ++moves;
         }
         cost += best;
+        applySeconds += secondsSince(tApply);
     }
+    if (traceMgptq())
+        std::fprintf(stderr, "[mgptq] polish n=%lld: %lld moves, scans %.2f s, pair blocks %.2f s, rows %.2f s\n",
+                     (long long)n, (long long)moves, scanSeconds, blockSeconds, applySeconds);
     return moves;
 }
 
@@ -442,7 +506,23 @@ RelaxedOptimum relaxedProxyOptimum(const at::Tensor& G, const at::Tensor& P0, co
     };
     // Step 1/L with L = 2(λmax(G) + ε): λmax by power iteration from a fixed vector, with margin.
     double lmax = 0;
-    {
+    const auto tPower = Clock::now();
+    if (half) {
+        // On the device, without a host round trip per iteration: y = G x with fp32 sums, the
+        // norms kept on the device and read once (a pass over G takes milliseconds; a copy to
+        // the host and back per iteration cost as much again).
+        at::Tensor x = at::ones({K * n, 1}, G.options().dtype(at::kFloat));
+        at::Tensor norms = at::empty({50}, x.options());
+        for (int it = 0; it < 50; ++it) {
+            const at::Tensor y = halfTimes(G, x.to(G.scalar_type()));
+            const at::Tensor norm = y.norm();
+            norms[it].copy_(norm / x.norm());
+            x = y / norm.clamp_min(1e-30);
+        }
+        const at::Tensor ratios = norms.to(at::kCPU, at::kDouble).contiguous();
+        for (int it = 0; it < 50 && ratios.data_ptr<double>()[it] > 0; ++it)
+            lmax = ratios.data_ptr<double>()[it];
+    } else {
         at::Tensor x = at::ones({K * n}, at::kDouble);
         for (int it = 0; it < 50; ++it) {
             const at::Tensor y = at::mv(G, x.to(G.device(), G.scalar_type())).to(at::kCPU, at::kDouble);
@@ -453,6 +533,7 @@ RelaxedOptimum relaxedProxyOptimum(const at::Tensor& G, const at::Tensor& P0, co
             x = y / norm;
         }
     }
+    const double powerSeconds = secondsSince(tPower);
     const double step = 1.0 / (2.0 * (1.5 * lmax + eps) + 1e-300);
     const at::Tensor P0c = P0.to(at::kCPU, at::kDouble).contiguous();
     std::vector<double> start(P0c.data_ptr<double>(), P0c.data_ptr<double>() + n * K);
@@ -466,14 +547,14 @@ RelaxedOptimum relaxedProxyOptimum(const at::Tensor& G, const at::Tensor& P0, co
     // iterates move by rounding, so the solve stops at 1e-6 there.
     const double stop = half ? std::max(tol, kHalfTolerance) : tol;
     const bool trace = traceMgptq();
-    const auto t0 = std::chrono::steady_clock::now();
+    const auto t0 = Clock::now();
     for (r.iterations = 0; r.iterations < maxIters; ++r.iterations) {
         if (ctx && r.iterations % 100 == 0)
             ctx->checkCancelled();
         if (trace && r.iterations % 500 == 0 && r.iterations > 0)
             std::fprintf(stderr, "[mgptq] relax n=%lld iteration %lld change %.3g (%.2f s)\n", (long long)n,
                          (long long)r.iterations, r.change,
-                         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+                         secondsSince(t0));
         const std::vector<double>& g = gradient(y);
         for (size_t i = 0; i < Y.size(); ++i)
             Y[i] = y[i] - step * g[i];
@@ -493,6 +574,10 @@ RelaxedOptimum relaxedProxyOptimum(const at::Tensor& G, const at::Tensor& P0, co
         if (change < stop)
             break;
     }
+    if (trace)
+        std::fprintf(stderr, "[mgptq] relax n=%lld: step size %.2f s, %lld iterations %.2f s\n", (long long)n,
+                     powerSeconds, (long long)r.iterations,
+                     secondsSince(t0));
     r.P = at::tensor(x).view({n, K});
     return r;
 }
