@@ -294,6 +294,133 @@ void quantizeSite(Site& site, int group, LayerWeights& w, int64_t layer, const Q
     timing.quantizeSeconds += since(t0);
 }
 
+/// Layer 0's inputs: the embeddings of every calibration window, [windows, T, hidden].
+at::Tensor embedWindows(LayerProvider& provider, const std::vector<std::vector<int32_t>>& windows,
+                        at::ScalarType act, const at::Device& device)
+{
+    const int64_t n = int64_t(windows.size()), T = int64_t(windows.at(0).size());
+    at::Tensor ids = at::empty({n, T}, at::TensorOptions().dtype(at::kLong));
+    auto acc = ids.accessor<int64_t, 2>();
+    for (int64_t i = 0; i < n; ++i)
+        for (int64_t t = 0; t < T; ++t)
+            acc[i][t] = windows[size_t(i)][size_t(t)];
+    return at::embedding(provider.embedding(act, device), ids.to(device));
+}
+
+/// The layer's outputs for all windows, batch by batch; they become the next layer's inputs
+/// (`inps` and `outs` swap).
+void forwardLayer(const ModelConfig& cfg, const LayerWeights& w, at::Tensor& inps, at::Tensor& outs,
+                  const Rope& rope, int64_t batch)
+{
+    const int64_t n = inps.size(0);
+    for (int64_t b0 = 0; b0 < n; b0 += batch) {
+        const int64_t b1 = std::min(n, b0 + batch);
+        outs.slice(0, b0, b1).copy_(decoderLayer(cfg, w, inps.slice(0, b0, b1), rope));
+    }
+    std::swap(inps, outs);
+}
+
+/// Resume: puts a stored layer's quantized weights (as a resumed run rebuilds them from codes)
+/// into the layer, so that only its outputs need computing.
+void loadStoredLayer(const LayerRecord& old, const std::vector<LinearSpec>& specs, LayerWeights& w,
+                     const at::Device& device, at::ScalarType act)
+{
+    for (const auto& m : old.matrices) {
+        const LinearSpec* spec = llama::findLinear(specs, m.plan.tensor);
+        if (!spec)
+            throw Error("resume: stored matrix " + m.plan.tensor + " is not a linear of layer " +
+                        std::to_string(old.layer));
+        QuantizedWeight q = m.q;
+        q.codes = q.codes.to(device);
+        q.scales = q.scales.to(device);
+        q.zeros = q.zeros.to(device);
+        q.slotOfColumn = q.slotOfColumn.to(device);
+        w.weight(*spec) = q.dequantize().to(act);
+    }
+}
+
+/// The planned linears of one stage, by the input they share (attention or dense MLP, the
+/// shared expert, each routed expert): key = Hessian group.
+std::map<int, Site> plannedSites(const std::vector<LinearSpec>& specs, llama::Stage stage, const AllocationPlan& plan)
+{
+    std::map<int, Site> sites;
+    for (const LinearSpec& spec : specs)
+        if (spec.stage == stage)
+            if (const MatrixPlan* m = plan.find(spec.tensor))
+                sites[llama::hessianGroup(spec)].planned.emplace_back(spec, *m);
+    return sites;
+}
+
+/// H = (2/N) Σ x xᵀ over every calibration token (an expert: over those routed to it) for each
+/// site of the stage, from the layer's current inputs.
+void collectSiteHessians(const ModelConfig& cfg, const LayerWeights& w, const at::Tensor& inps, const Rope& rope,
+                         std::map<int, Site>& sites, llama::Stage stage, int64_t batch, int64_t expertMinTokens,
+                         int64_t layer, bool tf32)
+{
+    const Tf32Scope scope(tf32);
+    WantedHessians wanted;
+    for (const auto& [g, site] : sites)
+        wanted[g] = site.planned.front().second.cols;
+    auto hessians = collectHessians(cfg, w, inps, rope, wanted, batch, expertMinTokens, &stage);
+    for (auto& [g, site] : sites) {
+        site.h = std::move(hessians.at(g));
+        if (!at::isfinite(site.h.H).all().item<bool>())
+            throw Error("decoder layer " + std::to_string(layer) + ": the calibration Hessian of " +
+                        site.planned.front().second.tensor +
+                        " holds NaN or Inf: the activations entering it are not finite");
+    }
+}
+
+/// What runSequential keeps for one job: the model's shape, the device and the calibration
+/// activations flowing from layer to layer.
+struct SequentialState {
+    const ModelConfig& cfg;
+    at::Device device;
+    at::ScalarType act;
+    int64_t batch;
+    at::Tensor inps, outs;
+    Rope rope;
+};
+
+/// One decoder layer, fresh: stage by stage, the sites' Hessians from the inputs as quantized
+/// so far, their allocation (if any) and quantization; then the layer's quantized outputs.
+void quantizeLayer(SequentialState& st, LayerWeights& w, LayerRecord& record, const AllocationPlan& plan,
+                   const QuantizeParams& p, JobContext& ctx, const LayerSink& sink, QuantizeReport& report,
+                   ColumnAllocator* allocator)
+{
+    const int64_t layer = record.layer, layers = st.cfg.numLayers;
+    LayerTiming& timing = record.timing;
+    const std::vector<LinearSpec> specs = llama::layerLinears(st.cfg, layer);
+    for (int stageIndex = 0; stageIndex < llama::kStages; ++stageIndex) {
+        const llama::Stage stage = llama::Stage(stageIndex);
+        std::map<int, Site> sites = plannedSites(specs, stage, plan);
+        if (sites.empty())
+            continue;
+        ctx.report(layer, layers, "layers", layerLabel(layer, layers, sites.begin()->second.planned.front().first.name));
+        auto t0 = Clock::now();
+        collectSiteHessians(st.cfg, w, st.inps, st.rope, sites, stage, st.batch, p.expertMinTokens, layer,
+                            st.device.is_cuda() && st.act != at::kFloat);
+        synchronize(st.device);
+        timing.hessianSeconds += since(t0);
+        for (auto& [group, site] : sites) {
+            if (allocator)
+                allocateSite(*allocator, site, w, st.device, ctx);
+            quantizeSite(site, group, w, layer, p, st.act, ctx, record, report, timing);
+            if (sink.hessian) {
+                std::vector<MatrixPlan> plans;
+                for (const auto& [spec, m] : site.planned)
+                    plans.push_back(m);
+                sink.hessian(layer, group, site.h.H, plans);
+            }
+        }
+    }
+    // This layer's quantized outputs are the next layer's inputs.
+    const auto t0 = Clock::now();
+    forwardLayer(st.cfg, w, st.inps, st.outs, st.rope, st.batch);
+    synchronize(st.device);
+    timing.forwardSeconds = since(t0);
+}
+
 } // namespace
 
 void runSequential(LayerProvider& provider, const std::vector<std::vector<int32_t>>& windows,
@@ -305,22 +432,10 @@ void runSequential(LayerProvider& provider, const std::vector<std::vector<int32_
     const ModelConfig& cfg = provider.config();
     const at::Device device = torchDevice(p.device);
     const at::ScalarType act = scalarType(p.dtype ? *p.dtype : (device.is_cuda() ? DType::F16 : DType::F32));
-    const int64_t n = int64_t(windows.size());
-    const int64_t T = int64_t(windows.at(0).size());
     const int64_t batch = p.batchSize > 0 ? p.batchSize : automaticQuantizeBatch(p.device);
-
-    // Layer-0 inputs: the embeddings of all calibration windows.
-    at::Tensor inps;
-    {
-        at::Tensor ids = at::empty({n, T}, at::TensorOptions().dtype(at::kLong));
-        auto acc = ids.accessor<int64_t, 2>();
-        for (int64_t i = 0; i < n; ++i)
-            for (int64_t t = 0; t < T; ++t)
-                acc[i][t] = windows[size_t(i)][size_t(t)];
-        inps = at::embedding(provider.embedding(act, device), ids.to(device));
-    }
-    at::Tensor outs = at::empty_like(inps);
-    const Rope rope = Rope::build(cfg, T, device);
+    SequentialState st{cfg, device, act, batch, embedWindows(provider, windows, act, device), at::Tensor(),
+                       Rope::build(cfg, int64_t(windows.at(0).size()), device)};
+    st.outs = at::empty_like(st.inps);
 
     ctx.start("quantize");
     const int64_t stored = resume ? int64_t(resume->layers.size()) : 0;
@@ -328,94 +443,19 @@ void runSequential(LayerProvider& provider, const std::vector<std::vector<int32_
         ctx.checkCancelled();
         LayerRecord record;
         record.layer = layer;
-        LayerTiming& timing = record.timing;
         const auto tLoad = Clock::now();
         LayerWeights w = provider.layer(layer, act, device);
         synchronize(device);
         report.loadSeconds += since(tLoad);
-        const std::vector<LinearSpec> specs = llama::layerLinears(cfg, layer);
-
-        if (layer < stored) {
-            // Resume: this layer's quantized weights are stored; only its outputs are needed.
+        if (layer < stored) { // resume: only the stored layer's outputs are needed
             const LayerRecord& old = resume->layers[size_t(layer)];
-            for (const auto& m : old.matrices) {
-                const LinearSpec* spec = llama::findLinear(specs, m.plan.tensor);
-                if (!spec)
-                    throw Error("resume: stored matrix " + m.plan.tensor + " is not a linear of layer " +
-                                std::to_string(layer));
-                QuantizedWeight q = m.q;
-                q.codes = q.codes.to(device);
-                q.scales = q.scales.to(device);
-                q.zeros = q.zeros.to(device);
-                q.slotOfColumn = q.slotOfColumn.to(device);
-                w.weight(*spec) = q.dequantize().to(act);
-            }
-            for (int64_t b0 = 0; b0 < n; b0 += batch) {
-                const int64_t b1 = std::min(n, b0 + batch);
-                outs.slice(0, b0, b1).copy_(decoderLayer(cfg, w, inps.slice(0, b0, b1), rope));
-            }
-            std::swap(inps, outs);
+            loadStoredLayer(old, llama::layerLinears(cfg, layer), w, device, act);
+            forwardLayer(cfg, w, st.inps, st.outs, st.rope, batch);
             restoreLayer(report, old);
             ctx.report(layer + 1, cfg.numLayers, "layers", layerLabel(layer, cfg.numLayers, "restored"));
             continue;
         }
-
-        for (int stageIndex = 0; stageIndex < llama::kStages; ++stageIndex) {
-            const llama::Stage stage = llama::Stage(stageIndex);
-            // The planned linears of this stage, by the input they share (attention or dense MLP,
-            // the shared expert, each routed expert).
-            std::map<int, Site> sites; // by Hessian group
-            for (const LinearSpec& spec : specs)
-                if (spec.stage == stage)
-                    if (const MatrixPlan* m = plan.find(spec.tensor))
-                        sites[llama::hessianGroup(spec)].planned.emplace_back(spec, *m);
-            if (sites.empty())
-                continue;
-            ctx.report(layer, cfg.numLayers, "layers",
-                       layerLabel(layer, cfg.numLayers, sites.begin()->second.planned.front().first.name));
-
-            // H = (2/N) Σ x xᵀ over every calibration token (an expert: over those routed to it).
-            auto t0 = Clock::now();
-            {
-                const Tf32Scope tf32(device.is_cuda() && act != at::kFloat);
-                WantedHessians wanted;
-                for (const auto& [g, site] : sites)
-                    wanted[g] = site.planned.front().second.cols;
-                auto hessians = collectHessians(cfg, w, inps, rope, wanted, batch, p.expertMinTokens, &stage);
-                for (auto& [g, site] : sites) {
-                    site.h = std::move(hessians.at(g));
-                    if (!at::isfinite(site.h.H).all().item<bool>())
-                        throw Error("decoder layer " + std::to_string(layer) + ": the calibration Hessian of " +
-                                    site.planned.front().second.tensor +
-                                    " holds NaN or Inf: the activations entering it are not finite");
-                }
-            }
-            synchronize(device);
-            timing.hessianSeconds += since(t0);
-
-            for (auto& [group, site] : sites) {
-                if (allocator)
-                    allocateSite(*allocator, site, w, device, ctx);
-                quantizeSite(site, group, w, layer, p, act, ctx, record, report, timing);
-                if (sink.hessian) {
-                    std::vector<MatrixPlan> plans;
-                    for (const auto& [spec, m] : site.planned)
-                        plans.push_back(m);
-                    sink.hessian(layer, group, site.h.H, plans);
-                }
-            }
-        }
-
-        // This layer's quantized outputs are the next layer's inputs.
-        auto t0 = Clock::now();
-        for (int64_t b0 = 0; b0 < n; b0 += batch) {
-            const int64_t b1 = std::min(n, b0 + batch);
-            outs.slice(0, b0, b1).copy_(decoderLayer(cfg, w, inps.slice(0, b0, b1), rope));
-        }
-        std::swap(inps, outs);
-        synchronize(device);
-        timing.forwardSeconds = since(t0);
-
+        quantizeLayer(st, w, record, plan, p, ctx, sink, report, allocator);
         finishLayer(report, record, cfg.numLayers, sink, ctx);
     }
 
