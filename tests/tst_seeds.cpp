@@ -570,13 +570,18 @@ private Q_SLOTS:
         MPQ_DEMO_MODEL(demo);
         QTemporaryDir dir;
         const ModelSource source = ModelSource::open(demo.dir);
-        CalibrationSet calib;
-        calib.windows.assign(4, std::vector<int32_t>(32));
+        // Eight windows: the first four shape the costs, the last four judge the plans.
+        CalibrationSet calib, first, last;
+        calib.windows.assign(8, std::vector<int32_t>(32));
         for (size_t i = 0; i < calib.windows.size(); ++i)
             for (size_t t = 0; t < calib.windows[i].size(); ++t)
                 calib.windows[i][t] = int32_t((11 * i + 5 * t + t * t) % size_t(source.config().vocabSize));
+        first.windows.assign(calib.windows.begin(), calib.windows.begin() + 4);
+        last.windows.assign(calib.windows.begin() + 4, calib.windows.end());
         const std::string tokens = dir.filePath("calib.bin").toStdString();
+        const std::string firstTokens = dir.filePath("first.bin").toStdString();
         saveCalibrationTokens(calib, tokens);
+        saveCalibrationTokens(first, firstTokens);
         MxqCostParams p = firstLayerCosts(demo.dir);
         p.costKind = "probed";
         p.calibration.tokensFile = tokens;
@@ -593,11 +598,13 @@ private Q_SLOTS:
         QCOMPARE(t.candidateCosts.size(), size_t(6));
         QCOMPARE(t.selections.size(), size_t(2));
 
-        // One HQQ pass gives the candidate kinds' costs exactly as their own tables have them.
-        for (const char* kind : {"fnorm", "relative-mse", "sensitivity"}) {
+        // One HQQ pass gives the candidate kinds' costs exactly as their own tables have them
+        // with the cost windows.
+        for (const char* kind : {"fnorm", "relative-mse", "hessian", "sensitivity"}) {
             MxqCostParams q = p;
             q.costKind = kind;
             q.budgets.clear();
+            q.calibration.tokensFile = firstTokens;
             const MxqCostTable own = computeMxqCosts(q, ctx);
             for (size_t m = 0; m < own.matrices.size(); ++m)
                 QCOMPARE(t.candidateCosts.at(kind)[m], own.matrices[m].cost);
@@ -605,7 +612,8 @@ private Q_SLOTS:
         for (size_t m = 0; m < t.matrices.size(); ++m)
             QCOMPARE(t.matrices[m].cost, t.candidateCosts.at("sensitivity")[m]);
 
-        mpq::detail::LossProbe probe(source, calib.windows, at::kCPU, 4);
+        const mpq::detail::LossProbe probe(source, last.windows, at::kCPU, 4);
+        QVERIFY(probe.baseline() != mpq::detail::LossProbe(source, first.windows, at::kCPU, 4).baseline());
         for (const MxqProbedSelection& sel : t.selections) {
             // Every kind's plan and the best uniform configuration that fits (b2g32 alone at 3.0
             // bits; at 3.6 the better of b2g32 and b3g64 by fnorm), the lowest loss kept.

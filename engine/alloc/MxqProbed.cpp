@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 
 namespace mpq::detail {
 
@@ -25,6 +26,29 @@ std::string bitsText(double bits)
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.4g bits", bits);
     return buf;
+}
+
+/// The probed kind's two sets of calibration windows (docs/mxq.md): the costs' (the first n, the
+/// very windows the other data-aware kinds use with the same options) and the selection's (the
+/// next n of the same sampler), so that no plan is judged on the windows that shaped its costs.
+/// A tokens file is split instead: the first half for the costs, the second for the selection.
+struct ProbedWindows {
+    std::vector<std::vector<int32_t>> costs, selection;
+};
+
+ProbedWindows probedWindows(const ModelSource& source, const MxqCostParams& params, JobContext& ctx)
+{
+    MxqCostParams twice = params;
+    if (params.calibration.tokensFile.empty())
+        twice.calibration.nsamples = 2 * params.calibration.nsamples;
+    std::vector<std::vector<int32_t>> all = mxqCalibration(source, twice, ctx).windows;
+    if (all.size() < 2)
+        throw Error("MXQ probed: needs at least two calibration windows (one for the costs, one to measure the plans)");
+    const size_t n = params.calibration.tokensFile.empty() ? size_t(params.calibration.nsamples) : all.size() - all.size() / 2;
+    ProbedWindows w;
+    w.costs.assign(all.begin(), all.begin() + std::ptrdiff_t(n));
+    w.selection.assign(all.begin() + std::ptrdiff_t(n), all.end());
+    return w;
 }
 
 /// `table` with the costs of candidate kind `kind` and nothing of the probed kind's extras.
@@ -201,7 +225,7 @@ MxqCostTable computeProbedMxqCosts(const MxqCostParams& params, JobContext& ctx)
     const auto t0 = std::chrono::steady_clock::now();
     const ModelSource source = ModelSource::open(params.model, params.tokenizer);
     const ModelConfig& mc = source.config();
-    const CalibrationSet calib = mxqCalibration(source, params, ctx);
+    const ProbedWindows windows = probedWindows(source, params, ctx);
     const at::Device device = torchDevice(params.device);
     const at::ScalarType act = device.is_cuda() ? at::kHalf : at::kFloat;
     const int64_t batch = mxqBatch(params);
@@ -229,8 +253,9 @@ MxqCostTable computeProbedMxqCosts(const MxqCostParams& params, JobContext& ctx)
             probeIndex = k;
 
     c10::InferenceMode guard;
-    MxqPlanProber prober(source, calib.windows, device, batch);
-    FpHessianPass pass(source, calib.windows, device, act, batch);
+    MxqPlanProber prober(source, windows.selection, device, batch);
+    std::optional<LossProbe> costProbe(std::in_place, source, windows.costs, device, batch);
+    FpHessianPass pass(source, windows.costs, device, act, batch);
     // One HQQ pass: per matrix and configuration the Frobenius and Hessian errors, from which
     // every candidate kind's cost follows; per matrix the probe's loss increase.
     std::vector<std::vector<double>> fnorm, hessian;
@@ -263,7 +288,7 @@ MxqCostTable computeProbedMxqCosts(const MxqCostParams& params, JobContext& ctx)
                 f.push_back(frobeniusCost(W, q.dequant));
                 h.push_back(hessianCost(W, q.dequant, H));
                 if (k == probeIndex)
-                    deltaLoss.push_back(prober.probe().loss(layer, s, q.dequant) - prober.probe().baseline());
+                    deltaLoss.push_back(costProbe->loss(layer, s, q.dequant) - costProbe->baseline());
                 prober.remember(table.matrices.size(), k, std::move(q));
                 m.storageBits.push_back(mxqStorageBits(m.rows, m.cols, c));
             }
@@ -274,6 +299,7 @@ MxqCostTable computeProbedMxqCosts(const MxqCostParams& params, JobContext& ctx)
         }
     }
     ctx.report(done, total, "matrices");
+    costProbe.reset(); // the selection measures plans on its own windows
 
     const std::vector<double> floored = flooredLossIncreases(deltaLoss);
     auto& kinds = table.candidateCosts;
@@ -310,9 +336,10 @@ void probeMxqBudgets(MxqCostTable& table, const MxqCostParams& params, JobContex
     table.validate("MXQ cost table");
     const auto t0 = std::chrono::steady_clock::now();
     const ModelSource source = ModelSource::open(params.model, params.tokenizer);
-    const CalibrationSet calib = detail::mxqCalibration(source, params, ctx);
+    const detail::ProbedWindows windows = detail::probedWindows(source, params, ctx);
     c10::InferenceMode guard;
-    detail::MxqPlanProber prober(source, calib.windows, detail::torchDevice(params.device), detail::mxqBatch(params));
+    detail::MxqPlanProber prober(source, windows.selection, detail::torchDevice(params.device),
+                                 detail::mxqBatch(params));
     detail::addProbedSelections(table, params.budgets, prober, ctx);
     table.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
