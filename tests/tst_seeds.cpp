@@ -5,6 +5,9 @@
 #include "TestData.h"
 #include "alloc/Mgptq.h"
 #include "alloc/MxqProblem.h"
+#include "alloc/MxqSolver.h"
+#include "alloc/detail/MxqProbed.h"
+#include "data/Calibration.h"
 #include "alloc/detail/LossProbe.h"
 #include "alloc/detail/MgptqTrain.h"
 #include "alloc/detail/MxqCosts.h"
@@ -552,6 +555,148 @@ private Q_SLOTS:
         t.costKind = "sensitivity";
         QTemporaryDir dir;
         QCOMPARE(reloaded(t, dir, "sens.json").costKind, std::string("sensitivity"));
+    }
+
+    void mxqProbedSelection()
+    {
+        // The rule by hand: the lowest loss, the first of equal ones; no candidate or a NaN throws.
+        using mpq::detail::lowestLossCandidate;
+        QCOMPARE(lowestLossCandidate({{"a", {}, 3.0, 2.0}, {"b", {}, 3.0, 1.5}, {"c", {}, 3.0, 1.5}}), 1);
+        QCOMPARE(lowestLossCandidate({{"a", {}, 3.0, 0.5}}), 0);
+        QVERIFY_THROWS_EXCEPTION(Error, lowestLossCandidate({}));
+        QVERIFY_THROWS_EXCEPTION(Error, lowestLossCandidate({{"a", {}, 3.0, 1.0}, {"b", {}, 3.0, NAN}}));
+
+        // The demo model's first layer, fixed calibration windows.
+        MPQ_DEMO_MODEL(demo);
+        QTemporaryDir dir;
+        const ModelSource source = ModelSource::open(demo.dir);
+        // Eight windows: the first four shape the costs, the last four judge the plans.
+        CalibrationSet calib, first, last;
+        calib.windows.assign(8, std::vector<int32_t>(32));
+        for (size_t i = 0; i < calib.windows.size(); ++i)
+            for (size_t t = 0; t < calib.windows[i].size(); ++t)
+                calib.windows[i][t] = int32_t((11 * i + 5 * t + t * t) % size_t(source.config().vocabSize));
+        first.windows.assign(calib.windows.begin(), calib.windows.begin() + 4);
+        last.windows.assign(calib.windows.begin() + 4, calib.windows.end());
+        const std::string tokens = dir.filePath("calib.bin").toStdString();
+        const std::string firstTokens = dir.filePath("first.bin").toStdString();
+        saveCalibrationTokens(calib, tokens);
+        saveCalibrationTokens(first, firstTokens);
+        MxqCostParams p = firstLayerCosts(demo.dir);
+        p.costKind = "probed";
+        p.calibration.tokensFile = tokens;
+        p.budgets = {MxqBudget::bitsPerParameter(3.0), MxqBudget::bitsPerParameter(3.6)};
+        std::vector<std::string> stages;
+        JobContext ctx;
+        ctx.setProgressHandler([&](const Progress& pr) {
+            if (stages.empty() || stages.back() != pr.stage)
+                stages.push_back(pr.stage);
+        });
+        const MxqCostTable t = computeMxqCosts(p, ctx);
+        QCOMPARE(t.costKind, std::string("probed"));
+        QCOMPARE(stages, (std::vector<std::string>{"mxq costs", "mxq probe"}));
+        QCOMPARE(t.candidateCosts.size(), size_t(6));
+        QCOMPARE(t.selections.size(), size_t(2));
+
+        // One HQQ pass gives the candidate kinds' costs exactly as their own tables have them
+        // with the cost windows.
+        for (const char* kind : {"fnorm", "relative-mse", "hessian", "sensitivity"}) {
+            MxqCostParams q = p;
+            q.costKind = kind;
+            q.budgets.clear();
+            q.calibration.tokensFile = firstTokens;
+            const MxqCostTable own = computeMxqCosts(q, ctx);
+            for (size_t m = 0; m < own.matrices.size(); ++m)
+                QCOMPARE(t.candidateCosts.at(kind)[m], own.matrices[m].cost);
+        }
+        for (size_t m = 0; m < t.matrices.size(); ++m)
+            QCOMPARE(t.matrices[m].cost, t.candidateCosts.at("sensitivity")[m]);
+
+        const mpq::detail::LossProbe probe(source, last.windows, at::kCPU, 4);
+        QVERIFY(probe.baseline() != mpq::detail::LossProbe(source, first.windows, at::kCPU, 4).baseline());
+        for (const MxqProbedSelection& sel : t.selections) {
+            // Every kind's plan and the best uniform configuration that fits (b2g32 alone at 3.0
+            // bits; at 3.6 the better of b2g32 and b3g64 by fnorm), the lowest loss kept.
+            QCOMPARE(sel.candidates.size(), size_t(7));
+            QCOMPARE(sel.candidates.back().name.rfind("uniform ", 0), size_t(0));
+            if (sel.budgetBitsPerParameter < 3.1)
+                QCOMPARE(sel.candidates.back().name, std::string("uniform b2g32"));
+            QCOMPARE(sel.baselineLoss, probe.baseline());
+            for (const MxqProbedCandidate& c : sel.candidates) {
+                QVERIFY2(c.loss >= sel.kept().loss, c.name.c_str());
+                QVERIFY(c.bitsPerParameter <= sel.budgetBitsPerParameter * (1 + 1e-12));
+            }
+            QCOMPARE(sel.chosen, lowestLossCandidate(sel.candidates));
+            // A candidate's loss is the quantized model's, measured independently here.
+            const MxqProbedCandidate& c = sel.candidates.front();
+            const double loss = probe.planLoss([&](int64_t, const mpq::llama::LinearSpec& s) -> at::Tensor {
+                for (size_t m = 0; m < t.matrices.size(); ++m)
+                    if (t.matrices[m].tensor == s.tensor) {
+                        const MxqConfig& k = t.configs[size_t(c.choice[m])];
+                        const at::Tensor W = loadTensor(source, s.tensor, at::kFloat, at::kCPU);
+                        return mpq::detail::hqqQuantize(W, k.bits, k.groupSize).dequant;
+                    }
+                return {};
+            });
+            QCOMPARE(c.loss, loss);
+            // The solve at this budget is the kept plan, within the budget.
+            const MxqSolution s = solveMxq(t, MxqBudget::bitsPerParameter(sel.budgetBitsPerParameter));
+            QVERIFY(s.hasSolution());
+            QCOMPARE(s.choice, sel.kept().choice);
+            QVERIFY(s.storageBits <= s.budgetBits);
+            QVERIFY(s.solver.find(sel.kept().name) != std::string::npos);
+            QCOMPARE(toPlan(t, s).matrices.size(), t.matrices.size());
+        }
+        // Another budget is an ordinary solve of the table's own (sensitivity) costs.
+        const MxqSolution other = solveMxq(t, MxqBudget::bitsPerParameter(3.3));
+        QVERIFY(other.status == MxqStatus::Optimal);
+
+        // JSON round trip: costs, selections and losses bit for bit.
+        const MxqCostTable back = reloaded(t, dir, "probed.json");
+        QCOMPARE(back.costKind, std::string("probed"));
+        QCOMPARE(back.candidateCosts, t.candidateCosts);
+        QCOMPARE(back.selections.size(), t.selections.size());
+        for (size_t i = 0; i < t.selections.size(); ++i) {
+            QCOMPARE(back.selections[i].budgetBits, t.selections[i].budgetBits);
+            QCOMPARE(back.selections[i].baselineLoss, t.selections[i].baselineLoss);
+            QCOMPARE(back.selections[i].chosen, t.selections[i].chosen);
+            for (size_t k = 0; k < t.selections[i].candidates.size(); ++k) {
+                QCOMPARE(back.selections[i].candidates[k].name, t.selections[i].candidates[k].name);
+                QCOMPARE(back.selections[i].candidates[k].choice, t.selections[i].candidates[k].choice);
+                QCOMPARE(back.selections[i].candidates[k].loss, t.selections[i].candidates[k].loss);
+            }
+        }
+
+        // Deterministic: a second run selects the same plans with the same losses.
+        const MxqCostTable again = computeMxqCosts(p, ctx);
+        for (size_t i = 0; i < t.selections.size(); ++i) {
+            QCOMPARE(again.selections[i].chosen, t.selections[i].chosen);
+            for (size_t k = 0; k < t.selections[i].candidates.size(); ++k)
+                QCOMPARE(again.selections[i].candidates[k].loss, t.selections[i].candidates[k].loss);
+        }
+
+        // A new budget on the stored table: re-solved from its costs and measured; an old one is kept.
+        MxqCostTable grown = back;
+        MxqCostParams more = p;
+        more.budgets = {MxqBudget::bitsPerParameter(3.6), MxqBudget::bitsPerParameter(4.2)};
+        probeMxqBudgets(grown, more, ctx);
+        QCOMPARE(grown.selections.size(), size_t(3));
+        QCOMPARE(grown.selections[1].candidates[0].loss, t.selections[1].candidates[0].loss);
+        QVERIFY(grown.selectionFor(4.2 * double(grown.totalParameters())) != nullptr);
+        // An infeasible budget, a table of another kind, cancellation during the probe.
+        more.budgets = {MxqBudget::bitsPerParameter(2.0)};
+        QVERIFY_THROWS_EXCEPTION(Error, probeMxqBudgets(grown, more, ctx));
+        MxqCostTable fn = back;
+        fn.costKind = "fnorm";
+        more.budgets = {MxqBudget::bitsPerParameter(3.8)};
+        QVERIFY_THROWS_EXCEPTION(Error, probeMxqBudgets(fn, more, ctx));
+        JobContext cancelling;
+        cancelling.setProgressHandler([&](const Progress& pr) {
+            if (pr.stage == "mxq probe")
+                cancelling.requestCancel();
+        });
+        QVERIFY_THROWS_EXCEPTION(Cancelled, probeMxqBudgets(grown, more, cancelling));
+        QCOMPARE(grown.selections.size(), size_t(3));
     }
 
     void settingsRoundTrip()

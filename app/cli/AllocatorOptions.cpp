@@ -60,14 +60,27 @@ void addAllocatorOptions(Args& args)
         "--calib, --nsamples, --seqlen, --seed), relative-hessian (the same Hessians: n * tr(dW H dW^T) / "
         "tr(W H W^T), each layer output's noise-to-signal ratio summed over the weights; mxq only) or sensitivity "
         "(calibration data: each matrix's calibration-loss increase measured with only it at the smallest "
-        "candidate, b2g128 by default, scaled to each configuration by its squared error; mxq only). None "
-        "keeps MXQ on or below the uniform HQQ curve at every budget on both shared models (docs/figures.md)",
+        "candidate, b2g128 by default, scaled to each configuration by its squared error; mxq only) or probed "
+        "(calibration data: at each budget the plans of the six costs above and the best uniform configuration "
+        "that fits are measured by the quantized model's calibration loss, the lowest kept; mxq only; "
+        "docs/mxq.md)",
         "fnorm");
     args.option("costs", "FILE", "mxq: cost table to reuse (JSON); computed and saved beside --out when absent");
     addGgufOptions(args);
 }
 
 namespace {
+
+constexpr const char* kMxqCostKinds =
+    "--cost must be fnorm, relative, relative-mse, hessian, relative-hessian, sensitivity or probed";
+
+bool isMxqCostKind(const std::string& kind)
+{
+    for (const char* k : {"fnorm", "relative", "relative-mse", "hessian", "relative-hessian", "sensitivity", "probed"})
+        if (kind == k)
+            return true;
+    return false;
+}
 
 std::vector<int> parseInts(const std::string& text, const char* option)
 {
@@ -96,30 +109,46 @@ const MxqCostTable& mxqCostTable(const Args& args, MxqCostCache& costs, const Qu
     if (costs.table)
         return *costs.table;
     const std::string kind = args.get("cost");
-    if (kind != "fnorm" && kind != "relative" && kind != "relative-mse" && kind != "hessian" &&
-        kind != "relative-hessian" && kind != "sensitivity")
-        throw UsageError("--cost must be fnorm, relative, relative-mse, hessian, relative-hessian or sensitivity");
+    if (!isMxqCostKind(kind))
+        throw UsageError(kMxqCostKinds);
+    MxqCostParams cp;
+    cp.model = p.model;
+    cp.device = p.device;
+    cp.configs = parseMxqConfigs(args.get("configs"));
+    cp.costKind = kind;
+    // hessian, relative-hessian, sensitivity, probed: the calibration options of the job (--calib,
+    // --nsamples, --seqlen, --seed).
+    cp.calibration.source = p.calib;
+    cp.calibration.nsamples = p.nsamples;
+    cp.calibration.seqlen = p.seqlen;
+    cp.calibration.seed = p.seed;
+    cp.calibration.dataDir = p.dataDir;
+    cp.calibration.tokensFile = p.calibTokens;
+    cp.tokenizer = p.tokenizer;
+    cp.batchSize = p.batchSize;
+    if (kind == "probed") {
+        // Every budget of the job (a sweep's list, or quantize's one) is decided by measured loss.
+        if (args.has("budget-mib"))
+            cp.budgets.push_back(MxqBudget::mib(args.getDouble("budget-mib")));
+        std::stringstream ss(args.get("budget"));
+        std::string item;
+        while (args.has("budget") && std::getline(ss, item, ','))
+            cp.budgets.push_back(MxqBudget::bitsPerParameter(std::stod(item)));
+    }
     const std::string file = args.get("costs");
     if (!file.empty() && files::exists(file)) {
         costs.table = MxqCostTable::load(file);
         if (costs.table->costKind != kind)
             throw UsageError(file + " holds " + costs.table->costKind + " costs, but --cost " + kind +
                              " was asked for; give another --costs file");
+        if (kind == "probed") {
+            // Budgets not probed yet: the stored costs re-solve, the new plans are measured.
+            const size_t before = costs.table->selections.size();
+            probeMxqBudgets(*costs.table, cp, ctx);
+            if (costs.table->selections.size() != before)
+                costs.table->save(file);
+        }
     } else {
-        MxqCostParams cp;
-        cp.model = p.model;
-        cp.device = p.device;
-        cp.configs = parseMxqConfigs(args.get("configs"));
-        cp.costKind = kind;
-        // hessian: the calibration options of the job (--calib, --nsamples, --seqlen, --seed).
-        cp.calibration.source = p.calib;
-        cp.calibration.nsamples = p.nsamples;
-        cp.calibration.seqlen = p.seqlen;
-        cp.calibration.seed = p.seed;
-        cp.calibration.dataDir = p.dataDir;
-        cp.calibration.tokensFile = p.calibTokens;
-        cp.tokenizer = p.tokenizer;
-        cp.batchSize = p.batchSize;
         costs.table = computeMxqCosts(cp, ctx);
         if (!file.empty())
             costs.table->save(file);
@@ -169,9 +198,8 @@ void checkAllocatorOptions(const Args& args, const std::string& method, const st
         const std::string kind = args.get("cost");
         if (method == "gguf-mxq" && kind != "fnorm" && kind != "hessian") // relative: MXQ's HQQ costs only
             throw UsageError("--cost must be fnorm or hessian");
-        if (kind != "fnorm" && kind != "relative" && kind != "relative-mse" && kind != "hessian" &&
-            kind != "relative-hessian" && kind != "sensitivity")
-            throw UsageError("--cost must be fnorm, relative, relative-mse, hessian, relative-hessian or sensitivity");
+        if (!isMxqCostKind(kind))
+            throw UsageError(kMxqCostKinds);
         if (method == "mxq")
             parseMxqConfigs(args.get("configs"));
         if (args.has("costs") && files::isDirectory(args.get("costs")))

@@ -112,7 +112,7 @@ void checkQuantizeInputs(const Args& args, const QuantizeParams& p, const std::s
     // HQQ and MXQ with its data-free costs read no text; everything else calibrates.
     const std::string cost = args.get("cost");
     const bool dataFree = method == "hqq" || (method == "mxq" && cost != "hessian" && cost != "relative-hessian" &&
-                                                    cost != "sensitivity");
+                                                    cost != "sensitivity" && cost != "probed");
     if (!dataFree && p.calibTokens.empty())
         checkCalibrationSet(p.calib, p.dataDir, "--calib");
     // The headers only (no weights): the figures for the memory check.

@@ -78,4 +78,34 @@ double LossProbe::loss(int64_t layer, const llama::LinearSpec& linear, const at:
     return run(layer, w);
 }
 
+double LossProbe::planLoss(const WeightOf& weightOf, const JobContext* ctx) const
+{
+    c10::InferenceMode guard;
+    const ModelConfig& c = m_source.config();
+    std::vector<LayerWeights> layers = m_layers; // shares every tensor not replaced
+    for (int64_t l = 0; l < c.numLayers; ++l)
+        for (const llama::LinearSpec& s : llama::layerLinears(c, l)) {
+            const at::Tensor What = weightOf(l, s);
+            if (!What.defined())
+                continue;
+            at::Tensor& slot = layers[size_t(l)].weight(s);
+            TORCH_CHECK(slot.sizes() == What.sizes(), "loss probe: ", s.tensor, " is ", slot.sizes(),
+                        ", the replacement ", What.sizes());
+            slot = What.to(m_device, at::kFloat);
+        }
+    const int64_t n = m_ids.size(0);
+    double sum = 0;
+    for (int64_t b = 0; b < n; b += m_batch) {
+        const int64_t e = std::min(n, b + m_batch);
+        at::Tensor h = m_inputs.front().slice(0, b, e);
+        for (int64_t l = 0; l < c.numLayers; ++l) {
+            if (ctx)
+                ctx->checkCancelled();
+            h = decoderLayer(c, layers[size_t(l)], h, m_rope);
+        }
+        sum += nllFromHidden(c, m_norm, m_head, h, m_ids.slice(0, b, e)).sum(at::kDouble).item<double>();
+    }
+    return sum / double(n * (m_ids.size(1) - 1));
+}
+
 } // namespace mpq::detail

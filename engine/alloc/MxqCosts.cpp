@@ -1,6 +1,7 @@
 #include "alloc/detail/MxqCosts.h"
 #include "alloc/detail/FpHessians.h"
 #include "alloc/detail/LossProbe.h"
+#include "alloc/detail/MxqProbed.h"
 
 #include "core/Device.h"
 #include "core/Error.h"
@@ -15,6 +16,21 @@
 #include <cmath>
 
 namespace mpq::detail {
+
+CalibrationSet mxqCalibration(const ModelSource& source, const MxqCostParams& params, JobContext& ctx)
+{
+    const ModelConfig& cfg = source.config();
+    if (!params.calibration.tokensFile.empty())
+        return loadCalibrationTokens(params.calibration.tokensFile, int32_t(cfg.vocabSize));
+    CalibrationParams cp = params.calibration;
+    cp.seqlen = std::min(cp.seqlen, cfg.maxPositions);
+    return sampleCalibration(cp, *openModelTokenizer(source), ctx);
+}
+
+int64_t mxqBatch(const MxqCostParams& params)
+{
+    return params.batchSize > 0 ? params.batchSize : (params.device.rfind("cuda", 0) == 0 ? 16 : 4);
+}
 
 double frobeniusCost(const at::Tensor& W, const at::Tensor& What)
 {
@@ -177,28 +193,23 @@ namespace mpq {
 
 MxqCostTable computeMxqCosts(const MxqCostParams& params, JobContext& ctx)
 {
+    if (params.costKind == "probed")
+        return detail::computeProbedMxqCosts(params, ctx);
     if (params.costKind == "fnorm" || params.costKind == "relative" || params.costKind == "relative-mse") {
         const ModelSource source = ModelSource::open(params.model);
         return detail::computeMxqCosts(source, params, ctx);
     }
     if (params.costKind != "hessian" && params.costKind != "relative-hessian" && params.costKind != "sensitivity")
         throw Error("MXQ costs: unknown cost \"" + params.costKind +
-                    "\" (fnorm, relative, relative-mse, hessian, relative-hessian or sensitivity)");
+                    "\" (fnorm, relative, relative-mse, hessian, relative-hessian, sensitivity or probed)");
     checkDevice(params.device);
     const auto t0 = std::chrono::steady_clock::now();
     const ModelSource source = ModelSource::open(params.model, params.tokenizer);
     const ModelConfig& cfg = source.config();
-    CalibrationSet calib;
-    if (!params.calibration.tokensFile.empty()) {
-        calib = loadCalibrationTokens(params.calibration.tokensFile, int32_t(cfg.vocabSize));
-    } else {
-        CalibrationParams cp = params.calibration;
-        cp.seqlen = std::min(cp.seqlen, cfg.maxPositions);
-        calib = sampleCalibration(cp, *openModelTokenizer(source), ctx);
-    }
+    const CalibrationSet calib = detail::mxqCalibration(source, params, ctx);
     const at::Device device = detail::torchDevice(params.device);
     const at::ScalarType act = device.is_cuda() ? at::kHalf : at::kFloat;
-    const int64_t batch = params.batchSize > 0 ? params.batchSize : (device.is_cuda() ? 16 : 4);
+    const int64_t batch = detail::mxqBatch(params);
     if (params.costKind == "sensitivity") {
         // The fnorm table, then one probe per matrix: the calibration loss with only that matrix
         // at the probe configuration, everything else full precision (docs/mxq.md, "Data-aware costs").

@@ -148,6 +148,43 @@ void MxqCostTable::validate(const std::string& source) const
                 throw Error(where + "configuration " + configs[k].label() +
                             " has a negative or non-finite cost or storage");
     }
+    // The probed kind's extras: every candidate's costs and every selection's plans are per
+    // matrix and configuration of this table.
+    for (const auto& [kind, costs] : candidateCosts) {
+        if (costs.size() != matrices.size())
+            throw Error(source + ": the " + kind + " candidate costs need one row per matrix (" +
+                        std::to_string(matrices.size()) + ")");
+        for (const auto& row : costs) {
+            if (row.size() != configs.size())
+                throw Error(source + ": the " + kind + " candidate costs need one per configuration");
+            for (double c : row)
+                if (!std::isfinite(c) || c < 0)
+                    throw Error(source + ": the " + kind + " candidate costs hold a negative or non-finite value");
+        }
+    }
+    for (const auto& sel : selections) {
+        const std::string where = source + ": the probed selection at " + std::to_string(sel.budgetBitsPerParameter) +
+                                  " bits/parameter: ";
+        if (sel.chosen < 0 || size_t(sel.chosen) >= sel.candidates.size())
+            throw Error(where + "the kept candidate is not one of its " + std::to_string(sel.candidates.size()));
+        for (const auto& c : sel.candidates) {
+            if (c.choice.size() != matrices.size())
+                throw Error(where + "candidate " + c.name + " needs one configuration per matrix");
+            for (int k : c.choice)
+                if (k < 0 || size_t(k) >= configs.size())
+                    throw Error(where + "candidate " + c.name + " names a configuration out of range");
+            if (!std::isfinite(c.loss))
+                throw Error(where + "candidate " + c.name + " has a non-finite loss");
+        }
+    }
+}
+
+const MxqProbedSelection* MxqCostTable::selectionFor(double budgetBits) const
+{
+    for (const auto& s : selections)
+        if (std::abs(s.budgetBits - budgetBits) <= 1e-9 * std::abs(budgetBits))
+            return &s;
+    return nullptr;
 }
 
 std::string MxqCostTable::toJson() const
@@ -175,6 +212,27 @@ std::string MxqCostTable::toJson() const
                                  {"cols", m.cols},
                                  {"cost", m.cost},
                                  {"storage_bits", m.storageBits}});
+    if (!candidateCosts.empty()) {
+        j["candidate_costs"] = nlohmann::json::object();
+        for (const auto& [kind, costs] : candidateCosts)
+            j["candidate_costs"][kind] = costs;
+    }
+    if (!selections.empty()) {
+        j["selections"] = nlohmann::json::array();
+        for (const auto& sel : selections) {
+            nlohmann::json cands = nlohmann::json::array();
+            for (const auto& c : sel.candidates)
+                cands.push_back({{"name", c.name},
+                                 {"choice", c.choice},
+                                 {"bits_per_parameter", c.bitsPerParameter},
+                                 {"loss", c.loss}});
+            j["selections"].push_back({{"budget_bits", sel.budgetBits},
+                                       {"budget_bits_per_parameter", sel.budgetBitsPerParameter},
+                                       {"baseline_loss", sel.baselineLoss},
+                                       {"chosen", sel.chosen},
+                                       {"candidates", cands}});
+        }
+    }
     // nlohmann writes the shortest form that reads back to the same double: costs round-trip
     // bit for bit.
     return j.dump(1);
@@ -220,13 +278,34 @@ MxqCostTable MxqCostTable::fromJson(const std::string& text, const std::string& 
             m.storageBits = e.at("storage_bits").get<std::vector<double>>();
             t.matrices.push_back(std::move(m));
         }
+        if (j.contains("candidate_costs"))
+            for (const auto& [kind, costs] : j.at("candidate_costs").items())
+                t.candidateCosts[kind] = costs.get<std::vector<std::vector<double>>>();
+        if (j.contains("selections"))
+            for (const auto& e : j.at("selections")) {
+                MxqProbedSelection sel;
+                sel.budgetBits = e.at("budget_bits").get<double>();
+                sel.budgetBitsPerParameter = e.at("budget_bits_per_parameter").get<double>();
+                sel.baselineLoss = e.value("baseline_loss", 0.0);
+                sel.chosen = jsonInt<int>(e.at("chosen"), source + ": a selection's \"chosen\"");
+                for (const auto& c : e.at("candidates")) {
+                    MxqProbedCandidate k;
+                    k.name = c.at("name").get<std::string>();
+                    k.choice = jsonInts<int>(c.at("choice"), source + ": a candidate's \"choice\"");
+                    k.bitsPerParameter = c.value("bits_per_parameter", 0.0);
+                    k.loss = c.at("loss").get<double>();
+                    sel.candidates.push_back(std::move(k));
+                }
+                t.selections.push_back(std::move(sel));
+            }
     } catch (const nlohmann::json::exception& e) {
         throw Error(source + ": malformed MXQ cost table (" + e.what() + ")");
     }
     if (t.costKind != "fnorm" && t.costKind != "relative" && t.costKind != "relative-mse" &&
-        t.costKind != "hessian" && t.costKind != "relative-hessian" && t.costKind != "sensitivity")
+        t.costKind != "hessian" && t.costKind != "relative-hessian" && t.costKind != "sensitivity" &&
+        t.costKind != "probed")
         throw Error(source + ": unknown MXQ cost kind \"" + t.costKind +
-                    "\" (fnorm, relative, relative-mse, hessian, relative-hessian or sensitivity)");
+                    "\" (fnorm, relative, relative-mse, hessian, relative-hessian, sensitivity or probed)");
     t.validate(source);
     return t;
 }

@@ -348,6 +348,34 @@ MxqSolution solveMxq(const MxqCostTable& table, const MxqBudget& budget,
         return finish();
     }
 
+    if (const MxqProbedSelection* sel = table.selectionFor(s.budgetBits)) {
+        // The "probed" kind decided this budget by measured calibration loss (docs/mxq.md): its
+        // kept plan is the answer, not the optimum of the table's own (sensitivity) costs.
+        const MxqProbedCandidate& kept = sel->kept();
+        s.choice = kept.choice;
+        for (size_t m = 0; m < table.matrices.size(); ++m) {
+            s.objective += table.matrices[m].cost[size_t(kept.choice[m])];
+            s.storageBits += table.matrices[m].storageBits[size_t(kept.choice[m])];
+        }
+        s.bitsPerParameter = s.storageBits / double(s.parameters);
+        s.bound = s.objective;
+        s.status = MxqStatus::Feasible;
+        if (s.storageBits > s.budgetBits * (1.0 + 1e-9)) {
+            s.status = MxqStatus::Error;
+            s.message = "the probed plan " + kept.name + " exceeds the budget";
+            s.choice.clear();
+            return finish();
+        }
+        s.solver = "lowest calibration loss of " + std::to_string(sel->candidates.size()) + " plans: " + kept.name;
+        s.message = "probed: " + std::to_string(table.matrices.size()) + " matrices at " + fmt(s.bitsPerParameter) +
+                    " bits/parameter (budget " + fmt(s.budgetBitsPerParameter) + "); calibration NLL (nats/token, " +
+                    "unquantized " + fmt(sel->baselineLoss, 6) + "):";
+        for (size_t i = 0; i < sel->candidates.size(); ++i)
+            s.message += std::string(i ? "," : "") + " " + sel->candidates[i].name + " " +
+                         fmt(sel->candidates[i].loss, 6) + (int(i) == sel->chosen ? " (kept)" : "");
+        return finish();
+    }
+
     const auto fronts = paretoFronts(table);
     const Greedy greedy = greedySolve(fronts, s.budgetBits);
     // The greedy solution is optimal (within the gap asked for) when it is that close to the LP

@@ -10,21 +10,6 @@
 
 namespace mpq {
 
-/// MXQ's memory budget over the quantized matrices, as average bits per parameter (scales,
-/// zeros and meta-data included, as MxqConfig::bitsPerWeight counts them) or in MiB.
-struct MxqBudget {
-    enum class Unit { BitsPerParameter, MiB };
-    Unit unit = Unit::BitsPerParameter;
-    double value = 4.0;
-
-    static MxqBudget bitsPerParameter(double bits) { return {Unit::BitsPerParameter, bits}; }
-    static MxqBudget mib(double mebibytes) { return {Unit::MiB, mebibytes}; }
-    /// The budget in bits for matrices holding `parameters` weights in all.
-    double toBits(int64_t parameters) const;
-    /// "3.5 bits/parameter" or "120 MiB".
-    std::string describe() const;
-};
-
 struct MxqSolveOptions {
     double timeLimitSeconds = 10;  ///< wall-clock limit of the branch and bound
     /// Stop once (objective − bound)/objective ≤ this. 10⁻⁴ is HiGHS's default, which MXQ's own
@@ -81,7 +66,10 @@ double mxqMinimumBitsPerParameter(const MxqCostTable& table);
 /// Returns status Infeasible (message with the smallest feasible budget) when the budget is below
 /// every matrix's smallest configuration; Error if the table is empty or invalid or the solver
 /// fails. Without a MIP solver in the build the greedy solution is returned as Feasible with its LP-bound
-/// gap (Optimal where the LP bound proves it). Cancellation of `ctx` stops the branch and bound
+/// gap (Optimal where the LP bound proves it). A "probed" table that holds a selection for the
+/// budget (MxqCostTable::selections) returns that selection's kept plan instead, as Feasible with
+/// gap 0, the solver naming the kept candidate and the message listing every candidate's
+/// calibration loss. Cancellation of `ctx` stops the branch and bound
 /// at its next node and throws mpq::Cancelled. Thread-safe; GLPK's hooks and CBC's driver keep
 /// static state, so solves from several threads run one after the other.
 MxqSolution solveMxq(const MxqCostTable& table, const MxqBudget& budget,

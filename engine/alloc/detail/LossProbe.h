@@ -8,6 +8,7 @@
 #include <ATen/ATen.h>
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 namespace mpq::detail {
@@ -17,7 +18,7 @@ namespace mpq::detail {
 /// minus the full-precision model's. Keeps every decoder layer's full-precision input for the
 /// windows (fp32, [windows, tokens, hidden] per layer) and the full-precision layers resident, so
 /// a probe of layer l runs layers l … L−1 and the head only. For MXQ's "sensitivity" cost
-/// (docs/mxq.md). Not thread-safe. Throws mpq::Error on bad windows or model.
+/// (docs/mxq.md); planLoss() measures a whole quantized model (the "probed" kind). Not thread-safe. Throws mpq::Error on bad windows or model.
 class LossProbe {
 public:
     LossProbe(const ModelSource& source, const std::vector<std::vector<int32_t>>& windows,
@@ -26,6 +27,13 @@ public:
     double baseline() const { return m_baseline; }
     /// Mean NLL with the weight of `linear` in decoder layer `layer` replaced by `What` [out, in].
     double loss(int64_t layer, const llama::LinearSpec& linear, const at::Tensor& What) const;
+    /// A replacement weight [out, in] for a linear, or an undefined tensor to keep it.
+    using WeightOf = std::function<at::Tensor(int64_t layer, const llama::LinearSpec& linear)>;
+    /// Mean NLL of a whole quantized model: every linear of every decoder layer replaced by
+    /// weightOf(layer, linear) where that is defined, the windows run from the embedding (MXQ's
+    /// "probed" kind measures plans with it). `ctx`, when given, is checked before each decoder
+    /// layer of each batch (throws mpq::Cancelled).
+    double planLoss(const WeightOf& weightOf, const JobContext* ctx = nullptr) const;
 
 private:
     double run(int64_t from, const LayerWeights& first) const;

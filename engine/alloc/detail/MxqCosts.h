@@ -13,6 +13,12 @@
 
 namespace mpq::detail {
 
+/// The calibration windows of a data-aware cost: params.calibration.tokensFile when given, else
+/// sampled with the model's tokenizer (seqlen capped at the model's positions). Throws mpq::Error.
+CalibrationSet mxqCalibration(const ModelSource& source, const MxqCostParams& params, JobContext& ctx);
+/// Windows per forward pass of a data-aware cost: params.batchSize, or 16 on CUDA and 4 on the CPU.
+int64_t mxqBatch(const MxqCostParams& params);
+
 /// ‖W − Ŵ‖_F in fp64 accumulation.
 double frobeniusCost(const at::Tensor& W, const at::Tensor& What);
 /// A matrix's cost in units of its own weight scale, from its Frobenius cost f = ‖W − Ŵ‖_F and

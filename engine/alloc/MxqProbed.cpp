@@ -1,0 +1,347 @@
+#include "alloc/detail/MxqProbed.h"
+
+#include "alloc/MxqSolver.h"
+#include "alloc/detail/FpHessians.h"
+#include "alloc/detail/MxqCosts.h"
+
+#include "core/Device.h"
+#include "core/Error.h"
+#include "core/detail/TorchDevice.h"
+#include "model/detail/WeightLoader.h"
+#include "quant/detail/Hqq.h"
+
+#include <c10/core/InferenceMode.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <optional>
+
+namespace mpq::detail {
+
+namespace {
+
+std::string bitsText(double bits)
+{
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.4g bits", bits);
+    return buf;
+}
+
+/// The probed kind's two sets of calibration windows (docs/mxq.md): the costs' (the first n, the
+/// very windows the other data-aware kinds use with the same options) and the selection's (the
+/// next n of the same sampler), so that no plan is judged on the windows that shaped its costs.
+/// A tokens file is split instead: the first half for the costs, the second for the selection.
+struct ProbedWindows {
+    std::vector<std::vector<int32_t>> costs, selection;
+};
+
+ProbedWindows probedWindows(const ModelSource& source, const MxqCostParams& params, JobContext& ctx)
+{
+    MxqCostParams twice = params;
+    if (params.calibration.tokensFile.empty())
+        twice.calibration.nsamples = 2 * params.calibration.nsamples;
+    std::vector<std::vector<int32_t>> all = mxqCalibration(source, twice, ctx).windows;
+    if (all.size() < 2)
+        throw Error("MXQ probed: needs at least two calibration windows (one for the costs, one to measure the plans)");
+    const size_t n = params.calibration.tokensFile.empty() ? size_t(params.calibration.nsamples) : all.size() - all.size() / 2;
+    ProbedWindows w;
+    w.costs.assign(all.begin(), all.begin() + std::ptrdiff_t(n));
+    w.selection.assign(all.begin() + std::ptrdiff_t(n), all.end());
+    return w;
+}
+
+/// `table` with the costs of candidate kind `kind` and nothing of the probed kind's extras.
+MxqCostTable kindTable(const MxqCostTable& table, const std::string& kind)
+{
+    MxqCostTable t;
+    t.model = table.model;
+    t.costKind = kind;
+    t.device = table.device;
+    t.hqq = table.hqq;
+    t.configs = table.configs;
+    t.matrices = table.matrices;
+    const auto& costs = table.candidateCosts.at(kind);
+    for (size_t m = 0; m < t.matrices.size(); ++m)
+        t.matrices[m].cost = costs[m];
+    return t;
+}
+
+} // namespace
+
+const std::vector<std::string>& probedCandidateKinds()
+{
+    static const std::vector<std::string> kinds = {"fnorm",   "relative",         "relative-mse",
+                                                   "hessian", "relative-hessian", "sensitivity"};
+    return kinds;
+}
+
+int lowestLossCandidate(const std::vector<MxqProbedCandidate>& candidates)
+{
+    if (candidates.empty())
+        throw Error("MXQ probed: no candidate plans to choose from");
+    int best = -1;
+    for (size_t i = 0; i < candidates.size(); ++i) {
+        if (!std::isfinite(candidates[i].loss))
+            throw Error("MXQ probed: the calibration loss of " + candidates[i].name + " is not finite");
+        if (best < 0 || candidates[i].loss < candidates[size_t(best)].loss)
+            best = int(i);
+    }
+    return best;
+}
+
+std::vector<MxqProbedCandidate> probedCandidates(const MxqCostTable& table, const MxqBudget& budget, JobContext* ctx)
+{
+    std::vector<MxqProbedCandidate> out;
+    for (const std::string& kind : probedCandidateKinds()) {
+        if (!table.candidateCosts.count(kind))
+            continue;
+        const MxqSolution s = solveMxq(kindTable(table, kind), budget, {}, ctx);
+        if (!s.hasSolution())
+            throw Error("MXQ probed: the " + kind + " program at " + budget.describe() + ": " + s.message);
+        out.push_back({kind, s.choice, s.bitsPerParameter, 0.0});
+    }
+    // The best uniform configuration that fits: where the budget allows one, no mixed plan should
+    // be kept unless it measures better than it.
+    const int64_t parameters = table.totalParameters();
+    const double budgetBits = budget.toBits(parameters);
+    const auto fnorm = table.candidateCosts.find("fnorm");
+    int best = -1;
+    double bestCost = 0, bestStorage = 0;
+    for (size_t k = 0; k < table.configs.size(); ++k) {
+        double storage = 0, cost = 0;
+        for (size_t m = 0; m < table.matrices.size(); ++m) {
+            storage += table.matrices[m].storageBits[k];
+            cost += fnorm != table.candidateCosts.end() ? fnorm->second[m][k] : table.matrices[m].cost[k];
+        }
+        if (storage <= budgetBits && (best < 0 || cost < bestCost)) {
+            best = int(k);
+            bestCost = cost;
+            bestStorage = storage;
+        }
+    }
+    if (best >= 0)
+        out.push_back({"uniform " + table.configs[size_t(best)].label(), std::vector<int>(table.matrices.size(), best),
+                       bestStorage / double(parameters), 0.0});
+    if (out.empty())
+        throw Error("MXQ probed: the table has no candidate costs");
+    return out;
+}
+
+MxqPlanProber::MxqPlanProber(const ModelSource& source, const std::vector<std::vector<int32_t>>& windows,
+                             const at::Device& device, int64_t batch)
+    : m_source(source), m_device(device), m_probe(source, windows, device, batch)
+{
+}
+
+void MxqPlanProber::remember(size_t matrix, size_t config, QuantizedWeight q)
+{
+    q.dequant = at::Tensor(); // recomputed exactly by dequantize()
+    m_hqq[{matrix, config}] = std::move(q);
+}
+
+double MxqPlanProber::loss(const MxqCostTable& table, const std::vector<int>& choice, const JobContext& ctx)
+{
+    c10::InferenceMode guard;
+    if (choice.size() != table.matrices.size())
+        throw Error("MXQ probed: a plan needs one configuration per matrix");
+    std::map<std::string, size_t> index;
+    for (size_t m = 0; m < table.matrices.size(); ++m) {
+        ctx.checkCancelled();
+        index[table.matrices[m].tensor] = m;
+        const size_t k = size_t(choice[m]);
+        if (m_hqq.count({m, k}))
+            continue;
+        const MxqConfig& c = table.configs.at(k);
+        const at::Tensor W = loadTensor(m_source, table.matrices[m].tensor, at::kFloat, m_device);
+        remember(m, k, hqqQuantize(W, c.bits, c.groupSize, table.hqq));
+    }
+    return m_probe.planLoss(
+        [&](int64_t, const llama::LinearSpec& s) -> at::Tensor {
+            const auto it = index.find(s.tensor);
+            if (it == index.end())
+                return {};
+            return m_hqq.at({it->second, size_t(choice[it->second])}).dequantize();
+        },
+        &ctx);
+}
+
+void addProbedSelections(MxqCostTable& table, const std::vector<MxqBudget>& budgets, MxqPlanProber& prober,
+                         JobContext& ctx)
+{
+    if (table.costKind != "probed")
+        throw Error("MXQ probed: a " + table.costKind + " table has no probed selections");
+    const int64_t parameters = table.totalParameters();
+    std::vector<MxqBudget> todo;
+    std::vector<double> todoBits;
+    for (const MxqBudget& b : budgets) {
+        const double bits = b.toBits(parameters);
+        bool seen = table.selectionFor(bits) != nullptr;
+        for (double t : todoBits)
+            seen = seen || std::abs(t - bits) <= 1e-9 * std::abs(bits);
+        if (!seen) {
+            todo.push_back(b);
+            todoBits.push_back(bits);
+        }
+    }
+    if (todo.empty())
+        return;
+    // Every budget's candidates first (solves take milliseconds), so that progress counts plans.
+    std::vector<std::vector<MxqProbedCandidate>> candidates;
+    std::map<std::vector<int>, double> measured;
+    int64_t total = 0;
+    for (const MxqBudget& b : todo) {
+        candidates.push_back(probedCandidates(table, b, &ctx));
+        for (const auto& c : candidates.back())
+            if (measured.emplace(c.choice, NAN).second)
+                ++total;
+    }
+    ctx.start("mxq probe");
+    int64_t done = 0;
+    for (size_t i = 0; i < todo.size(); ++i) {
+        MxqProbedSelection sel;
+        sel.budgetBits = todoBits[i];
+        sel.budgetBitsPerParameter = todoBits[i] / double(parameters);
+        sel.baselineLoss = prober.probe().baseline();
+        for (MxqProbedCandidate& c : candidates[i]) {
+            double& loss = measured.at(c.choice);
+            if (std::isnan(loss)) {
+                ctx.report(done, total, "plans", c.name + " at " + bitsText(sel.budgetBitsPerParameter));
+                loss = prober.loss(table, c.choice, ctx);
+                ++done;
+            }
+            c.loss = loss;
+        }
+        sel.candidates = std::move(candidates[i]);
+        sel.chosen = lowestLossCandidate(sel.candidates);
+        table.selections.push_back(std::move(sel));
+    }
+    ctx.report(total, total, "plans");
+}
+
+MxqCostTable computeProbedMxqCosts(const MxqCostParams& params, JobContext& ctx)
+{
+    checkDevice(params.device);
+    const auto t0 = std::chrono::steady_clock::now();
+    const ModelSource source = ModelSource::open(params.model, params.tokenizer);
+    const ModelConfig& mc = source.config();
+    const ProbedWindows windows = probedWindows(source, params, ctx);
+    const at::Device device = torchDevice(params.device);
+    const at::ScalarType act = device.is_cuda() ? at::kHalf : at::kFloat;
+    const int64_t batch = mxqBatch(params);
+    const int64_t first = params.firstLayer;
+    const int64_t last = params.lastLayer < 0 ? mc.numLayers : params.lastLayer;
+    if (first < 0 || first >= last || last > mc.numLayers)
+        throw Error("MXQ costs: layer range [" + std::to_string(first) + ", " + std::to_string(last) +
+                    ") is not inside the model's " + std::to_string(mc.numLayers) + " layers");
+
+    MxqCostTable table;
+    table.model = source.path();
+    table.costKind = "probed";
+    table.device = params.device;
+    table.hqq = params.hqq;
+    table.configs = params.configs;
+    if (table.configs.empty())
+        throw Error("MXQ costs: no configurations given");
+    for (const auto& c : table.configs)
+        if (c.bits < 1 || c.bits > 8 || c.groupSize <= 0)
+            throw Error("MXQ costs: configuration " + c.label() + " is invalid (bits 1..8, group > 0)");
+    const MxqConfig probeConfig = sensitivityProbe(table.configs);
+    size_t probeIndex = 0;
+    for (size_t k = 0; k < table.configs.size(); ++k)
+        if (table.configs[k] == probeConfig)
+            probeIndex = k;
+
+    c10::InferenceMode guard;
+    MxqPlanProber prober(source, windows.selection, device, batch);
+    std::optional<LossProbe> costProbe(std::in_place, source, windows.costs, device, batch);
+    FpHessianPass pass(source, windows.costs, device, act, batch);
+    // One HQQ pass: per matrix and configuration the Frobenius and Hessian errors, from which
+    // every candidate kind's cost follows; per matrix the probe's loss increase.
+    std::vector<std::vector<double>> fnorm, hessian;
+    std::vector<double> meanSquare, signal, deltaLoss;
+    ctx.start("mxq costs");
+    int64_t total = 0, done = 0;
+    for (int64_t layer = first; layer < last; ++layer)
+        total += int64_t(llama::layerLinears(mc, layer).size());
+    for (int64_t layer = first; layer < last; ++layer) {
+        for (const llama::LinearSpec& s : llama::layerLinears(mc, layer)) {
+            ctx.checkCancelled();
+            ctx.report(done, total, "matrices", s.tensor);
+            MxqMatrixCosts m;
+            m.tensor = s.tensor;
+            m.layer = layer;
+            m.linear = s.name;
+            const at::Tensor W = loadTensor(source, m.tensor, at::kFloat, device);
+            m.rows = W.size(0);
+            m.cols = W.size(1);
+            const at::Tensor H = pass(layer, s);
+            if (!H.defined())
+                throw Error("MXQ costs: no calibration Hessian for " + m.tensor);
+            meanSquare.push_back(W.pow(2).mean(at::kDouble).item<double>());
+            signal.push_back(hessianCost(W, at::zeros_like(W), H));
+            std::vector<double> f, h;
+            for (size_t k = 0; k < table.configs.size(); ++k) {
+                ctx.checkCancelled();
+                const MxqConfig& c = table.configs[k];
+                QuantizedWeight q = hqqQuantize(W, c.bits, c.groupSize, table.hqq);
+                f.push_back(frobeniusCost(W, q.dequant));
+                h.push_back(hessianCost(W, q.dequant, H));
+                if (k == probeIndex)
+                    deltaLoss.push_back(costProbe->loss(layer, s, q.dequant) - costProbe->baseline());
+                prober.remember(table.matrices.size(), k, std::move(q));
+                m.storageBits.push_back(mxqStorageBits(m.rows, m.cols, c));
+            }
+            fnorm.push_back(std::move(f));
+            hessian.push_back(std::move(h));
+            table.matrices.push_back(std::move(m));
+            ++done;
+        }
+    }
+    ctx.report(done, total, "matrices");
+    costProbe.reset(); // the selection measures plans on its own windows
+
+    const std::vector<double> floored = flooredLossIncreases(deltaLoss);
+    auto& kinds = table.candidateCosts;
+    for (const std::string& kind : probedCandidateKinds())
+        kinds[kind].assign(table.matrices.size(), {});
+    for (size_t i = 0; i < table.matrices.size(); ++i) {
+        const int64_t n = table.matrices[i].parameters();
+        for (size_t k = 0; k < table.configs.size(); ++k) {
+            const double f = fnorm[i][k];
+            kinds["fnorm"][i].push_back(f);
+            kinds["relative"][i].push_back(relativeCost("relative", f, meanSquare[i]));
+            kinds["relative-mse"][i].push_back(relativeCost("relative-mse", f, meanSquare[i]));
+            kinds["hessian"][i].push_back(hessian[i][k]);
+            kinds["relative-hessian"][i].push_back(relativeHessianCost(hessian[i][k], signal[i], n));
+            kinds["sensitivity"][i].push_back(sensitivityCost(floored[i], f, fnorm[i][probeIndex]));
+        }
+        table.matrices[i].cost = kinds["sensitivity"][i];
+    }
+    addProbedSelections(table, params.budgets, prober, ctx);
+    table.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return table;
+}
+
+} // namespace mpq::detail
+
+namespace mpq {
+
+void probeMxqBudgets(MxqCostTable& table, const MxqCostParams& params, JobContext& ctx)
+{
+    if (table.costKind != "probed")
+        throw Error("MXQ: only a probed cost table takes new budgets by probing, this one holds " +
+                    table.costKind + " costs");
+    checkDevice(params.device);
+    table.validate("MXQ cost table");
+    const auto t0 = std::chrono::steady_clock::now();
+    const ModelSource source = ModelSource::open(params.model, params.tokenizer);
+    const detail::ProbedWindows windows = detail::probedWindows(source, params, ctx);
+    c10::InferenceMode guard;
+    detail::MxqPlanProber prober(source, windows.selection, detail::torchDevice(params.device),
+                                 detail::mxqBatch(params));
+    detail::addProbedSelections(table, params.budgets, prober, ctx);
+    table.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+} // namespace mpq

@@ -1,0 +1,74 @@
+#pragma once
+
+// MXQ's "probed" cost kind (docs/mxq.md, "Plans chosen by their measured loss"): at each budget,
+// the plans of several cost kinds' programs and the best uniform configuration, each measured by
+// the calibration loss of the whole quantized model; the lowest is kept.
+
+#include "alloc/MxqProblem.h"
+#include "alloc/detail/LossProbe.h"
+#include "core/JobContext.h"
+#include "model/ModelSource.h"
+#include "quant/detail/QuantizedWeight.h"
+
+#include <ATen/ATen.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace mpq::detail {
+
+/// The cost kinds whose programs give the probed kind's candidate plans, in the order they are
+/// listed (the first of equal losses is kept, so the paper's fnorm wins a tie).
+const std::vector<std::string>& probedCandidateKinds();
+
+/// The index of the candidate with the lowest loss, the first among equal ones. Throws mpq::Error
+/// when there is none or a loss is not finite.
+int lowestLossCandidate(const std::vector<MxqProbedCandidate>& candidates);
+
+/// The candidate plans of a "probed" table at `budget`, losses not yet measured: each kind of
+/// table.candidateCosts (in probedCandidateKinds() order) solved by solveMxq(), then "uniform
+/// bXgY", the configuration that fits the budget on every matrix with the smallest summed fnorm
+/// cost (none when no configuration fits on its own). Throws mpq::Error when the budget is
+/// infeasible or a solve fails; mpq::Cancelled from `ctx`.
+std::vector<MxqProbedCandidate> probedCandidates(const MxqCostTable& table, const MxqBudget& budget,
+                                                 JobContext* ctx);
+
+/// Measures whole plans of a cost table: every matrix HQQ-quantized at its configuration, the
+/// calibration windows run through the model, the mean next-token NLL returned. HQQ results are
+/// kept per (matrix, configuration) as codes, scales and zeros (about one byte per weight and
+/// configuration), so that a configuration is quantized once however many plans use it.
+/// Not thread-safe.
+class MxqPlanProber {
+public:
+    MxqPlanProber(const ModelSource& source, const std::vector<std::vector<int32_t>>& windows,
+                  const at::Device& device, int64_t batch);
+    const LossProbe& probe() const { return m_probe; }
+    /// Keeps `q` (its dequant is dropped) as matrix `matrix`'s HQQ result at configuration `config`.
+    void remember(size_t matrix, size_t config, QuantizedWeight q);
+    /// The calibration loss of `choice` (per matrix of `table`, a configuration index). Matrices
+    /// not seen before are loaded and HQQ-quantized with table.hqq. Checks `ctx` before each
+    /// matrix and each decoder layer (throws mpq::Cancelled).
+    double loss(const MxqCostTable& table, const std::vector<int>& choice, const JobContext& ctx);
+
+private:
+    const ModelSource& m_source;
+    at::Device m_device;
+    LossProbe m_probe;
+    std::map<std::pair<size_t, size_t>, QuantizedWeight> m_hqq;
+};
+
+/// Adds the selections for the budgets `table` lacks (see probeMxqBudgets): candidates for every
+/// budget first, then each distinct plan measured once (stage "mxq probe", unit "plans").
+void addProbedSelections(MxqCostTable& table, const std::vector<MxqBudget>& budgets, MxqPlanProber& prober,
+                         JobContext& ctx);
+
+/// computeMxqCosts() for costKind "probed": one HQQ pass gives every candidate kind's costs
+/// (fnorm, relative, relative-mse, hessian and relative-hessian with the unquantized model's
+/// calibration Hessians, sensitivity with one loss probe per matrix), then the selections for
+/// params.budgets. The table's own costs are the sensitivity ones.
+MxqCostTable computeProbedMxqCosts(const MxqCostParams& params, JobContext& ctx);
+
+} // namespace mpq::detail
