@@ -3,7 +3,7 @@
 #include "FuzzSupport.h"
 
 #include "core/Error.h"
-#include "pipeline/detail/QuantizedRun.h"
+#include "runs/detail/QuantizedRun.h"
 
 #include <filesystem>
 

@@ -4,7 +4,7 @@
 #include "FuzzSupport.h"
 
 #include "core/Error.h"
-#include "pipeline/detail/QuantizedRun.h"
+#include "runs/detail/QuantizedRun.h"
 #include "session/Session.h"
 
 #include <hdf5.h>

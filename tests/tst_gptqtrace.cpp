@@ -6,7 +6,7 @@
 #include "core/Error.h"
 #include "demo/SyntheticModel.h"
 #include "pipeline/QuantizeJob.h"
-#include "pipeline/detail/QuantizedRun.h"
+#include "runs/detail/QuantizedRun.h"
 #include "quant/GptqTrace.h"
 #include "quant/detail/Gptq.h"
 

@@ -9,7 +9,7 @@
 #include "demo/SyntheticModel.h"
 #include "pipeline/Override.h"
 #include "pipeline/QuantizeJob.h"
-#include "pipeline/detail/QuantizedRun.h"
+#include "runs/detail/QuantizedRun.h"
 #include "session/Session.h"
 
 #include <QFile>

@@ -5,7 +5,7 @@
 #include "core/Files.h"
 #include "eval/Perplexity.h"
 #include "pipeline/QuantizeJob.h"
-#include "pipeline/ResultFolder.h"
+#include "runs/ResultFolder.h"
 
 #include <QTemporaryDir>
 #include <cmath>

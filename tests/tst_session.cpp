@@ -6,8 +6,8 @@
 #include "core/Error.h"
 #include "core/Files.h"
 #include "pipeline/QuantizeJob.h"
-#include "pipeline/ResultFolder.h"
-#include "pipeline/detail/QuantizedRun.h"
+#include "runs/StoredRun.h"
+#include "runs/detail/QuantizedRun.h"
 #include "session/Session.h"
 #include "session/detail/Sha256.h"
 

@@ -7,7 +7,7 @@
 #include "TestData.h"
 
 #include "core/Error.h"
-#include "pipeline/detail/QuantizedRun.h"
+#include "runs/detail/QuantizedRun.h"
 #include "session/Session.h"
 
 #include <QElapsedTimer>

@@ -10,7 +10,6 @@
 #include "SessionReader.h"
 #include "WorkbenchFile.h"
 
-#include "pipeline/ResultFolder.h"
 
 #include <QCheckBox>
 #include <QComboBox>

@@ -11,6 +11,7 @@
 #include "core/Error.h"
 #include "core/JobContext.h"
 #include "export/Export.h"
+#include "runs/ResultFolder.h"
 #include "session/EvaluationRecord.h"
 #include "session/RunEdits.h"
 
@@ -19,7 +20,6 @@
 #include <QRegularExpression>
 
 #include <algorithm>
-#include <cstdio>
 #include <functional>
 
 namespace mpq::gui {
@@ -87,9 +87,7 @@ void JobRunner::attach(JobContext& ctx, int point, int points, const QString& pa
         }
         // Without a session, the layer's file in the result's .partial folder.
         if (!partialDir.isEmpty()) {
-            char name[48];
-            std::snprintf(name, sizeof name, "layers/layer-%03lld.safetensors", (long long)layer);
-            const QString file = QDir(partialDir).filePath(QString::fromLatin1(name));
+            const QString file = QString::fromStdString(resultLayerFile(partialDir.toStdString(), layer));
             if (QFileInfo::exists(file)) {
                 try {
                     Q_EMIT layerReady(run, ResultReader::readLayerFile(file));
@@ -305,7 +303,9 @@ void JobRunner::runQuantize(const JobRequest& request, JobContext& ctx)
             p.session = sessionFile;
             p.runName = name.toStdString();
         }
-        attach(ctx, int(i), points, inSession ? QString() : out + QStringLiteral(".partial"), name, request.session);
+        attach(ctx, int(i), points,
+               inSession ? QString() : QString::fromStdString(partialResultFolder(out.toStdString())), name,
+               request.session);
     };
     hooks.mxqCosts = [&](const QuantizeParams& p) -> const MxqCostTable& {
         const QString file = request.mxqCosts;

@@ -38,7 +38,7 @@ MatrixResult toMatrix(const session::MatrixDetail& d)
     m.fallback = qs(s.fallback);
     m.hessianSource = qs(s.hessianSource);
     m.calibrationTokens = s.calibrationTokens;
-    const session::TrainingCurves& c = d.curves;
+    const mpq::TrainingCurves& c = d.curves;
     m.curves.loss = c.loss;
     m.curves.lQuant = c.lQuant;
     m.curves.lBit = c.lBit;

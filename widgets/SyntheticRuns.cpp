@@ -4,13 +4,9 @@
 
 #include "alloc/AllocationPlan.h"
 #include "core/Error.h"
+#include "runs/ResultFolder.h"
 
 #include <QDir>
-#include <QFileInfo>
-#include <QJsonArray>
-#include <QJsonDocument>
-#include <QJsonObject>
-#include <QSaveFile>
 
 #include <algorithm>
 #include <cmath>
@@ -235,7 +231,7 @@ QString SyntheticRuns::writeWorkspace(const Workbench& wbIn, const QString& dirP
     for (RunData& r : wb.runs) {
         AllocationPlan plan;
         plan.method = r.method.toStdString();
-        QJsonArray reports;
+        ResultDescription result;
         for (const MatrixResult& m : r.matrices) {
             MatrixPlan p;
             p.tensor = m.tensor.toStdString();
@@ -247,36 +243,31 @@ QString SyntheticRuns::writeWorkspace(const Workbench& wbIn, const QString& dirP
             p.groupSize = m.groupSize;
             p.quantizer = m.quantizer.toStdString();
             plan.matrices.push_back(std::move(p));
-            QJsonObject rep{{QStringLiteral("tensor"), m.tensor},
-                            {QStringLiteral("code_bits"), m.averageBits()},
-                            {QStringLiteral("bits_with_overhead"), m.bitsWithOverhead}};
-            if (m.outputError >= 0)
-                rep.insert(QStringLiteral("output_error"), m.outputError);
-            if (m.frobeniusError >= 0)
-                rep.insert(QStringLiteral("frobenius_error"), m.frobeniusError);
-            reports.append(rep);
+            MatrixReport rep;
+            rep.tensor = m.tensor.toStdString();
+            rep.layer = m.layer;
+            rep.linear = m.linear.toStdString();
+            rep.rows = m.rows;
+            rep.cols = m.cols;
+            rep.quantizer = m.quantizer.toStdString();
+            rep.codeBits = m.averageBits();
+            rep.bitsWithOverhead = m.bitsWithOverhead;
+            rep.outputError = m.outputError;
+            rep.frobeniusError = m.frobeniusError;
+            result.matrices.push_back(std::move(rep));
         }
-        const QJsonObject planJson = QJsonDocument::fromJson(QByteArray::fromStdString(plan.toJson())).object();
-        const QJsonObject result{
-            {QStringLiteral("format"), QStringLiteral("mpq-result")},
-            {QStringLiteral("version"), 1},
-            {QStringLiteral("model"), r.model},
-            {QStringLiteral("method"), r.method},
-            {QStringLiteral("settings"), QJsonObject{{QStringLiteral("synthetic"), true}}},
-            {QStringLiteral("plan"), planJson},
-            {QStringLiteral("avg_bits"), r.avgBits},
-            {QStringLiteral("avg_bits_with_overhead"), r.avgBitsWithOverhead},
-            {QStringLiteral("seconds"), r.seconds},
-            {QStringLiteral("matrices"), reports},
-            {QStringLiteral("warnings"),
-             QJsonArray{QStringLiteral("synthetic run (SyntheticRuns, mpq-synth-7b): bits follow a made-up importance "
-                                       "field; errors, perplexities and times are invented; there are no weights")}},
-        };
+        result.model = r.model.toStdString();
+        result.method = r.method.toStdString();
+        result.settingsJson = R"({"synthetic":true})";
+        result.planJson = plan.toJson();
+        result.avgBits = r.avgBits;
+        result.avgBitsWithOverhead = r.avgBitsWithOverhead;
+        result.seconds = r.seconds;
+        result.warnings = {"synthetic run (SyntheticRuns, mpq-synth-7b): bits follow a made-up importance field; "
+                           "errors, perplexities and times are invented; there are no weights"};
         const QString runDir = dir.absoluteFilePath(r.name);
         QDir().mkpath(runDir);
-        QSaveFile f(runDir + QStringLiteral("/result.json"));
-        if (!f.open(QIODevice::WriteOnly) || f.write(QJsonDocument(result).toJson(QJsonDocument::Compact)) < 0 || !f.commit())
-            throw Error(runDir.toStdString() + "/result.json: cannot write");
+        writeResultDescription(runDir.toStdString(), result);
         r.resultDir = runDir;
     }
     const QString index = dir.absoluteFilePath(QStringLiteral("synthetic-7b.mpqwb"));

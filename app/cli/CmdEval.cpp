@@ -5,7 +5,7 @@
 
 #include "core/Files.h"
 #include "model/ModelSource.h"
-#include "pipeline/ResultFolder.h"
+#include "runs/StoredRun.h"
 #include "Validate.h"
 #include "Demo.h"
 

@@ -32,7 +32,7 @@
 #include "export/Export.h"
 #include "demo/SyntheticModel.h"
 #include "model/ModelSource.h"
-#include "pipeline/ResultFolder.h"
+#include "runs/ResultFolder.h"
 #include "alloc/MgptqTrace.h"
 #include "quant/GptqTrace.h"
 #include "session/ColumnExplain.h"

@@ -2,24 +2,23 @@
 #include "alloc/detail/MgptqTrain.h"
 
 #include "pipeline/Method.h"
-#include "pipeline/QuantizeJob.h"
 
 namespace mpq::detail {
 
-std::unique_ptr<ColumnAllocator> makeColumnAllocator(const QuantizeParams& params)
+std::unique_ptr<ColumnAllocator> makeColumnAllocator(const std::string& name, const MgptqOptions& options,
+                                                     bool symmetric, bool actOrder, bool staticGroups)
 {
-    const std::optional<ColumnAllocatorKind> kind = parseColumnAllocator(params.allocator, params.mgptq);
+    const std::optional<ColumnAllocatorKind> kind = parseColumnAllocator(name, options);
     if (!kind)
         return nullptr;
-    // GPTQ's column order, so that the plan is made in the order the quantizer applies it.
-    const MgptqColumnOrder order{params.actOrder, params.staticGroups};
+    const MgptqColumnOrder order{actOrder, staticGroups};
     switch (*kind) {
     case ColumnAllocatorKind::MgptqGcn:
-        return std::make_unique<MgptqAllocator>(params.mgptq, true, params.symmetric, order);
+        return std::make_unique<MgptqAllocator>(options, true, symmetric, order);
     case ColumnAllocatorKind::MgptqMlp:
-        return std::make_unique<MgptqAllocator>(params.mgptq, false, params.symmetric, order);
+        return std::make_unique<MgptqAllocator>(options, false, symmetric, order);
     case ColumnAllocatorKind::HessianGreedy:
-        return std::make_unique<HessianGreedyAllocator>(params.mgptq, params.symmetric);
+        return std::make_unique<HessianGreedyAllocator>(options, symmetric);
     }
     return nullptr;
 }

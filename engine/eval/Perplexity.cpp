@@ -11,8 +11,8 @@
 #include "model/ModelSource.h"
 #include "model/detail/WeightLoader.h"
 #include "model/detail/LlamaModel.h"
-#include "pipeline/ResultFolder.h"
-#include "pipeline/detail/QuantizedRun.h"
+#include "runs/StoredRun.h"
+#include "runs/detail/QuantizedRun.h"
 #include "tokenizer/ModelTokenizer.h"
 
 #include <c10/core/InferenceMode.h>

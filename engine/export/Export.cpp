@@ -6,7 +6,7 @@
 #include "export/detail/ExportFolder.h"
 #include "export/detail/FormatWriters.h"
 #include "model/ModelSource.h"
-#include "pipeline/detail/QuantizedRun.h"
+#include "runs/detail/QuantizedRun.h"
 
 #include <chrono>
 #include <filesystem>

@@ -104,7 +104,9 @@ QuantizeReport benchmarkQuantization(const SyntheticModelSpec& spec, const Quant
     detail::resetPeakDeviceBytes(device);
     QuantizeReport report;
     report.deviceName = deviceDescription(p.device);
-    const auto allocator = detail::makeColumnAllocator(p); // MG-PTQ and its baselines; null for plain GPTQ
+    // MG-PTQ and its baselines; null for plain GPTQ
+    const auto allocator =
+        detail::makeColumnAllocator(p.allocator, p.mgptq, p.symmetric, p.actOrder, p.staticGroups);
     detail::runSequential(provider, windows, plan, p, ctx, {}, report, allocator.get());
     report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     report.warnings = ctx.warnings();

@@ -15,8 +15,9 @@
 #include "model/detail/WeightLoader.h"
 #include "pipeline/QuantizeParamsJson.h"
 #include "pipeline/detail/OverrideStart.h"
-#include "pipeline/detail/ResultStore.h"
 #include "pipeline/detail/Sequential.h"
+#include "runs/ResultFolder.h"
+#include "runs/detail/ResultFolderFiles.h"
 #include "session/detail/RunJournal.h"
 #include "session/detail/Sha256.h"
 #include "tokenizer/ModelTokenizer.h"
@@ -25,9 +26,8 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
-#include <filesystem>
-#include <fstream>
 #include <future>
+#include <optional>
 
 namespace mpq {
 
@@ -87,23 +87,11 @@ private:
     std::future<detail::WeightOverrides> m_next;
 };
 
-std::string configJson(const ModelConfig& c)
-{
-    return nlohmann::json{{"hidden_size", c.hiddenSize},       {"intermediate_size", c.intermediateSize},
-                          {"num_hidden_layers", c.numLayers},  {"num_attention_heads", c.numHeads},
-                          {"num_key_value_heads", c.numKvHeads}, {"head_dim", c.headDim},
-                          {"vocab_size", c.vocabSize},         {"max_position_embeddings", c.maxPositions},
-                          {"rms_norm_eps", c.rmsNormEps},      {"rope_theta", c.ropeTheta},
-                          {"tie_word_embeddings", c.tieWordEmbeddings}, {"torch_dtype", c.torchDtype},
-                          {"bos_token_id", c.bosTokenId},      {"eos_token_id", c.eosTokenId}}
-        .dump();
-}
-
 session::ModelReference modelReference(const ModelSource& source)
 {
     session::ModelReference m;
     m.path = source.path();
-    m.configJson = configJson(source.config());
+    m.configJson = source.config().toJson();
     for (const auto& f : source.weightFiles())
         m.sha256.emplace_back(files::absolute(f), session::detail::sha256File(f));
     return m;
@@ -113,7 +101,7 @@ session::ModelReference modelReference(const ModelSource& source)
 void checkSameModel(const session::ModelReference& stored, const session::ModelReference& now,
                     const std::string& run)
 {
-    if (stored.configJson != now.configJson || stored.sha256 != now.sha256)
+    if (!stored.sameArchitecture(now.configJson) || stored.sha256 != now.sha256)
         throw Error(run + ": the model at " + now.path +
                     " is not the one this run started from (its configuration or weight files' SHA-256 "
                     "differ); a resumed run would not match, start a new run instead");
@@ -293,38 +281,20 @@ QuantizeReport detail::quantizeModelFrom(const QuantizeParams& given, JobContext
 
     // The result folder is written into a temporary sibling folder and renamed at the end: a
     // cancelled or failed run leaves no half-written result under the requested name.
-    const std::string outDir = p.out.empty() ? std::string() : files::absolute(p.out);
-    const std::string tmpDir = p.out.empty() ? std::string() : outDir + ".partial";
-    struct Cleanup {
-        std::string dir;
-        bool keep = false;
-        ~Cleanup()
-        {
-            if (!keep && !dir.empty())
-                files::removeAll(dir);
-        }
-    } cleanup{tmpDir};
-    auto writeFolderLayer = [&](const detail::LayerRecord& r) {
-        std::vector<std::pair<std::string, detail::QuantizedWeight>> pairs;
-        for (const auto& m : r.matrices)
-            pairs.emplace_back(m.plan.tensor, m.q);
-        detail::writeLayerResult(tmpDir, r.layer, pairs);
-    };
-    if (!tmpDir.empty()) {
-        if (std::string why; !files::removeAll(tmpDir, &why))
-            throw Error("cannot clear the temporary output folder: " + why);
-        std::filesystem::create_directories(tmpDir);
+    std::optional<detail::ResultFolderWriter> folder;
+    if (!p.out.empty()) {
+        folder.emplace(files::absolute(p.out));
         if (!dataFree)
-            saveCalibrationTokens(calib, files::join(tmpDir, "calibration.bin"));
+            folder->writeCalibration(calib);
         for (const auto& r : resume.layers)
-            writeFolderLayer(r);
+            folder->addLayer(r);
     }
 
     CheckpointLayers provider(source, !p.budget.limitsHost());
     detail::LayerSink sink;
     sink.layer = [&](detail::LayerRecord& r) {
-        if (!tmpDir.empty())
-            writeFolderLayer(r);
+        if (folder)
+            folder->addLayer(r);
         if (journal)
             journal->addLayer(r);
     };
@@ -337,7 +307,8 @@ QuantizeReport detail::quantizeModelFrom(const QuantizeParams& given, JobContext
         if (dataFree) {
             detail::runDataFree(provider, plan, p, ctx, sink, report, resumeState);
         } else {
-            const auto allocator = detail::makeColumnAllocator(p);
+            const auto allocator =
+                detail::makeColumnAllocator(p.allocator, p.mgptq, p.symmetric, p.actOrder, p.staticGroups);
             detail::runSequential(provider, calib.windows, plan, p, ctx, sink, report, allocator.get(),
                                   resumeState);
         }
@@ -362,60 +333,36 @@ QuantizeReport detail::quantizeModelFrom(const QuantizeParams& given, JobContext
     report.seconds = since(tStart);
     report.warnings = ctx.warnings();
 
-    if (!tmpDir.empty()) {
-        nlohmann::json j;
-        j["format"] = "mpq-result";
-        j["version"] = 1;
-        j["model"] = source.path();
-        j["method"] = method;
-        j["settings"] = {{"bits", p.bits},          {"group_size", p.groupSize},     {"act_order", p.actOrder},
-                         {"static_groups", p.staticGroups}, {"symmetric", p.symmetric}, {"damp_percent", p.dampPercent},
-                         {"block_size", p.blockSize}, {"calib", p.calib},          {"nsamples", n},
-                         {"seqlen", T},             {"seed", p.seed},               {"device", p.device},
-                         {"activation_dtype", std::string(c10::toString(act))}};
+    if (folder) {
+        ResultDescription d;
+        d.model = source.path();
+        d.method = method;
+        nlohmann::json settings = {
+            {"bits", p.bits},          {"group_size", p.groupSize},     {"act_order", p.actOrder},
+            {"static_groups", p.staticGroups}, {"symmetric", p.symmetric}, {"damp_percent", p.dampPercent},
+            {"block_size", p.blockSize}, {"calib", p.calib},          {"nsamples", n},
+            {"seqlen", T},             {"seed", p.seed},               {"device", p.device},
+            {"activation_dtype", std::string(c10::toString(act))}};
         if (source.config().moe.numExperts > 0)
-            j["settings"]["expert_min_tokens"] = p.expertMinTokens;
-        if (!dataFree)
-            j["calibration"] = {{"file", "calibration.bin"}, {"source", calib.sourcePath},
-                                {"description", calib.description}};
-        j["plan"] = nlohmann::json::parse(report.appliedPlan.toJson());
-        if (!p.extraJson.empty())
-            j["extra"] = nlohmann::json::parse(p.extraJson);
-        j["avg_bits"] = report.avgBits;
-        j["avg_bits_with_overhead"] = report.avgBitsWithOverhead;
-        j["seconds"] = report.seconds;
-        if (!report.sessionRun.empty())
-            j["session_run"] = report.sessionRun;
-        for (const auto& m : report.matrices) {
-            nlohmann::json mj{{"tensor", m.tensor}, {"layer", m.layer}, {"linear", m.linear},
-                              {"rows", m.rows}, {"cols", m.cols}, {"quantizer", m.quantizer},
-                              {"code_bits", m.codeBits}, {"bits_with_overhead", m.bitsWithOverhead},
-                              {"output_error", m.outputError}, {"frobenius_error", m.frobeniusError},
-                              {"gptq_loss", m.gptqLoss},
-                              {"damping", m.damping}};
-            if (m.calibrationTokens >= 0)
-                mj["calibration_tokens"] = m.calibrationTokens;
-            if (!m.hessianSource.empty())
-                mj["hessian_source"] = m.hessianSource;
-            if (!m.fallback.empty()) // GPTQ's fallback (docs/quantization.md)
-                mj["fallback"] = m.fallback;
-            j["matrices"].push_back(mj);
-        }
-        j["warnings"] = report.warnings;
-        std::ofstream out(files::join(tmpDir, "result.json"));
-        out << j.dump(1) << "\n";
-        if (!out)
-            throw Error(tmpDir + "/result.json: write failed");
+            settings["expert_min_tokens"] = p.expertMinTokens;
+        d.settingsJson = settings.dump();
+        d.hasCalibration = !dataFree;
+        d.calibrationSource = calib.sourcePath;
+        d.calibrationDescription = calib.description;
+        d.planJson = report.appliedPlan.toJson();
+        d.extraJson = p.extraJson;
+        d.avgBits = report.avgBits;
+        d.avgBitsWithOverhead = report.avgBitsWithOverhead;
+        d.seconds = report.seconds;
+        d.sessionRun = report.sessionRun;
+        d.matrices = report.matrices;
+        d.warnings = report.warnings;
+        folder->writeDescription(d);
     }
     if (journal)
         journal->finish("complete", reportJson(report, "complete"), report.warnings);
-    if (!tmpDir.empty()) {
-        if (std::string why; !files::removeAll(outDir, &why))
-            throw Error("cannot replace the output folder: " + why);
-        std::filesystem::rename(tmpDir, outDir);
-        cleanup.keep = true;
-        report.outDir = outDir;
-    }
+    if (folder)
+        report.outDir = folder->commit();
     return report;
 }
 

@@ -15,7 +15,6 @@
 #include "model/detail/LayerHessians.h"
 #include "model/detail/LlamaModel.h"
 #include "model/detail/WeightLoader.h"
-#include "pipeline/detail/ResultStore.h"
 #include "pipeline/detail/Sequential.h"
 #include "alloc/GgufMix.h"
 #include "quant/detail/GgmlWeight.h"

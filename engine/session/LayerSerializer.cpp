@@ -80,7 +80,7 @@ void writeMatrix(const h5::Id& g, const mpq::detail::MatrixRecord& m, size_t ord
     h5::writeArray(g, "column_bits", p.columnBits);
     if (!p.diagnostics.empty())
         h5::writeText(g, "diagnostics", p.diagnostics);
-    writeCurves(g, curvesFromDiagnostics(p.diagnostics));
+    writeCurves(g, parseTrainingCurves(p.diagnostics));
 }
 
 } // namespace

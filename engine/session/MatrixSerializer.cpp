@@ -4,8 +4,6 @@
 
 #include "core/Error.h"
 
-#include <nlohmann/json.hpp>
-
 namespace mpq::session::detail {
 
 MatrixSummary readMatrixSummary(const h5::Id& g)
@@ -75,31 +73,6 @@ MatrixDetail readMatrixDetail(const h5::Id& g)
     }
     d.diagnosticsJson = h5::readText(g, "diagnostics", "{}");
     return d;
-}
-
-TrainingCurves curvesFromDiagnostics(const std::string& diagnosticsJson)
-{
-    TrainingCurves c;
-    if (diagnosticsJson.empty())
-        return c;
-    const auto j = nlohmann::json::parse(diagnosticsJson, nullptr, false);
-    if (j.is_discarded() || !j.is_object() || !j.contains("curves") || !j["curves"].is_object())
-        return c;
-    const auto& cj = j["curves"];
-    auto take = [&](const char* key) {
-        std::vector<double> v;
-        if (cj.contains(key) && cj[key].is_array())
-            for (const auto& x : cj[key])
-                v.push_back(x.is_number() ? x.get<double>() : 0.0);
-        return v;
-    };
-    c.loss = take("loss");
-    c.lQuant = take("l_quant");
-    c.lBit = take("l_bit");
-    c.avgBits = take("avg_bits");
-    c.alpha = take("alpha");
-    c.tau = take("tau");
-    return c;
 }
 
 void writeCurves(const h5::Id& g, const TrainingCurves& c)

@@ -90,3 +90,23 @@ RunHeader readRunHeader(const h5::Id& g)
 }
 
 } // namespace mpq::session::detail
+
+namespace mpq::session {
+
+bool ModelReference::sameArchitecture(const std::string& currentConfigJson) const
+{
+    const auto stored = nlohmann::json::parse(configJson, nullptr, false);
+    if (stored.is_discarded() || !stored.is_object())
+        return false;
+    auto now = nlohmann::json::parse(currentConfigJson);
+    if (stored == now)
+        return true;
+    // Builds before ModelConfig::toJson() was the one form stored LLaMA-2's fields for every
+    // family: toJson() without the keys it writes only where a feature is on.
+    for (const char* key : {"model_type", "rope_scaling", "qkv_bias", "o_bias", "mlp_bias", "qk_norm",
+                            "sliding_window", "sliding_layers", "moe"})
+        now.erase(key);
+    return stored == now;
+}
+
+} // namespace mpq::session

@@ -5,6 +5,7 @@
 // layer by layer is the pipeline's job (QuantizeParams::session).
 
 #include "alloc/MxqProblem.h"
+#include "alloc/TrainingCurves.h"
 
 #include <cstdint>
 #include <memory>
@@ -34,9 +35,15 @@ const char* statusName(RunStatus status);
 /// The base model a run was made from.
 struct ModelReference {
     std::string path;        ///< absolute path when the run was made
-    std::string configJson;  ///< the architecture (ModelConfig fields) as a JSON object
+    std::string configJson;  ///< the architecture as a JSON object (ModelConfig::toJson)
     /// SHA-256 (lower-case hex) of each weight file, by absolute path.
     std::vector<std::pair<std::string, std::string>> sha256;
+
+    /// Is the stored architecture `currentConfigJson` (ModelConfig::toJson of the model now)?
+    /// Compares the parsed objects; also accepts the form builds before this one stored for
+    /// every family (LLaMA-2's fields only), so that their runs still resume. False when the
+    /// stored text is not a JSON object.
+    bool sameArchitecture(const std::string& currentConfigJson) const;
 };
 
 /// The per-matrix figures of a run (cheap: no arrays).
@@ -103,18 +110,6 @@ struct SparseAdjacency {
     std::vector<int32_t> row;
     std::vector<int32_t> col;
     std::vector<float> value;
-};
-
-/// An allocator's training curves, one entry per epoch (all vectors have the same length; empty
-/// when the allocator does not train).
-struct TrainingCurves {
-    std::vector<double> loss;      ///< L = L_quant + α·L_bit
-    std::vector<double> lQuant;    ///< L_quant
-    std::vector<double> lBit;      ///< L_bit
-    std::vector<double> avgBits;   ///< average code bits of the argmax allocation
-    std::vector<double> alpha;     ///< α in effect
-    std::vector<double> tau;       ///< Gumbel-Softmax temperature τ
-    size_t epochs() const { return loss.size(); }
 };
 
 /// Everything stored about one matrix except its quantized weights (those go through

@@ -1,7 +1,7 @@
 #include "session/SessionVerify.h"
 
 #include "core/Error.h"
-#include "pipeline/detail/QuantizedRun.h"
+#include "runs/detail/QuantizedRun.h"
 #include "session/Session.h"
 #include "session/detail/Sha256.h"
 

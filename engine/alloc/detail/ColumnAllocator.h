@@ -1,15 +1,13 @@
 #pragma once
 
 #include "alloc/AllocationPlan.h"
+#include "alloc/MgptqOptions.h"
 #include "core/JobContext.h"
 
 #include <ATen/ATen.h>
 
 #include <memory>
-
-namespace mpq {
-struct QuantizeParams;
-}
+#include <string>
 
 namespace mpq::detail {
 
@@ -29,8 +27,11 @@ public:
     virtual bool hostBoundOnDevice() const { return false; }
 };
 
-/// The allocator named by params.allocator ("mgptq-gcn", "mgptq-mlp", "hessian-greedy"), or
-/// nullptr when it is empty. Throws mpq::Error for an unknown name or invalid options.
-std::unique_ptr<ColumnAllocator> makeColumnAllocator(const QuantizeParams& params);
+/// The allocator named `kind` ("mgptq-gcn", "mgptq-mlp", "hessian-greedy"), or nullptr when it
+/// is empty, with MG-PTQ's `options`, the quantizer's grid (`symmetric`) and GPTQ's column order
+/// (`actOrder`, `staticGroups`), so that the plan is made in the order the quantizer applies it.
+/// Throws mpq::Error for an unknown name or invalid options.
+std::unique_ptr<ColumnAllocator> makeColumnAllocator(const std::string& kind, const MgptqOptions& options,
+                                                     bool symmetric, bool actOrder, bool staticGroups);
 
 } // namespace mpq::detail

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "model/SafetensorsWriter.h"
-#include "pipeline/detail/QuantizedRun.h"
+#include "runs/detail/QuantizedRun.h"
 #include "quant/detail/QuantizedWeight.h"
 
 #include <ATen/ATen.h>

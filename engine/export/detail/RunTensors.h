@@ -2,7 +2,7 @@
 
 #include "core/JobContext.h"
 #include "model/ModelSource.h"
-#include "pipeline/detail/QuantizedRun.h"
+#include "runs/detail/QuantizedRun.h"
 
 #include <functional>
 #include <string>

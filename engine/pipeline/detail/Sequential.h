@@ -4,7 +4,7 @@
 #include "alloc/detail/ColumnAllocator.h"
 #include "model/detail/LlamaModel.h"
 #include "pipeline/QuantizeJob.h"
-#include "quant/detail/QuantizedWeight.h"
+#include "runs/detail/LayerRecord.h"
 
 #include <functional>
 #include <utility>
@@ -22,21 +22,6 @@ public:
     virtual LayerWeights layer(int64_t index, at::ScalarType dtype, const at::Device& device) = 0;
 };
 
-/// One quantized matrix of a finished layer, with everything stores keep about it.
-struct MatrixRecord {
-    QuantizedWeight q;       ///< codes, scales, zeros, slots (dequant left empty)
-    MatrixPlan plan;         ///< the plan as applied (per-column bits, allocator diagnostics)
-    MatrixReport report;     ///< measured figures
-    int group = -1;          ///< true-sequential group within the layer (-1: data-free)
-};
-
-/// A finished decoder layer.
-struct LayerRecord {
-    int64_t layer = 0;
-    LayerTiming timing;
-    std::vector<MatrixRecord> matrices; ///< in the order the driver quantized them
-};
-
 /// Receives results as they are produced; either callback may be empty.
 struct LayerSink {
     /// After a true-sequential group was quantized: its Hessian H (fp32 on the job's device;
@@ -44,14 +29,6 @@ struct LayerSink {
     std::function<void(int64_t layer, int group, const at::Tensor& H, const std::vector<MatrixPlan>& plans)> hessian;
     /// When a decoder layer is done.
     std::function<void(LayerRecord&)> layer;
-};
-
-/// Layers a previous, interrupted run already stored: the driver skips quantizing them and, for
-/// the sequential driver, rebuilds the next layer's inputs by running the calibration windows
-/// through them with their stored quantized weights (same functions, batching, dtype, device),
-/// so that the continued run is bit-identical to an uninterrupted one.
-struct ResumeState {
-    std::vector<LayerRecord> layers; ///< layers 0..k-1, in order (tensors on the CPU)
 };
 
 /// The sequential driver proper: layer-0 inputs from the calibration windows, then per layer

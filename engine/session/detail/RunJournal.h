@@ -7,7 +7,9 @@
 // replaced by write-temporary, sync, rename. A kill at any moment leaves the old session file
 // plus complete journal files, which readers overlay and `--resume` continues from.
 
-#include "pipeline/detail/Sequential.h"
+#include "alloc/MgptqOptions.h"
+#include "core/JobContext.h"
+#include "runs/detail/LayerRecord.h"
 #include "session/detail/LayerSerializer.h"
 #include "session/detail/Serializers.h"
 #include "session/detail/SessionFile.h"

@@ -40,8 +40,6 @@ RunHeader readRunHeader(const h5::Id& group);
 /// Per-matrix figures and arrays of one matrix group (…/layers/NNN/<linear>).
 MatrixSummary readMatrixSummary(const h5::Id& matrixGroup);
 MatrixDetail readMatrixDetail(const h5::Id& matrixGroup);
-/// Training curves from an allocator's diagnostics JSON ("curves" object); empty when absent.
-TrainingCurves curvesFromDiagnostics(const std::string& diagnosticsJson);
 void writeCurves(const h5::Id& matrixGroup, const TrainingCurves& curves);
 
 /// /evaluations/<id>

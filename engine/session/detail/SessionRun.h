@@ -1,6 +1,6 @@
 #pragma once
 
-#include "pipeline/detail/QuantizedRun.h"
+#include "runs/detail/QuantizedRun.h"
 
 #include <memory>
 #include <string>

@@ -16,8 +16,8 @@ using QuantizedLayer = std::vector<std::pair<std::string, QuantizedWeight>>;
 
 /// A quantization run read back from storage: its base model, the plan as applied and the
 /// quantized matrices of each completed decoder layer. Storage formats implement it: result
-/// folders (pipeline/ResultStore.cpp), HDF5 sessions ("FILE#RUN", engine/session) and packed
-/// exports (engine/export). Consumers (eval, export, the GUI's adapters) use only this.
+/// folders (runs/ResultFolderRun.cpp), HDF5 sessions ("FILE#RUN", session/SessionRun.cpp) and
+/// packed exports (export/PackedRun.cpp). Consumers (eval, export, the GUI's adapters) use only this.
 /// Not thread-safe; tensors come back on the CPU.
 class QuantizedRun {
 public:

@@ -1,55 +1,18 @@
-#include "pipeline/detail/ResultStore.h"
+// The layer files of a result folder (docs/result-folder.md): per quantized matrix <tensor>.codes,
+// .scales, .zeros, .slot_of_column and .slot_bits, read and written here only.
+#include "runs/detail/ResultFolderFiles.h"
 
 #include "core/Error.h"
-#include "core/detail/JsonInt.h"
 #include "core/Files.h"
+#include "model/LlamaArch.h"
 #include "model/SafetensorsFile.h"
 #include "model/SafetensorsWriter.h"
 #include "model/detail/WeightLoader.h"
-#include "pipeline/ResultFolder.h"
-#include "pipeline/detail/QuantizedRun.h"
 
-#include <nlohmann/json.hpp>
-
-#include <cstdio>
 #include <filesystem>
 #include <map>
 
 namespace mpq {
-
-using detail::jsonInt;
-using detail::jsonIntOr;
-using detail::jsonInts;
-using detail::jsonValue;
-
-bool isResultFolder(const std::string& path)
-{
-    return files::isDirectory(path) && files::exists(files::join(path, "result.json"));
-}
-
-std::string readResultJson(const std::string& dir)
-{
-    return files::readAll(files::join(dir, "result.json"));
-}
-
-std::string resultModelPath(const std::string& dir)
-{
-    const std::string file = files::join(dir, "result.json");
-    try {
-        const auto j = nlohmann::json::parse(files::readAll(file));
-        if (j.value("format", "") != "mpq-result")
-            throw Error(file + ": not an MPQ result (format field)");
-        const int version = jsonIntOr<int>(j, "version", 0, file + ": field \"version\"");
-        if (version > 1)
-            throw Error(file + ": result version " + std::to_string(version) +
-                        " is newer than this build understands (1)");
-        return j.at("model").get<std::string>();
-    } catch (const nlohmann::json::exception& e) {
-        throw Error(file + ": malformed result description (" + e.what() + ")");
-    }
-}
-
-namespace detail {
 
 namespace {
 
@@ -60,17 +23,62 @@ std::string bytesOf(const at::Tensor& t)
     return std::string(reinterpret_cast<const char*>(c.data_ptr<T>()), size_t(c.numel()) * sizeof(T));
 }
 
-std::string layerFile(const std::string& dir, int64_t layer)
-{
-    return files::join(files::join(dir, "layers"), layerFileName(layer));
-}
-
 } // namespace
 
-void writeLayerResult(const std::string& dir, int64_t layer,
-                      const std::vector<std::pair<std::string, QuantizedWeight>>& matrices)
+std::vector<StoredColumnBits> readLayerColumnBits(const std::string& path)
 {
-    std::filesystem::create_directories(files::join(dir, "layers"));
+    const std::vector<TensorEntry> entries = readSafetensorsHeader(path);
+    std::map<std::string, const TensorEntry*> byName;
+    for (const auto& e : entries)
+        byName[e.name] = &e;
+    const auto readInts = [&](const TensorEntry& e) {
+        if (e.type != StorageType::I32)
+            throw Error(path + ": " + e.name + " is not I32");
+        std::vector<int32_t> v(e.bytes / 4);
+        files::readAt(path, e.offset, e.bytes, v.data());
+        return v;
+    };
+    static const std::string suffix = ".slot_of_column";
+    std::vector<StoredColumnBits> out;
+    for (const auto& e : entries) {
+        if (e.name.size() <= suffix.size() || e.name.compare(e.name.size() - suffix.size(), suffix.size(), suffix) != 0)
+            continue;
+        const std::string tensor = e.name.substr(0, e.name.size() - suffix.size());
+        const auto bitsEntry = byName.find(tensor + ".slot_bits");
+        const auto codesEntry = byName.find(tensor + ".codes");
+        if (bitsEntry == byName.end() || codesEntry == byName.end() || codesEntry->second->shape.size() != 2)
+            throw Error(path + ": " + tensor + " lacks slot_bits or codes");
+        const std::vector<int32_t> slotOf = readInts(e);
+        const std::vector<int32_t> slotBits = readInts(*bitsEntry->second);
+        StoredColumnBits m;
+        m.tensor = tensor;
+        m.rows = codesEntry->second->shape[0];
+        m.cols = codesEntry->second->shape[1];
+        if (int64_t(slotOf.size()) != m.cols)
+            throw Error(path + ": " + tensor + ".slot_of_column has " + std::to_string(slotOf.size()) +
+                        " entries for " + std::to_string(m.cols) + " columns");
+        m.columnBits.resize(slotOf.size());
+        for (size_t c = 0; c < slotOf.size(); ++c) {
+            const int32_t s = slotOf[c];
+            if (s < 0 || size_t(s) >= slotBits.size())
+                throw Error(path + ": " + tensor + ": slot index out of range");
+            m.columnBits[c] = uint8_t(slotBits[size_t(s)]);
+        }
+        // "model.layers.3.mlp.down_proj.weight" → layer 3, down_proj; experts keep their index
+        // ("model.layers.3.mlp.experts.7.up_proj.weight" → experts.7.up_proj).
+        m.layer = llama::layerOf(tensor);
+        if (m.layer >= 0)
+            m.linear = llama::shortNameOf(tensor);
+        out.push_back(std::move(m));
+    }
+    return out;
+}
+
+namespace detail {
+
+void writeLayerFile(const std::string& file, int64_t layer, const QuantizedLayer& matrices)
+{
+    std::filesystem::create_directories(files::parent(file));
     SafetensorsWriter w;
     w.setMetadata("format", "mpq-layer");
     w.setMetadata("layer", std::to_string(layer));
@@ -86,10 +94,10 @@ void writeLayerResult(const std::string& dir, int64_t layer,
         if (q.groupSize > 0)
             w.setMetadata(name + ".group_size", std::to_string(q.groupSize));
     }
-    w.write(layerFile(dir, layer));
+    w.write(file);
 }
 
-std::vector<std::pair<std::string, QuantizedWeight>> readLayerResult(const std::string& file)
+QuantizedLayer readLayerFile(const std::string& file)
 {
     std::map<std::string, std::map<std::string, at::Tensor>> parts;
     for (const TensorEntry& e : readSafetensorsHeader(file)) {
@@ -100,7 +108,7 @@ std::vector<std::pair<std::string, QuantizedWeight>> readLayerResult(const std::
             throw Error(file + ": unexpected entry \"" + e.name + "\"");
         parts[e.name.substr(0, weight + 7)][e.name.substr(weight + 8)] = readEntry(e);
     }
-    std::vector<std::pair<std::string, QuantizedWeight>> out;
+    QuantizedLayer out;
     for (auto& [name, p] : parts) {
         for (const char* key : {"codes", "scales", "zeros", "slot_of_column", "slot_bits"})
             if (!p.count(key))

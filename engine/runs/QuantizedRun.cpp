@@ -1,66 +1,19 @@
-#include "pipeline/detail/QuantizedRun.h"
+#include "runs/detail/QuantizedRun.h"
 
 #include "core/Error.h"
 #include "core/Files.h"
 #include "export/detail/PackedFormat.h"
-#include "pipeline/ResultFolder.h"
-#include "pipeline/detail/ResultStore.h"
+#include "runs/ResultFolder.h"
+#include "runs/StoredRun.h"
+#include "runs/detail/ResultFolderFiles.h"
 #include "session/Session.h"
 #include "session/detail/SessionRun.h"
 
-#include <nlohmann/json.hpp>
-
-#include <algorithm>
 #include <cstdio>
-#include <filesystem>
 
 namespace mpq {
 
 namespace detail {
-
-namespace {
-
-/// A result folder (docs/result-folder.md).
-class ResultFolderRun final : public FolderRun {
-public:
-    explicit ResultFolderRun(std::string dir) : FolderRun(std::move(dir))
-    {
-        m_model = resultModelPath(m_dir); // checks format and version
-        m_planSource = files::join(m_dir, "result.json");
-        try {
-            const nlohmann::json j = nlohmann::json::parse(readResultJson(m_dir));
-            m_method = j.value("method", std::string());
-            if (j.contains("plan"))
-                m_planJson = j["plan"].dump();
-            if (j.contains("settings"))
-                m_settings = j["settings"].dump();
-        } catch (const nlohmann::json::exception& e) {
-            throw Error(m_planSource + ": malformed result description (" + e.what() + ")");
-        }
-        std::error_code ec;
-        for (const auto& entry : std::filesystem::directory_iterator(files::join(m_dir, "layers"), ec)) {
-            const std::string name = entry.path().filename().string();
-            long long index = -1;
-            char tail[2] = {};
-            if (std::sscanf(name.c_str(), "layer-%lld.safetensor%1s", &index, tail) == 2 && tail[0] == 's' &&
-                index >= 0)
-                m_layers.push_back(index);
-        }
-        if (ec || m_layers.empty())
-            throw Error(m_dir + ": no quantized layers (layers/*.safetensors)");
-        std::sort(m_layers.begin(), m_layers.end());
-    }
-
-    QuantizedLayer layer(int64_t index) const override
-    {
-        const std::string file = files::join(files::join(m_dir, "layers"), layerFileName(index));
-        if (!files::exists(file))
-            throw Error(m_dir + ": decoder layer " + std::to_string(index) + " is not stored");
-        return readLayerResult(file);
-    }
-};
-
-} // namespace
 
 AllocationPlan FolderRun::plan() const
 {
@@ -77,7 +30,7 @@ std::string layerFileName(int64_t layer)
 std::unique_ptr<QuantizedRun> openQuantizedRun(const std::string& spec)
 {
     if (isResultFolder(spec))
-        return std::make_unique<ResultFolderRun>(spec);
+        return openResultFolderRun(spec);
     if (isPackedExport(spec))
         return openPackedRun(spec);
     // "SESSION#RUN" (docs/session-format.md); a bare session file asks for the run's name.
