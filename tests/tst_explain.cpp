@@ -2,8 +2,8 @@
 // checked against independent computations from the stored arrays and the base weights.
 #include "TestData.h"
 
-#include "alloc/HessianGreedy.h"
-#include "alloc/MxqSolver.h"
+#include "alloc/mgptq/HessianGreedy.h"
+#include "alloc/mxq/MxqSolver.h"
 #include "core/Error.h"
 #include "demo/SyntheticModel.h"
 #include "model/ModelSource.h"

@@ -15,7 +15,7 @@
 #include "runs/detail/QuantizedRun.h"
 #include "quant/detail/Gptq.h"
 #include "alloc/AllocationPlan.h"
-#include "alloc/MxqProblem.h"
+#include "alloc/mxq/MxqProblem.h"
 #include "pipeline/QuantizeParamsJson.h"
 #include "runs/ResultFolder.h"
 #include "session/Session.h"

@@ -1,10 +1,10 @@
 // MG-PTQ: the Hessian graph, the GCN, Gumbel-Softmax, training modes, the target repair, the
 // Hessian-greedy baseline and the plan applied with GPTQ.
-#include "alloc/HessianGreedy.h"
-#include "alloc/Mgptq.h"
-#include "alloc/detail/MgptqGraph.h"
-#include "alloc/detail/MgptqModel.h"
-#include "alloc/detail/MgptqTrain.h"
+#include "alloc/mgptq/HessianGreedy.h"
+#include "alloc/mgptq/Mgptq.h"
+#include "alloc/mgptq/detail/MgptqGraph.h"
+#include "alloc/mgptq/detail/MgptqModel.h"
+#include "alloc/mgptq/detail/MgptqTrain.h"
 #include "core/Error.h"
 #include "core/JobContext.h"
 #include "pipeline/QuantizeParamsJson.h"

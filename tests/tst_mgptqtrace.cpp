@@ -2,7 +2,7 @@
 // the run's own allocation and stored softmax; its frames are what the playback shows.
 #include "TestData.h"
 
-#include "alloc/MgptqTrace.h"
+#include "alloc/mgptq/MgptqTrace.h"
 #include "core/Error.h"
 #include "demo/SyntheticModel.h"
 #include "pipeline/QuantizeJob.h"

@@ -6,10 +6,10 @@
 
 #include "TestData.h"
 
-#include "alloc/MxqBench.h"
-#include "alloc/MxqProblem.h"
-#include "alloc/MxqSolver.h"
-#include "alloc/detail/MxqCosts.h"
+#include "alloc/mxq/MxqBench.h"
+#include "alloc/mxq/MxqProblem.h"
+#include "alloc/mxq/MxqSolver.h"
+#include "alloc/mxq/detail/MxqCosts.h"
 #include "core/Device.h"
 #include "core/Error.h"
 #include "quant/detail/Hqq.h"

@@ -2,8 +2,8 @@
 // table, and on a real cost table against the LP shadow price and the MIP's optimum.
 #include "TestData.h"
 
-#include "alloc/MxqSolver.h"
-#include "alloc/MxqWalk.h"
+#include "alloc/mxq/MxqSolver.h"
+#include "alloc/mxq/MxqWalk.h"
 #include "core/Error.h"
 #include "session/ColumnExplain.h"
 

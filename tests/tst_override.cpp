@@ -4,7 +4,7 @@
 // with one line naming the file and the entry (engine and `mpq quantize --override`).
 #include "TestData.h"
 
-#include "alloc/MxqSolver.h"
+#include "alloc/mxq/MxqSolver.h"
 #include "core/Error.h"
 #include "demo/SyntheticModel.h"
 #include "pipeline/Override.h"

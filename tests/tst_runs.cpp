@@ -3,7 +3,7 @@
 // on (a model's architecture JSON, MG-PTQ's training curves). The family fixture is committed
 // under tests/data/families; no shared data needed.
 #include "alloc/AllocationPlan.h"
-#include "alloc/TrainingCurves.h"
+#include "alloc/mgptq/TrainingCurves.h"
 #include "core/Error.h"
 #include "core/Files.h"
 #include "core/JobContext.h"

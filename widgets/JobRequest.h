@@ -1,6 +1,6 @@
 #pragma once
 
-#include "alloc/MxqProblem.h"
+#include "alloc/mxq/MxqProblem.h"
 #include "eval/Perplexity.h"
 #include "pipeline/QuantizeJob.h"
 

@@ -7,7 +7,7 @@
 #include "ResultReader.h"
 #include "SessionReader.h"
 
-#include "alloc/MxqSolver.h"
+#include "alloc/mxq/MxqSolver.h"
 #include "core/Error.h"
 #include "core/JobContext.h"
 #include "export/Export.h"

@@ -2,7 +2,7 @@
 
 #include "TeachPlayerView.h"
 
-#include "alloc/MgptqTrace.h"
+#include "alloc/mgptq/MgptqTrace.h"
 
 #include <memory>
 

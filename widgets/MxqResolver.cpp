@@ -1,6 +1,6 @@
 #include "MxqResolver.h"
 
-#include "alloc/MxqSolver.h"
+#include "alloc/mxq/MxqSolver.h"
 
 #include <QMetaObject>
 

@@ -2,7 +2,7 @@
 
 #include "MatrixResult.h"
 
-#include "alloc/MxqProblem.h"
+#include "alloc/mxq/MxqProblem.h"
 
 #include <QMetaType>
 #include <QObject>

@@ -2,7 +2,7 @@
 
 #include "TeachPlayerView.h"
 
-#include "alloc/MxqWalk.h"
+#include "alloc/mxq/MxqWalk.h"
 #include "session/ColumnExplain.h"
 
 #include <memory>

@@ -1,7 +1,7 @@
 #include "ResultReader.h"
 
 #include "alloc/AllocationPlan.h"
-#include "alloc/TrainingCurves.h"
+#include "alloc/mgptq/TrainingCurves.h"
 #include "core/Error.h"
 #include "runs/ResultFolder.h"
 

@@ -9,7 +9,7 @@
 namespace mpq::gui {
 
 /// Reads what the engine writes to disk into the views' plain structs, through engine/runs/ (the
-/// result-folder format) and engine/alloc/TrainingCurves.h: it reads no file itself and only
+/// result-folder format) and engine/alloc/mgptq/TrainingCurves.h: it reads no file itself and only
 /// interprets the GGUF mix in a result's `extra`. Every function throws mpq::Error with a message
 /// naming the file when the input is missing or malformed; none opens a dialog. Thread-safe (no
 /// shared state): adapters call them on their worker thread.

@@ -3,7 +3,7 @@
 
 #include "Validate.h"
 
-#include "alloc/MxqSolver.h"
+#include "alloc/mxq/MxqSolver.h"
 #include "core/Files.h"
 
 #include <nlohmann/json.hpp>

@@ -2,7 +2,7 @@
 
 #include "Args.h"
 
-#include "alloc/MxqProblem.h"
+#include "alloc/mxq/MxqProblem.h"
 #include "pipeline/Method.h"
 #include "pipeline/QuantizeJob.h"
 

@@ -4,7 +4,7 @@
 #include "Terminal.h"
 #include "Validate.h"
 
-#include "alloc/MxqBench.h"
+#include "alloc/mxq/MxqBench.h"
 #include "pipeline/QuantizeBench.h"
 #include "core/Files.h"
 

@@ -1,6 +1,6 @@
 #include "RunDialog.h"
 
-#include "alloc/MxqProblem.h"
+#include "alloc/mxq/MxqProblem.h"
 #include "core/Device.h"
 
 #include <QCheckBox>

@@ -1,7 +1,7 @@
 // Issue 19: times what the Explain dock and the teaching tabs compute for one click, on a session
 // (e.g. the demo's): mpq-bench-teach SESSION GPTQ_RUN MGPTQ_RUN TENSOR [COLUMN] [REPS].
 // Prints the median and maximum wall time of each, in ms.
-#include "alloc/MgptqTrace.h"
+#include "alloc/mgptq/MgptqTrace.h"
 #include "quant/GptqTrace.h"
 #include "session/ColumnExplain.h"
 

@@ -1,5 +1,5 @@
 #include "alloc/detail/ColumnAllocator.h"
-#include "alloc/detail/MgptqTrain.h"
+#include "alloc/mgptq/detail/MgptqTrain.h"
 
 #include "pipeline/Method.h"
 

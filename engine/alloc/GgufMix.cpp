@@ -3,7 +3,7 @@
 #include "alloc/GgufMix.h"
 
 #include "alloc/detail/FpHessians.h"
-#include "alloc/detail/MxqCosts.h"
+#include "alloc/mxq/detail/MxqCosts.h"
 #include "core/Device.h"
 #include "core/Error.h"
 #include "core/detail/JsonInt.h"

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "alloc/AllocationPlan.h"
-#include "alloc/MxqSolver.h"
+#include "alloc/mxq/MxqSolver.h"
 #include "core/JobContext.h"
 #include "data/Calibration.h"
 #include "quant/GgmlQuants.h"

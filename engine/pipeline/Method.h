@@ -6,8 +6,8 @@
 // and the column allocator factory all go through here (docs/architecture.md). Plain C++: no
 // torch, so Qt code can include it.
 
-#include "alloc/MgptqOptions.h"
-#include "alloc/MxqSolver.h"
+#include "alloc/mgptq/MgptqOptions.h"
+#include "alloc/mxq/MxqSolver.h"
 #include "core/JobContext.h"
 #include "pipeline/QuantizeJob.h"
 

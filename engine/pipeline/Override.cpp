@@ -1,8 +1,8 @@
 // Override runs (docs/override.md): the file format, applying it to a plan, and the job.
 #include "pipeline/Override.h"
 
-#include "alloc/MxqProblem.h"
-#include "alloc/MxqSolver.h"
+#include "alloc/mxq/MxqProblem.h"
+#include "alloc/mxq/MxqSolver.h"
 #include "core/Error.h"
 #include "core/Files.h"
 #include "pipeline/QuantizeParamsJson.h"

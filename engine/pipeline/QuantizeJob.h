@@ -1,7 +1,7 @@
 #pragma once
 
 #include "alloc/AllocationPlan.h"
-#include "alloc/MgptqOptions.h"
+#include "alloc/mgptq/MgptqOptions.h"
 #include "core/Device.h"
 #include "core/JobContext.h"
 #include "core/Memory.h"

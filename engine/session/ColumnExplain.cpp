@@ -3,8 +3,8 @@
 // LP shadow price.
 #include "session/ColumnExplain.h"
 
-#include "alloc/HessianGreedy.h"
-#include "alloc/Mgptq.h"
+#include "alloc/mgptq/HessianGreedy.h"
+#include "alloc/mgptq/Mgptq.h"
 #include "core/Error.h"
 #include "model/ModelSource.h"
 #include "model/detail/WeightLoader.h"

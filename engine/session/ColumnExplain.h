@@ -3,7 +3,7 @@
 // Why a column of a stored run got its bit-width (issue 19, "Explain"; docs/explain.md). Plain
 // C++ types, no torch: the GUI's Explain dock includes this header.
 
-#include "alloc/MxqProblem.h"
+#include "alloc/mxq/MxqProblem.h"
 
 #include <cstdint>
 #include <string>

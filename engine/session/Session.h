@@ -4,8 +4,8 @@
 // torch, no HDF5 types, so the GUI and its widgets can include it. Writing a quantization run
 // layer by layer is the pipeline's job (QuantizeParams::session).
 
-#include "alloc/MxqProblem.h"
-#include "alloc/TrainingCurves.h"
+#include "alloc/mxq/MxqProblem.h"
+#include "alloc/mgptq/TrainingCurves.h"
 
 #include <cstdint>
 #include <memory>

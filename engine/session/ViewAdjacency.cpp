@@ -2,7 +2,7 @@
 // unchanged), reduced to each node's strongest neighbours.
 #include "session/detail/LayerSerializer.h"
 
-#include "alloc/detail/MgptqGraph.h"
+#include "alloc/mgptq/detail/MgptqGraph.h"
 
 #include <limits>
 

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "alloc/AllocationPlan.h"
-#include "alloc/MgptqOptions.h"
+#include "alloc/mgptq/MgptqOptions.h"
 #include "core/JobContext.h"
 
 #include <ATen/ATen.h>

@@ -5,7 +5,7 @@
 // measured figures, and the group's Hessian diagonal, full Hessian (size permitting) and
 // sparsified adjacency for viewing.
 
-#include "alloc/MgptqOptions.h"
+#include "alloc/mgptq/MgptqOptions.h"
 #include "runs/detail/LayerRecord.h"
 #include "session/Session.h"
 #include "session/detail/H5.h"

@@ -7,7 +7,7 @@
 // replaced by write-temporary, sync, rename. A kill at any moment leaves the old session file
 // plus complete journal files, which readers overlay and `--resume` continues from.
 
-#include "alloc/MgptqOptions.h"
+#include "alloc/mgptq/MgptqOptions.h"
 #include "core/JobContext.h"
 #include "runs/detail/LayerRecord.h"
 #include "session/detail/LayerSerializer.h"

@@ -1,6 +1,6 @@
-#include "alloc/MxqBench.h"
+#include "alloc/mxq/MxqBench.h"
 
-#include "alloc/detail/MxqCosts.h"
+#include "alloc/mxq/detail/MxqCosts.h"
 #include "core/Device.h"
 #include "core/Error.h"
 #include "core/detail/DeviceMemory.h"

@@ -1,8 +1,8 @@
 // MG-PTQ's training, recorded for the teaching view (docs/teaching.md).
-#include "alloc/MgptqTrace.h"
+#include "alloc/mgptq/MgptqTrace.h"
 
-#include "alloc/Mgptq.h"
-#include "alloc/detail/MgptqTrain.h"
+#include "alloc/mgptq/Mgptq.h"
+#include "alloc/mgptq/detail/MgptqTrain.h"
 #include "core/Error.h"
 #include "core/SettingError.h"
 #include "model/ModelSource.h"

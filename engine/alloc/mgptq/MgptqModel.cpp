@@ -1,4 +1,4 @@
-#include "alloc/detail/MgptqModel.h"
+#include "alloc/mgptq/detail/MgptqModel.h"
 
 #include <torch/torch.h>
 

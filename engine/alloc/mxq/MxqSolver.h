@@ -1,7 +1,7 @@
 #pragma once
 
 #include "alloc/AllocationPlan.h"
-#include "alloc/MxqProblem.h"
+#include "alloc/mxq/MxqProblem.h"
 #include "core/JobContext.h"
 
 #include <cstdint>

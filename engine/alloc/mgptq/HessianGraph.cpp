@@ -1,4 +1,4 @@
-#include "alloc/detail/MgptqGraph.h"
+#include "alloc/mgptq/detail/MgptqGraph.h"
 
 #include "core/Error.h"
 #include "quant/detail/GptqFactor.h"

@@ -1,7 +1,7 @@
-#include "alloc/detail/MxqCosts.h"
+#include "alloc/mxq/detail/MxqCosts.h"
 #include "alloc/detail/FpHessians.h"
-#include "alloc/detail/LossProbe.h"
-#include "alloc/detail/MxqProbed.h"
+#include "alloc/mxq/detail/LossProbe.h"
+#include "alloc/mxq/detail/MxqProbed.h"
 
 #include "core/Device.h"
 #include "core/Error.h"

@@ -1,7 +1,7 @@
 #pragma once
 
-#include "alloc/MxqProblem.h"
-#include "alloc/MxqSolver.h"
+#include "alloc/mxq/MxqProblem.h"
+#include "alloc/mxq/MxqSolver.h"
 #include "core/JobContext.h"
 #include "quant/HqqOptions.h"
 

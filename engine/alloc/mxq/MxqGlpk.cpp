@@ -1,6 +1,6 @@
 // MXQ's mixed integer program with GLPK (GPL-3.0-or-later, Debian's libglpk-dev): the default
 // back end, since GLPK's licence is the project's own (docs/mxq.md).
-#include "alloc/detail/MxqSearch.h"
+#include "alloc/mxq/detail/MxqSearch.h"
 
 #ifdef MPQ_MIP_GLPK
 #include "core/Error.h"

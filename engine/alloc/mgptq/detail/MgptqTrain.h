@@ -1,9 +1,9 @@
 #pragma once
 
 #include "alloc/AllocationPlan.h"
-#include "alloc/MgptqOptions.h"
+#include "alloc/mgptq/MgptqOptions.h"
 #include "alloc/detail/ColumnAllocator.h"
-#include "alloc/detail/MgptqProxy.h"
+#include "alloc/mgptq/detail/MgptqProxy.h"
 #include "core/JobContext.h"
 #include "quant/detail/Grid.h"
 

@@ -1,4 +1,4 @@
-#include "alloc/HessianGreedy.h"
+#include "alloc/mgptq/HessianGreedy.h"
 
 #include "core/Error.h"
 

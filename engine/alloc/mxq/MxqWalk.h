@@ -5,7 +5,7 @@
 // until the next move does not fit — the LP relaxation's path (its last, fractional move is where
 // the shadow price comes from). The view shows the MIP's own solution beside it. Plain C++ types.
 
-#include "alloc/MxqProblem.h"
+#include "alloc/mxq/MxqProblem.h"
 
 #include <cstdint>
 #include <string>

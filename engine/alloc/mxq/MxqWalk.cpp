@@ -1,4 +1,4 @@
-#include "alloc/MxqWalk.h"
+#include "alloc/mxq/MxqWalk.h"
 
 #include "core/Error.h"
 

@@ -1,8 +1,8 @@
-#include "alloc/detail/MxqProbed.h"
+#include "alloc/mxq/detail/MxqProbed.h"
 
-#include "alloc/MxqSolver.h"
+#include "alloc/mxq/MxqSolver.h"
 #include "alloc/detail/FpHessians.h"
-#include "alloc/detail/MxqCosts.h"
+#include "alloc/mxq/detail/MxqCosts.h"
 
 #include "core/Device.h"
 #include "core/Error.h"

@@ -1,4 +1,4 @@
-#include "alloc/detail/LossProbe.h"
+#include "alloc/mxq/detail/LossProbe.h"
 
 #include "core/Error.h"
 #include "model/detail/WeightLoader.h"

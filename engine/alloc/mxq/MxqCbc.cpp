@@ -1,5 +1,5 @@
 // MXQ's mixed integer program with COIN-OR CBC (optional back end: EPL-1.0, see docs/mxq.md).
-#include "alloc/detail/MxqSearch.h"
+#include "alloc/mxq/detail/MxqSearch.h"
 
 #ifdef MPQ_MIP_CBC
 #include "core/Error.h"

@@ -4,8 +4,8 @@
 // the plans of several cost kinds' programs and the best uniform configuration, each measured by
 // the calibration loss of the whole quantized model; the lowest is kept.
 
-#include "alloc/MxqProblem.h"
-#include "alloc/detail/LossProbe.h"
+#include "alloc/mxq/MxqProblem.h"
+#include "alloc/mxq/detail/LossProbe.h"
 #include "core/JobContext.h"
 #include "model/ModelSource.h"
 #include "quant/detail/QuantizedWeight.h"

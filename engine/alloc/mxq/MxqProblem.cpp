@@ -1,4 +1,4 @@
-#include "alloc/MxqProblem.h"
+#include "alloc/mxq/MxqProblem.h"
 
 #include "core/Error.h"
 #include "core/detail/JsonInt.h"

@@ -1,6 +1,6 @@
 // MG-PTQ's proxy vᵀGv and the polish against it (docs/mgptq.md, "Polish"), on the dense G: fp32 on
 // the CPU, the training's bf16 G on CUDA.
-#include "alloc/detail/MgptqProxy.h"
+#include "alloc/mgptq/detail/MgptqProxy.h"
 
 #include "core/detail/TorchDevice.h"
 

@@ -1,9 +1,9 @@
 // MG-PTQ (Liu et al., arXiv 2501.18154): per-column bit allocation by a GCN over the Hessian
 // graph, trained per matrix with Gumbel-Softmax on L = L_quant + α·L_bit (docs/mgptq.md).
-#include "alloc/Mgptq.h"
-#include "alloc/detail/MgptqGraph.h"
-#include "alloc/detail/MgptqModel.h"
-#include "alloc/detail/MgptqTrain.h"
+#include "alloc/mgptq/Mgptq.h"
+#include "alloc/mgptq/detail/MgptqGraph.h"
+#include "alloc/mgptq/detail/MgptqModel.h"
+#include "alloc/mgptq/detail/MgptqTrain.h"
 #include "core/detail/CudaGraph.h"
 
 #include "core/Error.h"

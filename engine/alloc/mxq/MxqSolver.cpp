@@ -1,5 +1,5 @@
-#include "alloc/MxqSolver.h"
-#include "alloc/detail/MxqSearch.h"
+#include "alloc/mxq/MxqSolver.h"
+#include "alloc/mxq/detail/MxqSearch.h"
 
 #include "core/Error.h"
 

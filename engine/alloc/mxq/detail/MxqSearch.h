@@ -1,6 +1,6 @@
 #pragma once
 
-#include "alloc/MxqSolver.h"
+#include "alloc/mxq/MxqSolver.h"
 #include "core/JobContext.h"
 
 #include <string>

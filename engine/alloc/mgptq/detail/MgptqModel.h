@@ -3,7 +3,7 @@
 // MG-PTQ's networks as LibTorch modules (Options/Impl/TORCH_MODULE). Only MG-PTQ's sources and
 // its test include this header: it pulls in torch's nn headers.
 
-#include "alloc/detail/MgptqGraph.h"
+#include "alloc/mgptq/detail/MgptqGraph.h"
 
 #include <torch/arg.h>
 #include <torch/nn/module.h>

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "alloc/MxqProblem.h"
+#include "alloc/mxq/MxqProblem.h"
 #include "core/JobContext.h"
 #include "model/LlamaArch.h"
 #include "model/ModelSource.h"

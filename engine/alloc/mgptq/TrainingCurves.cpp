@@ -1,4 +1,4 @@
-#include "alloc/TrainingCurves.h"
+#include "alloc/mgptq/TrainingCurves.h"
 
 #include <nlohmann/json.hpp>
 

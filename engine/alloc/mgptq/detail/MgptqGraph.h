@@ -1,6 +1,6 @@
 #pragma once
 
-#include "alloc/MgptqOptions.h"
+#include "alloc/mgptq/MgptqOptions.h"
 
 #include <ATen/ATen.h>
 

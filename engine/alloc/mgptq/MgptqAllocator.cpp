@@ -1,6 +1,6 @@
-#include "alloc/HessianGreedy.h"
-#include "alloc/Mgptq.h"
-#include "alloc/detail/MgptqTrain.h"
+#include "alloc/mgptq/HessianGreedy.h"
+#include "alloc/mgptq/Mgptq.h"
+#include "alloc/mgptq/detail/MgptqTrain.h"
 
 #include "core/Error.h"
 #include "core/SettingError.h"
