@@ -115,38 +115,35 @@ std::string reportJson(const QuantizeReport& r, const std::string& status)
     return j.dump();
 }
 
-} // namespace
-
-
-QuantizeReport quantizeModel(const QuantizeParams& given, JobContext& ctx)
-{
-    return detail::quantizeModelFrom(given, ctx, nullptr);
-}
-
-QuantizeReport detail::quantizeModelFrom(const QuantizeParams& given, JobContext& ctx, const OverrideStart* start)
-{
-    const auto tStart = Clock::now();
-    QuantizeParams p = given;
-
-    // Resume: the stored run decides everything but the result folder.
+/// A job's session side: the run's journal and header, and the layers a resumed run stored.
+struct SessionSide {
     std::unique_ptr<session::detail::RunJournal> journal;
     session::detail::RunHeader header;
     detail::ResumeState resume;
-    if (p.resume) {
-        if (p.session.empty())
-            throw Error("resume: no session given");
-        journal = session::detail::RunJournal::resume(p.session, p.runName, header, resume, &ctx);
-        QuantizeParams stored = quantizeParamsFromJson(header.settingsJson, p.session + "#" + header.name);
-        stored.session = p.session;
-        stored.runName = header.name;
-        stored.resume = true;
-        stored.out = p.out;
-        if (!header.inputPlanJson.empty())
-            stored.plan = AllocationPlan::fromJson(header.inputPlanJson, p.session + "#" + header.name);
-        stored.extraJson = header.extraJson;
-        p = stored;
-    }
+};
 
+/// Resume: the stored run decides every setting but the result folder.
+QuantizeParams resumedParams(const QuantizeParams& given, SessionSide& side, JobContext& ctx)
+{
+    if (given.session.empty())
+        throw Error("resume: no session given");
+    side.journal = session::detail::RunJournal::resume(given.session, given.runName, side.header, side.resume, &ctx);
+    const std::string run = given.session + "#" + side.header.name;
+    QuantizeParams stored = quantizeParamsFromJson(side.header.settingsJson, run);
+    stored.session = given.session;
+    stored.runName = side.header.name;
+    stored.resume = true;
+    stored.out = given.out;
+    if (!side.header.inputPlanJson.empty())
+        stored.plan = AllocationPlan::fromJson(side.header.inputPlanJson, run);
+    stored.extraJson = side.header.extraJson;
+    return stored;
+}
+
+/// The settings and outputs checked before any work: device, method, bits, group size, and
+/// output paths that can be written (a session file's runs are read to refuse a taken name).
+void validateJob(const QuantizeParams& p)
+{
     checkDevice(p.device);
     if (p.out.empty() && p.session.empty())
         throw SettingError({"out", "session"}, "no output given: a result folder or a session");
@@ -171,35 +168,42 @@ QuantizeReport detail::quantizeModelFrom(const QuantizeParams& given, JobContext
                                                               "\" already exists; choose another run name, or "
                                                               "resume " + p.session + "#" + p.runName);
     }
+}
 
-    const ModelSource source = ModelSource::open(p.model, p.tokenizer);
-    for (const auto& note : source.notes())
-        ctx.warn(note);
-    const ModelConfig& cfg = source.config();
-    const AllocationPlan plan = p.plan ? *p.plan
-                                       : AllocationPlan::uniform(cfg, p.bits, p.groupSize, p.method);
+/// The job's plan (the given one, else uniform), checked against the model's shapes.
+AllocationPlan checkedPlan(const QuantizeParams& p, const ModelSource& source)
+{
+    AllocationPlan plan = p.plan ? *p.plan : AllocationPlan::uniform(source.config(), p.bits, p.groupSize, p.method);
     for (const auto& m : plan.matrices) {
         const TensorEntry& t = source.tensor(m.tensor);
         if (t.shape.size() != 2 || m.rows != t.shape[0] || m.cols != t.shape[1])
             throw Error("allocation plan: " + m.tensor + " has shape " + std::to_string(m.rows) + "x" +
                         std::to_string(m.cols) + " but the model's differs");
     }
-    const std::string method =
-        !p.allocator.empty() ? p.allocator : plan.method == "uniform" ? p.method : plan.method;
+    return plan;
+}
 
-    // HQQ (uniform or MXQ's plan) is data-free: no calibration, no Hessians.
+/// HQQ (uniform or MXQ's plan) and llama.cpp's types are data-free: no calibration, no Hessians.
+bool isDataFree(const QuantizeParams& p, const AllocationPlan& plan)
+{
     bool dataFree = p.allocator.empty();
     for (const auto& m : plan.matrices)
         dataFree = dataFree && (m.quantizer == "hqq" || m.quantizer == "ggml");
+    return dataFree;
+}
 
-    // Calibration windows (the tokenizer is needed only when they are drawn, not when reused).
-    const auto tCal = Clock::now();
+/// The calibration windows: none (data-free), an override's, a resumed run's stored windows, a
+/// tokens file, or drawn from the calibration source (the tokenizer is opened only then).
+CalibrationSet calibrationFor(const QuantizeParams& p, const ModelSource& source, bool dataFree,
+                              const detail::OverrideStart* start, const session::detail::RunHeader& header,
+                              JobContext& ctx)
+{
     CalibrationSet calib;
-    if (dataFree) {
-        // nothing to draw
-    } else if (start) {
-        calib = start->calibration;
-    } else if (p.resume) {
+    if (dataFree)
+        return calib;
+    if (start)
+        return start->calibration;
+    if (p.resume) {
         if (header.windows <= 0)
             throw Error(p.session + "#" + header.name + ": the run has no stored calibration windows");
         for (int64_t i = 0; i < header.windows; ++i)
@@ -207,31 +211,178 @@ QuantizeReport detail::quantizeModelFrom(const QuantizeParams& given, JobContext
                                        header.tokens.begin() + long((i + 1) * header.length));
         calib.sourcePath = header.calibrationSource;
         calib.description = header.calibrationDescription;
-    } else if (p.calibTokens.empty()) {
-        CalibrationParams cp;
-        cp.source = p.calib;
-        cp.nsamples = p.nsamples;
-        cp.seqlen = std::min(p.seqlen, cfg.maxPositions);
-        cp.seed = p.seed;
-        cp.dataDir = p.dataDir;
-        calib = sampleCalibration(cp, *openModelTokenizer(source), ctx);
-    } else {
-        calib = loadCalibrationTokens(p.calibTokens, int32_t(cfg.vocabSize));
+        return calib;
     }
+    if (!p.calibTokens.empty())
+        return loadCalibrationTokens(p.calibTokens, int32_t(source.config().vocabSize));
+    CalibrationParams cp;
+    cp.source = p.calib;
+    cp.nsamples = p.nsamples;
+    cp.seqlen = std::min(p.seqlen, source.config().maxPositions);
+    cp.seed = p.seed;
+    cp.dataDir = p.dataDir;
+    return sampleCalibration(cp, *openModelTokenizer(source), ctx);
+}
 
-    // Memory: the batch that fits the limits, or a refusal before any weight is read.
+/// Memory: the batch that fits the limits (set in p when a limit is given and no batch), or a
+/// refusal before any weight is read; the plan's figures go into the report.
+void planJobMemory(QuantizeParams& p, const ModelConfig& cfg, const CalibrationSet& calib, bool dataFree,
+                   QuantizeReport& report)
+{
     const QuantizeMemoryPlan memory = planQuantizeMemory(
         cfg, p.dtype ? *p.dtype : (p.device.rfind("cuda", 0) == 0 ? DType::F16 : DType::F32), p.device,
         int64_t(calib.windows.size()), calib.windows.empty() ? 0 : int64_t(calib.windows[0].size()), p.batchSize,
         dataFree, p.budget);
     if (p.batchSize <= 0 && (p.budget.limitsHost() || p.budget.limitsDevice()))
         p.batchSize = memory.batch;
-
-    QuantizeReport report;
     report.plannedHostBytes = memory.hostBytes;
     report.plannedDeviceBytes = memory.deviceBytes;
     report.memoryPlan = memory.breakdown;
     report.batch = p.batchSize > 0 ? p.batchSize : automaticQuantizeBatch(p.device);
+}
+
+/// The session run: a new one (its header: settings, plan, calibration windows, model), or the
+/// resumed one after checking that the model is the same.
+void openSessionRun(const QuantizeParams& p, const ModelSource& source, const std::string& method,
+                    const CalibrationSet& calib, const detail::OverrideStart* start, SessionSide& side)
+{
+    const session::ModelReference model = modelReference(source);
+    session::detail::RunHeader& header = side.header;
+    if (p.resume) {
+        checkSameModel(header.model, model, p.session + "#" + header.name);
+        return;
+    }
+    header.name = p.runName;
+    header.method = method;
+    header.layersTotal = source.config().numLayers;
+    header.model = model;
+    header.settingsJson = quantizeParamsToJson(p);
+    if (start) { // what was overridden, beside the settings it ran with
+        nlohmann::json settings = nlohmann::json::parse(header.settingsJson);
+        settings["override"] = nlohmann::json::parse(start->recordJson);
+        header.settingsJson = settings.dump();
+    }
+    if (p.plan)
+        header.inputPlanJson = p.plan->toJson();
+    header.extraJson = p.extraJson;
+    header.windows = int64_t(calib.windows.size());
+    header.length = calib.windows.empty() ? 0 : int64_t(calib.windows[0].size());
+    for (const auto& w : calib.windows)
+        header.tokens.insert(header.tokens.end(), w.begin(), w.end());
+    header.calibrationSource = calib.sourcePath;
+    header.calibrationDescription = calib.description;
+    side.journal = start ? session::detail::RunJournal::startFrom(p.session, header, start->base, start->fromLayer,
+                                                                  side.resume)
+                         : session::detail::RunJournal::start(p.session, header);
+}
+
+/// The driver (data-free or sequential) with its outputs as sinks. A cancelled or failed run is
+/// recorded in the session (which keeps its finished layers, resumable) and rethrown.
+void runDriver(const QuantizeParams& p, const ModelSource& source, const AllocationPlan& plan, bool dataFree,
+               const CalibrationSet& calib, const detail::ResumeState* resumeState, SessionSide& side,
+               std::optional<detail::ResultFolderWriter>& folder, JobContext& ctx, QuantizeReport& report,
+               Clock::time_point tStart)
+{
+    CheckpointLayers provider(source, !p.budget.limitsHost());
+    detail::LayerSink sink;
+    sink.layer = [&](detail::LayerRecord& r) {
+        if (folder)
+            folder->addLayer(r);
+        if (side.journal)
+            side.journal->addLayer(r);
+    };
+    if (side.journal)
+        sink.hessian = [&](int64_t layer, int group, const at::Tensor& H, const std::vector<MatrixPlan>&) {
+            side.journal->addHessian(layer, group, H, p.mgptq, p.storeHessianLimit, p.viewTopK, ctx);
+        };
+    try {
+        if (dataFree) {
+            detail::runDataFree(provider, plan, p, ctx, sink, report, resumeState);
+        } else {
+            const auto allocator =
+                detail::makeColumnAllocator(p.allocator, p.mgptq, p.symmetric, p.actOrder, p.staticGroups);
+            detail::runSequential(provider, calib.windows, plan, p, ctx, sink, report, allocator.get(),
+                                  resumeState);
+        }
+    } catch (const Cancelled&) {
+        report.seconds = since(tStart);
+        if (side.journal)
+            side.journal->finish("cancelled", reportJson(report, "cancelled"), ctx.warnings());
+        throw;
+    } catch (const std::exception& e) {
+        report.seconds = since(tStart);
+        if (side.journal) {
+            try {
+                ctx.warn(std::string("the run failed: ") + e.what());
+                side.journal->finish("failed", reportJson(report, "failed"), ctx.warnings());
+            } catch (const std::exception&) {
+                // the journal stays; the run reads as interrupted and can be resumed
+            }
+        }
+        throw;
+    }
+}
+
+/// What result.json says of the finished job.
+ResultDescription describeResult(const QuantizeParams& p, const ModelSource& source, const std::string& method,
+                                 const CalibrationSet& calib, bool dataFree, at::ScalarType act,
+                                 const QuantizeReport& report)
+{
+    ResultDescription d;
+    d.model = source.path();
+    d.method = method;
+    const int64_t n = int64_t(calib.windows.size());
+    const int64_t T = n ? int64_t(calib.windows[0].size()) : 0;
+    nlohmann::json settings = {
+        {"bits", p.bits},          {"group_size", p.groupSize},     {"act_order", p.actOrder},
+        {"static_groups", p.staticGroups}, {"symmetric", p.symmetric}, {"damp_percent", p.dampPercent},
+        {"block_size", p.blockSize}, {"calib", p.calib},          {"nsamples", n},
+        {"seqlen", T},             {"seed", p.seed},               {"device", p.device},
+        {"activation_dtype", std::string(c10::toString(act))}};
+    if (source.config().moe.numExperts > 0)
+        settings["expert_min_tokens"] = p.expertMinTokens;
+    d.settingsJson = settings.dump();
+    d.hasCalibration = !dataFree;
+    d.calibrationSource = calib.sourcePath;
+    d.calibrationDescription = calib.description;
+    d.planJson = report.appliedPlan.toJson();
+    d.extraJson = p.extraJson;
+    d.avgBits = report.avgBits;
+    d.avgBitsWithOverhead = report.avgBitsWithOverhead;
+    d.seconds = report.seconds;
+    d.sessionRun = report.sessionRun;
+    d.matrices = report.matrices;
+    d.warnings = report.warnings;
+    return d;
+}
+
+} // namespace
+
+
+QuantizeReport quantizeModel(const QuantizeParams& given, JobContext& ctx)
+{
+    return detail::quantizeModelFrom(given, ctx, nullptr);
+}
+
+QuantizeReport detail::quantizeModelFrom(const QuantizeParams& given, JobContext& ctx, const OverrideStart* start)
+{
+    const auto tStart = Clock::now();
+    SessionSide side;
+    QuantizeParams p = given.resume ? resumedParams(given, side, ctx) : given;
+    validateJob(p);
+
+    const ModelSource source = ModelSource::open(p.model, p.tokenizer);
+    for (const auto& note : source.notes())
+        ctx.warn(note);
+    const AllocationPlan plan = checkedPlan(p, source);
+    const std::string method =
+        !p.allocator.empty() ? p.allocator : plan.method == "uniform" ? p.method : plan.method;
+    const bool dataFree = isDataFree(p, plan);
+
+    const auto tCal = Clock::now();
+    const CalibrationSet calib = calibrationFor(p, source, dataFree, start, side.header, ctx);
+    QuantizeReport report;
+    planJobMemory(p, source.config(), calib, dataFree, report);
     report.calibrationSeconds = since(tCal);
     report.deviceName = deviceDescription(p.device);
     const at::Device device = detail::torchDevice(p.device);
@@ -243,41 +394,12 @@ QuantizeReport detail::quantizeModelFrom(const QuantizeParams& given, JobContext
     report.startHostBytes = currentHostBytes();
     const at::ScalarType act =
         detail::scalarType(p.dtype ? *p.dtype : (device.is_cuda() ? DType::F16 : DType::F32));
-    const int64_t n = int64_t(calib.windows.size());
-    const int64_t T = n ? int64_t(calib.windows[0].size()) : 0;
 
-    // The session run: a new one, or the resumed one after checking it is the same model.
     if (!p.session.empty()) {
-        const session::ModelReference model = modelReference(source);
-        if (p.resume) {
-            checkSameModel(header.model, model, p.session + "#" + header.name);
-        } else {
-            header.name = p.runName;
-            header.method = method;
-            header.layersTotal = cfg.numLayers;
-            header.model = model;
-            header.settingsJson = quantizeParamsToJson(p);
-            if (start) { // what was overridden, beside the settings it ran with
-                nlohmann::json settings = nlohmann::json::parse(header.settingsJson);
-                settings["override"] = nlohmann::json::parse(start->recordJson);
-                header.settingsJson = settings.dump();
-            }
-            if (p.plan)
-                header.inputPlanJson = p.plan->toJson();
-            header.extraJson = p.extraJson;
-            header.windows = n;
-            header.length = T;
-            for (const auto& w : calib.windows)
-                header.tokens.insert(header.tokens.end(), w.begin(), w.end());
-            header.calibrationSource = calib.sourcePath;
-            header.calibrationDescription = calib.description;
-            journal = start ? session::detail::RunJournal::startFrom(p.session, header, start->base,
-                                                                     start->fromLayer, resume)
-                            : session::detail::RunJournal::start(p.session, header);
-        }
-        report.sessionRun = p.session + "#" + journal->name();
+        openSessionRun(p, source, method, calib, start, side);
+        report.sessionRun = p.session + "#" + side.journal->name();
     }
-    report.resumedLayers = int64_t(resume.layers.size());
+    report.resumedLayers = int64_t(side.resume.layers.size());
 
     // The result folder is written into a temporary sibling folder and renamed at the end: a
     // cancelled or failed run leaves no half-written result under the requested name.
@@ -286,81 +408,17 @@ QuantizeReport detail::quantizeModelFrom(const QuantizeParams& given, JobContext
         folder.emplace(files::absolute(p.out));
         if (!dataFree)
             folder->writeCalibration(calib);
-        for (const auto& r : resume.layers)
+        for (const auto& r : side.resume.layers)
             folder->addLayer(r);
     }
-
-    CheckpointLayers provider(source, !p.budget.limitsHost());
-    detail::LayerSink sink;
-    sink.layer = [&](detail::LayerRecord& r) {
-        if (folder)
-            folder->addLayer(r);
-        if (journal)
-            journal->addLayer(r);
-    };
-    if (journal)
-        sink.hessian = [&](int64_t layer, int group, const at::Tensor& H, const std::vector<MatrixPlan>&) {
-            journal->addHessian(layer, group, H, p.mgptq, p.storeHessianLimit, p.viewTopK, ctx);
-        };
-    const detail::ResumeState* resumeState = p.resume || start ? &resume : nullptr;
-    try {
-        if (dataFree) {
-            detail::runDataFree(provider, plan, p, ctx, sink, report, resumeState);
-        } else {
-            const auto allocator =
-                detail::makeColumnAllocator(p.allocator, p.mgptq, p.symmetric, p.actOrder, p.staticGroups);
-            detail::runSequential(provider, calib.windows, plan, p, ctx, sink, report, allocator.get(),
-                                  resumeState);
-        }
-    } catch (const Cancelled&) {
-        // The session keeps the finished layers, resumable; the result folder is dropped.
-        report.seconds = since(tStart);
-        if (journal)
-            journal->finish("cancelled", reportJson(report, "cancelled"), ctx.warnings());
-        throw;
-    } catch (const std::exception& e) {
-        report.seconds = since(tStart);
-        if (journal) {
-            try {
-                ctx.warn(std::string("the run failed: ") + e.what());
-                journal->finish("failed", reportJson(report, "failed"), ctx.warnings());
-            } catch (const std::exception&) {
-                // the journal stays; the run reads as interrupted and can be resumed
-            }
-        }
-        throw;
-    }
+    runDriver(p, source, plan, dataFree, calib, p.resume || start ? &side.resume : nullptr, side, folder, ctx,
+              report, tStart);
     report.seconds = since(tStart);
     report.warnings = ctx.warnings();
-
-    if (folder) {
-        ResultDescription d;
-        d.model = source.path();
-        d.method = method;
-        nlohmann::json settings = {
-            {"bits", p.bits},          {"group_size", p.groupSize},     {"act_order", p.actOrder},
-            {"static_groups", p.staticGroups}, {"symmetric", p.symmetric}, {"damp_percent", p.dampPercent},
-            {"block_size", p.blockSize}, {"calib", p.calib},          {"nsamples", n},
-            {"seqlen", T},             {"seed", p.seed},               {"device", p.device},
-            {"activation_dtype", std::string(c10::toString(act))}};
-        if (source.config().moe.numExperts > 0)
-            settings["expert_min_tokens"] = p.expertMinTokens;
-        d.settingsJson = settings.dump();
-        d.hasCalibration = !dataFree;
-        d.calibrationSource = calib.sourcePath;
-        d.calibrationDescription = calib.description;
-        d.planJson = report.appliedPlan.toJson();
-        d.extraJson = p.extraJson;
-        d.avgBits = report.avgBits;
-        d.avgBitsWithOverhead = report.avgBitsWithOverhead;
-        d.seconds = report.seconds;
-        d.sessionRun = report.sessionRun;
-        d.matrices = report.matrices;
-        d.warnings = report.warnings;
-        folder->writeDescription(d);
-    }
-    if (journal)
-        journal->finish("complete", reportJson(report, "complete"), report.warnings);
+    if (folder)
+        folder->writeDescription(describeResult(p, source, method, calib, dataFree, act, report));
+    if (side.journal)
+        side.journal->finish("complete", reportJson(report, "complete"), report.warnings);
     if (folder)
         report.outDir = folder->commit();
     return report;
