@@ -6,6 +6,7 @@
 #include "JobRunner.h"
 #include "MainWindow.h"
 #include "MxqResolver.h"
+#include "MxqFixtures.h"
 #include "SliderBench.h"
 #include "TradeoffView.h"
 
@@ -232,20 +233,7 @@ private Q_SLOTS:
         MxqResolver* resolver = w.resolver();
         QVERIFY(resolver->thread() != w.runner()->thread());
         QVERIFY(resolver->thread() != w.thread());
-        auto table = std::make_shared<mpq::MxqCostTable>();
-        table->configs = {{2, 64}, {4, 64}};
-        for (int i = 0; i < 2; ++i) {
-            mpq::MxqMatrixCosts m;
-            m.tensor = "model.layers." + std::to_string(i) + ".mlp.up_proj.weight";
-            m.layer = i;
-            m.linear = "up_proj";
-            m.rows = 64;
-            m.cols = 128;
-            m.cost = {10.0, 1.0};
-            for (const auto& c : table->configs)
-                m.storageBits.push_back(mpq::mxqStorageBits(m.rows, m.cols, c));
-            table->matrices.push_back(m);
-        }
+        const auto table = mpq::test::upProjCostTable(2);
         QObject::disconnect(resolver, nullptr, &w, nullptr); // no session shows this table
         resolver->setTable(table);
         QSemaphore release;

@@ -5,6 +5,7 @@
 #include "JobRunner.h"
 #include "LayerTreeModel.h"
 #include "MxqResolver.h"
+#include "MxqFixtures.h"
 #include "PerplexityView.h"
 #include "ResultReader.h"
 #include "SessionReader.h"
@@ -489,20 +490,7 @@ private Q_SLOTS:
     }
     void resolverNewestWins()
     {
-        auto table = std::make_shared<mpq::MxqCostTable>();
-        table->configs = {{2, 64}, {4, 64}};
-        for (int i = 0; i < 3; ++i) {
-            mpq::MxqMatrixCosts m;
-            m.tensor = "model.layers." + std::to_string(i) + ".mlp.up_proj.weight";
-            m.layer = i;
-            m.linear = "up_proj";
-            m.rows = 64;
-            m.cols = 128;
-            m.cost = {10.0 * (i + 1), 1.0};
-            for (const auto& c : table->configs)
-                m.storageBits.push_back(mpq::mxqStorageBits(m.rows, m.cols, c));
-            table->matrices.push_back(m);
-        }
+        const auto table = mpq::test::upProjCostTable(3);
         WorkerThread<MxqResolver> worker;
         MxqResolver* resolver = worker.worker;
         QSignalSpy solved(resolver, &MxqResolver::solved);

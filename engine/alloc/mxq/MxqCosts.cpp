@@ -32,6 +32,16 @@ int64_t mxqBatch(const MxqCostParams& params)
     return params.batchSize > 0 ? params.batchSize : (params.device.rfind("cuda", 0) == 0 ? 16 : 4);
 }
 
+std::pair<int64_t, int64_t> mxqLayerRange(const MxqCostParams& params, const ModelConfig& config)
+{
+    const int64_t first = params.firstLayer;
+    const int64_t last = params.lastLayer < 0 ? config.numLayers : params.lastLayer;
+    if (first < 0 || first >= last || last > config.numLayers)
+        throw Error("MXQ costs: layer range [" + std::to_string(first) + ", " + std::to_string(last) +
+                    ") is not inside the model's " + std::to_string(config.numLayers) + " layers");
+    return {first, last};
+}
+
 double frobeniusCost(const at::Tensor& W, const at::Tensor& What)
 {
     return (W.to(at::kFloat) - What.to(at::kFloat)).pow(2).sum(at::kDouble).sqrt().item<double>();
@@ -116,11 +126,7 @@ MxqCostTable computeMxqCosts(const ModelSource& source, const MxqCostParams& par
     checkDevice(params.device);
     const at::Device device = torchDevice(params.device);
     const ModelConfig& mc = source.config();
-    const int64_t first = params.firstLayer;
-    const int64_t last = params.lastLayer < 0 ? mc.numLayers : params.lastLayer;
-    if (first < 0 || first >= last || last > mc.numLayers)
-        throw Error("MXQ costs: layer range [" + std::to_string(first) + ", " + std::to_string(last) +
-                    ") is not inside the model's " + std::to_string(mc.numLayers) + " layers");
+    const auto [first, last] = mxqLayerRange(params, mc);
 
     MxqCostTable table;
     table.model = source.path();

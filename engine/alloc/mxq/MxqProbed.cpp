@@ -229,11 +229,7 @@ MxqCostTable computeProbedMxqCosts(const MxqCostParams& params, JobContext& ctx)
     const at::Device device = torchDevice(params.device);
     const at::ScalarType act = device.is_cuda() ? at::kHalf : at::kFloat;
     const int64_t batch = mxqBatch(params);
-    const int64_t first = params.firstLayer;
-    const int64_t last = params.lastLayer < 0 ? mc.numLayers : params.lastLayer;
-    if (first < 0 || first >= last || last > mc.numLayers)
-        throw Error("MXQ costs: layer range [" + std::to_string(first) + ", " + std::to_string(last) +
-                    ") is not inside the model's " + std::to_string(mc.numLayers) + " layers");
+    const auto [first, last] = mxqLayerRange(params, mc);
 
     MxqCostTable table;
     table.model = source.path();

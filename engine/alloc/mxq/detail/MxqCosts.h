@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace mpq::detail {
@@ -18,6 +19,9 @@ namespace mpq::detail {
 CalibrationSet mxqCalibration(const ModelSource& source, const MxqCostParams& params, JobContext& ctx);
 /// Windows per forward pass of a data-aware cost: params.batchSize, or 16 on CUDA and 4 on the CPU.
 int64_t mxqBatch(const MxqCostParams& params);
+/// The decoder layers [first, last) a cost table covers (params.lastLayer < 0: to the end).
+/// Throws mpq::Error when the range is not inside the model's layers.
+std::pair<int64_t, int64_t> mxqLayerRange(const MxqCostParams& params, const ModelConfig& config);
 
 /// ‖W − Ŵ‖_F in fp64 accumulation.
 double frobeniusCost(const at::Tensor& W, const at::Tensor& What);
