@@ -42,6 +42,15 @@ std::pair<int64_t, int64_t> mxqLayerRange(const MxqCostParams& params, const Mod
     return {first, last};
 }
 
+void checkMxqConfigs(const std::vector<MxqConfig>& configs)
+{
+    if (configs.empty())
+        throw Error("MXQ costs: no configurations given");
+    for (const auto& c : configs)
+        if (c.bits < 1 || c.bits > 8 || c.groupSize <= 0)
+            throw Error("MXQ costs: configuration " + c.label() + " is invalid (bits 1..8, group > 0)");
+}
+
 double frobeniusCost(const at::Tensor& W, const at::Tensor& What)
 {
     return (W.to(at::kFloat) - What.to(at::kFloat)).pow(2).sum(at::kDouble).sqrt().item<double>();
@@ -137,11 +146,7 @@ MxqCostTable computeMxqCosts(const ModelSource& source, const MxqCostParams& par
     table.device = params.device;
     table.hqq = params.hqq;
     table.configs = params.configs;
-    if (table.configs.empty())
-        throw Error("MXQ costs: no configurations given");
-    for (const auto& c : table.configs)
-        if (c.bits < 1 || c.bits > 8 || c.groupSize <= 0)
-            throw Error("MXQ costs: configuration " + c.label() + " is invalid (bits 1..8, group > 0)");
+    checkMxqConfigs(table.configs);
 
     const auto t0 = std::chrono::steady_clock::now();
     ctx.start("mxq costs");

@@ -237,11 +237,7 @@ MxqCostTable computeProbedMxqCosts(const MxqCostParams& params, JobContext& ctx)
     table.device = params.device;
     table.hqq = params.hqq;
     table.configs = params.configs;
-    if (table.configs.empty())
-        throw Error("MXQ costs: no configurations given");
-    for (const auto& c : table.configs)
-        if (c.bits < 1 || c.bits > 8 || c.groupSize <= 0)
-            throw Error("MXQ costs: configuration " + c.label() + " is invalid (bits 1..8, group > 0)");
+    checkMxqConfigs(table.configs);
     const MxqConfig probeConfig = sensitivityProbe(table.configs);
     size_t probeIndex = 0;
     for (size_t k = 0; k < table.configs.size(); ++k)

@@ -22,6 +22,9 @@ int64_t mxqBatch(const MxqCostParams& params);
 /// The decoder layers [first, last) a cost table covers (params.lastLayer < 0: to the end).
 /// Throws mpq::Error when the range is not inside the model's layers.
 std::pair<int64_t, int64_t> mxqLayerRange(const MxqCostParams& params, const ModelConfig& config);
+/// Refuses an empty configuration list or a configuration outside bits 1..8, group > 0
+/// (mpq::Error naming it).
+void checkMxqConfigs(const std::vector<MxqConfig>& configs);
 
 /// ‖W − Ŵ‖_F in fp64 accumulation.
 double frobeniusCost(const at::Tensor& W, const at::Tensor& What);
