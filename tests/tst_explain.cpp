@@ -216,7 +216,7 @@ private Q_SLOTS:
         p.runName = "mx";
         p.plan = toPlan(table, sol);
         p.method = "hqq";
-        p.extraJson = nlohmann_free_budget(budget);
+        p.solver.budget = budget;
         quantizeModel(p, ctx);
         session::saveMxqCostTable(m_session, "mx", table);
 
@@ -245,12 +245,6 @@ private Q_SLOTS:
         }
         QCOMPARE(e.shadowPrice, session::mxqShadowPrice(c, st, e.budgetBits));
         QVERIFY(e.shadowPrice >= 0);
-    }
-
-private:
-    static std::string nlohmann_free_budget(const MxqBudget& b)
-    {
-        return "{\"budget\": \"" + b.describe() + "\"}";
     }
 };
 

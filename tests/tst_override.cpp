@@ -215,7 +215,7 @@ private Q_SLOTS:
         p.runName = "mx";
         p.plan = toPlan(table, sol);
         p.method = "hqq";
-        p.extraJson = "{\"budget\": \"" + budget.describe() + "\"}";
+        p.solver.budget = budget;
         quantizeModel(p, ctx);
         session::saveMxqCostTable(m_session, "mx", table);
 

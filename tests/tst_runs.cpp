@@ -147,7 +147,11 @@ private Q_SLOTS:
         plan.method = "mgptq";
         plan.matrices.push_back(planOf("model.layers.0.self_attn.q_proj.weight", 0, "q_proj", q));
         d.planJson = plan.toJson();
-        d.extraJson = R"({"solve":"optimal"})";
+        d.solver.status = "optimal";
+        d.solver.budget = MxqBudget::mib(12.5);
+        d.solver.objective = 3.25;
+        d.solver.ggufTypes = {{"model.layers.0.self_attn.q_proj.weight", "q4_K"}};
+        d.solver.imatrix = false;
         d.avgBits = 3;
         d.avgBitsWithOverhead = 3.25;
         d.seconds = 1.5;
@@ -168,7 +172,11 @@ private Q_SLOTS:
         QCOMPARE(b.calibrationSource, d.calibrationSource);
         QCOMPARE(b.calibrationDescription, d.calibrationDescription);
         QCOMPARE(AllocationPlan::fromJson(b.planJson, "plan").toJson(), d.planJson);
-        QCOMPARE(nlohmann::json::parse(b.extraJson), nlohmann::json::parse(d.extraJson));
+        QCOMPARE(b.solver.toJson(), d.solver.toJson());
+        QVERIFY(b.solver.budget == MxqBudget::mib(12.5));
+        QCOMPARE(b.solver.ggufTypes, d.solver.ggufTypes);
+        QVERIFY(b.solver.imatrix.has_value() && !*b.solver.imatrix);
+        QVERIFY(!b.solver.gap.has_value());
         QCOMPARE(b.avgBits, d.avgBits);
         QCOMPARE(b.avgBitsWithOverhead, d.avgBitsWithOverhead);
         QCOMPARE(b.seconds, d.seconds);
@@ -192,6 +200,42 @@ private Q_SLOTS:
         QCOMPARE(m.fallback, w.fallback);
         QCOMPARE(m.calibrationTokens, w.calibrationTokens);
         QCOMPARE(m.hessianSource, w.hessianSource);
+    }
+
+    // The solver record ("extra" of result.json and of a session run): the keys of the records
+    // that runs of earlier builds stored read into the same fields, and bad records are refused
+    // with the place named.
+    void solverRecordReadsEarlierRecordsAndRefusesBadOnes()
+    {
+        const std::string mxq = R"({"status":"optimal","solver":"GLPK 5.0","message":"m","budget":"3.5000 bits/parameter",
+            "objective":1.5,"gap":0,"bits_per_parameter":3.49,"solve_seconds":0.25,"cost_kind":"fnorm","cost_seconds":2})";
+        const SolverRecord r = SolverRecord::fromJson(mxq, "r");
+        QCOMPARE(r.status, std::string("optimal"));
+        QVERIFY(r.budget == MxqBudget::bitsPerParameter(3.5));
+        QCOMPARE(*r.bitsPerParameter, 3.49);
+        QCOMPARE(r.costKind, std::string("fnorm"));
+        QCOMPARE(nlohmann::json::parse(r.toJson()), nlohmann::json::parse(mxq)); // nothing lost or added
+        const std::string preset = R"({"types":{"a.weight":"q4_K","b.weight":"f16"},"bits_per_weight":4.6,
+            "preset":"q4_k_m","imatrix":true})";
+        const SolverRecord g = SolverRecord::fromJson(preset, "g");
+        QCOMPARE(g.ggufPreset, std::string("q4_k_m"));
+        QCOMPARE(g.ggufTypes.at("b.weight"), std::string("f16"));
+        QVERIFY(!g.budget && g.status.empty());
+        QCOMPARE(nlohmann::json::parse(g.toJson()), nlohmann::json::parse(preset));
+        QVERIFY(SolverRecord::fromJson("", "e").empty());
+        QVERIFY(SolverRecord::fromJson("{}", "e").empty());
+        QVERIFY(SolverRecord().toJson().empty());
+        QVERIFY(MxqBudget::parse("120.000 MiB") == MxqBudget::mib(120));
+        QVERIFY(!MxqBudget::parse("3.5 furlongs"));
+        for (const char* bad : {"[1]", "{\"gap\":\"small\"}", "{\"budget\":\"lots\"}", "{\"types\":[\"q4_K\"]}",
+                                "{\"imatrix\":1}", "not json"}) {
+            try {
+                SolverRecord::fromJson(bad, "s.h5: run x");
+                QFAIL(bad);
+            } catch (const Error& e) {
+                QVERIFY2(std::string(e.what()).find("s.h5: run x") != std::string::npos, e.what());
+            }
+        }
     }
 
     void folderRoundTripThroughQuantizedRun()
@@ -297,7 +341,7 @@ private Q_SLOTS:
         const ResultDescription d = readResultDescription(out);
         QCOMPARE(d.model, std::string("/models/old"));
         QVERIFY(d.hasCalibration);
-        QVERIFY(d.extraJson.empty());
+        QVERIFY(d.solver.empty());
         QVERIFY(d.sessionRun.empty());
         QCOMPARE(d.matrices.size(), size_t(1));
         QCOMPARE(d.matrices[0].outputError, 0.125);

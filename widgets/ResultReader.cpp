@@ -25,6 +25,29 @@ TrainingCurves ResultReader::parseCurves(const std::string& diagnosticsJson)
     return c;
 }
 
+void ResultReader::knobFromSettings(RunData& r, const std::string& settingsJson, const SolverRecord* solver)
+{
+    const QJsonObject j = QJsonDocument::fromJson(QByteArray::fromStdString(settingsJson)).object();
+    if (r.method.startsWith(QLatin1String("mgptq")) || r.method == QLatin1String("hessian-greedy")) {
+        const QJsonObject mg = j.value(QLatin1String("mgptq")).toObject();
+        if (mg.contains(QLatin1String("alpha"))) {
+            r.sweepAxis = QStringLiteral("alpha");
+            r.sweepValue = mg.value(QLatin1String("alpha")).toDouble();
+        } else if (mg.contains(QLatin1String("target_bits"))) {
+            r.sweepAxis = QStringLiteral("target-bits");
+            r.sweepValue = mg.value(QLatin1String("target_bits")).toDouble();
+        }
+    } else if (r.method == QLatin1String("mxq")) {
+        if (solver && solver->budget && solver->budget->unit == MxqBudget::Unit::BitsPerParameter) {
+            r.sweepAxis = QStringLiteral("budget");
+            r.sweepValue = solver->budget->value;
+        }
+    } else if (j.contains(QLatin1String("bits"))) {
+        r.sweepAxis = QStringLiteral("bits");
+        r.sweepValue = j.value(QLatin1String("bits")).toDouble();
+    }
+}
+
 RunData ResultReader::readResultFolder(const QString& dir)
 {
     const std::string path = dir.toStdString();
@@ -42,16 +65,15 @@ RunData ResultReader::readResultFolder(const QString& dir)
     run.avgBitsWithOverhead = d.avgBitsWithOverhead;
     run.seconds = d.seconds;
     if (run.method.startsWith(QLatin1String("gguf"))) {
-        // docs/gguf.md: the CLI's extra names the preset or the budget and counts F16 matrices too.
-        const QJsonObject extra = QJsonDocument::fromJson(QByteArray::fromStdString(d.extraJson)).object();
-        run.ggufBitsPerWeight = extra.value(QLatin1String("bits_per_weight")).toDouble(-1);
-        if (extra.contains(QLatin1String("preset")))
-            run.ggufMix = extra.value(QLatin1String("preset")).toString().toUpper();
-        else if (extra.contains(QLatin1String("budget")))
-            // "4.5000 bits/parameter" (MxqBudget::describe) → "MIP 4.5"
-            run.ggufMix = QStringLiteral("MIP %1").arg(
-                extra.value(QLatin1String("budget")).toString().section(QLatin1Char(' '), 0, 0).toDouble(), 0, 'g', 4);
+        // docs/gguf.md: the CLI's solver record names the preset or the budget and counts F16
+        // matrices too.
+        run.ggufBitsPerWeight = d.solver.ggufBitsPerWeight.value_or(-1);
+        if (!d.solver.ggufPreset.empty())
+            run.ggufMix = QString::fromStdString(d.solver.ggufPreset).toUpper();
+        else if (d.solver.budget)
+            run.ggufMix = QStringLiteral("MIP %1").arg(d.solver.budget->value, 0, 'g', 4);
     }
+    knobFromSettings(run, d.settingsJson, &d.solver);
     run.complete = true;
     for (const std::string& w : d.warnings)
         run.warnings << QString::fromStdString(w);

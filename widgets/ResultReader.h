@@ -2,6 +2,8 @@
 
 #include "RunData.h"
 
+#include "runs/SolverRecord.h"
+
 #include <QString>
 
 #include <vector>
@@ -23,6 +25,10 @@ struct ResultReader {
     /// The training curves of an allocator's diagnostics JSON (MG-PTQ: `curves`, parsed by the
     /// engine's parseTrainingCurves) with α from its top-level `alpha`; empty curves when absent.
     static TrainingCurves parseCurves(const std::string& diagnosticsJson);
+    /// A run's knob (sweepAxis, sweepValue) from the settings it was made with: α or target bits
+    /// (MG-PTQ, Hessian-greedy), the budget in bits per parameter (MXQ, from `solver` when given),
+    /// else the uniform bits. Leaves the run as it is when the settings name none.
+    static void knobFromSettings(RunData& r, const std::string& settingsJson, const SolverRecord* solver);
 };
 
 } // namespace mpq::gui

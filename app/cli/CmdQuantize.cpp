@@ -159,8 +159,8 @@ void printReport(const QuantizeReport& r, const std::string& method, const Quant
             j["session_run"] = r.sessionRun;
             j["resumed_layers"] = r.resumedLayers;
         }
-        if (!p.extraJson.empty())
-            j["solver"] = nlohmann::json::parse(p.extraJson);
+        if (!p.solver.empty())
+            j["solver"] = nlohmann::json::parse(p.solver.toJson());
         std::cout << withMemory(j, p.device).dump() << std::endl;
         return;
     }

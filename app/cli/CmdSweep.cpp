@@ -215,8 +215,8 @@ int runSweep(const std::vector<std::string>& argv)
                                 {"result", r.outDir.empty() ? r.sessionRun : r.outDir}};
         if (run.seed)
             point["seed"] = *run.seed;
-        if (!run.params.extraJson.empty())
-            point["solver"] = nlohmann::json::parse(run.params.extraJson);
+        if (!run.params.solver.empty())
+            point["solver"] = nlohmann::json::parse(run.params.solver.toJson());
         for (const auto& [ds, er] : run.evaluations)
             point["perplexity"][ds] = er.perplexity;
         seedRuns.push_back(point);

@@ -3,6 +3,7 @@
 #include "alloc/GgufMix.h"
 #include "core/Error.h"
 #include "core/Files.h"
+#include "pipeline/Method.h"
 
 #include <nlohmann/json.hpp>
 
@@ -84,19 +85,21 @@ GgufCostTable costTable(const Args& args, const std::string& method, std::FILE* 
     return t;
 }
 
-/// The chosen type of every linear (F16 ones are not in the plan) for result.json's "extra".
-nlohmann::json typeSummary(const GgufCostTable& t, const AllocationPlan& plan)
+/// The chosen type of every linear (F16 ones are not in the plan) and the bits per weight over
+/// all of them, for the run's solver record.
+SolverRecord typeSummary(const GgufCostTable& t, const AllocationPlan& plan)
 {
-    nlohmann::json types = nlohmann::json::object();
+    SolverRecord r;
     double bits = 0, weights = 0;
     for (const auto& m : t.matrices) {
         const MatrixPlan* mp = plan.find(m.tensor);
         const ggml::Type ty = mp ? ggmlSpecOf(*mp).type : ggml::Type::F16;
-        types[m.tensor] = ggml::typeName(ty);
+        r.ggufTypes[m.tensor] = ggml::typeName(ty);
         bits += ggufStorageBits(m.rows, m.cols, ty);
         weights += double(m.rows * m.cols);
     }
-    return {{"types", types}, {"bits_per_weight", weights > 0 ? bits / weights : 0.0}};
+    r.ggufBitsPerWeight = weights > 0 ? bits / weights : 0.0;
+    return r;
 }
 
 } // namespace
@@ -111,10 +114,9 @@ bool applyGgufMethod(const Args& args, const std::string& method, std::FILE* log
     if (method == "gguf") {
         const GgufCostTable t = costTable(args, method, log, p, ctx);
         p.plan = ggufPresetPlan(t, args.get("type"));
-        nlohmann::json extra = typeSummary(t, *p.plan);
-        extra["preset"] = args.get("type");
-        extra["imatrix"] = t.costKind == "hessian";
-        p.extraJson = extra.dump();
+        p.solver = typeSummary(t, *p.plan);
+        p.solver.ggufPreset = args.get("type");
+        p.solver.imatrix = t.costKind == "hessian";
     } else {
         if (args.has("budget") == args.has("budget-mib"))
             throw UsageError("gguf-mxq needs exactly one of --budget and --budget-mib");
@@ -127,17 +129,13 @@ bool applyGgufMethod(const Args& args, const std::string& method, std::FILE* log
             std::fprintf(log, "gguf-mxq: %s (%s, %s): %.4f bits/weight, objective %.6g, gap %.2g, %.3f s\n",
                          mxqStatusName(s.status), s.solver.c_str(), budget.describe().c_str(), s.bitsPerParameter,
                          s.objective, s.gap, s.seconds);
-        nlohmann::json extra = typeSummary(t, *p.plan);
-        extra.update({{"status", mxqStatusName(s.status)},
-                      {"solver", s.solver},
-                      {"budget", budget.describe()},
-                      {"objective", s.objective},
-                      {"gap", s.gap},
-                      {"solve_seconds", s.seconds},
-                      {"cost_kind", t.costKind},
-                      {"cost_seconds", t.seconds},
-                      {"imatrix", t.costKind == "hessian"}});
-        p.extraJson = extra.dump();
+        p.solver = mxqSolverRecord(s, budget);
+        const SolverRecord types = typeSummary(t, *p.plan);
+        p.solver.ggufTypes = types.ggufTypes;
+        p.solver.ggufBitsPerWeight = types.ggufBitsPerWeight;
+        p.solver.costKind = t.costKind;
+        p.solver.costSeconds = t.seconds;
+        p.solver.imatrix = t.costKind == "hessian";
     }
     p.method = "hqq"; // the pipeline's data-free path; the plan's "ggml" quantizer decides per matrix
     return true;

@@ -140,6 +140,20 @@ MethodSpec withAxisValue(MethodSpec spec, SweepAxis axis, double value)
     return spec;
 }
 
+SolverRecord mxqSolverRecord(const MxqSolution& s, const MxqBudget& budget)
+{
+    SolverRecord r;
+    r.status = mxqStatusName(s.status);
+    r.solver = s.solver;
+    r.message = s.message;
+    r.budget = budget;
+    r.objective = s.objective;
+    r.gap = s.gap;
+    r.bitsPerParameter = s.bitsPerParameter;
+    r.solveSeconds = s.seconds;
+    return r;
+}
+
 ResolvedMethod resolveMethod(const MethodSpec& spec, QuantizeParams& p, const MxqCostTable* mxqCosts, JobContext* ctx,
                              const std::function<void(const MxqSolution&)>& mxqSolved)
 {
@@ -175,17 +189,9 @@ ResolvedMethod resolveMethod(const MethodSpec& spec, QuantizeParams& p, const Mx
             throw Error("mxq: " + s.message);
         p.plan = toPlan(*mxqCosts, s);
         p.method = "hqq";
-        p.extraJson = nlohmann::json({{"status", mxqStatusName(s.status)},
-                                      {"solver", s.solver},
-                                      {"message", s.message},
-                                      {"budget", spec.budget.describe()},
-                                      {"objective", s.objective},
-                                      {"gap", s.gap},
-                                      {"bits_per_parameter", s.bitsPerParameter},
-                                      {"solve_seconds", s.seconds},
-                                      {"cost_kind", mxqCosts->costKind},
-                                      {"cost_seconds", mxqCosts->seconds}})
-                          .dump();
+        p.solver = mxqSolverRecord(s, spec.budget);
+        p.solver.costKind = mxqCosts->costKind;
+        p.solver.costSeconds = mxqCosts->seconds;
         return out;
     }
     case Method::Gguf:

@@ -67,13 +67,18 @@ SweepAxis sweepAxisOf(const MethodSpec& spec);
 /// the budget in bits per parameter).
 MethodSpec withAxisValue(MethodSpec spec, SweepAxis axis, double value);
 
+/// The record of an MXQ-style program's solve at `budget` (status, solver, message, budget,
+/// objective, gap, achieved bits per parameter, solve time) for a run's SolverRecord; the caller
+/// adds the cost table's kind and time.
+SolverRecord mxqSolverRecord(const MxqSolution& s, const MxqBudget& budget);
+
 /// What resolveMethod decided besides the QuantizeParams: MXQ's solve, for reports.
 struct ResolvedMethod {
     std::optional<MxqSolution> mxq;      ///< mxq: the solver's result
 };
 
 /// Turns `spec` into the job: sets p.method (the quantizer), p.bits, p.allocator and p.mgptq
-/// (mgptq; its adjacency damping is p.dampPercent), or p.plan and p.extraJson (mxq: solves
+/// (mgptq; its adjacency damping is p.dampPercent), or p.plan and p.solver (mxq: solves
 /// `mxqCosts` for spec.budget). The other fields of `p` are left as they are. `mxqCosts` is read
 /// only for mxq and must then be given; `ctx` (may be null) cancels the solve; `mxqSolved` (may be
 /// empty) sees the solver's result before an infeasible one is thrown, for a log. The GGUF methods

@@ -143,21 +143,15 @@ bool samePlan(const MatrixPlan& a, const MatrixPlan& b)
 /// MXQ: re-solves the base's program with the pinned matrices fixed to their configuration.
 /// Returns a note for the record.
 std::string resolveMxq(AllocationPlan& plan, const session::Session& s, const std::string& base,
-                       const std::string& extraJson, const std::set<std::string>& pinned, const std::string& source)
+                       const SolverRecord& solver, const std::set<std::string>& pinned, const std::string& source)
 {
     const auto names = s.mxqCostTableNames();
     if (std::find(names.begin(), names.end(), base) == names.end())
         return "not re-solved: the session stores no cost table for " + base;
     MxqCostTable table = s.mxqCostTable(base);
-    const auto extra = nlohmann::json::parse(extraJson.empty() ? "{}" : extraJson, nullptr, false);
-    if (!extra.is_object() || !extra.contains("budget") || !extra["budget"].is_string())
+    if (!solver.budget)
         return "not re-solved: run " + base + " records no budget";
-    const std::string text = extra["budget"].get<std::string>();
-    double value = 0;
-    char unit[32] = {};
-    if (std::sscanf(text.c_str(), "%lf %31s", &value, unit) != 2)
-        return "not re-solved: the budget \"" + text + "\" is not understood";
-    const MxqBudget budget = std::string(unit) == "MiB" ? MxqBudget::mib(value) : MxqBudget::bitsPerParameter(value);
+    const MxqBudget budget = *solver.budget;
     // A pinned matrix keeps only its configuration: every other one gets a cost no solution
     // within the budget can prefer (checked below).
     constexpr double kExcluded = 1e30;
@@ -316,14 +310,15 @@ QuantizeReport quantizeOverride(const OverrideParams& params, JobContext& ctx)
     AllocationPlan plan = stored;
     applyOverrides(plan, params.spec, source);
 
-    std::string extra, note;
+    SolverRecord extra;
+    std::string note;
     detail::OverrideStart start;
     start.base = base.name;
     {
         std::lock_guard<std::recursive_mutex> lock(h5::libraryMutex());
         const auto state = session::detail::loadSession(params.session);
         const auto& h = state->run(base.name).header;
-        extra = h.extraJson;
+        extra = h.solver;
         for (int64_t i = 0; i < h.windows; ++i)
             start.calibration.windows.emplace_back(h.tokens.begin() + long(i * h.length),
                                                    h.tokens.begin() + long((i + 1) * h.length));
@@ -354,7 +349,7 @@ QuantizeReport quantizeOverride(const OverrideParams& params, JobContext& ctx)
     p.runName = params.runName;
     p.out = params.out;
     p.resume = false;
-    p.extraJson = extra;
+    p.solver = extra;
     if (p.runName.empty()) {
         std::set<std::string> taken;
         for (const auto& r : s.runs())

@@ -6,6 +6,7 @@
 #include "core/JobContext.h"
 #include "core/Memory.h"
 #include "runs/RunRecords.h"
+#include "runs/SolverRecord.h"
 
 #include <cstdint>
 #include <optional>
@@ -14,8 +15,10 @@
 
 namespace mpq {
 
-/// A quantization job (docs/quantization.md). Defaults are GPTQ's.
-struct QuantizeParams {
+/// What a quantization job computes (docs/quantization.md): the model, the quantizer, the
+/// calibration, the device and the per-column allocator. Defaults are GPTQ's. A session stores
+/// these with each run (pipeline/QuantizeParamsJson.h), enough to resume it exactly.
+struct QuantizeSettings {
     std::string model;
     std::string tokenizer;
     std::string method = "gptq";   ///< rtn | gptq | hqq (the quantizer when no plan is given)
@@ -35,29 +38,38 @@ struct QuantizeParams {
     std::optional<DType> dtype;    ///< activations; default fp16 on CUDA, fp32 on the CPU
     int64_t batchSize = 0;         ///< calibration windows per forward pass; 0 = automatic
     std::string dataDir;
-    std::string out;               ///< result folder (written atomically at the end)
-    std::optional<AllocationPlan> plan; ///< overrides method/bits/groupSize per matrix
     /// Per-column allocation inside the pipeline (needs each matrix's Hessian): empty for none,
     /// else "mgptq-gcn", "mgptq-mlp" or "hessian-greedy" (docs/mgptq.md).
     std::string allocator;
     MgptqOptions mgptq;
-    std::string extraJson;         ///< a JSON object stored as "extra" in result.json (e.g. MXQ's solve)
-    /// HDF5 session to write the run into, layer by layer (created when absent; docs/session-format.md).
-    /// At least one of `out` and `session` is needed.
-    std::string session;
-    std::string runName;           ///< the run's name in the session; empty: "<method>-<n>"
-    /// Continue run `runName` of `session` (empty name: its newest unfinished run) from its last
-    /// complete layer with its stored settings, plan and calibration windows; the other fields
-    /// except `out` are ignored. The result is bit-identical to an uninterrupted run's.
-    bool resume = false;
-    int64_t storeHessianLimit = 1024; ///< sessions: store the full H of matrices with ≤ this many columns (-1 all, 0 none)
-    int64_t viewTopK = 16;         ///< sessions: neighbours per column kept in the stored adjacency
     /// Mixture of experts: an expert routed fewer calibration tokens than this gets the Hessian of
     /// every calibration token instead (as if all were routed to it; docs/model-families.md).
     int64_t expertMinTokens = 64;
     /// Host / device memory limits (docs/streaming.md): the job picks its batch to fit them, or
     /// refuses with MemoryBudgetError before reading any weight. 0 = no limit.
     MemoryBudget budget;
+};
+
+/// Where a job's result goes: a result folder, an HDF5 session run (new or resumed), and what the
+/// session keeps beyond the quantized weights. At least one of `out` and `session` is needed.
+struct QuantizeOutputs {
+    std::string out;               ///< result folder (written atomically at the end)
+    /// HDF5 session to write the run into, layer by layer (created when absent; docs/session-format.md).
+    std::string session;
+    std::string runName;           ///< the run's name in the session; empty: "<method>-<n>"
+    /// Continue run `runName` of `session` (empty name: its newest unfinished run) from its last
+    /// complete layer with its stored settings, plan and calibration windows; the settings given
+    /// are ignored. The result is bit-identical to an uninterrupted run's.
+    bool resume = false;
+    int64_t storeHessianLimit = 1024; ///< sessions: store the full H of matrices with ≤ this many columns (-1 all, 0 none)
+    int64_t viewTopK = 16;         ///< sessions: neighbours per column kept in the stored adjacency
+};
+
+/// A quantization job: its settings, its outputs, and what a method resolution (pipeline/Method.h,
+/// the CLI's GGUF mixes, an override) decided before it starts.
+struct QuantizeParams : QuantizeSettings, QuantizeOutputs {
+    std::optional<AllocationPlan> plan; ///< overrides method/bits/groupSize per matrix
+    SolverRecord solver;           ///< what chose the plan (MXQ's program, a GGUF mix); stored with the run
 };
 
 struct QuantizeReport {

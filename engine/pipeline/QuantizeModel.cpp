@@ -136,7 +136,7 @@ QuantizeParams resumedParams(const QuantizeParams& given, SessionSide& side, Job
     stored.out = given.out;
     if (!side.header.inputPlanJson.empty())
         stored.plan = AllocationPlan::fromJson(side.header.inputPlanJson, run);
-    stored.extraJson = side.header.extraJson;
+    stored.solver = side.header.solver;
     return stored;
 }
 
@@ -264,7 +264,7 @@ void openSessionRun(const QuantizeParams& p, const ModelSource& source, const st
     }
     if (p.plan)
         header.inputPlanJson = p.plan->toJson();
-    header.extraJson = p.extraJson;
+    header.solver = p.solver;
     header.windows = int64_t(calib.windows.size());
     header.length = calib.windows.empty() ? 0 : int64_t(calib.windows[0].size());
     for (const auto& w : calib.windows)
@@ -341,12 +341,20 @@ ResultDescription describeResult(const QuantizeParams& p, const ModelSource& sou
         {"activation_dtype", std::string(c10::toString(act))}};
     if (source.config().moe.numExperts > 0)
         settings["expert_min_tokens"] = p.expertMinTokens;
+    if (!p.allocator.empty()) { // the allocator's knob, for viewers of the folder
+        nlohmann::json mg = {{"bits_set", p.mgptq.bitsSet}, {"seed", p.mgptq.seed}};
+        if (p.mgptq.alpha)
+            mg["alpha"] = *p.mgptq.alpha;
+        if (p.mgptq.targetBits)
+            mg["target_bits"] = *p.mgptq.targetBits;
+        settings["mgptq"] = mg;
+    }
     d.settingsJson = settings.dump();
     d.hasCalibration = !dataFree;
     d.calibrationSource = calib.sourcePath;
     d.calibrationDescription = calib.description;
     d.planJson = report.appliedPlan.toJson();
-    d.extraJson = p.extraJson;
+    d.solver = p.solver;
     d.avgBits = report.avgBits;
     d.avgBitsWithOverhead = report.avgBitsWithOverhead;
     d.seconds = report.seconds;

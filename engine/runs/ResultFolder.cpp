@@ -121,7 +121,7 @@ ResultDescription readResultDescription(const std::string& dir)
         if (j.contains("plan"))
             d.planJson = j["plan"].dump();
         if (j.contains("extra"))
-            d.extraJson = j["extra"].dump();
+            d.solver = SolverRecord::fromJson(j["extra"].dump(), d.file);
         d.avgBits = j.value("avg_bits", 0.0);
         d.avgBitsWithOverhead = j.value("avg_bits_with_overhead", 0.0);
         d.seconds = j.value("seconds", 0.0);
@@ -150,8 +150,8 @@ void writeResultDescription(const std::string& dir, const ResultDescription& d)
                             {"description", d.calibrationDescription}};
     if (!d.planJson.empty())
         j["plan"] = json::parse(d.planJson);
-    if (!d.extraJson.empty())
-        j["extra"] = json::parse(d.extraJson);
+    if (!d.solver.empty())
+        j["extra"] = json::parse(d.solver.toJson());
     j["avg_bits"] = d.avgBits;
     j["avg_bits_with_overhead"] = d.avgBitsWithOverhead;
     j["seconds"] = d.seconds;

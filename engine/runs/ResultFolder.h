@@ -6,6 +6,7 @@
 // files); everything else goes through these functions or detail::QuantizedRun.
 
 #include "runs/RunRecords.h"
+#include "runs/SolverRecord.h"
 
 #include <cstdint>
 #include <string>
@@ -25,7 +26,7 @@ struct ResultDescription {
     std::string calibrationSource;
     std::string calibrationDescription;
     std::string planJson;            ///< the allocation plan as applied (JSON); empty when absent
-    std::string extraJson;           ///< a JSON object a caller added (MXQ's solve, GGUF's mix); may be empty
+    SolverRecord solver;             ///< what chose the plan (MXQ's solve, a GGUF mix); "extra" in result.json
     double avgBits = 0;
     double avgBitsWithOverhead = 0;
     double seconds = 0;

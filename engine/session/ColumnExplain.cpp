@@ -140,27 +140,14 @@ void fillFromWeights(ColumnExplanation& e, const MatrixDetail& d, const RunInfo&
 double mxqBudget(const std::string& sessionPath, const std::string& run, const MxqCostTable& table,
                  double achievedBits, std::string& source)
 {
-    std::string extra;
+    std::optional<MxqBudget> budget;
     {
         std::lock_guard<std::recursive_mutex> lock(h5::libraryMutex());
-        extra = detail::loadSession(sessionPath)->run(run).header.extraJson;
+        budget = detail::loadSession(sessionPath)->run(run).header.solver.budget;
     }
-    const auto j = nlohmann::json::parse(extra.empty() ? "{}" : extra, nullptr, false);
-    if (j.is_object() && j.contains("budget") && j["budget"].is_string()) {
-        const std::string b = j["budget"].get<std::string>();
-        char unit[32] = {};
-        double v = 0;
-        if (std::sscanf(b.c_str(), "%lf %31s", &v, unit) == 2) {
-            const std::string u = unit;
-            if (u.rfind("bits", 0) == 0) {
-                source = "the run's budget, " + b;
-                return v * double(table.totalParameters());
-            }
-            if (u == "MiB") {
-                source = "the run's budget, " + b;
-                return v * 8.0 * 1024.0 * 1024.0;
-            }
-        }
+    if (budget) {
+        source = "the run's budget, " + budget->describe();
+        return budget->toBits(table.totalParameters());
     }
     source = "the run's achieved storage (no budget recorded)";
     return achievedBits;

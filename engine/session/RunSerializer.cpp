@@ -20,8 +20,8 @@ void writeRunHeader(const h5::Id& g, const RunHeader& h)
     h5::writeText(g, "settings", h.settingsJson);
     if (!h.inputPlanJson.empty())
         h5::writeText(g, "input_plan", h.inputPlanJson);
-    if (!h.extraJson.empty())
-        h5::writeText(g, "extra", h.extraJson);
+    if (!h.solver.empty())
+        h5::writeText(g, "extra", h.solver.toJson());
     h5::writeText(g, "report", h.reportJson);
     h5::writeText(g, "warnings", nlohmann::json(h.warnings).dump());
 
@@ -53,7 +53,6 @@ RunHeader readRunHeader(const h5::Id& g)
     h.layersTotal = h5::attrInt(g, "layers_total", 0);
     h.settingsJson = h5::readText(g, "settings", "{}");
     h.inputPlanJson = h5::readText(g, "input_plan");
-    h.extraJson = h5::readText(g, "extra");
     h.reportJson = h5::readText(g, "report", "{}");
     try {
         for (const auto& w : nlohmann::json::parse(h5::readText(g, "warnings", "[]")))
@@ -61,6 +60,7 @@ RunHeader readRunHeader(const h5::Id& g)
     } catch (const nlohmann::json::exception& e) {
         throw Error(g.file() + ": run " + h.name + ": malformed warnings (" + e.what() + ")");
     }
+    h.solver = SolverRecord::fromJson(h5::readText(g, "extra"), g.file() + ": run " + h.name);
     if (h5::exists(g, "model")) {
         const h5::Id m = h5::openGroup(g, "model");
         h.model.path = h5::attrString(m, "path");

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "alloc/mxq/MxqBudget.h"
 #include "core/JobContext.h"
 #include "data/Calibration.h"
 #include "quant/HqqOptions.h"
@@ -34,21 +35,6 @@ std::vector<MxqConfig> parseMxqConfigs(const std::string& text);
 /// rows·cols·b + rows·⌈cols/g⌉·16 + ⌈rows·⌈cols/g⌉/128⌉·32. Equals |W|·bitsPerWeight() when g
 /// divides cols and 128 divides the number of groups (every LLaMA shape).
 double mxqStorageBits(int64_t rows, int64_t cols, const MxqConfig& c);
-
-/// MXQ's memory budget over the quantized matrices, as average bits per parameter (scales,
-/// zeros and meta-data included, as MxqConfig::bitsPerWeight counts them) or in MiB.
-struct MxqBudget {
-    enum class Unit { BitsPerParameter, MiB };
-    Unit unit = Unit::BitsPerParameter;
-    double value = 4.0;
-
-    static MxqBudget bitsPerParameter(double bits) { return {Unit::BitsPerParameter, bits}; }
-    static MxqBudget mib(double mebibytes) { return {Unit::MiB, mebibytes}; }
-    /// The budget in bits for matrices holding `parameters` weights in all.
-    double toBits(int64_t parameters) const;
-    /// "3.5 bits/parameter" or "120 MiB".
-    std::string describe() const;
-};
 
 /// The costs of every configuration for one matrix (index-aligned with MxqCostTable::configs).
 struct MxqMatrixCosts {

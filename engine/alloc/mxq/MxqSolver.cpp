@@ -274,16 +274,6 @@ void mipSolve(MxqSolution&, const Fronts&, const Greedy&, const MxqSolveOptions&
 
 } // namespace detail
 
-double MxqBudget::toBits(int64_t parameters) const
-{
-    return unit == Unit::MiB ? value * kBitsPerMiB : value * double(parameters);
-}
-
-std::string MxqBudget::describe() const
-{
-    return unit == Unit::MiB ? fmt(value, 3) + " MiB" : fmt(value, 4) + " bits/parameter";
-}
-
 const char* mxqStatusName(MxqStatus s)
 {
     switch (s) {

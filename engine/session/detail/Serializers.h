@@ -5,6 +5,7 @@
 // Torch-free; the quantized layers' serializer is in LayerSerializer.h.
 
 #include "session/Session.h"
+#include "runs/SolverRecord.h"
 #include "session/detail/H5.h"
 
 #include <string>
@@ -25,7 +26,7 @@ struct RunHeader {
     ModelReference model;
     std::string settingsJson = "{}";  ///< QuantizeParams as JSON (pipeline/QuantizeParamsJson.h)
     std::string inputPlanJson;        ///< the plan given to the job (MXQ's solve, --plan); empty: none
-    std::string extraJson;            ///< e.g. MXQ's solver record; empty: none
+    SolverRecord solver;              ///< what chose the plan ("extra"); empty: none
     std::string reportJson = "{}";
     std::vector<std::string> warnings;
     std::vector<int32_t> tokens;      ///< calibration windows, row-major [windows, length]
