@@ -4,6 +4,7 @@
 
 #include "TestData.h"
 
+#include "session/Session.h"
 #include "tokenizer/Tokenizer.h"
 
 #include <QDir>
@@ -394,6 +395,7 @@ void TestCli::demoEvalQuantizeInfo()
         // spinning threads crawl when the cores are shared (measured: 37 tokens/s vs ~1,400).
         env.insert("MPQ_THREADS", "1");
         p.setProcessEnvironment(env);
+        p.setWorkingDirectory(dir.path());
         p.start(mpqPath(), args);
         Result r;
         r.finished = p.waitForStarted(10000) && p.waitForFinished(120000);
@@ -433,11 +435,21 @@ void TestCli::demoEvalQuantizeInfo()
         QVERIFY2(split["load"].toDouble() > 0 && split["output"].toDouble() > 0, qPrintable(r.out));
         QVERIFY2(sum <= q["seconds"].toDouble() + 1e-6, qPrintable(r.out));
     }
-    r = run({"eval", "--demo", out, "--max-windows", "40", "--json"});
+    // Named relative to the working folder and stored in a session: the session records the
+    // folder's absolute path (the workbench shows it as a run from anywhere).
+    const QString sessionFile = dir.filePath("evals.h5");
+    r = run({"eval", "--demo", "gptq4", "--max-windows", "40", "--json", "--session", sessionFile});
     QVERIFY2(r.finished && r.exitCode == 0, qPrintable(r.describe()));
     j = QJsonDocument::fromJson(r.out.toUtf8()).object();
     const double ppl = j["perplexity"].toDouble();
     QVERIFY2(ppl > 1.2 && ppl < 1.6, qPrintable(r.out));
+    {
+        const auto evals = mpq::session::Session::open(sessionFile.toStdString()).evaluations();
+        QCOMPARE(evals.size(), size_t(1));
+        QCOMPARE(QString::fromStdString(evals[0].model), QFileInfo(out).absoluteFilePath());
+        QVERIFY(evals[0].run.empty());
+        QCOMPARE(evals[0].perplexity, ppl);
+    }
     QCOMPARE(j["windows"].toInteger(), qint64(40));
     QCOMPARE(j["seqlen"].toInteger(), qint64(128));
     // An explicit option wins over the demo's default.

@@ -125,12 +125,12 @@ private Q_SLOTS:
     void compareTabOpensASevenBShapedWorkspace()
     {
         QTemporaryDir dir;
-        const QString index = SyntheticRuns::writeWorkspace(SyntheticRuns::llama7b(), dir.filePath(QStringLiteral("7b")));
+        const QString session = SyntheticRuns::writeWorkspace(SyntheticRuns::llama7b(), dir.filePath(QStringLiteral("7b")));
         MainWindow w;
         w.setInteractive(false);
         w.resize(1280, 800);
         w.show();
-        QVERIFY2(w.openPath(index), qPrintable(w.lastError()));
+        QVERIFY2(w.openPath(session), qPrintable(w.lastError()));
         QCOMPARE(w.workbench().runs.size(), size_t(5));
         QCOMPARE(w.tabs()->tabText(w.tabs()->indexOf(w.compareView())), QStringLiteral("Compare runs"));
         QCOMPARE(w.compareView()->pool().size(), size_t(5));

@@ -9,6 +9,7 @@
 #include "PerplexityView.h"
 #include "ResultReader.h"
 #include "SessionReader.h"
+#include "SyntheticRuns.h"
 #include "TradeoffView.h"
 #include "TrainingCurvesView.h"
 #include "WorkbenchFile.h"
@@ -135,27 +136,22 @@ private Q_SLOTS:
         QVERIFY_THROWS_EXCEPTION(mpq::Error, ResultReader::readResultFolder(dir.path()));
         QVERIFY_THROWS_EXCEPTION(mpq::Error, ResultReader::readResultFolder(dir.filePath(QStringLiteral("none"))));
     }
-    void sessionRoundTripAndCorruption()
+    void oldIndexStillOpensAndCorruptionIsNamed()
     {
         QTemporaryDir dir;
         const QString result = dir.filePath(QStringLiteral("run1"));
         QDir().mkpath(result);
         writeFile(QDir(result).filePath(QStringLiteral("result.json")), kResultJson);
-        Workbench wb;
-        wb.model = QStringLiteral("/m");
-        wb.reference[QStringLiteral("wikitext2")] = 10;
-        RunData r = ResultReader::readResultFolder(result);
-        r.name = QStringLiteral("mg α=0.5");
-        r.sweepAxis = QStringLiteral("alpha");
-        r.sweepValue = 0.5;
-        r.perplexity[QStringLiteral("c4")] = 12;
-        wb.upsert(r);
-        RunData missing = r;
-        missing.name = QStringLiteral("gone");
-        missing.resultDir = dir.filePath(QStringLiteral("deleted"));
-        wb.upsert(missing);
+        // An index as the workbench wrote them before the HDF5 session (nothing writes one now).
         const QString file = dir.filePath(QStringLiteral("s.mpqwb"));
-        WorkbenchFile::save(wb, file);
+        writeFile(file, QStringLiteral(R"({"format": "mpq-workbench", "version": 1, "model": "/m", "synthetic": false,
+  "folder": "%1", "mxq_costs": "", "reference": {"wikitext2": 10},
+  "runs": [{"name": "mg α=0.5", "method": "mgptq-gcn", "result_dir": "%2", "sweep_axis": "alpha",
+            "sweep_value": 0.5, "perplexity": {"c4": 12}},
+           {"name": "gone", "method": "mgptq-gcn", "result_dir": "%3", "sweep_axis": "alpha",
+            "sweep_value": 0.5, "perplexity": {"c4": 12}}]})")
+                            .arg(dir.path(), result, dir.filePath(QStringLiteral("deleted")))
+                            .toUtf8());
         QStringList problems;
         const Workbench back = WorkbenchFile::load(file, &problems);
         QCOMPARE(back.runs.size(), size_t(1));
@@ -172,6 +168,43 @@ private Q_SLOTS:
         QVERIFY_THROWS_EXCEPTION(mpq::Error, WorkbenchFile::load(file, nullptr));
         writeFile(file, "{\"format\":\"mpq-workbench\",\"version\":99}");
         QVERIFY_THROWS_EXCEPTION(mpq::Error, WorkbenchFile::load(file, nullptr));
+    }
+    // Result folders evaluated into a session (`mpq eval DIR --session FILE`; the synthetic 7B
+    // workspace is written so) are shown as runs with their perplexities and knobs; a folder that
+    // no longer reads is named, not fatal.
+    void sessionShowsEvaluatedResultFolders()
+    {
+        QTemporaryDir dir;
+        const Workbench made = SyntheticRuns::llama7b();
+        const QString file = SyntheticRuns::writeWorkspace(made, dir.filePath(QStringLiteral("7b")));
+        QVERIFY(file.endsWith(QLatin1String("synthetic-7b.h5")));
+        Workbench wb = SessionReader::load(file);
+        QCOMPARE(wb.runs.size(), made.runs.size());
+        QVERIFY(wb.problems.isEmpty());
+        QCOMPARE(wb.reference.value(QStringLiteral("wikitext2")), 5.68);
+        for (const RunData& m : made.runs) {
+            const RunData* r = wb.run(m.name);
+            QVERIFY2(r, qPrintable(m.name));
+            QCOMPARE(r->perplexity, m.perplexity);
+            QCOMPARE(r->sweepAxis, m.sweepAxis);
+            QCOMPARE(r->sweepValue, m.sweepValue);
+            QCOMPARE(r->matrices.size(), m.matrices.size());
+            QVERIFY(!r->resultDir.isEmpty());
+        }
+        QCOMPARE(wb.tradeoff(QStringLiteral("c4")).size(), made.tradeoff(QStringLiteral("c4")).size());
+        // Written again into the same folder: the session is replaced, not appended to.
+        QCOMPARE(SyntheticRuns::writeWorkspace(made, dir.filePath(QStringLiteral("7b"))), file);
+        QCOMPARE(int(mpq::session::Session::open(file.toStdString()).evaluations().size()), 2 + 2 * int(made.runs.size()));
+        // A damaged folder: the others still show, the damaged one is named.
+        writeFile(QDir(wb.runs[0].resultDir).filePath(QStringLiteral("result.json")), "{\"format\":");
+        wb = SessionReader::load(file);
+        QCOMPARE(wb.runs.size(), made.runs.size() - 1);
+        QCOMPARE(wb.problems.size(), 1);
+        QVERIFY2(wb.problems[0].contains(QLatin1String("result.json")), qPrintable(wb.problems[0]));
+        // A run without a perplexity cannot be carried.
+        Workbench bare = made;
+        bare.runs[1].perplexity.clear();
+        QVERIFY_THROWS_EXCEPTION(mpq::Error, SyntheticRuns::writeWorkspace(bare, dir.filePath(QStringLiteral("bare"))));
     }
     void layerTreeModel()
     {

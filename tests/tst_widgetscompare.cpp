@@ -310,12 +310,13 @@ private Q_SLOTS:
         other.runs.resize(1);
         other.runs[0].name = QStringLiteral("elsewhere");
         other.runs[0].model = QStringLiteral("/models/x");
+        other.runs[0].perplexity[QStringLiteral("wikitext2")] = 9.5;
         const QString index = SyntheticRuns::writeWorkspace(other, dir.filePath(QStringLiteral("ws")));
         CompareView view;
         view.setWorkbench(smallWorkbench());
         QVERIFY(view.addSource(index));
         QCOMPARE(view.pool().size(), size_t(4));
-        QCOMPARE(view.pool().back().label, QStringLiteral("synthetic-7b.mpqwb: elsewhere"));
+        QCOMPARE(view.pool().back().label, QStringLiteral("synthetic-7b.h5: elsewhere"));
         // The same run's result folder on its own: the same entry (by folder and name), relabelled.
         QVERIFY(view.addSource(dir.filePath(QStringLiteral("ws/elsewhere"))));
         QCOMPARE(view.pool().size(), size_t(4));

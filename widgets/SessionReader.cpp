@@ -4,6 +4,7 @@
 
 #include "core/Error.h"
 #include "demo/SyntheticModel.h"
+#include "runs/ResultFolder.h"
 
 #include <QFileInfo>
 #include <QJsonDocument>
@@ -57,24 +58,6 @@ QJsonObject parseObject(const std::string& text)
 
 /// The knob of a run made outside a sweep, from its stored settings: MG-PTQ's α or target bits,
 /// the uniform bit-width; MXQ keeps none (the trade-off uses its achieved bits).
-void knobFromSettings(RunData& r, const std::string& settingsJson)
-{
-    const QJsonObject j = parseObject(settingsJson);
-    if (r.method.startsWith(QLatin1String("mgptq")) || r.method == QLatin1String("hessian-greedy")) {
-        const QJsonObject mg = j.value(QLatin1String("mgptq")).toObject();
-        if (mg.contains(QLatin1String("alpha"))) {
-            r.sweepAxis = QStringLiteral("alpha");
-            r.sweepValue = mg.value(QLatin1String("alpha")).toDouble();
-        } else if (mg.contains(QLatin1String("target_bits"))) {
-            r.sweepAxis = QStringLiteral("target-bits");
-            r.sweepValue = mg.value(QLatin1String("target_bits")).toDouble();
-        }
-    } else if (r.method != QLatin1String("mxq") && j.contains(QLatin1String("bits"))) {
-        r.sweepAxis = QStringLiteral("bits");
-        r.sweepValue = j.value(QLatin1String("bits")).toDouble();
-    }
-}
-
 } // namespace
 
 QString SessionReader::runNameFrom(const QString& text)
@@ -113,7 +96,7 @@ RunData SessionReader::readRun(const session::Session& s, const std::string& nam
     r.status = qs(session::statusName(info.status));
     for (const std::string& w : info.warnings)
         r.warnings << qs(w);
-    knobFromSettings(r, info.settingsJson);
+    ResultReader::knobFromSettings(r, info.settingsJson, nullptr);
     std::vector<MatrixResult> matrices;
     for (const session::MatrixSummary& m : s.matrices(name))
         matrices.push_back(toMatrix(s.matrix(name, m.tensor)));
@@ -140,11 +123,33 @@ Workbench SessionReader::fromSession(const session::Session& s)
                     if (std::isfinite(ppl) && ppl > 0)
                         r->perplexity[qs(dataset)] = ppl;
             }
+    // Evaluations of result folders (`mpq eval DIR --session FILE`): each folder is shown as a run,
+    // read through ResultReader, under its folder's name (made unique beside the session's runs).
+    std::map<std::string, QString> folderRuns; // absolute path → run name
+    for (const session::Evaluation& e : s.evaluations()) {
+        if (!e.run.empty() || folderRuns.count(e.model) || !QFileInfo(qs(e.model)).isAbsolute() ||
+            !isResultFolder(e.model))
+            continue;
+        try {
+            RunData r = ResultReader::readResultFolder(qs(e.model));
+            r.name = wb.uniqueName(r.name);
+            if (wb.model.isEmpty())
+                wb.model = r.model;
+            folderRuns[e.model] = r.name;
+            wb.upsert(r);
+        } catch (const std::exception& x) {
+            wb.problems << QStringLiteral("evaluation #%1: %2").arg(e.id).arg(QString::fromUtf8(x.what()));
+            folderRuns[e.model] = QString();
+        }
+    }
     // Evaluations, oldest first: the newest measurement of a (run, data set) wins.
     for (const session::Evaluation& e : s.evaluations()) {
         if (!(e.perplexity > 0))
             continue;
-        if (e.run.empty()) {
+        if (const auto f = folderRuns.find(e.model); e.run.empty() && f != folderRuns.end()) {
+            if (RunData* r = wb.run(f->second))
+                r->perplexity[qs(e.dataset)] = e.perplexity;
+        } else if (e.run.empty()) {
             if (wb.model.isEmpty() || QFileInfo(qs(e.model)).absoluteFilePath() == QFileInfo(wb.model).absoluteFilePath())
                 wb.reference[qs(e.dataset)] = e.perplexity;
             if (wb.model.isEmpty())

@@ -15,8 +15,8 @@
 namespace mpq::gui {
 
 /// Reads an HDF5 session file (engine/session/Session.h, docs/session-format.md) into the views'
-/// plain structs: runs with their per-column bits, errors and training curves, evaluations (runs'
-/// and the unquantized reference's), sweeps (each point's knob), the MXQ cost tables, and a
+/// plain structs: runs with their per-column bits, errors and training curves, evaluations (runs',
+/// the unquantized reference's, and result folders': each evaluated folder is shown as a run), sweeps (each point's knob), the MXQ cost tables, and a
 /// matrix's stored Hessian graph. A running job's journaled layers are included (the engine's
 /// reader overlays them). Every function throws mpq::Error with the engine's message, naming the
 /// file, for a missing, damaged, truncated, foreign or newer-version file; none opens a dialog.

@@ -1,12 +1,16 @@
 #include "SyntheticRuns.h"
 
-#include "WorkbenchFile.h"
 
 #include "alloc/AllocationPlan.h"
 #include "core/Error.h"
 #include "runs/ResultFolder.h"
+#include "session/Session.h"
 
 #include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonDocument>
+#include <QJsonObject>
 
 #include <algorithm>
 #include <cmath>
@@ -228,6 +232,10 @@ QString SyntheticRuns::writeWorkspace(const Workbench& wbIn, const QString& dirP
     if (!dir.mkpath(QStringLiteral(".")))
         throw Error(dirPath.toStdString() + ": cannot create the folder");
     wb.folder = dir.absolutePath();
+    for (const RunData& r : wb.runs)
+        if (r.perplexity.isEmpty())
+            throw Error("run " + r.name.toStdString() + " has no perplexity: the workspace's session lists result "
+                        "folders by their evaluations");
     for (RunData& r : wb.runs) {
         AllocationPlan plan;
         plan.method = r.method.toStdString();
@@ -258,7 +266,18 @@ QString SyntheticRuns::writeWorkspace(const Workbench& wbIn, const QString& dirP
         }
         result.model = r.model.toStdString();
         result.method = r.method.toStdString();
-        result.settingsJson = R"({"synthetic":true})";
+        // The run's knob as a real run's result.json records it (ResultReader::knobFromSettings).
+        QJsonObject settings{{QStringLiteral("synthetic"), true}};
+        if (r.sweepAxis == QLatin1String("bits"))
+            settings.insert(QStringLiteral("bits"), r.sweepValue);
+        else if (r.sweepAxis == QLatin1String("target-bits") || r.sweepAxis == QLatin1String("alpha"))
+            settings.insert(QStringLiteral("mgptq"),
+                            QJsonObject{{r.sweepAxis == QLatin1String("alpha") ? QStringLiteral("alpha")
+                                                                                : QStringLiteral("target_bits"),
+                                         r.sweepValue}});
+        else if (r.sweepAxis == QLatin1String("budget"))
+            result.solver.budget = MxqBudget::bitsPerParameter(r.sweepValue);
+        result.settingsJson = QJsonDocument(settings).toJson(QJsonDocument::Compact).toStdString();
         result.planJson = plan.toJson();
         result.avgBits = r.avgBits;
         result.avgBitsWithOverhead = r.avgBitsWithOverhead;
@@ -270,9 +289,28 @@ QString SyntheticRuns::writeWorkspace(const Workbench& wbIn, const QString& dirP
         writeResultDescription(runDir.toStdString(), result);
         r.resultDir = runDir;
     }
-    const QString index = dir.absoluteFilePath(QStringLiteral("synthetic-7b.mpqwb"));
-    WorkbenchFile::save(wb, index);
-    return index;
+    // The perplexities: evaluations of the result folders (and of the model) in an HDF5 session,
+    // as `mpq eval DIR --session FILE` stores them; SessionReader shows each folder as a run.
+    const QString sessionFile = dir.absoluteFilePath(QStringLiteral("synthetic-7b.h5"));
+    if (QFileInfo::exists(sessionFile) && !QFile::remove(sessionFile))
+        throw Error(sessionFile.toStdString() + ": cannot replace the file");
+    const auto store = [&](const QString& model, const QMap<QString, double>& perplexity) {
+        for (auto it = perplexity.begin(); it != perplexity.end(); ++it) {
+            session::Evaluation e;
+            e.model = model.toStdString();
+            e.dataset = it.key().toStdString();
+            e.protocol = "gptq";
+            e.seqlen = 2048;
+            e.perplexity = it.value();
+            e.meanNll = std::log(it.value());
+            e.resultJson = R"({"synthetic":true})";
+            session::addEvaluation(sessionFile.toStdString(), e);
+        }
+    };
+    store(wb.model, wb.reference);
+    for (const RunData& r : wb.runs)
+        store(r.resultDir, r.perplexity);
+    return sessionFile;
 }
 
 } // namespace mpq::gui

@@ -20,9 +20,11 @@ struct SyntheticRuns {
     static Workbench llama7b(unsigned seed = 7);
     /// One MG-PTQ-like run at `targetBits` (2..4) with per-column widths {2,3,4}.
     static RunData mixedRun(const QString& name, double targetBits, unsigned seed);
-    /// Writes `wb` as result folders (result.json with the plan, docs/result-folder.md) plus an
-    /// `.mpqwb` index carrying the perplexities, in `dir`; returns the index's path. Throws
-    /// mpq::Error when a file cannot be written.
+    /// Writes `wb` as result folders (result.json with the plan and the run's knob,
+    /// docs/result-folder.md) plus the HDF5 session synthetic-7b.h5 holding the perplexities as
+    /// evaluations of those folders and of the model, in `dir`; returns the session's path (which
+    /// the workbench opens with the folders as runs). A session left there by an earlier call is
+    /// replaced. Throws mpq::Error when a file cannot be written.
     static QString writeWorkspace(const Workbench& wb, const QString& dir);
 };
 

@@ -27,6 +27,9 @@ struct Workbench {
     QString mxqCostTable;             ///< name of an MXQ cost table stored in the session; empty when none
     QMap<QString, double> reference;  ///< data set → perplexity of the unquantized model
     std::vector<RunData> runs;
+    /// What a reader could not show, one line each (e.g. a result folder that a session's
+    /// evaluation names and that is gone); the window logs them.
+    QStringList problems;
 
     RunData* run(const QString& name);
     const RunData* run(const QString& name) const;

@@ -8,19 +8,10 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QSaveFile>
 
 namespace mpq::gui {
 
 namespace {
-
-QJsonObject toObject(const QMap<QString, double>& m)
-{
-    QJsonObject o;
-    for (auto it = m.begin(); it != m.end(); ++it)
-        o.insert(it.key(), it.value());
-    return o;
-}
 
 QMap<QString, double> toMap(const QJsonValue& v)
 {
@@ -32,39 +23,6 @@ QMap<QString, double> toMap(const QJsonValue& v)
 }
 
 } // namespace
-
-void WorkbenchFile::save(const Workbench& wb, const QString& path)
-{
-    QJsonObject root;
-    root.insert(QStringLiteral("format"), QStringLiteral("mpq-workbench"));
-    root.insert(QStringLiteral("version"), 1);
-    root.insert(QStringLiteral("model"), wb.model);
-    root.insert(QStringLiteral("synthetic"), wb.synthetic);
-    root.insert(QStringLiteral("folder"), wb.folder);
-    root.insert(QStringLiteral("mxq_costs"), wb.mxqCosts);
-    root.insert(QStringLiteral("reference"), toObject(wb.reference));
-    QJsonArray runs;
-    for (const RunData& r : wb.runs) {
-        if (!r.complete)
-            continue; // a run in flight is saved when it finishes
-        QJsonObject o;
-        o.insert(QStringLiteral("name"), r.name);
-        o.insert(QStringLiteral("method"), r.method);
-        o.insert(QStringLiteral("result_dir"), r.resultDir);
-        o.insert(QStringLiteral("sweep_axis"), r.sweepAxis);
-        o.insert(QStringLiteral("sweep_value"), r.sweepValue);
-        o.insert(QStringLiteral("perplexity"), toObject(r.perplexity));
-        runs.append(o);
-    }
-    root.insert(QStringLiteral("runs"), runs);
-
-    QSaveFile f(path);
-    if (!f.open(QIODevice::WriteOnly))
-        throw Error(path.toStdString() + ": cannot write (" + f.errorString().toStdString() + ")");
-    f.write(QJsonDocument(root).toJson(QJsonDocument::Indented));
-    if (!f.commit())
-        throw Error(path.toStdString() + ": write failed (" + f.errorString().toStdString() + ")");
-}
 
 Workbench WorkbenchFile::load(const QString& path, QStringList* problems)
 {

@@ -136,7 +136,11 @@ int runEval(const std::vector<std::string>& argv)
     const EvalResult r = withinBudget([&] { return evaluatePerplexity(params, ctx); });
     endProgressLine();
     if (!storeIn.empty()) {
-        const int64_t id = session::addEvaluation(storeIn, session::evaluationRecord(runName, params.model, r));
+        // A model or result folder on disk is stored by its absolute path, so that the workbench
+        // finds it from anywhere (a result folder's evaluation shows it as a run of the session).
+        const std::string evaluated = runName.empty() && files::exists(params.model) ? files::absolute(params.model)
+                                                                                      : params.model;
+        const int64_t id = session::addEvaluation(storeIn, session::evaluationRecord(runName, evaluated, r));
         if (!args.has("json"))
             std::fprintf(stderr, "stored as evaluation #%lld in %s\n", (long long)id, storeIn.c_str());
     }

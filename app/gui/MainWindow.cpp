@@ -617,6 +617,8 @@ bool MainWindow::openPath(const QString& rawPath)
             // Everything that is not an .mpqwb index goes to the engine's reader, which names the
             // problem of a file that is no session (not HDF5, truncated, foreign, newer).
             Workbench wb = SessionReader::load(path);
+            for (const QString& p : wb.problems)
+                log(tr("warning: not shown: %1").arg(p));
             log(tr("session %1: %2 runs, %3 MXQ cost tables").arg(path).arg(wb.runs.size()).arg(wb.mxqCostTable.isEmpty() ? 0 : 1));
             showWorkbench(std::move(wb), path);
         } else if (sessionLike) {

@@ -144,7 +144,7 @@ int main(int argc, char** argv)
     const Workbench wb = SyntheticRuns::llama7b();
     const double genMs = double(t.nsecsElapsed()) / 1e6;
     t.restart();
-    const QString index = SyntheticRuns::writeWorkspace(wb, tmp.filePath(QStringLiteral("synthetic-7b")));
+    const QString session = SyntheticRuns::writeWorkspace(wb, tmp.filePath(QStringLiteral("synthetic-7b")));
     const double writeMs = double(t.nsecsElapsed()) / 1e6;
 
     MainWindow w;
@@ -153,7 +153,7 @@ int main(int argc, char** argv)
     w.show();
     settle();
     t.restart();
-    if (!w.openPath(index)) {
+    if (!w.openPath(session)) {
         std::fprintf(stderr, "mpq-bench-views: %s\n", qPrintable(w.lastError()));
         return 1;
     }

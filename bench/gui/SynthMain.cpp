@@ -1,6 +1,6 @@
 // mpq-synth-7b DIR [--seed N]: writes a synthetic LLaMA-7B-shaped workspace into DIR — five result
 // folders (224 matrices, 4096/11008 columns; GPTQ 4/3 bits, MG-PTQ target 3/2.5, MXQ 3.5) and the
-// index DIR/synthetic-7b.mpqwb that `mpq-workbench DIR/synthetic-7b.mpqwb` opens. No weights:
+// session DIR/synthetic-7b.h5 (their perplexities) that `mpq-workbench DIR/synthetic-7b.h5` opens. No weights:
 // only the records the views read; errors, perplexities and times are invented (SyntheticRuns.h).
 #include "SyntheticRuns.h"
 
@@ -27,8 +27,8 @@ int main(int argc, char** argv)
         QElapsedTimer t;
         t.start();
         const mpq::gui::Workbench wb = mpq::gui::SyntheticRuns::llama7b(seed);
-        const QString index = mpq::gui::SyntheticRuns::writeWorkspace(wb, args[1]);
-        std::printf("%s\n", qPrintable(index));
+        const QString session = mpq::gui::SyntheticRuns::writeWorkspace(wb, args[1]);
+        std::printf("%s\n", qPrintable(session));
         for (const auto& r : wb.runs)
             std::printf("  %-28s %3zu matrices, %.3f code bits, %.3f with overhead\n", qPrintable(r.name),
                         r.matrices.size(), r.avgBits, r.avgBitsWithOverhead);
