@@ -5,7 +5,8 @@
 # seeds 0-4 with the defaults (stable rounding), and the paper's rounding (--no-relaxed-rounding)
 # for the GCN, the MLP ablation and the plain head at 2.5 bits over seeds 0-4; session 10 adds
 # the MLP and the plain head at 2.25 / 2.5 / 3.0 with the defaults and all three with the paper's
-# rounding at 2.25 and 3.0 (select sweeps by name: seeds42m.sh OUT mlp_stable3 ...). 128 x 2048 C4
+# rounding at 2.25 and 3.0; session 11 the same gaps on stories260K (s260_*) (select sweeps by
+# name: seeds42m.sh OUT mlp_stable3 ...). 128 x 2048 C4
 # calibration, WikiText-2 and C4 (gptq protocol), fp16 evaluation.
 # usage: [DEADLINE=epoch] [STAGE=dir] seeds42m.sh OUT_DIR [SWEEP...]
 #   first run (carry .gpudata .gpu42a): mkdir -p /root/stage42 && cp -r .gpu42a .gpudata /root/stage42/
@@ -45,6 +46,23 @@ sweep plain_paper --method mgptq --gnn gcn --no-skip-features --target-bits 2.5 
 # paper's rounding for all three at 2.25 and 3.0 bits.
 sweep mlp_stable3 --method mgptq --gnn mlp --target-bits 2.25,2.5,3.0 --seeds 0-4
 sweep plain_stable3 --method mgptq --gnn gcn --no-skip-features --target-bits 2.25,2.5,3.0 --seeds 0-4
+# Session 11: stories260K (protocol "stories-512" of docs/figures.md) with the MLP and the plain
+# head at every target with the defaults, and the three allocators with the paper's rounding at 2.5.
+S260=$D/models/stories260K/stories260K.bin
+sweep260() {
+  local name=$1; shift; want $name || return 0
+  if [ -n "${DEADLINE:-}" ] && [ $(( DEADLINE - $(date +%s) )) -lt 30 ]; then echo "== $name: skipped (deadline)" | tee -a "$O/sweeps.log"; return; fi
+  echo "== $name: mpq sweep stories260K.bin --device cuda --nsamples 64 --seqlen 512 --eval-datasets c4 $*" >> "$O/sweeps.log"
+  local lim=300; [ -n "${DEADLINE:-}" ] && lim=$(( DEADLINE - $(date +%s) - 10 ))
+  timeout $lim $mpq sweep $S260 --device cuda --nsamples 64 --seqlen 512 --eval-datasets c4 --out $W/$name "$@" \
+    2> $W/$name.err >> "$O/sweeps.log"; echo "rc=$?" >> "$O/sweeps.log"
+  cp $W/$name/sweep.json "$O/$name.json" 2>/dev/null
+}
+sweep260 s260_mlp_stable3 --method mgptq --gnn mlp --target-bits 2.25,2.5,3.0 --seeds 0-4
+sweep260 s260_plain_stable3 --method mgptq --gnn gcn --no-skip-features --target-bits 2.25,2.5,3.0 --seeds 0-4
+sweep260 s260_gcn_paper25 --method mgptq --gnn gcn --target-bits 2.5 --no-relaxed-rounding --seeds 0-4
+sweep260 s260_mlp_paper25 --method mgptq --gnn mlp --target-bits 2.5 --no-relaxed-rounding --seeds 0-4
+sweep260 s260_plain_paper25 --method mgptq --gnn gcn --no-skip-features --target-bits 2.5 --no-relaxed-rounding --seeds 0-4
 sweep gcn_paper_ends --method mgptq --gnn gcn --target-bits 2.25,3.0 --no-relaxed-rounding --seeds 0-4
 sweep mlp_paper_ends --method mgptq --gnn mlp --target-bits 2.25,3.0 --no-relaxed-rounding --seeds 0-4
 sweep plain_paper_ends --method mgptq --gnn gcn --no-skip-features --target-bits 2.25,3.0 --no-relaxed-rounding --seeds 0-4
