@@ -11,6 +11,7 @@
 # usage: [DEADLINE=epoch] [STAGE=dir] seeds42m.sh OUT_DIR [SWEEP...]
 #   first run (carry .gpudata .gpu42a): mkdir -p /root/stage42 && cp -r .gpu42a .gpudata /root/stage42/
 #   second run (carry .gpu42b, same warm machine): STAGE=/root/stage42 seeds42m.sh OUT
+#   stories260K only (carry .gpudata; one run): seeds42m.sh OUT s260_mlp_stable3 ...
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 O=$1; shift; SEL="$*"
@@ -21,11 +22,16 @@ D=/root/data42; M=/root/m42; W=/root/sweeps42
 mkdir -p $D $M $W
 G=${STAGE:-.}  # where an earlier run left .gpudata and .gpu42a (a run keeps no carried path of the last)
 [ -f $D/c4/c4-train.00000-of-01024.head1041.jsonl ] || { tar xzf $G/.gpudata/data.tar.gz -C $D && tar xzf $G/.gpudata/s260.tar.gz -C $D; }
-cp -n $G/.gpu42a/*.json $G/.gpu42a/tokenizer.model $M/ 2>/dev/null
-for f in $G/.gpu42a/*.xz .gpu42b/*.xz; do
-  t=$M/$(basename "$f" .xz); [ -f "$t" ] || python3 -c "import lzma,shutil,sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2],'wb'))" "$f" "$t"
-done
-ls $M/*.safetensors | wc -l | grep -q '^5$' || { echo "mpq-llama-42m incomplete: $(ls $M)"; exit 1; }
+# mpq-llama-42m is needed unless only stories260K sweeps (s260_*) are selected.
+need42=1
+if [ -n "$SEL" ]; then need42=0; for x in $SEL; do [[ $x == s260_* ]] || need42=1; done; fi
+if [ $need42 = 1 ]; then
+  cp -n $G/.gpu42a/*.json $G/.gpu42a/tokenizer.model $M/ 2>/dev/null
+  for f in $G/.gpu42a/*.xz .gpu42b/*.xz; do
+    t=$M/$(basename "$f" .xz); [ -f "$t" ] || python3 -c "import lzma,shutil,sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2],'wb'))" "$f" "$t"
+  done
+  ls $M/*.safetensors | wc -l | grep -q '^5$' || { echo "mpq-llama-42m incomplete: $(ls $M)"; exit 1; }
+fi
 export MPQ_DATA_DIR=$D
 want() { [ -z "$SEL" ] || [[ " $SEL " == *" $1 "* ]]; }
 sweep() {
