@@ -56,8 +56,6 @@ QJsonObject parseObject(const std::string& text)
     return doc.isObject() ? doc.object() : QJsonObject();
 }
 
-/// The knob of a run made outside a sweep, from its stored settings: MG-PTQ's α or target bits,
-/// the uniform bit-width; MXQ keeps none (the trade-off uses its achieved bits).
 } // namespace
 
 QString SessionReader::runNameFrom(const QString& text)

@@ -1,6 +1,5 @@
 #include "SyntheticRuns.h"
 
-
 #include "alloc/AllocationPlan.h"
 #include "core/Error.h"
 #include "runs/ResultFolder.h"
