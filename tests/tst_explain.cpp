@@ -219,6 +219,9 @@ private Q_SLOTS:
         p.solver.budget = budget;
         quantizeModel(p, ctx);
         session::saveMxqCostTable(m_session, "mx", table);
+        // The run's solver record comes back typed (the views take the run's knob from it).
+        const session::RunInfo stored = session::Session::open(m_session).run("mx");
+        QVERIFY(stored.solver.budget && *stored.solver.budget == budget);
 
         const std::string tensor = "model.layers.0.mlp.gate_proj.weight";
         const auto e = session::explainColumn(m_session, "mx", tensor, 0);

@@ -94,7 +94,7 @@ RunData SessionReader::readRun(const session::Session& s, const std::string& nam
     r.status = qs(session::statusName(info.status));
     for (const std::string& w : info.warnings)
         r.warnings << qs(w);
-    ResultReader::knobFromSettings(r, info.settingsJson, nullptr);
+    ResultReader::knobFromSettings(r, info.settingsJson, &info.solver);
     std::vector<MatrixResult> matrices;
     for (const session::MatrixSummary& m : s.matrices(name))
         matrices.push_back(toMatrix(s.matrix(name, m.tensor)));

@@ -6,6 +6,7 @@
 
 #include "alloc/mxq/MxqProblem.h"
 #include "alloc/mgptq/TrainingCurves.h"
+#include "runs/SolverRecord.h"
 
 #include <cstdint>
 #include <memory>
@@ -96,6 +97,7 @@ struct RunInfo {
     /// The job's report once it stopped (timings, peak memory, device) as a JSON object; "{}" before.
     std::string reportJson = "{}";
     std::vector<std::string> warnings; ///< the job's warnings, in order
+    SolverRecord solver;           ///< what chose the plan (MXQ's solve, a GGUF mix); empty for the others
 };
 
 /// A sparsified adjacency for viewing, as (row, col, value) triplets: each row keeps its

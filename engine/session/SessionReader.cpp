@@ -243,6 +243,7 @@ RunInfo Session::run(const std::string& name) const
     info.calibrationLength = h.length;
     info.calibrationDescription = h.calibrationDescription;
     info.reportJson = h.reportJson;
+    info.solver = h.solver;
     info.warnings = h.warnings;
     double bits = 0, bitsOv = 0, weights = 0;
     for (const auto& m : matrices(name)) {
