@@ -10,13 +10,11 @@
 #include "model/detail/WeightLoader.h"
 #include "quant/detail/Grid.h"
 #include "session/Session.h"
-#include "session/detail/SessionState.h"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
-#include <mutex>
 #include <numeric>
 
 namespace mpq::session {
@@ -137,15 +135,9 @@ void fillFromWeights(ColumnExplanation& e, const MatrixDetail& d, const RunInfo&
 }
 
 /// The budget of an MXQ run: its recorded budget, else its achieved storage.
-double mxqBudget(const std::string& sessionPath, const std::string& run, const MxqCostTable& table,
-                 double achievedBits, std::string& source)
+double mxqBudget(const RunInfo& run, const MxqCostTable& table, double achievedBits, std::string& source)
 {
-    std::optional<MxqBudget> budget;
-    {
-        std::lock_guard<std::recursive_mutex> lock(h5::libraryMutex());
-        budget = detail::loadSession(sessionPath)->run(run).header.solver.budget;
-    }
-    if (budget) {
+    if (const auto& budget = run.solver.budget) {
         source = "the run's budget, " + budget->describe();
         return budget->toBits(table.totalParameters());
     }
@@ -153,7 +145,7 @@ double mxqBudget(const std::string& sessionPath, const std::string& run, const M
     return achievedBits;
 }
 
-void fillMxq(ColumnExplanation& e, const Session& s, const std::string& sessionPath, const MatrixSummary& summary)
+void fillMxq(ColumnExplanation& e, const Session& s, const RunInfo& run, const MatrixSummary& summary)
 {
     e.isMxq = true;
     const auto names = s.mxqCostTableNames();
@@ -182,7 +174,7 @@ void fillMxq(ColumnExplanation& e, const Session& s, const std::string& sessionP
         e.mxqNote = "the cost table has no entry for " + e.tensor;
         return;
     }
-    e.budgetBits = mxqBudget(sessionPath, e.run, table, achieved, e.budgetSource);
+    e.budgetBits = mxqBudget(run, table, achieved, e.budgetSource);
     e.shadowPrice = mxqShadowPrice(cost, storage, e.budgetBits);
     if (e.shadowPrice >= 0)
         e.shadowPricePerBitPerParameter = e.shadowPrice * double(table.totalParameters());
@@ -272,7 +264,7 @@ MxqRunChoice mxqRunChoice(const std::string& sessionPath, const std::string& run
                         r.choice[i] = int(k);
                         achieved += r.table.matrices[i].storageBits[k];
                     }
-    r.budgetBits = mxqBudget(sessionPath, runName, r.table, achieved, r.budgetSource);
+    r.budgetBits = mxqBudget(run, r.table, achieved, r.budgetSource);
     return r;
 }
 
@@ -319,7 +311,7 @@ ColumnExplanation explainColumn(const std::string& sessionPath, const std::strin
     else
         e.errorNote = "no error predictions: the weights were not read";
     if (e.method == "mxq")
-        fillMxq(e, s, sessionPath, d.summary);
+        fillMxq(e, s, run, d.summary);
     return e;
 }
 
