@@ -236,7 +236,7 @@ void TestCli::usageErrors_data()
         << QStringList{"quantize", m, "--method", "gguf-mxq", "--out", "o"} << "gguf-mxq needs exactly one of --budget";
     QTest::newRow("gguf-mxq with a bad cost") << QStringList{"quantize", m, "--method", "gguf-mxq", "--budget", "4.5",
                                                               "--cost", "l1", "--out", "o"}
-                                              << "--cost must be fnorm or hessian";
+                                              << "--cost must be auto, fnorm or hessian";
     QTest::newRow("unknown method") << QStringList{"quantize", m, "--method", "gptq2", "--out", "o"}
                                     << "(rtn, gptq, hqq, mgptq, mxq, gguf or gguf-mxq)";
 }

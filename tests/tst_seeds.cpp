@@ -4,6 +4,7 @@
 // `mpq sweep --seeds` reports the mean and sample sd of its per-seed runs.
 #include "TestData.h"
 #include "alloc/mgptq/Mgptq.h"
+#include "alloc/mxq/MxqCostChoice.h"
 #include "alloc/mxq/MxqProblem.h"
 #include "alloc/mxq/MxqSolver.h"
 #include "alloc/mxq/detail/MxqProbed.h"
@@ -697,6 +698,96 @@ private Q_SLOTS:
         });
         QVERIFY_THROWS_EXCEPTION(Cancelled, probeMxqBudgets(grown, more, cancelling));
         QCOMPARE(grown.selections.size(), size_t(3));
+    }
+
+    // MXQ's default cost, auto: probed where calibration data is at hand and the model fits twice
+    // in fp32 with its HQQ codes, else fnorm, with the reason (engine and `mpq quantize`).
+    void mxqAutoCostChoosesProbedWhereItCan()
+    {
+        MPQ_DEMO_MODEL(demo);
+        QTemporaryDir dir;
+        const ModelConfig& c = ModelSource::open(demo.dir).config();
+        CalibrationSet calib;
+        calib.windows.assign(4, std::vector<int32_t>(32));
+        for (size_t i = 0; i < calib.windows.size(); ++i)
+            for (size_t t = 0; t < calib.windows[i].size(); ++t)
+                calib.windows[i][t] = int32_t((7 * i + 3 * t) % size_t(c.vocabSize));
+        const std::string tokens = dir.filePath("calib.bin").toStdString();
+        saveCalibrationTokens(calib, tokens);
+        QVERIFY(QDir().mkpath(dir.filePath("empty")));
+
+        MxqCostParams p;
+        p.model = demo.dir;
+        p.calibration.tokensFile = tokens;
+        MxqCostChoice choice = chooseMxqCost(c, p, {});
+        QCOMPARE(choice.kind, std::string("probed"));
+        QVERIFY2(choice.reason.find("calib.bin") != std::string::npos, choice.reason.c_str());
+        // No data: no tokens file, and the calibration set is not in the data folder.
+        p.calibration.tokensFile.clear();
+        p.calibration.dataDir = dir.filePath("empty").toStdString();
+        choice = chooseMxqCost(c, p, {});
+        QCOMPARE(choice.kind, std::string("fnorm"));
+        QVERIFY2(choice.reason.find("no calibration data") != std::string::npos, choice.reason.c_str());
+        // Data, but a host limit below what probed holds (the estimate counts the file's windows).
+        p.calibration.tokensFile = tokens;
+        p.calibration.nsamples = 4;
+        p.calibration.seqlen = 32;
+        MemoryBudget tight;
+        tight.hostBytes = probedMxqBytes(c, p) - 1;
+        choice = chooseMxqCost(c, p, tight);
+        QCOMPARE(choice.kind, std::string("fnorm"));
+        QVERIFY2(choice.reason.find("--max-host-memory") != std::string::npos, choice.reason.c_str());
+        tight.hostBytes = probedMxqBytes(c, p);
+        QCOMPARE(chooseMxqCost(c, p, tight).kind, std::string("probed"));
+        // The estimate grows with the configurations and the windows.
+        MxqCostParams fewer = p;
+        fewer.configs = {{4, 128}};
+        QVERIFY(probedMxqBytes(c, fewer) < probedMxqBytes(c, p));
+        MxqCostParams more = p;
+        more.calibration.nsamples = 64; // without a tokens file, 64 + 64 windows
+        p.calibration.nsamples = 8;
+        more.calibration.tokensFile = p.calibration.tokensFile = "";
+        QVERIFY(probedMxqBytes(c, more) > probedMxqBytes(c, p));
+        // The 70B shape never fits one GPU this way: auto is fnorm there.
+        ModelConfig big = c;
+        big.numLayers = 80;
+        big.hiddenSize = 8192;
+        big.intermediateSize = 28672;
+        big.vocabSize = 128256;
+        QVERIFY(probedMxqBytes(big, p) > (int64_t(200) << 30));
+
+        // `mpq quantize` without --cost: probed with --calib-tokens, recorded with its reason;
+        // --cost fnorm as asked; no data: fnorm, and why.
+        const auto quantize = [&](const QStringList& extra, const QString& dataDir) {
+            QProcess q;
+            QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+            env.insert("MPQ_THREADS", "1");
+            env.insert("MPQ_DATA_DIR", dataDir);
+            q.setProcessEnvironment(env);
+            static int n = 0;
+            q.start(QStringLiteral(MPQ_CLI_PATH), QStringList{"quantize", QString::fromStdString(demo.dir), "--method",
+                                                              "mxq", "--budget", "3.6", "--configs", "2,4x32,128",
+                                                              "--out", dir.filePath(QString("run%1").arg(n++)), "--json"} +
+                                                      extra);
+            if (!q.waitForStarted(10000) || !q.waitForFinished(300000))
+                return QJsonObject{};
+            const QString err = QString::fromUtf8(q.readAllStandardError());
+            if (q.exitCode() != 0)
+                qWarning("%s", qPrintable(err.right(2000)));
+            return QJsonDocument::fromJson(q.readAllStandardOutput()).object()["solver"].toObject();
+        };
+        const QString data = dir.filePath("empty");
+        QJsonObject solver = quantize({"--calib-tokens", QString::fromStdString(tokens)}, data);
+        QCOMPARE(solver["cost_kind"].toString(), QString("probed"));
+        QVERIFY2(solver["cost_choice"].toString().startsWith("auto: probed"), qPrintable(solver["cost_choice"].toString()));
+        QVERIFY(solver["solver"].toString().contains("calibration loss"));
+        solver = quantize({"--calib-tokens", QString::fromStdString(tokens), "--cost", "fnorm"}, data);
+        QCOMPARE(solver["cost_kind"].toString(), QString("fnorm"));
+        QVERIFY(!solver.contains("cost_choice"));
+        solver = quantize({}, data);
+        QCOMPARE(solver["cost_kind"].toString(), QString("fnorm"));
+        QVERIFY2(solver["cost_choice"].toString().contains("no calibration data"),
+                 qPrintable(solver["cost_choice"].toString()));
     }
 
     void settingsRoundTrip()

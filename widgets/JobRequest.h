@@ -39,6 +39,9 @@ struct JobRequest {
     QString mxqCosts;               ///< cost table file: loaded when it exists, else computed and saved
     QString mxqCostTable;           ///< session: a stored cost table to use (empty: mxqCosts, else computed)
     std::vector<MxqConfig> mxqConfigs = defaultMxqConfigs();
+    /// MXQ's cost kind ("auto": chooseMxqCost; the data-aware kinds calibrate on
+    /// kMxqCalibrationWindows x kMxqCalibrationSeqlen windows of params.calib).
+    QString mxqCost = QStringLiteral("auto");
 
     // The run menu's jobs (Evaluate, Export, Resume, Rename, Delete) act on one stored run:
     QString run;                    ///< its name in `session`, or (session empty) a result folder

@@ -7,10 +7,12 @@
 #include "ResultReader.h"
 #include "SessionReader.h"
 
+#include "alloc/mxq/MxqCostChoice.h"
 #include "alloc/mxq/MxqSolver.h"
 #include "core/Error.h"
 #include "core/JobContext.h"
 #include "export/Export.h"
+#include "model/ModelSource.h"
 #include "runs/ResultFolder.h"
 #include "session/EvaluationRecord.h"
 #include "session/RunEdits.h"
@@ -318,7 +320,27 @@ void JobRunner::runQuantize(const JobRequest& request, JobContext& ctx)
             cp.model = p.model;
             cp.device = p.device;
             cp.configs = request.mxqConfigs;
+            cp.calibration.source = p.calib;
+            cp.calibration.nsamples = kMxqCalibrationWindows;
+            cp.calibration.seqlen = kMxqCalibrationSeqlen;
+            cp.calibration.seed = p.seed;
+            cp.calibration.dataDir = p.dataDir;
+            cp.calibration.tokensFile = p.calibTokens;
+            cp.tokenizer = p.tokenizer;
+            cp.batchSize = p.batchSize;
+            cp.costKind = request.mxqCost.toStdString();
+            std::string choice;
+            if (cp.costKind == "auto") {
+                const MxqCostChoice c = chooseMxqCost(ModelSource::open(p.model, p.tokenizer).config(), cp, p.budget);
+                cp.costKind = c.kind;
+                choice = "auto: " + c.reason;
+                ctx.warn("MXQ cost " + choice);
+            }
+            if (cp.costKind == "probed")
+                for (double v : request.values)
+                    cp.budgets.push_back(MxqBudget::bitsPerParameter(v));
             costs = computeMxqCosts(cp, ctx);
+            costs->costChoice = choice;
             if (!file.isEmpty())
                 costs->save(file.toStdString());
         }

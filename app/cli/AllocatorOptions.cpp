@@ -3,8 +3,10 @@
 
 #include "Validate.h"
 
+#include "alloc/mxq/MxqCostChoice.h"
 #include "alloc/mxq/MxqSolver.h"
 #include "core/Files.h"
+#include "model/ModelSource.h"
 
 #include <nlohmann/json.hpp>
 
@@ -53,7 +55,8 @@ void addAllocatorOptions(Args& args)
     args.option("configs", "SPEC", "mxq: candidate configurations BITS x GROUPS", "2,3,4,8x32,64,128");
     args.option(
         "cost", "KIND",
-        "mxq: fnorm (data-free, the paper's ||W - W_q||_F), relative (data-free: ||W - W_q||_F / RMS(W), "
+        "mxq: auto (the default: probed where calibration data is at hand and the model fits twice in fp32 with its HQQ codes, else fnorm; the choice and why are printed; docs/mxq.md), "
+        "fnorm (data-free, the paper's ||W - W_q||_F), relative (data-free: ||W - W_q||_F / RMS(W), "
         "each matrix's error in units of its own weight scale; mxq only), relative-mse (data-free: "
         "||W - W_q||_F^2 / mean(W^2), the squared relative error summed over the weights; mxq only), "
         "hessian (extension: tr(dW H dW^T) with calibration Hessians of the unquantized model; uses "
@@ -63,8 +66,9 @@ void addAllocatorOptions(Args& args)
         "candidate, b2g128 by default, scaled to each configuration by its squared error; mxq only) or probed "
         "(calibration data: at each budget the plans of the six costs above and the best uniform configuration "
         "that fits are measured by the quantized model's calibration loss, the lowest kept; mxq only; "
-        "docs/mxq.md)",
-        "fnorm");
+        "docs/mxq.md). The data-aware costs calibrate on --nsamples x --seqlen where given, else on "
+        "8 windows of 512 tokens (probed: 8 more to judge the plans); gguf-mxq: fnorm or hessian, auto = fnorm",
+        "auto");
     args.option("costs", "FILE", "mxq: cost table to reuse (JSON); computed and saved beside --out when absent");
     addGgufOptions(args);
 }
@@ -72,11 +76,12 @@ void addAllocatorOptions(Args& args)
 namespace {
 
 constexpr const char* kMxqCostKinds =
-    "--cost must be fnorm, relative, relative-mse, hessian, relative-hessian, sensitivity or probed";
+    "--cost must be auto, fnorm, relative, relative-mse, hessian, relative-hessian, sensitivity or probed";
 
 bool isMxqCostKind(const std::string& kind)
 {
-    for (const char* k : {"fnorm", "relative", "relative-mse", "hessian", "relative-hessian", "sensitivity", "probed"})
+    for (const char* k :
+         {"auto", "fnorm", "relative", "relative-mse", "hessian", "relative-hessian", "sensitivity", "probed"})
         if (kind == k)
             return true;
     return false;
@@ -104,28 +109,44 @@ std::vector<int> parseInts(const std::string& text, const char* option)
 
 } // namespace
 
-const MxqCostTable& mxqCostTable(const Args& args, MxqCostCache& costs, const QuantizeParams& p, JobContext& ctx)
+const MxqCostTable& mxqCostTable(const Args& args, MxqCostCache& costs, const QuantizeParams& p, JobContext& ctx,
+                                 std::FILE* log)
 {
     if (costs.table)
         return *costs.table;
-    const std::string kind = args.get("cost");
-    if (!isMxqCostKind(kind))
+    const std::string asked = args.get("cost");
+    if (!isMxqCostKind(asked))
         throw UsageError(kMxqCostKinds);
     MxqCostParams cp;
     cp.model = p.model;
     cp.device = p.device;
     cp.configs = parseMxqConfigs(args.get("configs"));
-    cp.costKind = kind;
-    // hessian, relative-hessian, sensitivity, probed: the calibration options of the job (--calib,
-    // --nsamples, --seqlen, --seed).
+    // The data-aware costs' calibration: the job's --calib, --seed, --calib-tokens, and --nsamples
+    // x --seqlen where given, else MXQ's own 8 x 512 (the protocol of docs/figures.md's MXQ figures;
+    // the job's 128 x 2048 default is GPTQ's).
     cp.calibration.source = p.calib;
-    cp.calibration.nsamples = p.nsamples;
-    cp.calibration.seqlen = p.seqlen;
+    cp.calibration.nsamples = args.has("nsamples") ? p.nsamples : kMxqCalibrationWindows;
+    cp.calibration.seqlen = args.has("seqlen") ? p.seqlen : kMxqCalibrationSeqlen;
     cp.calibration.seed = p.seed;
     cp.calibration.dataDir = p.dataDir;
     cp.calibration.tokensFile = p.calibTokens;
     cp.tokenizer = p.tokenizer;
     cp.batchSize = p.batchSize;
+    const std::string file = args.get("costs");
+    const bool stored = !file.empty() && files::exists(file);
+    std::string kind = asked, choice;
+    if (asked == "auto") {
+        if (stored) {
+            kind = MxqCostTable::load(file).costKind; // auto takes the stored table's kind
+        } else {
+            const MxqCostChoice c = chooseMxqCost(ModelSource::open(p.model, p.tokenizer).config(), cp, p.budget);
+            kind = c.kind;
+            choice = "auto: " + c.reason;
+            if (log)
+                std::fprintf(log, "mxq: --cost %s\n", choice.c_str());
+        }
+    }
+    cp.costKind = kind;
     if (kind == "probed") {
         // Every budget of the job (a sweep's list, or quantize's one) is decided by measured loss.
         if (args.has("budget-mib"))
@@ -135,8 +156,7 @@ const MxqCostTable& mxqCostTable(const Args& args, MxqCostCache& costs, const Qu
         while (args.has("budget") && std::getline(ss, item, ','))
             cp.budgets.push_back(MxqBudget::bitsPerParameter(std::stod(item)));
     }
-    const std::string file = args.get("costs");
-    if (!file.empty() && files::exists(file)) {
+    if (stored) {
         costs.table = MxqCostTable::load(file);
         if (costs.table->costKind != kind)
             throw UsageError(file + " holds " + costs.table->costKind + " costs, but --cost " + kind +
@@ -150,6 +170,7 @@ const MxqCostTable& mxqCostTable(const Args& args, MxqCostCache& costs, const Qu
         }
     } else {
         costs.table = computeMxqCosts(cp, ctx);
+        costs.table->costChoice = choice;
         if (!file.empty())
             costs.table->save(file);
     }
@@ -196,8 +217,8 @@ void checkAllocatorOptions(const Args& args, const std::string& method, const st
         if (args.has("budget-mib"))
             numberIn(args, "budget-mib", 0, 1e9, true);
         const std::string kind = args.get("cost");
-        if (method == "gguf-mxq" && kind != "fnorm" && kind != "hessian") // relative: MXQ's HQQ costs only
-            throw UsageError("--cost must be fnorm or hessian");
+        if (method == "gguf-mxq" && kind != "auto" && kind != "fnorm" && kind != "hessian") // relative: MXQ's HQQ costs only
+            throw UsageError("--cost must be auto, fnorm or hessian");
         if (!isMxqCostKind(kind))
             throw UsageError(kMxqCostKinds);
         if (method == "mxq")
@@ -275,7 +296,7 @@ void applyAllocatorOptions(const Args& args, const std::string& method, std::FIL
     if (applyGgufMethod(args, method, log, p, ctx))
         return;
     const MethodSpec spec = methodSpecFrom(args, m);
-    const MxqCostTable* table = m == Method::Mxq ? &mxqCostTable(args, costs, p, ctx) : nullptr;
+    const MxqCostTable* table = m == Method::Mxq ? &mxqCostTable(args, costs, p, ctx, log) : nullptr;
     resolveMethod(spec, p, table, &ctx, [&](const MxqSolution& s) { logMxqSolve(log, s, spec.budget); });
 }
 

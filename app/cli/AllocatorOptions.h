@@ -43,7 +43,10 @@ MethodSpec methodSpecFrom(const Args& args, Method method);
 void logMxqSolve(std::FILE* log, const MxqSolution& s, const MxqBudget& budget);
 
 /// MXQ's cost table of --cost, --configs and --costs (loaded from --costs when that file exists,
-/// else computed, and saved there when --costs is given), computed once per cache.
-const MxqCostTable& mxqCostTable(const Args& args, MxqCostCache& costs, const QuantizeParams& p, JobContext& ctx);
+/// else computed, and saved there when --costs is given), computed once per cache. --cost auto
+/// (the default) takes a stored table's kind, else chooseMxqCost's, whose choice and reason go to
+/// `log` when given.
+const MxqCostTable& mxqCostTable(const Args& args, MxqCostCache& costs, const QuantizeParams& p, JobContext& ctx,
+                                 std::FILE* log);
 
 } // namespace mpq::cli

@@ -191,7 +191,7 @@ int runSweep(const std::vector<std::string>& argv)
         }
     };
     hooks.mxqCosts = [&](const QuantizeParams& p) -> const MxqCostTable& {
-        return mxqCostTable(pointArgs, costs, p, ctx);
+        return mxqCostTable(pointArgs, costs, p, ctx, log);
     };
     hooks.resolveOther = [&](const MethodSpec&, QuantizeParams& p) {
         if (!applyGgufMethod(pointArgs, method, log, p, ctx))

@@ -48,12 +48,16 @@ std::vector<ggml::Type> parseTypes(const std::string& text)
 GgufCostTable costTable(const Args& args, const std::string& method, std::FILE* log, const QuantizeParams& p,
                         JobContext& ctx)
 {
-    const std::string kind = args.get("cost");
+    // auto (the default of --cost): a stored table's kind, else fnorm (llama.cpp without an imatrix).
+    const std::string asked = args.get("cost");
+    std::string kind = asked == "auto" ? "fnorm" : asked;
     if (kind != "fnorm" && kind != "hessian")
-        throw UsageError("--cost must be fnorm or hessian");
+        throw UsageError("--cost must be auto, fnorm or hessian");
     const std::string file = args.get("gguf-costs");
     if (method == "gguf-mxq" && !file.empty() && files::exists(file)) {
         GgufCostTable t = ggufCostTableFromJson(files::readAll(file), file);
+        if (asked == "auto")
+            kind = t.costKind;
         if (t.costKind != kind)
             throw UsageError(file + " holds " + t.costKind + " costs, but --cost " + kind + " was asked for");
         return t;

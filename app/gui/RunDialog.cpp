@@ -94,6 +94,20 @@ RunDialog::RunDialog(QWidget* parent) : QDialog(parent)
     m_configs = new QLineEdit(QStringLiteral("2,3,4,8x32,64,128"), m_mxq);
     m_configs->setToolTip(tr("Candidate configurations: bit-widths x group sizes"));
     mxForm->addRow(tr("Configurations"), m_configs);
+    m_mxqCost = new QComboBox(m_mxq);
+    m_mxqCost->addItem(tr("auto: probed with calibration data, else fnorm"), QStringLiteral("auto"));
+    m_mxqCost->addItem(tr("fnorm (data-free, the paper's)"), QStringLiteral("fnorm"));
+    m_mxqCost->addItem(tr("relative (data-free)"), QStringLiteral("relative"));
+    m_mxqCost->addItem(tr("relative-mse (data-free)"), QStringLiteral("relative-mse"));
+    m_mxqCost->addItem(tr("hessian (calibration)"), QStringLiteral("hessian"));
+    m_mxqCost->addItem(tr("relative-hessian (calibration)"), QStringLiteral("relative-hessian"));
+    m_mxqCost->addItem(tr("sensitivity (calibration)"), QStringLiteral("sensitivity"));
+    m_mxqCost->addItem(tr("probed (calibration: plans measured)"), QStringLiteral("probed"));
+    m_mxqCost->setToolTip(tr("What the program minimises. probed solves the program of every cost and keeps the plan "
+                             "with the lowest calibration loss (8 + 8 windows of 512 tokens of the calibration set "
+                             "above); auto takes it where the set is found and the model fits twice in fp32, else "
+                             "the data-free fnorm (docs/mxq.md)"));
+    mxForm->addRow(tr("Cost"), m_mxqCost);
     layout->addWidget(m_mxq);
 
     auto* evalBox = new QGroupBox(tr("Evaluate each point (perplexity, GPTQ protocol)"), this);
@@ -152,6 +166,7 @@ QVariantMap RunDialog::state() const
             {QStringLiteral("bitsSet"), m_bitsSet->text()},
             {QStringLiteral("epochs"), m_epochs->value()},
             {QStringLiteral("configs"), m_configs->text()},
+            {QStringLiteral("mxqCost"), m_mxqCost->currentData()},
             {QStringLiteral("evalWikitext2"), m_evalWiki->isChecked()},
             {QStringLiteral("evalC4"), m_evalC4->isChecked()},
             {QStringLiteral("evalWindows"), m_evalWindows->value()}};
@@ -192,6 +207,7 @@ void RunDialog::restoreState(const QVariantMap& st)
     text(m_bitsSet, "bitsSet");
     number(m_epochs, "epochs");
     text(m_configs, "configs");
+    data(m_mxqCost, "mxqCost");
     check(m_evalWiki, "evalWikitext2");
     check(m_evalC4, "evalC4");
     number(m_evalWindows, "evalWindows");
@@ -265,6 +281,7 @@ std::optional<JobRequest> RunDialog::request(const QString& model, const QString
     if (r.method == QLatin1String("mxq")) {
         try {
             r.mxqConfigs = parseMxqConfigs(m_configs->text().trimmed().toStdString());
+            r.mxqCost = m_mxqCost->currentData().toString();
         } catch (const std::exception& e) {
             *error = QString::fromStdString(e.what());
             return std::nullopt;

@@ -52,6 +52,7 @@ private:
     QSpinBox* m_epochs = nullptr;
     QGroupBox* m_mxq = nullptr;
     QLineEdit* m_configs = nullptr;
+    QComboBox* m_mxqCost = nullptr;
     QCheckBox* m_evalWiki = nullptr;
     QCheckBox* m_evalC4 = nullptr;
     QSpinBox* m_evalWindows = nullptr;

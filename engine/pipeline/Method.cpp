@@ -191,6 +191,7 @@ ResolvedMethod resolveMethod(const MethodSpec& spec, QuantizeParams& p, const Mx
         p.method = "hqq";
         p.solver = mxqSolverRecord(s, spec.budget);
         p.solver.costKind = mxqCosts->costKind;
+        p.solver.costChoice = mxqCosts->costChoice;
         p.solver.costSeconds = mxqCosts->seconds;
         return out;
     }

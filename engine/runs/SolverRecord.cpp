@@ -43,7 +43,7 @@ std::optional<T> take(const json& j, const char* key, const std::string& source)
 bool SolverRecord::empty() const
 {
     return status.empty() && solver.empty() && message.empty() && !budget && !objective && !gap &&
-           !bitsPerParameter && !solveSeconds && costKind.empty() && !costSeconds && ggufPreset.empty() &&
+           !bitsPerParameter && !solveSeconds && costKind.empty() && costChoice.empty() && !costSeconds && ggufPreset.empty() &&
            ggufTypes.empty() && !ggufBitsPerWeight && !imatrix;
 }
 
@@ -62,6 +62,7 @@ std::string SolverRecord::toJson() const
     put(j, "bits_per_parameter", bitsPerParameter);
     put(j, "solve_seconds", solveSeconds);
     put(j, "cost_kind", costKind);
+    put(j, "cost_choice", costChoice);
     put(j, "cost_seconds", costSeconds);
     put(j, "preset", ggufPreset);
     if (!ggufTypes.empty())
@@ -93,6 +94,7 @@ SolverRecord SolverRecord::fromJson(const std::string& text, const std::string& 
     r.bitsPerParameter = take<double>(j, "bits_per_parameter", source);
     r.solveSeconds = take<double>(j, "solve_seconds", source);
     r.costKind = take<std::string>(j, "cost_kind", source).value_or("");
+    r.costChoice = take<std::string>(j, "cost_choice", source).value_or("");
     r.costSeconds = take<double>(j, "cost_seconds", source);
     r.ggufPreset = take<std::string>(j, "preset", source).value_or("");
     if (const auto it = j.find("types"); it != j.end() && !it->is_null()) {

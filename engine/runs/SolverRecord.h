@@ -24,6 +24,7 @@ struct SolverRecord {
     std::optional<double> bitsPerParameter; ///< achieved storage (mxq)
     std::optional<double> solveSeconds;
     std::string costKind;                  ///< the cost table's kind ("fnorm", "hessian", …)
+    std::string costChoice;                ///< why that kind, when --cost auto chose it
     std::optional<double> costSeconds;
     // ---- GGUF (gguf, gguf-mxq): the llama.cpp type of each tensor.
     std::string ggufPreset;                ///< "q4_k_m" for a preset mix; empty otherwise

@@ -14,6 +14,8 @@ void writeMxqCosts(const h5::Id& g, const MxqCostTable& t)
     h5::setAttr(g, "cost_kind", t.costKind);
     h5::setAttr(g, "device", t.device);
     h5::setAttr(g, "seconds", t.seconds);
+    if (!t.costChoice.empty())
+        h5::setAttr(g, "cost_choice", t.costChoice);
     const h5::Id hq = h5::createGroup(g, "hqq");
     h5::setAttr(hq, "lp_norm", t.hqq.lpNorm);
     h5::setAttr(hq, "beta", t.hqq.beta);
@@ -62,6 +64,7 @@ MxqCostTable readMxqCosts(const h5::Id& g)
     t.costKind = h5::attrString(g, "cost_kind", "fnorm");
     t.device = h5::attrString(g, "device");
     t.seconds = h5::attrDouble(g, "seconds");
+    t.costChoice = h5::attrString(g, "cost_choice", "");
     if (h5::exists(g, "hqq")) {
         const h5::Id hq = h5::openGroup(g, "hqq");
         t.hqq.lpNorm = h5::attrDouble(hq, "lp_norm", t.hqq.lpNorm);

@@ -196,6 +196,8 @@ std::string MxqCostTable::toJson() const
     j["cost_kind"] = costKind;
     j["device"] = device;
     j["seconds"] = seconds;
+    if (!costChoice.empty())
+        j["cost_choice"] = costChoice;
     j["hqq"] = {{"lp_norm", hqq.lpNorm},         {"beta", hqq.beta},
                 {"kappa", hqq.kappa},            {"iterations", hqq.iterations},
                 {"early_stop", hqq.earlyStop},   {"meta_bits", hqq.metaBits},
@@ -254,6 +256,11 @@ MxqCostTable MxqCostTable::fromJson(const std::string& text, const std::string& 
         t.costKind = j.value("cost_kind", std::string("fnorm"));
         t.device = j.value("device", std::string());
         t.seconds = j.value("seconds", 0.0);
+        if (const auto c = j.find("cost_choice"); c != j.end()) {
+            if (!c->is_string())
+                throw Error(source + ": \"cost_choice\" is not a string");
+            t.costChoice = c->get<std::string>();
+        }
         if (j.contains("hqq")) {
             const auto& h = j.at("hqq");
             t.hqq.lpNorm = jsonValue(h, "lp_norm", t.hqq.lpNorm, source);

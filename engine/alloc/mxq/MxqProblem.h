@@ -78,6 +78,8 @@ struct MxqCostTable {
     std::string device;              ///< where the costs were computed
     HqqOptions hqq;                  ///< the HQQ settings used
     double seconds = 0;              ///< time spent computing the costs
+    /// How the kind was chosen when the user asked for "auto" (chooseMxqCost's reason), else empty.
+    std::string costChoice;
     std::vector<MxqConfig> configs;
     std::vector<MxqMatrixCosts> matrices;
     /// "probed" only: the costs of every candidate kind, [matrix][configuration] like `cost`
