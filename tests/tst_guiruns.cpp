@@ -334,6 +334,37 @@ private Q_SLOTS:
         QCOMPARE(seen, QStringLiteral("3,2"));
     }
 
+    // MXQ's cost in the dialog: auto by default, each kind selectable, kept with the settings.
+    void runDialogOffersMxqCosts()
+    {
+        RunDialog dialog;
+        dialog.preset(QStringLiteral("mxq"), {3.5});
+        QComboBox* cost = nullptr;
+        for (QComboBox* b : dialog.findChildren<QComboBox*>())
+            if (b->findData(QStringLiteral("probed")) >= 0)
+                cost = b;
+        QVERIFY(cost);
+        QCOMPARE(cost->currentData().toString(), QStringLiteral("auto"));
+        for (const char* kind : {"fnorm", "relative", "relative-mse", "hessian", "relative-hessian", "sensitivity"})
+            QVERIFY2(cost->findData(QString::fromLatin1(kind)) >= 0, kind);
+        QString error;
+        std::optional<JobRequest> r = dialog.request(m_model, QString(), &error);
+        QVERIFY2(r, qPrintable(error));
+        QCOMPARE(r->mxqCost, QStringLiteral("auto"));
+        cost->setCurrentIndex(cost->findData(QStringLiteral("fnorm")));
+        r = dialog.request(m_model, QString(), &error);
+        QVERIFY2(r, qPrintable(error));
+        QCOMPARE(r->mxqCost, QStringLiteral("fnorm"));
+        RunDialog again;
+        again.restoreState(dialog.state());
+        QCOMPARE(again.request(m_model, QString(), &error)->mxqCost, QStringLiteral("fnorm"));
+        if (!qEnvironmentVariableIsEmpty("MPQ_SCREENSHOT_DIR")) { // for a person to look at
+            dialog.show();
+            QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+            dialog.grab().save(QDir(qEnvironmentVariable("MPQ_SCREENSHOT_DIR")).filePath("run-dialog-mxq.png"));
+        }
+    }
+
 private:
     QTemporaryDir m_home;
     QTemporaryDir m_config;

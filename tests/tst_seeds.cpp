@@ -779,7 +779,8 @@ private Q_SLOTS:
         const QString data = dir.filePath("empty");
         QJsonObject solver = quantize({"--calib-tokens", QString::fromStdString(tokens)}, data);
         QCOMPARE(solver["cost_kind"].toString(), QString("probed"));
-        QVERIFY2(solver["cost_choice"].toString().startsWith("auto: probed"), qPrintable(solver["cost_choice"].toString()));
+        QVERIFY2(solver["cost_choice"].toString().startsWith("auto: probed"),
+                 qPrintable(solver["cost_choice"].toString()));
         QVERIFY(solver["solver"].toString().contains("calibration loss"));
         solver = quantize({"--calib-tokens", QString::fromStdString(tokens), "--cost", "fnorm"}, data);
         QCOMPARE(solver["cost_kind"].toString(), QString("fnorm"));

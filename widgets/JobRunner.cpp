@@ -331,7 +331,8 @@ void JobRunner::runQuantize(const JobRequest& request, JobContext& ctx)
             cp.costKind = request.mxqCost.toStdString();
             std::string choice;
             if (cp.costKind == "auto") {
-                const MxqCostChoice c = chooseMxqCost(ModelSource::open(p.model, p.tokenizer).config(), cp, p.budget);
+                const ModelConfig config = ModelSource::open(p.model, p.tokenizer).config();
+                const MxqCostChoice c = chooseMxqCost(config, cp, p.budget);
                 cp.costKind = c.kind;
                 choice = "auto: " + c.reason;
                 ctx.warn("MXQ cost " + choice);

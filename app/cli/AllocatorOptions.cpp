@@ -55,7 +55,8 @@ void addAllocatorOptions(Args& args)
     args.option("configs", "SPEC", "mxq: candidate configurations BITS x GROUPS", "2,3,4,8x32,64,128");
     args.option(
         "cost", "KIND",
-        "mxq: auto (the default: probed where calibration data is at hand and the model fits twice in fp32 with its HQQ codes, else fnorm; the choice and why are printed; docs/mxq.md), "
+        "mxq: auto (the default: probed where calibration data is at hand and the model fits twice in fp32 "
+        "with its HQQ codes, else fnorm; the choice and why are printed; docs/mxq.md), "
         "fnorm (data-free, the paper's ||W - W_q||_F), relative (data-free: ||W - W_q||_F / RMS(W), "
         "each matrix's error in units of its own weight scale; mxq only), relative-mse (data-free: "
         "||W - W_q||_F^2 / mean(W^2), the squared relative error summed over the weights; mxq only), "
@@ -67,7 +68,8 @@ void addAllocatorOptions(Args& args)
         "(calibration data: at each budget the plans of the six costs above and the best uniform configuration "
         "that fits are measured by the quantized model's calibration loss, the lowest kept; mxq only; "
         "docs/mxq.md). The data-aware costs calibrate on --nsamples x --seqlen where given, else on "
-        "8 windows of 512 tokens (probed: 8 more to judge the plans); gguf-mxq: fnorm or hessian, auto = fnorm",
+        "8 windows of 512 tokens (probed: 8 more to judge the plans); gguf-mxq: auto (= fnorm), fnorm or "
+        "hessian",
         "auto");
     args.option("costs", "FILE", "mxq: cost table to reuse (JSON); computed and saved beside --out when absent");
     addGgufOptions(args);
@@ -109,8 +111,8 @@ std::vector<int> parseInts(const std::string& text, const char* option)
 
 } // namespace
 
-const MxqCostTable& mxqCostTable(const Args& args, MxqCostCache& costs, const QuantizeParams& p, JobContext& ctx,
-                                 std::FILE* log)
+const MxqCostTable& mxqCostTable(const Args& args, MxqCostCache& costs, const QuantizeParams& p,
+                                 JobContext& ctx, std::FILE* log)
 {
     if (costs.table)
         return *costs.table;
@@ -139,7 +141,8 @@ const MxqCostTable& mxqCostTable(const Args& args, MxqCostCache& costs, const Qu
         if (stored) {
             kind = MxqCostTable::load(file).costKind; // auto takes the stored table's kind
         } else {
-            const MxqCostChoice c = chooseMxqCost(ModelSource::open(p.model, p.tokenizer).config(), cp, p.budget);
+            const ModelConfig config = ModelSource::open(p.model, p.tokenizer).config();
+            const MxqCostChoice c = chooseMxqCost(config, cp, p.budget);
             kind = c.kind;
             choice = "auto: " + c.reason;
             if (log)
@@ -217,7 +220,8 @@ void checkAllocatorOptions(const Args& args, const std::string& method, const st
         if (args.has("budget-mib"))
             numberIn(args, "budget-mib", 0, 1e9, true);
         const std::string kind = args.get("cost");
-        if (method == "gguf-mxq" && kind != "auto" && kind != "fnorm" && kind != "hessian") // relative: MXQ's HQQ costs only
+        // relative and the others: MXQ's HQQ costs only
+        if (method == "gguf-mxq" && kind != "auto" && kind != "fnorm" && kind != "hessian")
             throw UsageError("--cost must be auto, fnorm or hessian");
         if (!isMxqCostKind(kind))
             throw UsageError(kMxqCostKinds);

@@ -34,9 +34,9 @@ void addQuantizeOptions(Args& args)
 {
     args.option("method", "M",
                 "rtn (round to nearest), gptq, hqq (data-free), mgptq (MG-PTQ: per-column bits from a graph "
-                "neural allocator, then GPTQ), mxq (data-free: one HQQ configuration per matrix chosen by a "
-                "mixed integer program under --budget), gguf (llama.cpp's preset mix --type, for `mpq export --format "
-                "gguf`) or gguf-mxq (one llama.cpp type per matrix chosen by MXQ's program under --budget; "
+                "neural allocator, then GPTQ), mxq (one HQQ configuration per matrix chosen by a mixed "
+                "integer program under --budget; see --cost), gguf (llama.cpp's preset mix --type, for "
+                "`mpq export --format gguf`) or gguf-mxq (one llama.cpp type per matrix chosen by MXQ's program under --budget; "
                 "--cost hessian also quantizes with the calibration Hessian's diagonal as llama.cpp's imatrix)",
                 "gptq");
     args.option("bits", "B", "bit-width of every weight, 1..8 (rtn, gptq, hqq)", "4");

@@ -28,7 +28,8 @@ RunDialog::RunDialog(QWidget* parent) : QDialog(parent)
     m_method = new QComboBox(this);
     m_method->addItem(tr("GPTQ (uniform bits)"), QStringLiteral("gptq"));
     m_method->addItem(tr("MG-PTQ (graph-neural per-column bits, then GPTQ)"), QStringLiteral("mgptq"));
-    m_method->addItem(tr("MXQ (data-free, one HQQ configuration per matrix by MIP)"), QStringLiteral("mxq"));
+    m_method->addItem(tr("MXQ (one HQQ configuration per matrix by MIP, under a memory budget)"),
+                      QStringLiteral("mxq"));
     m_method->addItem(tr("RTN (round to nearest)"), QStringLiteral("rtn"));
     m_method->addItem(tr("HQQ (data-free, uniform bits)"), QStringLiteral("hqq"));
     form->addRow(tr("Method"), m_method);
@@ -103,10 +104,11 @@ RunDialog::RunDialog(QWidget* parent) : QDialog(parent)
     m_mxqCost->addItem(tr("relative-hessian (calibration)"), QStringLiteral("relative-hessian"));
     m_mxqCost->addItem(tr("sensitivity (calibration)"), QStringLiteral("sensitivity"));
     m_mxqCost->addItem(tr("probed (calibration: plans measured)"), QStringLiteral("probed"));
-    m_mxqCost->setToolTip(tr("What the program minimises. probed solves the program of every cost and keeps the plan "
-                             "with the lowest calibration loss (8 + 8 windows of 512 tokens of the calibration set "
-                             "above); auto takes it where the set is found and the model fits twice in fp32, else "
-                             "the data-free fnorm (docs/mxq.md)"));
+    m_mxqCost->setToolTip(
+        tr("What the program minimises. probed solves the program of every cost and keeps the plan "
+           "with the lowest calibration loss (8 + 8 windows of 512 tokens of the calibration set "
+           "above); auto takes it where the set is found and the model fits twice in fp32, else "
+           "the data-free fnorm (docs/mxq.md)"));
     mxForm->addRow(tr("Cost"), m_mxqCost);
     layout->addWidget(m_mxq);
 

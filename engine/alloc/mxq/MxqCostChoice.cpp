@@ -68,9 +68,9 @@ MxqCostChoice chooseMxqCost(const ModelConfig& c, const MxqCostParams& asked, co
         where = cpu ? "--max-host-memory" : "--max-device-memory";
     }
     if (have > 0 && need > have)
-        return fnorm("probed would hold about " + byteSizeText(need) + " (the model twice in fp32 and the HQQ codes of " +
-                     std::to_string(params.configs.size()) + " configurations), over " + where + " (" +
-                     byteSizeText(have) + ")");
+        return fnorm("probed would hold about " + byteSizeText(need) +
+                     " (the model twice in fp32 and the HQQ codes of " + std::to_string(params.configs.size()) +
+                     " configurations), over " + where + " (" + byteSizeText(have) + ")");
     return {"probed", "probed (plans measured on " + std::to_string(costWindows) + " + " +
                           std::to_string(selectionWindows) + " windows of " +
                           std::to_string(std::min(params.calibration.seqlen, c.maxPositions)) + " tokens of " +

@@ -32,9 +32,11 @@ constexpr int64_t kMxqCalibrationSeqlen = 512;
 int64_t probedMxqBytes(const ModelConfig& c, const MxqCostParams& params);
 
 /// What "auto" is for this job. probed when calibration data is at hand (params.calibration's
-/// tokens file with at least two windows, whose size then counts, or its source found in its data folder) and probedMxqBytes fits: the device's
-/// memory (CUDA; 90 % of it) or half this machine's memory (CPU), and the budget's limit where it
-/// sets one; fnorm otherwise. Reads the model's header only. Never throws for missing data.
+/// tokens file with at least two windows, whose windows then count, or its source found in its
+/// data folder) and probedMxqBytes fits: 90 % of the GPU's memory (CUDA) or half this machine's
+/// memory (CPU), or the budget's limit where it sets a lower one; fnorm otherwise. Reads no
+/// weights (the tokens file, when given, to count its windows). Never throws for missing or
+/// unreadable data: that is a reason for fnorm.
 MxqCostChoice chooseMxqCost(const ModelConfig& c, const MxqCostParams& params, const MemoryBudget& budget);
 
 } // namespace mpq
