@@ -11,10 +11,10 @@ namespace mpq {
 int64_t probedMxqBytes(const ModelConfig& c, const MxqCostParams& params)
 {
     const int64_t params32 = c.totalParameters() * 4;
-    int64_t layerWeights = 0, widest = 0;
+    int64_t layerWeights = 0;
     for (int64_t l = 0; l < c.numLayers; ++l)
         layerWeights += c.layerParameters(l);
-    widest = std::max(c.hiddenSize, c.intermediateSize);
+    const int64_t widest = std::max(c.hiddenSize, c.intermediateSize);
     // HQQ results kept per matrix and configuration: one byte per code, an fp32 scale and zero
     // per group.
     double hqq = 0;

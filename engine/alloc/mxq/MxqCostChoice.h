@@ -11,8 +11,8 @@ namespace mpq {
 
 /// MXQ's default cost, "auto" (mpq's --cost, the run dialog): "probed" where it can run, else
 /// "fnorm", the paper's data-free cost (docs/mxq.md, "The default cost"). probed is the only
-/// cost measured on or below the uniform HQQ line at every budget from 3.13 to 4.6 bits on both
-/// shared models; it needs calibration data and holds the whole model in fp32 (twice: the
+/// cost measured on or below the uniform HQQ line in C4 perplexity at every budget from 3.13 to
+/// 4.6 bits on both shared models (docs/figures.md); it needs calibration data and holds the whole model in fp32 (twice: the
 /// costs' windows and the selection's) with the HQQ codes of every configuration.
 struct MxqCostChoice {
     std::string kind;    ///< "probed" or "fnorm"
