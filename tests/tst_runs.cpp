@@ -214,7 +214,13 @@ private Q_SLOTS:
         QVERIFY(r.budget == MxqBudget::bitsPerParameter(3.5));
         QCOMPARE(*r.bitsPerParameter, 3.49);
         QCOMPARE(r.costKind, std::string("fnorm"));
+        QVERIFY(r.costChoice.empty());
         QCOMPARE(nlohmann::json::parse(r.toJson()), nlohmann::json::parse(mxq)); // nothing lost or added
+        // Since session 12: why --cost auto chose the kind.
+        const std::string autoRecord = R"({"cost_kind":"probed","cost_choice":"auto: probed on 8 + 8 windows"})";
+        const SolverRecord a = SolverRecord::fromJson(autoRecord, "a");
+        QCOMPARE(a.costChoice, std::string("auto: probed on 8 + 8 windows"));
+        QCOMPARE(nlohmann::json::parse(a.toJson()), nlohmann::json::parse(autoRecord));
         const std::string preset = R"({"types":{"a.weight":"q4_K","b.weight":"f16"},"bits_per_weight":4.6,
             "preset":"q4_k_m","imatrix":true})";
         const SolverRecord g = SolverRecord::fromJson(preset, "g");
@@ -228,7 +234,7 @@ private Q_SLOTS:
         QVERIFY(MxqBudget::parse("120.000 MiB") == MxqBudget::mib(120));
         QVERIFY(!MxqBudget::parse("3.5 furlongs"));
         for (const char* bad : {"[1]", "{\"gap\":\"small\"}", "{\"budget\":\"lots\"}", "{\"types\":[\"q4_K\"]}",
-                                "{\"imatrix\":1}", "not json"}) {
+                                "{\"imatrix\":1}", "{\"cost_choice\":3}", "not json"}) {
             try {
                 SolverRecord::fromJson(bad, "s.h5: run x");
                 QFAIL(bad);

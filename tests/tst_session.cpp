@@ -172,6 +172,7 @@ private Q_SLOTS:
         t.model = "/m";
         t.device = "cpu";
         t.seconds = 1.5;
+        t.costChoice = "auto: fnorm (data-free, the paper's): no calibration data";
         t.configs = {{2, 64}, {4, 128}};
         t.matrices.push_back({"model.layers.0.self_attn.q_proj.weight", 0, "q_proj", 64, 64, {3.0, 1.0},
                               {mxqStorageBits(64, 64, {2, 64}), mxqStorageBits(64, 64, {4, 128})}});
