@@ -74,7 +74,8 @@ MxqCostChoice chooseMxqCost(const ModelConfig& c, const MxqCostParams& asked, co
     return {"probed", "probed (plans measured on " + std::to_string(costWindows) + " + " +
                           std::to_string(selectionWindows) + " windows of " +
                           std::to_string(std::min(params.calibration.seqlen, c.maxPositions)) + " tokens of " +
-                          source + ", about " + byteSizeText(need) + " held)"};
+                          source + ", about " + byteSizeText(need) + " held; --cost fnorm for the paper's "
+                          "data-free MXQ)"};
 }
 
 } // namespace mpq
