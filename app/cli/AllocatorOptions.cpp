@@ -140,6 +140,9 @@ const MxqCostTable& mxqCostTable(const Args& args, MxqCostCache& costs, const Qu
     if (asked == "auto") {
         if (stored) {
             kind = MxqCostTable::load(file).costKind; // auto takes the stored table's kind
+            if (log)
+                std::fprintf(log, "mxq: --cost auto: %s, the kind of the cost table %s\n", kind.c_str(),
+                             file.c_str());
         } else {
             const ModelConfig config = ModelSource::open(p.model, p.tokenizer).config();
             const MxqCostChoice c = chooseMxqCost(config, cp, p.budget);
