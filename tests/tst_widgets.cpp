@@ -15,6 +15,7 @@
 #include "WorkbenchFile.h"
 
 #include "core/Error.h"
+#include "runs/ResultFolder.h"
 #include "TestData.h"
 #include "demo/SyntheticModel.h"
 
@@ -367,6 +368,53 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(cancelled.size(), 1, 30000);
         disconnect(conn);
         QVERIFY(!QFileInfo::exists(QDir(slow.outFolder).filePath(QStringLiteral("cancelled-run"))));
+        worker.stop();
+    }
+    /// MXQ from the run dialog's request: --cost auto with a calibration tokens file is probed,
+    /// said in a note (not a warning) and recorded in the run's solver record; fnorm as asked.
+    void mxqJobChoosesItsCost()
+    {
+        QTemporaryDir dir;
+        const QString model = mpq::test::writeTinySyntheticModel(dir.filePath(QStringLiteral("model")));
+        WorkerThread<JobRunner> worker;
+        JobRunner* runner = worker.worker;
+        QSignalSpy notes(runner, &JobRunner::note);
+        QSignalSpy warnings(runner, &JobRunner::warning);
+        QSignalSpy finishedRun(runner, &JobRunner::runFinished);
+        QSignalSpy finished(runner, &JobRunner::finished);
+        QSignalSpy failed(runner, &JobRunner::failed);
+        JobRequest r;
+        r.method = QStringLiteral("mxq");
+        r.axis = QStringLiteral("budget");
+        r.values = {4.5};
+        r.mxqConfigs = mpq::parseMxqConfigs("2,4x32,128");
+        r.params.model = model.toStdString();
+        r.params.calibTokens = mpq::syntheticCalibrationFile(model.toStdString());
+        r.outFolder = dir.filePath(QStringLiteral("runs"));
+        QMetaObject::invokeMethod(runner, [runner, r] { runner->run(r); });
+        QTRY_COMPARE_WITH_TIMEOUT(finished.size() + failed.size(), 1, 120000);
+        QVERIFY2(failed.isEmpty(), failed.isEmpty() ? "" : qPrintable(failed.at(0).at(0).toString()));
+        QCOMPARE(notes.size(), 1);
+        QVERIFY2(notes.at(0).at(0).toString().startsWith(QLatin1String("MXQ cost auto: probed")),
+                 qPrintable(notes.at(0).at(0).toString()));
+        for (const auto& w : warnings)
+            QVERIFY2(!w.at(0).toString().contains(QLatin1String("MXQ cost")), qPrintable(w.at(0).toString()));
+        const mpq::SolverRecord solver =
+            mpq::readResultDescription(finishedRun.at(0).at(0).value<RunData>().resultDir.toStdString()).solver;
+        QCOMPARE(solver.costKind, std::string("probed"));
+        QVERIFY2(solver.costChoice.rfind("auto: probed", 0) == 0, solver.costChoice.c_str());
+
+        JobRequest fn = r;
+        fn.mxqCost = QStringLiteral("fnorm");
+        fn.outFolder = dir.filePath(QStringLiteral("runs-fnorm"));
+        QMetaObject::invokeMethod(runner, [runner, fn] { runner->run(fn); });
+        QTRY_COMPARE_WITH_TIMEOUT(finished.size() + failed.size(), 2, 120000);
+        QVERIFY(failed.isEmpty());
+        QCOMPARE(notes.size(), 1);
+        const mpq::SolverRecord plain =
+            mpq::readResultDescription(finishedRun.at(1).at(0).value<RunData>().resultDir.toStdString()).solver;
+        QCOMPARE(plain.costKind, std::string("fnorm"));
+        QVERIFY(plain.costChoice.empty());
         worker.stop();
     }
     /// A job written into an HDF5 session: layers arrive from the session's journal, the run,

@@ -335,7 +335,7 @@ void JobRunner::runQuantize(const JobRequest& request, JobContext& ctx)
                 const MxqCostChoice c = chooseMxqCost(config, cp, p.budget);
                 cp.costKind = c.kind;
                 choice = "auto: " + c.reason;
-                ctx.warn("MXQ cost " + choice);
+                Q_EMIT note(QStringLiteral("MXQ cost %1").arg(QString::fromStdString(choice)));
             }
             if (cp.costKind == "probed")
                 for (double v : request.values)

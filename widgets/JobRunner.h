@@ -41,6 +41,8 @@ Q_SIGNALS:
     void started(const QString& description);
     void progress(const mpq::gui::JobProgress& progress);
     void warning(const QString& message);
+    /// A line for the log that is not a warning (e.g. which cost MXQ's --cost auto chose, and why).
+    void note(const QString& message);
     /// A point's quantization began; `run` has its name, method and knob, no matrices yet.
     void runStarted(const mpq::gui::RunData& run);
     /// One decoder layer of the running point was written: its matrices' per-column bits.

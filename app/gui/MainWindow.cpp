@@ -200,6 +200,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     connect(m_runner, &JobRunner::started, this, [this](const QString& d) { log(d); });
     connect(m_runner, &JobRunner::progress, this, &MainWindow::onProgress);
     connect(m_runner, &JobRunner::warning, this, [this](const QString& w) { log(tr("warning: %1").arg(w)); });
+    connect(m_runner, &JobRunner::note, this, [this](const QString& n) { log(n); });
     connect(m_runner, &JobRunner::runStarted, this, [this](const RunData& r) {
         RunData running = r;
         running.status = QStringLiteral("running");
