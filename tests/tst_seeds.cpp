@@ -280,6 +280,20 @@ private Q_SLOTS:
         }
         for (size_t i = 1; i < ends.size(); ++i)
             QVERIFY2((ends[i] - ends[0]).abs().max().item<double>() < 1e-6, "the optimum depends on the start");
+        // A start that is not finite (a diverged training) starts from the uniform distribution:
+        // the same optimum, and said so; never undefined behaviour in the projection.
+        at::Tensor bad = starts[1].clone();
+        bad[3][1] = NAN;
+        bad[7][0] = INFINITY;
+        const RelaxedOptimum r = relaxedProxyOptimum(G, bad, bitsSet, 2.5, 1e-2, 5000, 1e-9);
+        QVERIFY(r.startNotFinite);
+        QVERIFY(at::isfinite(r.P).all().item<bool>());
+        QVERIFY((r.P - ends[0]).abs().max().item<double>() < 1e-6);
+        QVERIFY(!relaxedProxyOptimum(G, starts[0], bitsSet, 2.5, 1e-2, 5000, 1e-9).startNotFinite);
+        // A G that is not finite is refused with a message, not solved.
+        at::Tensor badG = G.clone();
+        badG[0][0] = NAN;
+        QVERIFY_THROWS_EXCEPTION(Error, relaxedProxyOptimum(badG, starts[0], bitsSet, 2.5, 1e-2, 5000, 1e-9));
     }
 
     void stableRoundingIsSeedIndependent()

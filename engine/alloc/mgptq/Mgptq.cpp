@@ -599,6 +599,14 @@ MgptqResult allocateMgptq(const at::Tensor& W, const at::Tensor& H, const MgptqO
         synchronize(Wf);
         r.trainSeconds += since(t0);
         const double argmaxBits = averageColumnBits(bitsOf(t.choice));
+        if (ctx && !at::isfinite(t.softmax).all().item<bool>()) {
+            const bool stable = opt.targetBits && opt.relaxedRounding;
+            ctx->warn("MG-PTQ: the network's output for a " + std::to_string(Wf.size(0)) + " x " +
+                      std::to_string(n) + " matrix (restart " + std::to_string(rs) +
+                      ") is not finite: its training diverged; " +
+                      (stable ? "the relaxed solve starts from the uniform distribution instead (the same optimum)"
+                              : "its argmax means nothing, the plan is the repair's and the polish's"));
+        }
         int64_t repairMoves = 0, polishMoves = 0;
         RelaxedOptimum relaxed;
         relaxed.iterations = -1;

@@ -2,6 +2,7 @@
 // the CPU, the training's bf16 G on CUDA.
 #include "alloc/mgptq/detail/MgptqProxy.h"
 
+#include "core/Error.h"
 #include "core/detail/TorchDevice.h"
 
 #include <ATen/Parallel.h>
@@ -534,15 +535,24 @@ RelaxedOptimum relaxedProxyOptimum(const at::Tensor& G, const at::Tensor& P0, co
         }
     }
     const double powerSeconds = secondsSince(tPower);
+    if (!std::isfinite(lmax) || !std::isfinite(eps))
+        throw Error("MG-PTQ relaxed solve: G is not finite (largest eigenvalue " + std::to_string(lmax) +
+                    ", mean diagonal " + std::to_string(eps / ridge) + ")");
     const double step = 1.0 / (2.0 * (1.5 * lmax + eps) + 1e-300);
-    const at::Tensor P0c = P0.to(at::kCPU, at::kDouble).contiguous();
+    at::Tensor P0c = P0.to(at::kCPU, at::kDouble).contiguous();
+    // The problem is convex with one optimum, so the start only saves iterations: a start that
+    // is not finite (a network whose training diverged) is replaced by the uniform distribution,
+    // whose optimum is the same. Sorting NaNs in the projection would be undefined behaviour.
+    RelaxedOptimum r;
+    r.startNotFinite = !at::isfinite(P0c).all().item<bool>();
+    if (r.startNotFinite)
+        P0c = at::full({n, K}, 1.0 / double(K), P0c.options());
     std::vector<double> start(P0c.data_ptr<double>(), P0c.data_ptr<double>() + n * K);
     std::vector<double> x(start.size()), xn(start.size()), y, Y(start.size());
     double mu = 0;
     projectBudget(start, x, bits, n, budget, mu);
     y = x;
     double t = 1;
-    RelaxedOptimum r;
     // With a half-precision G the gradient is exact to about 1e-7 of its size; below that the
     // iterates move by rounding, so the solve stops at 1e-6 there.
     const double stop = half ? std::max(tol, kHalfTolerance) : tol;
@@ -558,6 +568,10 @@ RelaxedOptimum relaxedProxyOptimum(const at::Tensor& G, const at::Tensor& P0, co
         const std::vector<double>& g = gradient(y);
         for (size_t i = 0; i < Y.size(); ++i)
             Y[i] = y[i] - step * g[i];
+        for (double e : Y)
+            if (!std::isfinite(e))
+                throw Error("MG-PTQ relaxed solve: the iterate is not finite after " +
+                            std::to_string(r.iterations) + " iterations (G times P)");
         projectBudget(Y, xn, bits, n, budget, mu);
         double change = 0, dir = 0;
         for (size_t i = 0; i < xn.size(); ++i) {

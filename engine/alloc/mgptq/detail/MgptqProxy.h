@@ -58,6 +58,7 @@ struct RelaxedOptimum {
     at::Tensor P;          ///< [n, K] CPU fp64: per-column distributions over the candidates
     int64_t iterations = 0;
     double change = 0;     ///< max |ΔP| of the last iteration (convergence)
+    bool startNotFinite = false; ///< P0 had a NaN or infinity; the solve started from the uniform P
 };
 
 /// The relaxed proxy's optimum: over per-column distributions P [n, K] (rows on the simplex),
