@@ -720,7 +720,7 @@ private Q_SLOTS:
     {
         MPQ_DEMO_MODEL(demo);
         QTemporaryDir dir;
-        const ModelConfig& c = ModelSource::open(demo.dir).config();
+        const ModelConfig c = ModelSource::open(demo.dir).config(); // a copy: the source is a temporary
         CalibrationSet calib;
         calib.windows.assign(4, std::vector<int32_t>(32));
         for (size_t i = 0; i < calib.windows.size(); ++i)
