@@ -12,7 +12,6 @@
 #include "core/Error.h"
 #include "core/JobContext.h"
 #include "export/Export.h"
-#include "model/ModelSource.h"
 #include "runs/ResultFolder.h"
 #include "session/EvaluationRecord.h"
 #include "session/RunEdits.h"
@@ -316,27 +315,12 @@ void JobRunner::runQuantize(const JobRequest& request, JobContext& ctx)
         } else if (!file.isEmpty() && QFileInfo::exists(file)) {
             costs = MxqCostTable::load(file.toStdString());
         } else {
-            MxqCostParams cp;
-            cp.model = p.model;
-            cp.device = p.device;
-            cp.configs = request.mxqConfigs;
-            cp.calibration.source = p.calib;
-            cp.calibration.nsamples = kMxqCalibrationWindows;
-            cp.calibration.seqlen = kMxqCalibrationSeqlen;
-            cp.calibration.seed = p.seed;
-            cp.calibration.dataDir = p.dataDir;
-            cp.calibration.tokensFile = p.calibTokens;
-            cp.tokenizer = p.tokenizer;
-            cp.batchSize = p.batchSize;
+            MxqCostParams cp =
+                mxqCostParams(p, request.mxqConfigs, kMxqCalibrationWindows, kMxqCalibrationSeqlen);
             cp.costKind = request.mxqCost.toStdString();
-            std::string choice;
-            if (cp.costKind == "auto") {
-                const ModelConfig config = ModelSource::open(p.model, p.tokenizer).config();
-                const MxqCostChoice c = chooseMxqCost(config, cp, p.budget);
-                cp.costKind = c.kind;
-                choice = "auto: " + c.reason;
+            const std::string choice = resolveAutoMxqCost(cp, p.budget);
+            if (!choice.empty())
                 Q_EMIT note(QStringLiteral("MXQ cost %1").arg(QString::fromStdString(choice)));
-            }
             if (cp.costKind == "probed")
                 for (double v : request.values)
                     cp.budgets.push_back(MxqBudget::bitsPerParameter(v));

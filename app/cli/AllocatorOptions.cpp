@@ -6,7 +6,6 @@
 #include "alloc/mxq/MxqCostChoice.h"
 #include "alloc/mxq/MxqSolver.h"
 #include "core/Files.h"
-#include "model/ModelSource.h"
 
 #include <nlohmann/json.hpp>
 
@@ -119,40 +118,29 @@ const MxqCostTable& mxqCostTable(const Args& args, MxqCostCache& costs, const Qu
     const std::string asked = args.get("cost");
     if (!isMxqCostKind(asked))
         throw UsageError(kMxqCostKinds);
-    MxqCostParams cp;
-    cp.model = p.model;
-    cp.device = p.device;
-    cp.configs = parseMxqConfigs(args.get("configs"));
     // The data-aware costs' calibration: the job's --calib, --seed, --calib-tokens, and --nsamples
     // x --seqlen where given, else MXQ's own 8 x 512 (the protocol of docs/figures.md's MXQ figures;
     // the job's 128 x 2048 default is GPTQ's).
-    cp.calibration.source = p.calib;
-    cp.calibration.nsamples = args.has("nsamples") ? p.nsamples : kMxqCalibrationWindows;
-    cp.calibration.seqlen = args.has("seqlen") ? p.seqlen : kMxqCalibrationSeqlen;
-    cp.calibration.seed = p.seed;
-    cp.calibration.dataDir = p.dataDir;
-    cp.calibration.tokensFile = p.calibTokens;
-    cp.tokenizer = p.tokenizer;
-    cp.batchSize = p.batchSize;
+    MxqCostParams cp = mxqCostParams(p, parseMxqConfigs(args.get("configs")),
+                                     args.has("nsamples") ? p.nsamples : kMxqCalibrationWindows,
+                                     args.has("seqlen") ? p.seqlen : kMxqCalibrationSeqlen);
+    cp.costKind = asked;
     const std::string file = args.get("costs");
-    const bool stored = !file.empty() && files::exists(file);
-    std::string kind = asked, choice;
-    if (asked == "auto") {
-        if (stored) {
-            kind = MxqCostTable::load(file).costKind; // auto takes the stored table's kind
-            if (log)
-                std::fprintf(log, "mxq: --cost auto: %s, the kind of the cost table %s\n", kind.c_str(),
-                             file.c_str());
-        } else {
-            const ModelConfig config = ModelSource::open(p.model, p.tokenizer).config();
-            const MxqCostChoice c = chooseMxqCost(config, cp, p.budget);
-            kind = c.kind;
-            choice = "auto: " + c.reason;
-            if (log)
-                std::fprintf(log, "mxq: --cost %s\n", choice.c_str());
-        }
+    std::optional<MxqCostTable> stored;
+    if (!file.empty() && files::exists(file))
+        stored = MxqCostTable::load(file);
+    std::string choice;
+    if (asked == "auto" && stored) {
+        cp.costKind = stored->costKind; // auto takes the stored table's kind
+        if (log)
+            std::fprintf(log, "mxq: --cost auto: %s, the kind of the cost table %s\n", cp.costKind.c_str(),
+                         file.c_str());
+    } else {
+        choice = resolveAutoMxqCost(cp, p.budget);
+        if (log && !choice.empty())
+            std::fprintf(log, "mxq: --cost %s\n", choice.c_str());
     }
-    cp.costKind = kind;
+    const std::string& kind = cp.costKind;
     if (kind == "probed") {
         // Every budget of the job (a sweep's list, or quantize's one) is decided by measured loss.
         if (args.has("budget-mib"))
@@ -163,7 +151,7 @@ const MxqCostTable& mxqCostTable(const Args& args, MxqCostCache& costs, const Qu
             cp.budgets.push_back(MxqBudget::bitsPerParameter(std::stod(item)));
     }
     if (stored) {
-        costs.table = MxqCostTable::load(file);
+        costs.table = std::move(stored);
         if (costs.table->costKind != kind)
             throw UsageError(file + " holds " + costs.table->costKind + " costs, but --cost " + kind +
                              " was asked for; give another --costs file");

@@ -140,6 +140,24 @@ MethodSpec withAxisValue(MethodSpec spec, SweepAxis axis, double value)
     return spec;
 }
 
+MxqCostParams mxqCostParams(const QuantizeParams& p, std::vector<MxqConfig> configs, int64_t windows,
+                            int64_t seqlen)
+{
+    MxqCostParams cp;
+    cp.model = p.model;
+    cp.tokenizer = p.tokenizer;
+    cp.device = p.device;
+    cp.batchSize = p.batchSize;
+    cp.configs = std::move(configs);
+    cp.calibration.source = p.calib;
+    cp.calibration.nsamples = windows;
+    cp.calibration.seqlen = seqlen;
+    cp.calibration.seed = p.seed;
+    cp.calibration.dataDir = p.dataDir;
+    cp.calibration.tokensFile = p.calibTokens;
+    return cp;
+}
+
 SolverRecord mxqSolverRecord(const MxqSolution& s, const MxqBudget& budget)
 {
     SolverRecord r;

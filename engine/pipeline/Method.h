@@ -72,6 +72,13 @@ MethodSpec withAxisValue(MethodSpec spec, SweepAxis axis, double value);
 /// adds the cost table's kind and time.
 SolverRecord mxqSolverRecord(const MxqSolution& s, const MxqBudget& budget);
 
+/// MXQ's cost-table parameters for the job `p` (mpq's and the run dialog's): its model, tokenizer,
+/// device, batch and calibration source (--calib, --seed, data folder, tokens file), `configs`, and
+/// `windows` x `seqlen` calibration windows for the data-aware cost kinds. The kind and budgets are
+/// the caller's.
+MxqCostParams mxqCostParams(const QuantizeParams& p, std::vector<MxqConfig> configs, int64_t windows,
+                            int64_t seqlen);
+
 /// What resolveMethod decided besides the QuantizeParams: MXQ's solve, for reports.
 struct ResolvedMethod {
     std::optional<MxqSolution> mxq;      ///< mxq: the solver's result

@@ -3,6 +3,7 @@
 #include "core/Error.h"
 #include "data/Calibration.h"
 #include "data/TextSources.h"
+#include "model/ModelSource.h"
 
 #include <algorithm>
 
@@ -76,6 +77,16 @@ MxqCostChoice chooseMxqCost(const ModelConfig& c, const MxqCostParams& asked, co
                           std::to_string(std::min(params.calibration.seqlen, c.maxPositions)) + " tokens of " +
                           source + ", about " + byteSizeText(need) + " held; --cost fnorm for the paper's "
                           "data-free MXQ)"};
+}
+
+std::string resolveAutoMxqCost(MxqCostParams& params, const MemoryBudget& budget)
+{
+    if (params.costKind != "auto")
+        return {};
+    const ModelConfig config = ModelSource::open(params.model, params.tokenizer).config();
+    const MxqCostChoice c = chooseMxqCost(config, params, budget);
+    params.costKind = c.kind;
+    return "auto: " + c.reason;
 }
 
 } // namespace mpq

@@ -39,4 +39,9 @@ int64_t probedMxqBytes(const ModelConfig& c, const MxqCostParams& params);
 /// unreadable data: that is a reason for fnorm.
 MxqCostChoice chooseMxqCost(const ModelConfig& c, const MxqCostParams& params, const MemoryBudget& budget);
 
+/// Where params.costKind is "auto": replaces it with chooseMxqCost's kind (the model's header read
+/// from params.model) and returns "auto: <reason>" for the log and the cost table's costChoice;
+/// any other kind is left as it is and "" returned.
+std::string resolveAutoMxqCost(MxqCostParams& params, const MemoryBudget& budget);
+
 } // namespace mpq
