@@ -234,6 +234,9 @@ void TestCli::usageErrors_data()
     // The GGUF methods pass the settings check (issue 20; the check's method list had lost them).
     QTest::newRow("gguf-mxq without a budget")
         << QStringList{"quantize", m, "--method", "gguf-mxq", "--out", "o"} << "gguf-mxq needs exactly one of --budget";
+    QTest::newRow("mxq with a bad cost") << QStringList{"quantize", m, "--method", "mxq", "--budget", "3.5", "--cost",
+                                                        "l1", "--out", "o"}
+                                         << "--cost must be auto, fnorm, relative, relative-mse, hessian";
     QTest::newRow("gguf-mxq with a bad cost") << QStringList{"quantize", m, "--method", "gguf-mxq", "--budget", "4.5",
                                                               "--cost", "l1", "--out", "o"}
                                               << "--cost must be auto, fnorm or hessian";

@@ -386,6 +386,20 @@ private Q_SLOTS:
         bad.matrices[2].cost.pop_back();
         QVERIFY_THROWS_EXCEPTION(Error, MxqCostTable::fromJson(bad.toJson(), "short"));
         QVERIFY_THROWS_EXCEPTION(Error, MxqCostTable::load("/nonexistent/costs.json"));
+        // cost_choice (why --cost auto chose the kind): kept, and refused when not a string.
+        MxqCostTable chosen = t;
+        chosen.costChoice = "auto: fnorm (data-free, the paper's): no calibration data";
+        QCOMPARE(MxqCostTable::fromJson(chosen.toJson(), "chosen").costChoice, chosen.costChoice);
+        std::string wrongChoice = chosen.toJson();
+        const size_t at = wrongChoice.find("\"auto: fnorm");
+        wrongChoice.replace(at, wrongChoice.find('"', at + 1) - at + 1, "7");
+        try {
+            MxqCostTable::fromJson(wrongChoice, "choice.json");
+            QFAIL("a cost_choice that is a number was accepted");
+        } catch (const Error& e) {
+            QVERIFY2(std::string(e.what()).find("choice.json: \"cost_choice\" is not a string") != std::string::npos,
+                     e.what());
+        }
     }
 
     void cancelledBeforeSolve()
