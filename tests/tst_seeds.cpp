@@ -213,6 +213,47 @@ private Q_SLOTS:
         }
     }
 
+    void devicePolishMakesTheHostPolishsMoves()
+    {
+        // The polish with its state on G's device (the CUDA path) against the host scan, both on
+        // the CPU: the same moves from the same start, with fewer and with more columns than the
+        // 16 downs and ups the pairs are chosen from, on fp32 G and on bf16 values (CUDA's G).
+        const std::vector<int> bitsSet = {2, 3, 4};
+        for (int64_t n : {12, 40, 150}) {
+            for (uint64_t seed : {51u, 52u}) {
+                const at::Tensor W = mgptqWeight(32, n, seed), H = mgptqHessian(n, 3 * n, seed + 100);
+                const at::Tensor G32 = gramFor(W, H, bitsSet);
+                for (const at::Tensor& G : {G32, G32.to(at::kBFloat16).to(at::kFloat)}) {
+                    std::vector<std::vector<double>> own(size_t(n), std::vector<double>(3));
+                    for (int64_t j = 0; j < n; ++j)
+                        for (int c = 0; c < 3; ++c)
+                            own[size_t(j)][size_t(c)] = G[c * n + j][c * n + j].item<double>();
+                    for (double target : {2.25, 2.5, 3.0}) {
+                        // A random start, repaired into the budget.
+                        auto g = at::detail::createCPUGenerator(seed + uint64_t(n));
+                        const at::Tensor r = at::randint(0, 3, {n}, g);
+                        std::vector<int> start(static_cast<size_t>(n));
+                        for (int64_t j = 0; j < n; ++j)
+                            start[size_t(j)] = int(r[j].item<int64_t>());
+                        repairToTarget(start, own, bitsSet, target);
+                        std::vector<int> host = start, device = start;
+                        const int64_t movesHost = polishToTarget(host, G, bitsSet, target, 4 * n);
+                        const int64_t movesDevice = polishToTargetOnDevice(device, G, bitsSet, target, 4 * n);
+                        QVERIFY(movesHost > 0);
+                        QCOMPARE(movesDevice, movesHost);
+                        QCOMPARE(device, host);
+                        // A move cap is obeyed the same way.
+                        std::vector<int> capped = start, cappedDevice = start;
+                        const int64_t cap = std::max<int64_t>(1, movesHost / 2);
+                        QCOMPARE(polishToTargetOnDevice(cappedDevice, G, bitsSet, target, cap),
+                                 polishToTarget(capped, G, bitsSet, target, cap));
+                        QCOMPARE(cappedDevice, capped);
+                    }
+                }
+            }
+        }
+    }
+
     void halfGramOnCudaMatchesTheCpuG()
     {
         // CUDA's proxy: the training's bf16 G on the device (one-pass G·v with fp32 sums, no

@@ -52,6 +52,11 @@ sweep plain_paper --method mgptq --gnn gcn --no-skip-features --target-bits 2.5 
 # paper's rounding for all three at 2.25 and 3.0 bits.
 sweep mlp_stable3 --method mgptq --gnn mlp --target-bits 2.25,2.5,3.0 --seeds 0-4
 sweep plain_stable3 --method mgptq --gnn gcn --no-skip-features --target-bits 2.25,2.5,3.0 --seeds 0-4
+# Session 13 (issue 16, item 4): each cost that auto's probe chooses among, alone, at the budgets
+# where the default's plan was above the uniform HQQ line on WikiText-2 (3.25-3.75 bits).
+for c in fnorm relative relative-mse hessian relative-hessian sensitivity; do
+  sweep mxq_$c --method mxq --cost $c --budget 3.25,3.5,3.75
+done
 # Session 11: stories260K (protocol "stories-512" of docs/figures.md) with the MLP and the plain
 # head at every target with the defaults, and the three allocators with the paper's rounding at 2.5.
 S260=$D/models/stories260K/stories260K.bin

@@ -128,6 +128,7 @@ public:
         // vᵀGv with one-hot v = Σ over the chosen rows and columns of G.
         return m_G.index_select(0, idx).index_select(1, idx).sum(at::kDouble).item<double>();
     }
+    const at::Tensor* denseMatrix() const override { return &m_G; }
 
 private:
     std::vector<int64_t> rowsOf(const std::vector<int>& choice) const
@@ -168,6 +169,10 @@ int64_t polishToTarget(std::vector<int>& choice, const ProxyGram& G, const std::
     TORCH_CHECK(G.cols() == n && G.candidates() == K, "polish: G must be [K·n, K·n]");
     if (n == 0 || K < 2)
         return 0;
+    // On a GPU the scan and the row updates stay on the device (MgptqPolishDevice.cpp): each host
+    // step here would read two rows of G back and scan K·n candidates on the CPU.
+    if (const at::Tensor* dense = G.denseMatrix(); dense && !dense->is_cpu())
+        return polishToTargetOnDevice(choice, *dense, bitsSet, target, maxMoves, ctx);
     auto row = [&](int c, int64_t j) { return int64_t(c) * n + j; };
     // u = G v (the gradient of vᵀGv is 2u) and the per-column blocks D[a][c][j] = G[(a,j),(c,j)],
     // both in fp64 on the CPU; u is updated by G's rows of each move.
@@ -355,16 +360,24 @@ void projectBudget(const std::vector<double>& Y, std::vector<double>& P, const s
                    int64_t n, double budget, double& mu)
 {
     const int64_t K = int64_t(bits.size());
-    std::vector<double> z(static_cast<size_t>(K)), sorted;
+    std::vector<double> spent(static_cast<size_t>(n * K));
+    // The columns' projections on torch's threads (at LLaMA-70B's 28672 columns a serial spend
+    // took milliseconds, several per iteration), then the sum in column order as one chain: the
+    // same total as one serial pass.
     auto spend = [&](double mu) {
+        at::parallel_for(0, n, 2048, [&](int64_t j0, int64_t j1) {
+            std::vector<double> z(static_cast<size_t>(K)), sorted;
+            for (int64_t j = j0; j < j1; ++j) {
+                for (int64_t b = 0; b < K; ++b)
+                    z[size_t(b)] = Y[size_t(j * K + b)] - mu * bits[size_t(b)];
+                projectSimplex(z.data(), P.data() + j * K, K, sorted);
+                for (int64_t b = 0; b < K; ++b)
+                    spent[size_t(j * K + b)] = P[size_t(j * K + b)] * bits[size_t(b)];
+            }
+        });
         double total = 0;
-        for (int64_t j = 0; j < n; ++j) {
-            for (int64_t b = 0; b < K; ++b)
-                z[size_t(b)] = Y[size_t(j * K + b)] - mu * bits[size_t(b)];
-            projectSimplex(z.data(), P.data() + j * K, K, sorted);
-            for (int64_t b = 0; b < K; ++b)
-                total += P[size_t(j * K + b)] * bits[size_t(b)];
-        }
+        for (double e : spent)
+            total += e;
         return total;
     };
     if (spend(0.0) <= budget) {
@@ -558,6 +571,7 @@ RelaxedOptimum relaxedProxyOptimum(const at::Tensor& G, const at::Tensor& P0, co
     const double stop = half ? std::max(tol, kHalfTolerance) : tol;
     const bool trace = traceMgptq();
     const auto t0 = Clock::now();
+    double gradSeconds = 0, projectSeconds = 0; // for the trace
     for (r.iterations = 0; r.iterations < maxIters; ++r.iterations) {
         if (ctx && r.iterations % 100 == 0)
             ctx->checkCancelled();
@@ -565,14 +579,18 @@ RelaxedOptimum relaxedProxyOptimum(const at::Tensor& G, const at::Tensor& P0, co
             std::fprintf(stderr, "[mgptq] relax n=%lld iteration %lld change %.3g (%.2f s)\n", (long long)n,
                          (long long)r.iterations, r.change,
                          secondsSince(t0));
+        const auto tGrad = Clock::now();
         const std::vector<double>& g = gradient(y);
+        gradSeconds += secondsSince(tGrad);
         for (size_t i = 0; i < Y.size(); ++i)
             Y[i] = y[i] - step * g[i];
         for (double e : Y)
             if (!std::isfinite(e))
                 throw Error("MG-PTQ relaxed solve: the iterate is not finite after " +
                             std::to_string(r.iterations) + " iterations (G times P)");
+        const auto tProject = Clock::now();
         projectBudget(Y, xn, bits, n, budget, mu);
+        projectSeconds += secondsSince(tProject);
         double change = 0, dir = 0;
         for (size_t i = 0; i < xn.size(); ++i) {
             change = std::max(change, std::abs(xn[i] - x[i]));
@@ -589,9 +607,9 @@ RelaxedOptimum relaxedProxyOptimum(const at::Tensor& G, const at::Tensor& P0, co
             break;
     }
     if (trace)
-        std::fprintf(stderr, "[mgptq] relax n=%lld: step size %.2f s, %lld iterations %.2f s\n", (long long)n,
-                     powerSeconds, (long long)r.iterations,
-                     secondsSince(t0));
+        std::fprintf(stderr, "[mgptq] relax n=%lld: step size %.2f s, %lld iterations %.2f s (gradients %.2f s, "
+                     "projections %.2f s)\n", (long long)n, powerSeconds, (long long)r.iterations, secondsSince(t0),
+                     gradSeconds, projectSeconds);
     r.P = at::tensor(x).view({n, K});
     return r;
 }

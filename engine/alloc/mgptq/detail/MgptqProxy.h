@@ -35,6 +35,8 @@ public:
     virtual at::Tensor columnBlocks() const = 0;
     /// vᵀGv for the one-hot v of `choice`.
     virtual double cost(const std::vector<int>& choice) const = 0;
+    /// The dense G itself (nullptr where there is none).
+    virtual const at::Tensor* denseMatrix() const { return nullptr; }
 
 protected:
     ProxyGram(int64_t n, int64_t k) : m_n(n), m_k(k) {}
@@ -49,6 +51,14 @@ protected:
 /// in place. Checks ctx each step.
 int64_t polishToTarget(std::vector<int>& choice, const ProxyGram& G, const std::vector<int>& bitsSet,
                        double target, int64_t maxMoves, JobContext* ctx = nullptr);
+/// The same steps with the polish's state on G's device: u = Gv, the per-column blocks and the
+/// choice stay there, each step's scan, best downs and ups and pair block are formed there and
+/// come back in one small copy, and a move updates u there from G's two rows (fp64, as the host
+/// scan does). The same moves as the host scan (the same first minimum, the same 16 downs and ups
+/// by (Δ, column)); polishToTarget takes this path where a dense G is not on the CPU. Runs on any
+/// device (the tests compare both on the CPU).
+int64_t polishToTargetOnDevice(std::vector<int>& choice, const at::Tensor& G, const std::vector<int>& bitsSet,
+                               double target, int64_t maxMoves, JobContext* ctx = nullptr);
 /// The same on a dense G [K·n, K·n].
 int64_t polishToTarget(std::vector<int>& choice, const at::Tensor& G, const std::vector<int>& bitsSet,
                        double target, int64_t maxMoves, JobContext* ctx = nullptr);
