@@ -685,16 +685,27 @@ private Q_SLOTS:
             QCOMPARE(sel.chosen, lowestLossCandidate(sel.candidates));
             // A candidate's loss is the quantized model's, measured independently here.
             const MxqProbedCandidate& c = sel.candidates.front();
-            const double loss = probe.planLoss([&](int64_t, const mpq::llama::LinearSpec& s) -> at::Tensor {
-                for (size_t m = 0; m < t.matrices.size(); ++m)
-                    if (t.matrices[m].tensor == s.tensor) {
-                        const MxqConfig& k = t.configs[size_t(c.choice[m])];
-                        const at::Tensor W = loadTensor(source, s.tensor, at::kFloat, at::kCPU);
-                        return mpq::detail::hqqQuantize(W, k.bits, k.groupSize).dequant;
-                    }
-                return {};
-            });
+            double kl = -1;
+            const double loss = probe.planLoss(
+                [&](int64_t, const mpq::llama::LinearSpec& s) -> at::Tensor {
+                    for (size_t m = 0; m < t.matrices.size(); ++m)
+                        if (t.matrices[m].tensor == s.tensor) {
+                            const MxqConfig& k = t.configs[size_t(c.choice[m])];
+                            const at::Tensor W = loadTensor(source, s.tensor, at::kFloat, at::kCPU);
+                            return mpq::detail::hqqQuantize(W, k.bits, k.groupSize).dequant;
+                        }
+                    return {};
+                },
+                nullptr, &kl);
             QCOMPARE(c.loss, loss);
+            // Its KL from the unquantized model: the same, positive; the unquantized model's own is 0.
+            QCOMPARE(c.kl, kl);
+            for (const MxqProbedCandidate& other : sel.candidates)
+                QVERIFY2(other.kl > 0 && std::isfinite(other.kl), other.name.c_str());
+            double selfKl = -1;
+            QCOMPARE(probe.planLoss([](int64_t, const mpq::llama::LinearSpec&) { return at::Tensor(); }, nullptr, &selfKl),
+                     probe.baseline());
+            QVERIFY(std::abs(selfKl) < 1e-9);
             // The solve at this budget is the kept plan, within the budget.
             const MxqSolution s = solveMxq(t, MxqBudget::bitsPerParameter(sel.budgetBitsPerParameter));
             QVERIFY(s.hasSolution());
@@ -720,6 +731,7 @@ private Q_SLOTS:
                 QCOMPARE(back.selections[i].candidates[k].name, t.selections[i].candidates[k].name);
                 QCOMPARE(back.selections[i].candidates[k].choice, t.selections[i].candidates[k].choice);
                 QCOMPARE(back.selections[i].candidates[k].loss, t.selections[i].candidates[k].loss);
+                QCOMPARE(back.selections[i].candidates[k].kl, t.selections[i].candidates[k].kl);
             }
         }
 

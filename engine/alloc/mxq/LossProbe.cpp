@@ -41,6 +41,7 @@ LossProbe::LossProbe(const ModelSource& source, const std::vector<std::vector<in
             out.push_back(decoderLayer(c, m_layers.back(), h.slice(0, b, std::min(n, b + m_batch)), m_rope));
         h = at::cat(out, 0);
     }
+    m_final = h;
     at::Tensor nll = at::zeros({}, at::TensorOptions().dtype(at::kDouble));
     for (int64_t b = 0; b < n; b += m_batch) {
         const int64_t e = std::min(n, b + m_batch);
@@ -78,7 +79,7 @@ double LossProbe::loss(int64_t layer, const llama::LinearSpec& linear, const at:
     return run(layer, w);
 }
 
-double LossProbe::planLoss(const WeightOf& weightOf, const JobContext* ctx) const
+double LossProbe::planLoss(const WeightOf& weightOf, const JobContext* ctx, double* kl) const
 {
     c10::InferenceMode guard;
     const ModelConfig& c = m_source.config();
@@ -93,8 +94,8 @@ double LossProbe::planLoss(const WeightOf& weightOf, const JobContext* ctx) cons
                         ", the replacement ", What.sizes());
             slot = What.to(m_device, at::kFloat);
         }
-    const int64_t n = m_ids.size(0);
-    double sum = 0;
+    const int64_t n = m_ids.size(0), T = m_ids.size(1) - 1;
+    double sum = 0, klSum = 0;
     for (int64_t b = 0; b < n; b += m_batch) {
         const int64_t e = std::min(n, b + m_batch);
         at::Tensor h = m_inputs.front().slice(0, b, e);
@@ -104,8 +105,25 @@ double LossProbe::planLoss(const WeightOf& weightOf, const JobContext* ctx) cons
             h = decoderLayer(c, layers[size_t(l)], h, m_rope);
         }
         sum += nllFromHidden(c, m_norm, m_head, h, m_ids.slice(0, b, e)).sum(at::kDouble).item<double>();
+        if (kl) {
+            // The positions the NLL scores, in chunks so that two [chunk, vocab] log-softmaxes
+            // stay small on the CPU.
+            const at::Tensor ref = m_final.slice(0, b, e);
+            const int64_t chunk = m_device.is_cpu() ? 256 : T;
+            for (int64_t t0 = 0; t0 < T; t0 += chunk) {
+                const int64_t t1 = std::min(T, t0 + chunk);
+                auto logProbs = [&](const at::Tensor& hidden) {
+                    return at::log_softmax(
+                        applyLinear(rmsNorm(hidden.slice(1, t0, t1), m_norm, c.rmsNormEps), m_head).to(at::kFloat), -1);
+                };
+                const at::Tensor p = logProbs(ref), q = logProbs(h);
+                klSum += (p.exp() * (p - q)).sum(at::kDouble).item<double>();
+            }
+        }
     }
-    return sum / double(n * (m_ids.size(1) - 1));
+    if (kl)
+        *kl = klSum / double(n * T);
+    return sum / double(n * T);
 }
 
 } // namespace mpq::detail

@@ -140,7 +140,8 @@ void MxqPlanProber::remember(size_t matrix, size_t config, QuantizedWeight q)
     m_hqq[{matrix, config}] = std::move(q);
 }
 
-double MxqPlanProber::loss(const MxqCostTable& table, const std::vector<int>& choice, const JobContext& ctx)
+double MxqPlanProber::loss(const MxqCostTable& table, const std::vector<int>& choice, const JobContext& ctx,
+                          double* kl)
 {
     c10::InferenceMode guard;
     if (choice.size() != table.matrices.size())
@@ -163,7 +164,7 @@ double MxqPlanProber::loss(const MxqCostTable& table, const std::vector<int>& ch
                 return {};
             return m_hqq.at({it->second, size_t(choice[it->second])}).dequantize();
         },
-        &ctx);
+        &ctx, kl);
 }
 
 void addProbedSelections(MxqCostTable& table, const std::vector<MxqBudget>& budgets, MxqPlanProber& prober,
@@ -188,12 +189,12 @@ void addProbedSelections(MxqCostTable& table, const std::vector<MxqBudget>& budg
         return;
     // Every budget's candidates first (solves take milliseconds), so that progress counts plans.
     std::vector<std::vector<MxqProbedCandidate>> candidates;
-    std::map<std::vector<int>, double> measured;
+    std::map<std::vector<int>, std::pair<double, double>> measured; // loss, KL
     int64_t total = 0;
     for (const MxqBudget& b : todo) {
         candidates.push_back(probedCandidates(table, b, &ctx));
         for (const auto& c : candidates.back())
-            if (measured.emplace(c.choice, NAN).second)
+            if (measured.emplace(c.choice, std::make_pair(double(NAN), double(NAN))).second)
                 ++total;
     }
     ctx.start("mxq probe");
@@ -204,13 +205,14 @@ void addProbedSelections(MxqCostTable& table, const std::vector<MxqBudget>& budg
         sel.budgetBitsPerParameter = todoBits[i] / double(parameters);
         sel.baselineLoss = prober.probe().baseline();
         for (MxqProbedCandidate& c : candidates[i]) {
-            double& loss = measured.at(c.choice);
+            auto& [loss, kl] = measured.at(c.choice);
             if (std::isnan(loss)) {
                 ctx.report(done, total, "plans", c.name + " at " + bitsText(sel.budgetBitsPerParameter));
-                loss = prober.loss(table, c.choice, ctx);
+                loss = prober.loss(table, c.choice, ctx, &kl);
                 ++done;
             }
             c.loss = loss;
+            c.kl = kl;
         }
         sel.candidates = std::move(candidates[i]);
         sel.chosen = lowestLossCandidate(sel.candidates);

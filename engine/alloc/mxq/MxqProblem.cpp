@@ -223,11 +223,14 @@ std::string MxqCostTable::toJson() const
         j["selections"] = nlohmann::json::array();
         for (const auto& sel : selections) {
             nlohmann::json cands = nlohmann::json::array();
-            for (const auto& c : sel.candidates)
+            for (const auto& c : sel.candidates) {
                 cands.push_back({{"name", c.name},
                                  {"choice", c.choice},
                                  {"bits_per_parameter", c.bitsPerParameter},
                                  {"loss", c.loss}});
+                if (std::isfinite(c.kl))
+                    cands.back()["kl"] = c.kl;
+            }
             j["selections"].push_back({{"budget_bits", sel.budgetBits},
                                        {"budget_bits_per_parameter", sel.budgetBitsPerParameter},
                                        {"baseline_loss", sel.baselineLoss},
@@ -301,6 +304,8 @@ MxqCostTable MxqCostTable::fromJson(const std::string& text, const std::string& 
                     k.choice = jsonInts<int>(c.at("choice"), source + ": a candidate's \"choice\"");
                     k.bitsPerParameter = c.value("bits_per_parameter", 0.0);
                     k.loss = c.at("loss").get<double>();
+                    if (c.contains("kl"))
+                        k.kl = c.at("kl").get<double>();
                     sel.candidates.push_back(std::move(k));
                 }
                 t.selections.push_back(std::move(sel));

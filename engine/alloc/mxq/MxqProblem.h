@@ -5,6 +5,7 @@
 #include "data/Calibration.h"
 #include "quant/HqqOptions.h"
 
+#include <cmath>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -56,6 +57,7 @@ struct MxqProbedCandidate {
     std::vector<int> choice;   ///< per matrix of the table, the index of its configuration
     double bitsPerParameter = 0;
     double loss = 0;           ///< mean next-token NLL of the calibration windows, nats per token
+    double kl = NAN;           ///< mean KL(unquantized ‖ this plan) per token on the same windows, nats (NaN: not recorded)
 };
 
 /// The "probed" cost kind's decision at one budget: every candidate plan with its measured

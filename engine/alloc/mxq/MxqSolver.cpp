@@ -362,7 +362,9 @@ MxqSolution solveMxq(const MxqCostTable& table, const MxqBudget& budget,
                     "unquantized " + fmt(sel->baselineLoss, 6) + "):";
         for (size_t i = 0; i < sel->candidates.size(); ++i)
             s.message += std::string(i ? "," : "") + " " + sel->candidates[i].name + " " +
-                         fmt(sel->candidates[i].loss, 6) + (int(i) == sel->chosen ? " (kept)" : "");
+                         fmt(sel->candidates[i].loss, 6) +
+                         (std::isfinite(sel->candidates[i].kl) ? " (KL " + fmt(sel->candidates[i].kl, 6) + ")" : "") +
+                         (int(i) == sel->chosen ? " (kept)" : "");
         return finish();
     }
 

@@ -32,8 +32,10 @@ public:
     /// Mean NLL of a whole quantized model: every linear of every decoder layer replaced by
     /// weightOf(layer, linear) where that is defined, the windows run from the embedding (MXQ's
     /// "probed" kind measures plans with it). `ctx`, when given, is checked before each decoder
-    /// layer of each batch (throws mpq::Cancelled).
-    double planLoss(const WeightOf& weightOf, const JobContext* ctx = nullptr) const;
+    /// layer of each batch (throws mpq::Cancelled). With `kl`, also the mean per predicted token
+    /// of KL(unquantized ‖ quantized) between the two models' next-token distributions on the
+    /// same positions (nats): how far the plan moves the model, whatever the text.
+    double planLoss(const WeightOf& weightOf, const JobContext* ctx = nullptr, double* kl = nullptr) const;
 
 private:
     double run(int64_t from, const LayerWeights& first) const;
@@ -45,6 +47,7 @@ private:
     Rope m_rope;
     std::vector<LayerWeights> m_layers; ///< full precision, fp32 on the device
     std::vector<at::Tensor> m_inputs;   ///< m_inputs[l]: layer l's full-precision input
+    at::Tensor m_final;                 ///< the last layer's full-precision output
     at::Tensor m_norm, m_head;
     double m_baseline = 0;
 };

@@ -51,7 +51,9 @@ public:
     /// The calibration loss of `choice` (per matrix of `table`, a configuration index). Matrices
     /// not seen before are loaded and HQQ-quantized with table.hqq. Checks `ctx` before each
     /// matrix and each decoder layer (throws mpq::Cancelled).
-    double loss(const MxqCostTable& table, const std::vector<int>& choice, const JobContext& ctx);
+    /// With `kl`, also the plan's KL divergence from the unquantized model (LossProbe::planLoss).
+    double loss(const MxqCostTable& table, const std::vector<int>& choice, const JobContext& ctx,
+                double* kl = nullptr);
 
 private:
     const ModelSource& m_source;
