@@ -106,10 +106,10 @@ double LossProbe::planLoss(const WeightOf& weightOf, const JobContext* ctx, doub
         }
         sum += nllFromHidden(c, m_norm, m_head, h, m_ids.slice(0, b, e)).sum(at::kDouble).item<double>();
         if (kl) {
-            // The positions the NLL scores, in chunks so that two [chunk, vocab] log-softmaxes
-            // stay small on the CPU.
+            // The positions the NLL scores, in chunks of at most kKlChunkElements logits, so that
+            // the two log-softmaxes and their difference stay small (LossProbe.h).
             const at::Tensor ref = m_final.slice(0, b, e);
-            const int64_t chunk = m_device.is_cpu() ? 256 : T;
+            const int64_t chunk = std::max<int64_t>(1, kKlChunkElements / ((e - b) * c.vocabSize));
             for (int64_t t0 = 0; t0 < T; t0 += chunk) {
                 const int64_t t1 = std::min(T, t0 + chunk);
                 auto logProbs = [&](const at::Tensor& hidden) {

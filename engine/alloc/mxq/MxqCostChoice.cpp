@@ -25,10 +25,13 @@ int64_t probedMxqBytes(const ModelConfig& c, const MxqCostParams& params)
     const int64_t windows = tokens ? std::max<int64_t>(2, params.calibration.nsamples)
                                    : 2 * std::max<int64_t>(1, params.calibration.nsamples);
     const int64_t seqlen = std::min(params.calibration.seqlen, c.maxPositions);
-    const int64_t inputs = c.numLayers * windows * seqlen * c.hiddenSize * 4;
+    // Every layer's input and the last layer's output, for both window sets.
+    const int64_t inputs = (c.numLayers + 1) * windows * seqlen * c.hiddenSize * 4;
     const int64_t hessians = 4 * widest * widest * 4;
     const int64_t batch = params.batchSize > 0 ? params.batchSize : (params.device.rfind("cuda", 0) != 0 ? 1 : 16);
-    const int64_t logits = std::min(batch, windows) * seqlen * c.vocabSize * 4 * 2;
+    // A batch's logits and their log-sum-exp; the plans' KL from the unquantized model adds
+    // about five chunks of LossProbe::kKlChunkElements.
+    const int64_t logits = std::min(batch, windows) * seqlen * c.vocabSize * 4 * 2 + 5 * (int64_t(1) << 24) * 4;
     return 2 * params32 + int64_t(hqq) + inputs + hessians + logits;
 }
 

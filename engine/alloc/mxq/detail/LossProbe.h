@@ -21,6 +21,9 @@ namespace mpq::detail {
 /// (docs/mxq.md); planLoss() measures a whole quantized model (the "probed" kind). Not thread-safe. Throws mpq::Error on bad windows or model.
 class LossProbe {
 public:
+    /// planLoss's KL works on chunks of positions of at most this many logits (64 MiB in fp32).
+    static constexpr int64_t kKlChunkElements = int64_t(1) << 24;
+
     LossProbe(const ModelSource& source, const std::vector<std::vector<int32_t>>& windows,
               const at::Device& device, int64_t batch);
     /// Mean NLL of the unquantized model on the windows.
