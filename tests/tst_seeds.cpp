@@ -285,10 +285,13 @@ private Q_SLOTS:
             for (int c = 0; c < 3; ++c)
                 own[size_t(j)][size_t(c)] = Gc[c * n + j][c * n + j].item<double>();
         repairToTarget(a, own, bitsSet, 2.5);
-        std::vector<int> b = a;
+        std::vector<int> b = a, onDevice = a;
         QVERIFY(polishToTarget(a, *cpu, bitsSet, 2.5, 4 * n) > 0);
         polishToTarget(b, *cuda, bitsSet, 2.5, 4 * n);
         QCOMPARE(b, a);
+        // The polish with its state on the GPU (taken by large matrices) makes the same moves.
+        polishToTargetOnDevice(onDevice, Gh.to(at::kCUDA), bitsSet, 2.5, 4 * n);
+        QCOMPARE(onDevice, a);
         // The relaxed solve on the device's bf16 G ends where the CPU's on the same values does.
         const at::Tensor P0 = at::full({n, K}, 1.0 / 3);
         const RelaxedOptimum rc = relaxedProxyOptimum(Gc, P0, bitsSet, 2.5, 1e-2, 5000, 1e-9);

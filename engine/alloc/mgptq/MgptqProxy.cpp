@@ -49,6 +49,7 @@ double secondsSince(Clock::time_point t0)
 using Move = std::pair<double, int64_t>;
 constexpr int64_t kPairs = 16;     ///< downs and ups kept for the pair moves
 constexpr int64_t kScanBlock = 4096; ///< columns per block of the polish's parallel scan
+constexpr int64_t kDevicePolishCandidates = 49152; ///< K·n from which a GPU's polish runs on the device
 
 /// Keeps the kPairs smallest moves in `best`, a max-heap.
 void keepSmallest(std::vector<Move>& best, double d, int64_t j)
@@ -169,9 +170,12 @@ int64_t polishToTarget(std::vector<int>& choice, const ProxyGram& G, const std::
     TORCH_CHECK(G.cols() == n && G.candidates() == K, "polish: G must be [K·n, K·n]");
     if (n == 0 || K < 2)
         return 0;
-    // On a GPU the scan and the row updates stay on the device (MgptqPolishDevice.cpp): each host
-    // step here would read two rows of G back and scan K·n candidates on the CPU.
-    if (const at::Tensor* dense = G.denseMatrix(); dense && !dense->is_cpu())
+    // On a GPU with many candidates the scan and the row updates stay on the device
+    // (MgptqPolishDevice.cpp). A device step costs about 0.4 ms of launches and one read-back
+    // whatever K·n is, and several matrices polishing at once on their threads wait on each
+    // other's kernels; the host step grows with K·n (H100, session 13: 0.3 ms at K·n = 24576,
+    // 0.65 ms at 86016; docs/mgptq.md, "LLaMA-70B"). So the device takes the large matrices only.
+    if (const at::Tensor* dense = G.denseMatrix(); dense && !dense->is_cpu() && K * n >= kDevicePolishCandidates)
         return polishToTargetOnDevice(choice, *dense, bitsSet, target, maxMoves, ctx);
     auto row = [&](int c, int64_t j) { return int64_t(c) * n + j; };
     // u = G v (the gradient of vᵀGv is 2u) and the per-column blocks D[a][c][j] = G[(a,j),(c,j)],

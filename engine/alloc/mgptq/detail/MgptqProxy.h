@@ -55,8 +55,9 @@ int64_t polishToTarget(std::vector<int>& choice, const ProxyGram& G, const std::
 /// choice stay there, each step's scan, best downs and ups and pair block are formed there and
 /// come back in one small copy, and a move updates u there from G's two rows (fp64, as the host
 /// scan does). The same moves as the host scan (the same first minimum, the same 16 downs and ups
-/// by (Δ, column)); polishToTarget takes this path where a dense G is not on the CPU. Runs on any
-/// device (the tests compare both on the CPU).
+/// by (Δ, column)); polishToTarget takes this path where a dense G is not on the CPU and has at
+/// least 49152 candidates (K·n; below that the host scan is faster). Runs on any device (the tests
+/// compare both on the CPU).
 int64_t polishToTargetOnDevice(std::vector<int>& choice, const at::Tensor& G, const std::vector<int>& bitsSet,
                                double target, int64_t maxMoves, JobContext* ctx = nullptr);
 /// The same on a dense G [K·n, K·n].
