@@ -11,7 +11,8 @@ O=$1
 mkdir -p "$O"
 bash bench/gpu/seeds42m.sh "$O" plain_stable3
 cp /root/sweeps42/plain_stable3.err "$O/plain_stable3.err" 2>/dev/null
-if ! grep -q "^rc=0" <(grep -A1 "== plain_stable3" "$O/sweeps.log" | tail -1); then
+# The sweep's exit status: the first "rc=" line after its header (its points are printed between).
+if [ "$(awk '/== plain_stable3/{f=1} f && /^rc=/{print; exit}' "$O/sweeps.log")" != "rc=0" ]; then
   source bench/gpu/env.sh
   export MPQ_DATA_DIR=/root/data42
   for extra in "--no-cuda-graph" ""; do
