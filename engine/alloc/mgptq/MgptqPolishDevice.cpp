@@ -141,49 +141,17 @@ int64_t polishToTargetOnDevice(std::vector<int>& choice, const at::Tensor& G, co
         const auto tStep = Clock::now();
         const StepPacket s = scan(slack);
         stepSeconds += secondsSince(tStep);
-        double best = -eps;
-        int64_t bj = -1, bk = -1;
-        int bc = -1, bd = -1;
-        if (s.bj >= 0 && s.best < best) {
-            best = s.best;
-            bj = s.bj;
-            bc = int(s.bc);
-        }
+        PolishStep step{-eps, -1, -1, -1, -1};
+        if (s.bj >= 0 && s.best < step.best)
+            step = PolishStep{s.best, s.bj, -1, int(s.bc), -1};
         // Pairs: one column a step down, another a step up, among the best of each.
-        const int64_t w = 2 * int64_t(std::min<int64_t>(kDevicePairs, n));
-        for (size_t x = 0; x < s.downs.size(); ++x) {
-            const int64_t j = s.downs[x].second;
-            const int cj = choice[size_t(j)];
-            const double saved = bitsSet[size_t(cj)] - bitsSet[size_t(cj - 1)];
-            for (size_t y = 0; y < s.ups.size(); ++y) {
-                const int64_t k = s.ups[y].second;
-                if (k == j)
-                    continue;
-                const int ck = choice[size_t(k)];
-                if (bitsSet[size_t(ck + 1)] - bitsSet[size_t(ck)] - saved > slack)
-                    continue;
-                const int64_t r0 = int64_t(2 * x) * w, c0 = int64_t(2 * y);
-                const double* S = s.block.data();
-                const double cross = S[r0 + c0] - S[r0 + c0 + 1] - S[r0 + w + c0] + S[r0 + w + c0 + 1];
-                const double d = s.downs[x].first + s.ups[y].first + 2.0 * cross;
-                if (d < best) {
-                    best = d;
-                    bj = j;
-                    bc = cj - 1;
-                    bk = k;
-                    bd = ck + 1;
-                }
-            }
-        }
-        if (bj < 0)
+        bestPolishPair(step, s.downs, s.ups, s.block.data(), 2 * std::min<int64_t>(kDevicePairs, n), choice, bitsSet,
+                       slack);
+        const int made = applyPolishStep(step, apply);
+        if (made == 0)
             break;
-        apply(bj, bc);
-        ++moves;
-        if (bk >= 0) {
-            apply(bk, bd);
-            ++moves;
-        }
-        cost += best;
+        moves += made;
+        cost += step.best;
     }
     if (traceMgptq())
         std::fprintf(stderr, "[mgptq] polish n=%lld on %s: %lld moves, %.2f s (steps %.2f s)\n", (long long)n,

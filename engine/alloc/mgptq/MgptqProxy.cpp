@@ -156,6 +156,31 @@ double proxyCost(const std::vector<int>& choice, const at::Tensor& G)
     return DenseGram(G, n > 0 ? G.size(0) / n : 1).cost(choice);
 }
 
+void bestPolishPair(PolishStep& step, const std::vector<std::pair<double, int64_t>>& downs,
+                    const std::vector<std::pair<double, int64_t>>& ups, const double* S, int64_t w,
+                    const std::vector<int>& choice, const std::vector<int>& bitsSet, double slack)
+{
+    for (size_t a = 0; a < downs.size(); ++a) {
+        const int64_t j = downs[a].second;
+        const int cj = choice[size_t(j)];
+        const double saved = bitsSet[size_t(cj)] - bitsSet[size_t(cj - 1)];
+        for (size_t b = 0; b < ups.size(); ++b) {
+            const int64_t k = ups[b].second;
+            if (k == j)
+                continue;
+            const int ck = choice[size_t(k)];
+            if (bitsSet[size_t(ck + 1)] - bitsSet[size_t(ck)] - saved > slack)
+                continue;
+            const int64_t r0 = int64_t(2 * a) * w, c0 = int64_t(2 * b);
+            // d_jᵀ G d_k with d = e_new − e_old for both moves.
+            const double cross = S[r0 + c0] - S[r0 + c0 + 1] - S[r0 + w + c0] + S[r0 + w + c0 + 1];
+            const double d = downs[a].first + ups[b].first + 2.0 * cross;
+            if (d < step.best)
+                step = PolishStep{d, j, k, cj - 1, ck + 1};
+        }
+    }
+}
+
 int64_t polishToTarget(std::vector<int>& choice, const at::Tensor& G, const std::vector<int>& bitsSet,
                        double target, int64_t maxMoves, JobContext* ctx)
 {
@@ -255,17 +280,12 @@ int64_t polishToTarget(std::vector<int>& choice, const ProxyGram& G, const std::
         });
         scanSeconds += secondsSince(tScan);
         // Single moves that fit the budget.
-        double best = -eps;
-        int64_t bj = -1, bk = -1;
-        int bc = -1, bd = -1;
+        PolishStep step{-eps, -1, -1, -1, -1};
         downs.clear();
         ups.clear();
         for (const ScanBlock& sc : scans) {
-            if (sc.j >= 0 && sc.best < best) {
-                best = sc.best;
-                bj = sc.j;
-                bc = sc.c;
-            }
+            if (sc.j >= 0 && sc.best < step.best)
+                step = PolishStep{sc.best, sc.j, -1, sc.c, -1};
             for (const Move& m : sc.downs)
                 keepSmallest(downs, m.first, m.second);
             for (const Move& m : sc.ups)
@@ -290,43 +310,14 @@ int64_t polishToTarget(std::vector<int>& choice, const ProxyGram& G, const std::
             const auto tBlock = Clock::now();
             const at::Tensor sub = G.block(rIdx, cIdx);
             blockSeconds += secondsSince(tBlock);
-            const double* S = sub.data_ptr<double>();
-            const int64_t w = int64_t(cIdx.size());
-            for (size_t a = 0; a < md; ++a) {
-                const int64_t j = downs[a].second;
-                const int cj = choice[size_t(j)];
-                const double saved = bitsSet[size_t(cj)] - bitsSet[size_t(cj - 1)];
-                for (size_t b = 0; b < mu; ++b) {
-                    const int64_t k = ups[b].second;
-                    if (k == j)
-                        continue;
-                    const int ck = choice[size_t(k)];
-                    if (bitsSet[size_t(ck + 1)] - bitsSet[size_t(ck)] - saved > slack)
-                        continue;
-                    const int64_t r0 = int64_t(2 * a) * w, c0 = int64_t(2 * b);
-                    // d_jᵀ G d_k with d = e_new − e_old for both moves.
-                    const double cross = S[r0 + c0] - S[r0 + c0 + 1] - S[r0 + w + c0] + S[r0 + w + c0 + 1];
-                    const double d = downs[a].first + ups[b].first + 2.0 * cross;
-                    if (d < best) {
-                        best = d;
-                        bj = j;
-                        bc = cj - 1;
-                        bk = k;
-                        bd = ck + 1;
-                    }
-                }
-            }
+            bestPolishPair(step, downs, ups, sub.data_ptr<double>(), int64_t(cIdx.size()), choice, bitsSet, slack);
         }
         const auto tApply = Clock::now();
-        if (bj < 0)
+        const int made = applyPolishStep(step, apply);
+        if (made == 0)
             break;
-        apply(bj, bc);
-        ++moves;
-        if (bk >= 0) {
-            apply(bk, bd);
-            ++moves;
-        }
-        cost += best;
+        moves += made;
+        cost += step.best;
         applySeconds += secondsSince(tApply);
     }
     if (traceMgptq())

@@ -51,6 +51,35 @@ protected:
 /// in place. Checks ctx each step.
 int64_t polishToTarget(std::vector<int>& choice, const ProxyGram& G, const std::vector<int>& bitsSet,
                        double target, int64_t maxMoves, JobContext* ctx = nullptr);
+/// A polish step's choice: the best move found so far (Δ of the proxy below `best` only), a
+/// single column j → c, or a pair with a second column k → d (k = −1: none).
+struct PolishStep {
+    double best = 0;
+    int64_t j = -1, k = -1;
+    int c = -1, d = -1;
+};
+
+/// Makes a step's moves with apply(column, candidate): none (the polish ends), one or two.
+template <class Apply>
+int applyPolishStep(const PolishStep& step, Apply&& apply)
+{
+    if (step.j < 0)
+        return 0;
+    apply(step.j, step.c);
+    if (step.k < 0)
+        return 1;
+    apply(step.k, step.d);
+    return 2;
+}
+
+/// The polish's pair moves: among the one-step `downs` and `ups` ((Δ, column), ascending), every
+/// pair of two columns that fits the budget's `slack`, with Δ = Δ_down + Δ_up + 2 d_jᵀ G d_k; `S`
+/// holds G at the rows (new, old) of each down and the columns (new, old) of each up, row stride
+/// `w`. A pair whose Δ is below step.best replaces it.
+void bestPolishPair(PolishStep& step, const std::vector<std::pair<double, int64_t>>& downs,
+                    const std::vector<std::pair<double, int64_t>>& ups, const double* S, int64_t w,
+                    const std::vector<int>& choice, const std::vector<int>& bitsSet, double slack);
+
 /// The same steps with the polish's state on G's device: u = Gv, the per-column blocks and the
 /// choice stay there, each step's scan, best downs and ups and pair block are formed there and
 /// come back in one small copy, and a move updates u there from G's two rows (fp64, as the host
