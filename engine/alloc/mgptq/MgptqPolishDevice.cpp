@@ -16,8 +16,6 @@ namespace mpq::detail {
 
 namespace {
 
-constexpr int64_t kDevicePairs = 16; ///< downs and ups kept for the pair moves (as the host scan)
-
 using Clock = std::chrono::steady_clock;
 
 double secondsSince(Clock::time_point t0)
@@ -30,7 +28,7 @@ struct StepPacket {
     double best = 0;        ///< the smallest single move that fits the budget (+inf: none)
     int64_t bj = -1, bc = -1;
     std::vector<std::pair<double, int64_t>> downs, ups; ///< (Δ, column), ascending, finite only
-    std::vector<double> block; ///< [2·kPairs, 2·kPairs]: G[(new, old) of each down, (new, old) of each up]
+    std::vector<double> block; ///< [2·kPolishPairs, 2·kPolishPairs]: G[(new, old) of each down, (new, old) of each up]
 };
 
 } // namespace
@@ -50,7 +48,8 @@ int64_t polishToTargetOnDevice(std::vector<int>& choice, const at::Tensor& G, co
 
     // State on the device: u = Gv [K, n] (fp64, the same start as the host scan's), the blocks
     // D[a, c, j] [K, K, n] and their diagonal Dcc [K, n], the choice [n].
-    at::Tensor u = proxy->timesOneHot(choice).to(f64).view({K, n}).contiguous();
+    const at::Tensor uHost = proxy->timesOneHot(choice); // [K·n] fp64 on the CPU
+    at::Tensor u = uHost.to(f64).view({K, n}).contiguous();
     const at::Tensor D = proxy->columnBlocks().to(f64).contiguous();
     const at::Tensor Dcc = D.diagonal(0, 0, 1).t().contiguous(); // [K, n]
     std::vector<int64_t> choice64(choice.begin(), choice.end());
@@ -58,12 +57,10 @@ int64_t polishToTargetOnDevice(std::vector<int>& choice, const at::Tensor& G, co
     std::vector<double> bitsHost(bitsSet.begin(), bitsSet.end());
     const at::Tensor bits = at::tensor(bitsHost, at::kDouble).to(G.device()).view({K, 1});
     const at::Tensor cand = at::arange(K, i64).view({K, 1});
-    const at::Tensor cols = at::arange(n, i64);
 
     double total = 0, cost = 0;
     {
-        const at::Tensor uc = u.cpu().contiguous();
-        const double* pu = uc.data_ptr<double>();
+        const double* pu = uHost.data_ptr<double>();
         for (int64_t j = 0; j < n; ++j) {
             total += bitsSet[size_t(choice[size_t(j)])];
             cost += pu[choice[size_t(j)] * n + j];
@@ -90,7 +87,7 @@ int64_t polishToTargetOnDevice(std::vector<int>& choice, const at::Tensor& G, co
             const at::Tensor ok = c.ge(0).logical_and(c.lt(K));
             const at::Tensor d = delta.gather(0, c.clamp(0, K - 1).view({1, n})).view({n});
             const auto [v, idx] = at::sort(at::where(ok, d, inf), /*stable=*/true, 0, false);
-            const int64_t m = std::min<int64_t>(kDevicePairs, n);
+            const int64_t m = std::min<int64_t>(kPolishPairs, n);
             return std::make_pair(v.narrow(0, 0, m), idx.narrow(0, 0, m));
         };
         const auto [dv, di] = oneStep(-1);
@@ -145,7 +142,7 @@ int64_t polishToTargetOnDevice(std::vector<int>& choice, const at::Tensor& G, co
         if (s.bj >= 0 && s.best < step.best)
             step = PolishStep{s.best, s.bj, -1, int(s.bc), -1};
         // Pairs: one column a step down, another a step up, among the best of each.
-        bestPolishPair(step, s.downs, s.ups, s.block.data(), 2 * std::min<int64_t>(kDevicePairs, n), choice, bitsSet,
+        bestPolishPair(step, s.downs, s.ups, s.block.data(), 2 * std::min<int64_t>(kPolishPairs, n), choice, bitsSet,
                        slack);
         const int made = applyPolishStep(step, apply);
         if (made == 0)

@@ -47,14 +47,13 @@ double secondsSince(Clock::time_point t0)
 
 /// A candidate move of the polish: (Δ of the proxy, column).
 using Move = std::pair<double, int64_t>;
-constexpr int64_t kPairs = 16;     ///< downs and ups kept for the pair moves
 constexpr int64_t kScanBlock = 4096; ///< columns per block of the polish's parallel scan
 constexpr int64_t kDevicePolishCandidates = 49152; ///< K·n from which a GPU's polish runs on the device
 
-/// Keeps the kPairs smallest moves in `best`, a max-heap.
+/// Keeps the kPolishPairs smallest moves in `best`, a max-heap.
 void keepSmallest(std::vector<Move>& best, double d, int64_t j)
 {
-    if (int64_t(best.size()) < kPairs) {
+    if (int64_t(best.size()) < kPolishPairs) {
         best.emplace_back(d, j);
         std::push_heap(best.begin(), best.end());
     } else if (Move(d, j) < best.front()) {
@@ -236,14 +235,14 @@ int64_t polishToTarget(std::vector<int>& choice, const ProxyGram& G, const std::
         total += bitsSet[size_t(c)] - bitsSet[size_t(a)];
         choice[size_t(j)] = c;
     };
-    // Each step scans every single move: the best that fits the budget, and the kPairs smallest
+    // Each step scans every single move: the best that fits the budget, and the kPolishPairs smallest
     // (Δ, column) of the one-step downs and of the ups. Blocks of columns are scanned on torch's
     // threads and merged in column order, which gives what one scan in column order gives: the
-    // first of the smallest single moves (strict <), and the same kPairs of each kind (the column
+    // first of the smallest single moves (strict <), and the same kPolishPairs of each kind (the column
     // breaks ties, so their order is total).
     std::vector<Move> downs, ups;
-    downs.reserve(kPairs);
-    ups.reserve(kPairs);
+    downs.reserve(kPolishPairs);
+    ups.reserve(kPolishPairs);
     const int64_t blocks = std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), n / kScanBlock));
     std::vector<ScanBlock> scans(static_cast<size_t>(blocks));
     int64_t moves = 0;

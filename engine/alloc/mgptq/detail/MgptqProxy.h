@@ -51,6 +51,9 @@ protected:
 /// in place. Checks ctx each step.
 int64_t polishToTarget(std::vector<int>& choice, const ProxyGram& G, const std::vector<int>& bitsSet,
                        double target, int64_t maxMoves, JobContext* ctx = nullptr);
+/// The polish's pair moves are chosen among this many best one-step downs and as many ups.
+constexpr int64_t kPolishPairs = 16;
+
 /// A polish step's choice: the best move found so far (Δ of the proxy below `best` only), a
 /// single column j → c, or a pair with a second column k → d (k = −1: none).
 struct PolishStep {
