@@ -53,6 +53,17 @@ struct WorkerThread {
     }
 };
 
+/// A job request on a tiny synthetic model written into `dir` ("model"), with its calibration tokens.
+JobRequest tinyModelRequest(const QTemporaryDir& dir, const QString& method)
+{
+    const QString model = mpq::test::writeTinySyntheticModel(dir.filePath(QStringLiteral("model")));
+    JobRequest r;
+    r.method = method;
+    r.params.model = model.toStdString();
+    r.params.calibTokens = mpq::syntheticCalibrationFile(model.toStdString());
+    return r;
+}
+
 MatrixResult matrix(int layer, const char* linear, int cols, uint8_t lo, uint8_t hi)
 {
     MatrixResult m;
@@ -324,7 +335,7 @@ private Q_SLOTS:
     void jobRunnerProgressLayersAndFailure()
     {
         QTemporaryDir dir;
-        const QString model = mpq::test::writeTinySyntheticModel(dir.filePath(QStringLiteral("model")));
+        JobRequest r = tinyModelRequest(dir, QStringLiteral("gptq"));
 
         WorkerThread<JobRunner> worker;
         JobRunner* runner = worker.worker;
@@ -335,11 +346,7 @@ private Q_SLOTS:
         QSignalSpy failed(runner, &JobRunner::failed);
         QSignalSpy cancelled(runner, &JobRunner::cancelled);
 
-        JobRequest r;
-        r.method = QStringLiteral("gptq");
         r.values = {4};
-        r.params.model = model.toStdString();
-        r.params.calibTokens = mpq::syntheticCalibrationFile(model.toStdString());
         r.outFolder = dir.filePath(QStringLiteral("runs"));
         QMetaObject::invokeMethod(runner, [runner, r] { runner->run(r); });
         QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 60000);
@@ -375,7 +382,7 @@ private Q_SLOTS:
     void mxqJobChoosesItsCost()
     {
         QTemporaryDir dir;
-        const QString model = mpq::test::writeTinySyntheticModel(dir.filePath(QStringLiteral("model")));
+        JobRequest r = tinyModelRequest(dir, QStringLiteral("mxq"));
         WorkerThread<JobRunner> worker;
         JobRunner* runner = worker.worker;
         QSignalSpy notes(runner, &JobRunner::note);
@@ -383,13 +390,9 @@ private Q_SLOTS:
         QSignalSpy finishedRun(runner, &JobRunner::runFinished);
         QSignalSpy finished(runner, &JobRunner::finished);
         QSignalSpy failed(runner, &JobRunner::failed);
-        JobRequest r;
-        r.method = QStringLiteral("mxq");
         r.axis = QStringLiteral("budget");
         r.values = {4.5};
         r.mxqConfigs = mpq::parseMxqConfigs("2,4x32,128");
-        r.params.model = model.toStdString();
-        r.params.calibTokens = mpq::syntheticCalibrationFile(model.toStdString());
         r.outFolder = dir.filePath(QStringLiteral("runs"));
         QMetaObject::invokeMethod(runner, [runner, r] { runner->run(r); });
         QTRY_COMPARE_WITH_TIMEOUT(finished.size() + failed.size(), 1, 120000);
@@ -423,7 +426,8 @@ private Q_SLOTS:
     void jobIntoHdf5SessionAndBadSessions()
     {
         QTemporaryDir dir;
-        const QString model = mpq::test::writeTinySyntheticModel(dir.filePath(QStringLiteral("model")));
+        JobRequest r = tinyModelRequest(dir, QStringLiteral("mgptq"));
+        const QString model = QString::fromStdString(r.params.model);
         const QString file = dir.filePath(QStringLiteral("s.h5"));
 
         WorkerThread<JobRunner> worker;
@@ -433,14 +437,10 @@ private Q_SLOTS:
         QSignalSpy finished(runner, &JobRunner::finished);
         QSignalSpy failed(runner, &JobRunner::failed);
         QSignalSpy cancelled(runner, &JobRunner::cancelled);
-        JobRequest r;
-        r.method = QStringLiteral("mgptq");
         r.axis = QStringLiteral("target-bits");
         r.values = {3.0, 2.5};
         r.runNames = {QStringLiteral("mg-3"), QStringLiteral("mg-2.5")};
         r.sweepName = QStringLiteral("sweep-mg");
-        r.params.model = model.toStdString();
-        r.params.calibTokens = mpq::syntheticCalibrationFile(model.toStdString());
         r.params.mgptq.epochs = 5;
         r.session = file;
         QMetaObject::invokeMethod(runner, [runner, r] { runner->run(r); });
