@@ -400,6 +400,36 @@ private Q_SLOTS:
             QVERIFY2(std::string(e.what()).find("choice.json: \"cost_choice\" is not a string") != std::string::npos,
                      e.what());
         }
+        // A probed candidate's "kl" (its KL divergence from the unquantized model): kept, absent
+        // in older tables (NaN), and refused with the file's name when not a number.
+        MxqCostTable probed = t;
+        probed.costKind = "probed";
+        MxqProbedSelection sel;
+        sel.budgetBits = 3.0 * double(probed.totalParameters());
+        sel.budgetBitsPerParameter = 3.0;
+        MxqProbedCandidate c;
+        c.name = "fnorm";
+        c.choice.assign(probed.matrices.size(), 0);
+        c.loss = 4.25;
+        c.kl = 0.125;
+        sel.candidates = {c, c};
+        sel.candidates[1].name = "relative";
+        sel.candidates[1].kl = NAN;
+        sel.chosen = 0;
+        probed.selections = {sel};
+        const MxqCostTable probedBack = MxqCostTable::fromJson(probed.toJson(), "probed");
+        QCOMPARE(probedBack.selections.at(0).candidates.at(0).kl, 0.125);
+        QVERIFY(std::isnan(probedBack.selections.at(0).candidates.at(1).kl));
+        std::string wrongKl = probed.toJson();
+        const size_t kl = wrongKl.find("0.125", wrongKl.find("\"kl\""));
+        QVERIFY(wrongKl.find("\"kl\"") != std::string::npos && kl != std::string::npos);
+        wrongKl.replace(kl, 5, "\"small\"");
+        try {
+            MxqCostTable::fromJson(wrongKl, "kl.json");
+            QFAIL("a kl that is a string was accepted");
+        } catch (const Error& e) {
+            QVERIFY2(std::string(e.what()).find("kl.json: malformed MXQ cost table") != std::string::npos, e.what());
+        }
     }
 
     void cancelledBeforeSolve()
