@@ -22,7 +22,11 @@ void addAllocatorOptions(Args& args)
     args.option("target-bits", "T", "mgptq: target average code bits (alpha is searched)");
     args.option("gnn", "KIND", "mgptq: gcn (MG-PTQ), mlp (ablation without the graph) or hessian-greedy "
                                "(non-learned baseline)", "gcn");
-    args.option("epochs", "E", "mgptq: training epochs per matrix", "200");
+    args.option("epochs", "E",
+                "mgptq: training epochs per matrix; auto = 50 with --target-bits and the stable rounding "
+                "(the network's softmax only starts the relaxed solve, whose optimum is unique; docs/mgptq.md, "
+                "\"Epochs\"), else 200",
+                "auto");
     args.option("lr", "LR", "mgptq: learning rate", "0.01");
     args.option("tau-start", "T0", "mgptq: Gumbel-Softmax temperature at the first epoch", "1.0");
     args.option("tau-end", "T1", "mgptq: temperature at the last epoch", "0.1");
@@ -192,7 +196,8 @@ void checkAllocatorOptions(const Args& args, const std::string& method, const st
         const std::string gnn = args.get("gnn");
         if (gnn != "gcn" && gnn != "mlp" && gnn != "hessian-greedy")
             throw UsageError("--gnn must be gcn, mlp or hessian-greedy");
-        intIn(args, "epochs", 1, 1000000);
+        if (args.get("epochs") != "auto")
+            intIn(args, "epochs", 1, 1000000);
         numberIn(args, "lr", 0, 100, true);
         numberIn(args, "tau-start", 0, 1000, true);
         numberIn(args, "tau-end", 0, 1000, true);
@@ -250,7 +255,7 @@ MethodSpec methodSpecFrom(const Args& args, Method method)
         if (gnn != "gcn" && gnn != "mlp" && gnn != "hessian-greedy")
             throw UsageError("--gnn must be gcn, mlp or hessian-greedy");
         o.model = gnn;
-        o.epochs = int(args.getInt("epochs"));
+        o.epochs = args.get("epochs") == "auto" ? 0 : int(args.getInt("epochs")); // 0: mgptqEpochs()
         o.learningRate = args.getDouble("lr");
         o.tauStart = args.getDouble("tau-start");
         o.tauEnd = args.getDouble("tau-end");

@@ -86,7 +86,8 @@ int runBenchQuantize(const std::vector<std::string>& argv)
         allocationSeconds += sec;
         allocation.push_back({{"tensor", m.tensor}, {"rows", m.rows}, {"cols", m.cols}, {"seconds", d.value("seconds", nlohmann::json::object())},
                               {"code_bits", d.value("code_bits", 0.0)}, {"cuda_graph", d.value("cuda_graph", false)},
-                              {"polish_moves", d.value("polish_moves", int64_t(0))}});
+                              {"polish_moves", d.value("polish_moves", int64_t(0))},
+                              {"predicted_cost", d.value("predicted_cost", 0.0)}});
         if (d.contains("relax"))
             allocation.back()["relax"] = d["relax"];
         if (d.contains("device_bytes"))

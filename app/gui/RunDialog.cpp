@@ -85,7 +85,10 @@ RunDialog::RunDialog(QWidget* parent) : QDialog(parent)
     m_bitsSet = new QLineEdit(bits.join(QLatin1Char(',')), m_mgptq);
     mgForm->addRow(tr("Candidate bits"), m_bitsSet);
     m_epochs = new QSpinBox(m_mgptq);
-    m_epochs->setRange(1, 100000);
+    m_epochs->setRange(0, 100000);
+    m_epochs->setSpecialValueText(tr("auto"));
+    m_epochs->setToolTip(tr("auto: 50 with a target and the stable rounding (the network only starts the "
+                            "relaxed solve), else 200"));
     m_epochs->setValue(mgDefaults.epochs);
     mgForm->addRow(tr("Epochs per matrix"), m_epochs);
     layout->addWidget(m_mgptq);

@@ -4,7 +4,8 @@
 # the 80 decoder layers (the per-layer work is the same in every layer: the 80-layer time is
 # LAYERS' time x 80 / LAYERS, said so where it is reported), and MXQ's HQQ passes + solve over
 # all 80 layers (560 matrices). Peak device memory and host RSS from each --json.
-# usage: [DEADLINE=epoch] [RUNS="gptq mxq mgptq"] llama70b.sh OUT_DIR [LAYERS]
+# usage: [DEADLINE=epoch] [RUNS="gptq mxq mgptq"] [MGPTQ_ARGS="--epochs 200" TAG=_e200] llama70b.sh OUT_DIR [LAYERS]
+#   MGPTQ_ARGS: extra options of the MG-PTQ run; TAG: a suffix for its output's name
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 O=$1; L=${2:-4}
@@ -46,4 +47,5 @@ PY
 want() { [[ " ${RUNS:-gptq mxq mgptq} " == *" $1 "* ]]; }
 want gptq && run bq70_gptq_L$L 280 bench-quantize --preset llama-70b --layers "$L" --method gptq --bits 4
 want mxq && run bmxq70 200 bench-mxq --preset llama-70b --budget 3.5,3.13,4.25,4.51
-want mgptq && run bq70_mgptq_L$L 280 bench-quantize --preset llama-70b --layers "$L" --method mgptq --gnn gcn --target-bits 2.5
+want mgptq && run bq70_mgptq_L$L${TAG:-} 280 bench-quantize --preset llama-70b --layers "$L" --method mgptq --gnn gcn \
+  --target-bits 2.5 ${MGPTQ_ARGS:-}

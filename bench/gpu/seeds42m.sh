@@ -57,6 +57,11 @@ sweep plain_stable3 --method mgptq --gnn gcn --no-skip-features --target-bits 2.
 for c in fnorm relative relative-mse hessian relative-hessian sensitivity; do
   sweep mxq_$c --method mxq --cost $c --budget 3.25,3.5,3.75
 done
+# Session 14 (issue 16, item 4): a per-matrix floor, as candidate sets without the widths below it:
+# auto (probed) choosing only among 3-, 4- and 8-bit configurations at every budget, and among 4- and
+# 8-bit ones where every matrix can have 4 bits.
+sweep mxq_floor3 --method mxq --configs 3,4,8x32,64,128 --budget 3.13,3.25,3.5,3.75,4.0,4.25,4.5,4.6
+sweep mxq_floor4 --method mxq --configs 4,8x32,64,128 --budget 4.25,4.5,4.6
 # Session 11: stories260K (protocol "stories-512" of docs/figures.md) with the MLP and the plain
 # head at every target with the defaults, and the three allocators with the paper's rounding at 2.5.
 S260=$D/models/stories260K/stories260K.bin

@@ -284,8 +284,8 @@ void validateMgptqOptions(const MgptqOptions& opt, bool needsNetwork)
         return;
     if (opt.restarts < 1)
         throw SettingError("mgptq.restarts", "mgptq: restarts must be at least 1");
-    if (opt.epochs <= 0)
-        throw SettingError("mgptq.epochs", "mgptq: epochs must be positive");
+    if (opt.epochs < 0)
+        throw SettingError("mgptq.epochs", "mgptq: epochs must be positive (or 0 for the default)");
     if (!(opt.learningRate > 0))
         throw SettingError("mgptq.learningRate", "mgptq: the learning rate must be positive");
     if (!(opt.tauStart > 0 && opt.tauEnd > 0))
@@ -344,19 +344,20 @@ Training trainOnce(const at::Tensor& X, const HessianGraph& graph, const at::Ten
     // epoch, its Gumbel noise (all epochs' drawn at once, the same draws in the same order as
     // one call per epoch) and its scalars (τ, Adam's two bias factors); the step writes its
     // record (loss, L_quant, L_bit, argmax bits) into a fixed row, read back once at the end.
-    const at::Tensor gumbelAll = sampleGumbel({opt.epochs, n, K}, gen).to(device);
+    const int epochs = mgptqEpochs(opt);
+    const at::Tensor gumbelAll = sampleGumbel({epochs, n, K}, gen).to(device);
     std::vector<float> schedule;
-    for (int epoch = 0; epoch < opt.epochs; ++epoch) {
+    for (int epoch = 0; epoch < epochs; ++epoch) {
         const auto f = adam.factors(epoch + 1);
-        schedule.insert(schedule.end(), {float(annealedTau(opt.tauStart, opt.tauEnd, epoch, opt.epochs)),
+        schedule.insert(schedule.end(), {float(annealedTau(opt.tauStart, opt.tauEnd, epoch, epochs)),
                                          float(f[0]), float(f[1])});
     }
-    const at::Tensor scheduleAll = at::tensor(schedule).view({opt.epochs, 3}).to(device);
+    const at::Tensor scheduleAll = at::tensor(schedule).view({epochs, 3}).to(device);
     const at::Tensor gumbel = at::empty({n, K}, options);
     const at::Tensor scalars = at::empty({3}, options);
     const at::Tensor tauT = scalars[0], negStepT = scalars[1], invSqrtBias2T = scalars[2];
     const at::Tensor record = at::empty({4}, options);
-    const at::Tensor records = at::empty({opt.epochs, 4}, options);
+    const at::Tensor records = at::empty({epochs, 4}, options);
     auto step = [&] {
         const at::Tensor logits = net->forward(X, graph);
         const at::Tensor y = gumbelSoftmax(logits, gumbel, tauT, opt.straightThrough);
@@ -384,9 +385,9 @@ Training trainOnce(const at::Tensor& X, const HessianGraph& graph, const at::Ten
         // the eager steps and the capture of one thread at a time (concurrent captures crashed).
         std::unique_lock<std::mutex> captureTurn;
         const bool captureSteps = opt.cudaGraph && !observer; // an observer looks after each step
-        if (captureSteps && device.is_cuda() && opt.epochs > kEagerSteps)
+        if (captureSteps && device.is_cuda() && epochs > kEagerSteps)
             captureTurn = std::unique_lock<std::mutex>(captureMutex());
-        for (int epoch = 0; epoch < opt.epochs; ++epoch) {
+        for (int epoch = 0; epoch < epochs; ++epoch) {
             if (ctx)
                 ctx->checkCancelled();
             {
@@ -409,10 +410,10 @@ Training trainOnce(const at::Tensor& X, const HessianGraph& graph, const at::Ten
             torch::NoGradGuard noGrad;
             records[epoch].copy_(record);
             if (observer && observer->onEpoch &&
-                (epoch % std::max(1, observer->every) == 0 || epoch == opt.epochs - 1)) {
+                (epoch % std::max(1, observer->every) == 0 || epoch == epochs - 1)) {
                 MgptqSnapshot snap;
                 snap.epoch = epoch;
-                snap.tau = annealedTau(opt.tauStart, opt.tauEnd, epoch, opt.epochs);
+                snap.tau = annealedTau(opt.tauStart, opt.tauEnd, epoch, epochs);
                 snap.logits = net->forward(X, graph).detach();
                 snap.gumbel = gumbel.clone();
                 snap.restart = restart;
@@ -423,14 +424,14 @@ Training trainOnce(const at::Tensor& X, const HessianGraph& graph, const at::Ten
     {
         const at::Tensor rec = records.to(at::kCPU).to(at::kDouble).contiguous();
         const double* p = rec.data_ptr<double>();
-        for (int epoch = 0; epoch < opt.epochs; ++epoch, p += 4) {
+        for (int epoch = 0; epoch < epochs; ++epoch, p += 4) {
             MgptqEpoch e;
             e.loss = p[0];
             e.lQuant = p[1];
             e.lBit = p[2];
             e.avgBits = p[3];
             e.alpha = alpha;
-            e.tau = annealedTau(opt.tauStart, opt.tauEnd, epoch, opt.epochs);
+            e.tau = annealedTau(opt.tauStart, opt.tauEnd, epoch, epochs);
             t.curve.push_back(e);
         }
     }

@@ -14,7 +14,11 @@ struct MgptqOptions {
     std::optional<double> alpha;           ///< fixed α (the paper's knob) …
     std::optional<double> targetBits;      ///< … or a target average of code bits (α searched)
     std::string model = "gcn";             ///< gcn | mlp (ablation) | hessian-greedy (baseline)
-    int epochs = 200;
+    /// Training epochs per matrix; 0 (the default) takes the mode's, mgptqEpochs(): 200 where the
+    /// trained network's argmax is the plan (a fixed α, or the paper's rounding), 50 with the
+    /// stable rounding, where the network's softmax only starts the relaxed solve, whose optimum
+    /// is unique (docs/mgptq.md, "Epochs").
+    int epochs = 0;
     double learningRate = 1e-2;
     double tauStart = 1.0;
     double tauEnd = 0.1;
@@ -54,5 +58,16 @@ struct MgptqOptions {
     /// "Stable rounding"). Off: the trained network's argmax (the paper's rounding).
     bool relaxedRounding = true;
 };
+
+inline constexpr int kMgptqEpochs = 200;       ///< the network's argmax is the plan
+inline constexpr int kMgptqRelaxedEpochs = 50; ///< the network starts the relaxed solve
+
+/// The epochs a training runs: `epochs` where given (> 0), else the mode's default.
+inline int mgptqEpochs(const MgptqOptions& o)
+{
+    if (o.epochs > 0)
+        return o.epochs;
+    return o.targetBits && o.relaxedRounding ? kMgptqRelaxedEpochs : kMgptqEpochs;
+}
 
 } // namespace mpq

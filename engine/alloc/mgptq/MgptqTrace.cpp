@@ -58,11 +58,11 @@ MgptqTrace traceMgptqFromSession(const std::string& sessionPath, const std::stri
     else if (o.alpha)
         knob << "α " << *o.alpha;
     t.knob = knob.str();
-    t.epochs = o.epochs;
+    t.epochs = mgptqEpochs(o);
     t.hessianDiagonal = d.hessianDiagonal;
     const at::Tensor bitsT = at::tensor(std::vector<float>(t.widths.begin(), t.widths.end()));
     detail::MgptqObserver observer;
-    observer.every = std::max(1, o.epochs / std::max(1, frames));
+    observer.every = std::max(1, t.epochs / std::max(1, frames));
     std::vector<int> frameRestart; // with restarts: every training is observed, the kept one shown
     observer.onEpoch = [&](const detail::MgptqSnapshot& snap) {
         frameRestart.push_back(snap.restart);
