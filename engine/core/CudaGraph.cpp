@@ -31,9 +31,40 @@ struct CapturedStep::Impl {
     c10::cuda::CUDAStreamGuard guard;
     std::optional<at::cuda::CUDAGraph> graph;
 };
+struct SideStream::Impl {
+    explicit Impl(const at::Device& device)
+        : caller(c10::cuda::getCurrentCUDAStream(device.index())),
+          side(c10::cuda::getStreamFromPool(false, device.index())), guard(side)
+    {
+        at::cuda::CUDAEvent ready;
+        ready.record(caller);
+        ready.block(side);
+    }
+    ~Impl()
+    {
+        at::cuda::CUDAEvent done;
+        done.record(side);
+        done.block(caller);
+    }
+    c10::cuda::CUDAStream caller, side;
+    c10::cuda::CUDAStreamGuard guard;
+};
 #else
 struct CapturedStep::Impl {};
+struct SideStream::Impl {};
 #endif
+
+SideStream::SideStream(const at::Device& device)
+{
+#ifdef MPQ_WITH_CUDA
+    if (device.is_cuda())
+        m_impl = std::make_unique<Impl>(device);
+#else
+    (void)device;
+#endif
+}
+
+SideStream::~SideStream() = default;
 
 CapturedStep::CapturedStep(const at::Device& device)
 {

@@ -7,6 +7,7 @@
 #include "core/Error.h"
 #include "core/Files.h"
 #include "core/Memory.h"
+#include "core/detail/CudaGraph.h"
 #include "core/detail/DeviceMemory.h"
 #include "core/detail/TorchDevice.h"
 #include "data/Calibration.h"
@@ -27,11 +28,13 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <exception>
 #include <future>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <random>
 
 namespace mpq {
@@ -203,12 +206,22 @@ void allocateSite(ColumnAllocator& allocator, Site& site, const LayerWeights& w,
     if (device.is_cuda() && planned.size() > 1 && s_warm.load() && allocator.hostBoundOnDevice()) {
         // Eager MG-PTQ training steps are small and launch-bound (host time, not GPU time): the
         // matrices of a group, which share H, train concurrently, one host thread each. Each
-        // allocation is the same computation either way.
+        // allocation is the same computation either way. Each thread works on a stream of its own:
+        // on one stream, a thread's read-back (the polish reads a packet per move) waited for the
+        // kernels the other threads had queued (docs/mgptq.md, "LLaMA-70B", session 14).
+        // MPQ_ALLOC_STREAMS=0 keeps them on the caller's stream, for comparison.
+        static const bool ownStreams = [] {
+            const char* e = std::getenv("MPQ_ALLOC_STREAMS");
+            return !(e && std::string(e) == "0");
+        }();
         std::vector<std::future<MatrixPlan>> jobs;
         for (size_t i = 0; i < planned.size(); ++i)
             jobs.push_back(std::async(std::launch::async, [&, i] {
                 c10::InferenceMode off(false);
                 at::AutoGradMode on(true);
+                std::optional<detail::SideStream> stream;
+                if (ownStreams)
+                    stream.emplace(device);
                 return allocator.allocate(planned[i].second, Ws[i], Hc, ctx);
             }));
         std::exception_ptr failure;

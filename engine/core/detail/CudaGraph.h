@@ -39,4 +39,21 @@ private:
     std::unique_ptr<Impl> m_impl;
 };
 
+/// Moves the calling thread's work on `device` to a stream of its own, from construction (after
+/// everything the thread had queued on its current stream) to destruction (which makes that
+/// stream wait for it). Threads that work on the device at once then do not queue behind each
+/// other's kernels, and one thread's synchronisation does not wait for the others' work. On the
+/// CPU, or in builds without CUDA, it does nothing. Not copyable; one object per thread.
+class SideStream {
+public:
+    explicit SideStream(const at::Device& device);
+    ~SideStream();
+    SideStream(const SideStream&) = delete;
+    SideStream& operator=(const SideStream&) = delete;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> m_impl;
+};
+
 } // namespace mpq::detail
