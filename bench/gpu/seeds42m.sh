@@ -62,6 +62,8 @@ done
 # 8-bit ones where every matrix can have 4 bits.
 sweep mxq_floor3 --method mxq --configs 3,4,8x32,64,128 --budget 3.13,3.25,3.5,3.75,4.0,4.25,4.5,4.6
 sweep mxq_floor4 --method mxq --configs 4,8x32,64,128 --budget 4.25,4.5,4.6
+# The default (auto -> probed) with the floored plans among its candidates.
+sweep mxq_auto14 --method mxq --budget 3.13,3.25,3.5,3.75,4.0,4.25,4.5,4.6
 # Session 11: stories260K (protocol "stories-512" of docs/figures.md) with the MLP and the plain
 # head at every target with the defaults, and the three allocators with the paper's rounding at 2.5.
 S260=$D/models/stories260K/stories260K.bin

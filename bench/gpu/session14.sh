@@ -20,7 +20,7 @@ if [ "$part" = 70b ]; then
   RUNS="mgptq" MGPTQ_ARGS="--epochs 200" TAG=_e200 bash bench/gpu/llama70b.sh "$O/r" 2 >> "$O/r/70b.log" 2>&1
   MPQ_ALLOC_STREAMS=0 RUNS="mgptq" TAG=_onestream bash bench/gpu/llama70b.sh "$O/r" 2 >> "$O/r/70b.log" 2>&1
 else
-  STAGE=/root/stage42 bash bench/gpu/seeds42m.sh "$O/r/42m" mxq_floor3 mxq_floor4 mxq_fnorm mxq_relative \
+  STAGE=/root/stage42 bash bench/gpu/seeds42m.sh "$O/r/42m" mxq_auto14 mxq_floor3 mxq_floor4 mxq_fnorm mxq_relative \
     mxq_relative-mse mxq_hessian mxq_relative-hessian mxq_sensitivity > "$O/r/42m.log" 2>&1
 fi
 tar czf "$O/session14-$part.tgz" -C "$O/r" .

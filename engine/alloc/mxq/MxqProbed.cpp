@@ -12,6 +12,7 @@
 
 #include <c10/core/InferenceMode.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -67,7 +68,70 @@ MxqCostTable kindTable(const MxqCostTable& table, const std::string& kind)
     return t;
 }
 
+/// `table`'s configurations of at least `width` bits (indices into table.configs).
+std::vector<size_t> configsFrom(const MxqCostTable& table, int width)
+{
+    std::vector<size_t> kept;
+    for (size_t k = 0; k < table.configs.size(); ++k)
+        if (table.configs[k].bits >= width)
+            kept.push_back(k);
+    return kept;
+}
+
+/// `kindTable(table, kind)` restricted to the configurations `kept`, with `costs` as its costs.
+MxqCostTable restrictedTable(const MxqCostTable& table, const std::string& kind,
+                             const std::vector<std::vector<double>>& costs, const std::vector<size_t>& kept)
+{
+    MxqCostTable t;
+    t.model = table.model;
+    t.costKind = kind;
+    t.device = table.device;
+    t.hqq = table.hqq;
+    for (size_t k : kept)
+        t.configs.push_back(table.configs[k]);
+    t.matrices = table.matrices;
+    for (size_t m = 0; m < t.matrices.size(); ++m) {
+        t.matrices[m].cost.clear();
+        t.matrices[m].storageBits.clear();
+        for (size_t k : kept) {
+            t.matrices[m].cost.push_back(costs[m][k]);
+            t.matrices[m].storageBits.push_back(table.matrices[m].storageBits[k]);
+        }
+    }
+    return t;
+}
+
 } // namespace
+
+std::string anchoredSensitivityKind(const MxqConfig& anchor)
+{
+    return "sensitivity@" + anchor.label();
+}
+
+std::vector<int> floorWidths(const std::vector<MxqConfig>& configs)
+{
+    std::vector<int> widths;
+    for (const MxqConfig& c : configs)
+        widths.push_back(c.bits);
+    std::sort(widths.begin(), widths.end());
+    widths.erase(std::unique(widths.begin(), widths.end()), widths.end());
+    if (!widths.empty())
+        widths.erase(widths.begin()); // the smallest width is no floor
+    return widths;
+}
+
+int budgetFloor(const MxqCostTable& table, double budgetBits)
+{
+    int floor = 0;
+    for (size_t k = 0; k < table.configs.size(); ++k) {
+        double storage = 0;
+        for (const MxqMatrixCosts& m : table.matrices)
+            storage += m.storageBits[k];
+        if (storage <= budgetBits)
+            floor = std::max(floor, table.configs[k].bits);
+    }
+    return floor;
+}
 
 const std::vector<std::string>& probedCandidateKinds()
 {
@@ -101,10 +165,36 @@ std::vector<MxqProbedCandidate> probedCandidates(const MxqCostTable& table, cons
             throw Error("MXQ probed: the " + kind + " program at " + budget.describe() + ": " + s.message);
         out.push_back({kind, s.choice, s.bitsPerParameter, 0.0});
     }
-    // The best uniform configuration that fits: where the budget allows one, no mixed plan should
-    // be kept unless it measures better than it.
     const int64_t parameters = table.totalParameters();
     const double budgetBits = budget.toBits(parameters);
+    // The floored plans: where every matrix can have `floor` bits (some configuration of that
+    // width fits the budget on all of them), the same programs without the narrower
+    // configurations, the sensitivity cost anchored at the smallest configuration left
+    // (docs/mxq.md, "A per-matrix floor").
+    const int floorBits = budgetFloor(table, budgetBits);
+    const std::vector<size_t> kept = configsFrom(table, floorBits);
+    if (floorBits > 0 && kept.size() < table.configs.size()) {
+        std::vector<MxqConfig> keptConfigs;
+        for (size_t k : kept)
+            keptConfigs.push_back(table.configs[k]);
+        for (const std::string& kind : probedCandidateKinds()) {
+            const std::string costKind =
+                kind == "sensitivity" ? anchoredSensitivityKind(sensitivityProbe(keptConfigs)) : kind;
+            const auto costs = table.candidateCosts.find(costKind);
+            if (costs == table.candidateCosts.end())
+                continue;
+            const MxqSolution s = solveMxq(restrictedTable(table, kind, costs->second, kept), budget, {}, ctx);
+            if (!s.hasSolution())
+                throw Error("MXQ probed: the " + kind + " program with at least " + std::to_string(floorBits) +
+                            " bits per matrix at " + budget.describe() + ": " + s.message);
+            std::vector<int> choice;
+            for (int c : s.choice)
+                choice.push_back(int(kept.at(size_t(c))));
+            out.push_back({kind + ", floor " + std::to_string(floorBits) + " bits", choice, s.bitsPerParameter, 0.0});
+        }
+    }
+    // The best uniform configuration that fits: where the budget allows one, no mixed plan should
+    // be kept unless it measures better than it.
     const auto fnorm = table.candidateCosts.find("fnorm");
     int best = -1;
     double bestCost = 0, bestStorage = 0;
@@ -240,11 +330,23 @@ MxqCostTable computeProbedMxqCosts(const MxqCostParams& params, JobContext& ctx)
     table.hqq = params.hqq;
     table.configs = params.configs;
     checkMxqConfigs(table.configs);
-    const MxqConfig probeConfig = sensitivityProbe(table.configs);
-    size_t probeIndex = 0;
-    for (size_t k = 0; k < table.configs.size(); ++k)
-        if (table.configs[k] == probeConfig)
-            probeIndex = k;
+    auto indexOf = [&](const MxqConfig& c) {
+        for (size_t k = 0; k < table.configs.size(); ++k)
+            if (table.configs[k] == c)
+                return k;
+        throw Error("MXQ probed: configuration " + c.label() + " is not in the table");
+    };
+    const size_t probeIndex = indexOf(sensitivityProbe(table.configs));
+    // The floored plans' sensitivity costs: one more probe per matrix at the smallest
+    // configuration of each floor (b3g128, b4g128, b8g128 for the default set).
+    std::vector<size_t> anchors;
+    for (int width : floorWidths(table.configs)) {
+        std::vector<MxqConfig> from;
+        for (const MxqConfig& c : table.configs)
+            if (c.bits >= width)
+                from.push_back(c);
+        anchors.push_back(indexOf(sensitivityProbe(from)));
+    }
 
     c10::InferenceMode guard;
     MxqPlanProber prober(source, windows.selection, device, batch);
@@ -254,6 +356,7 @@ MxqCostTable computeProbedMxqCosts(const MxqCostParams& params, JobContext& ctx)
     // every candidate kind's cost follows; per matrix the probe's loss increase.
     std::vector<std::vector<double>> fnorm, hessian;
     std::vector<double> meanSquare, signal, deltaLoss;
+    std::vector<std::vector<double>> anchorLoss(anchors.size()); // [anchor][matrix]
     ctx.start("mxq costs");
     int64_t total = 0, done = 0;
     for (int64_t layer = first; layer < last; ++layer)
@@ -283,6 +386,9 @@ MxqCostTable computeProbedMxqCosts(const MxqCostParams& params, JobContext& ctx)
                 h.push_back(hessianCost(W, q.dequant, H));
                 if (k == probeIndex)
                     deltaLoss.push_back(costProbe->loss(layer, s, q.dequant) - costProbe->baseline());
+                for (size_t a = 0; a < anchors.size(); ++a)
+                    if (k == anchors[a])
+                        anchorLoss[a].push_back(costProbe->loss(layer, s, q.dequant) - costProbe->baseline());
                 prober.remember(table.matrices.size(), k, std::move(q));
                 m.storageBits.push_back(mxqStorageBits(m.rows, m.cols, c));
             }
@@ -299,6 +405,18 @@ MxqCostTable computeProbedMxqCosts(const MxqCostParams& params, JobContext& ctx)
     auto& kinds = table.candidateCosts;
     for (const std::string& kind : probedCandidateKinds())
         kinds[kind].assign(table.matrices.size(), {});
+    for (size_t a = 0; a < anchors.size(); ++a) {
+        const std::vector<double> increases = flooredLossIncreases(anchorLoss[a]);
+        if (std::none_of(increases.begin(), increases.end(), [](double d) { return d > 0; }))
+            continue; // no matrix measurably raised the loss there: no sensitivity to plan with
+        auto& costs = kinds[anchoredSensitivityKind(table.configs[anchors[a]])];
+        for (size_t i = 0; i < table.matrices.size(); ++i) {
+            std::vector<double> row;
+            for (size_t k = 0; k < table.configs.size(); ++k)
+                row.push_back(sensitivityCost(increases[i], fnorm[i][k], fnorm[i][anchors[a]]));
+            costs.push_back(std::move(row));
+        }
+    }
     for (size_t i = 0; i < table.matrices.size(); ++i) {
         const int64_t n = table.matrices[i].parameters();
         for (size_t k = 0; k < table.configs.size(); ++k) {

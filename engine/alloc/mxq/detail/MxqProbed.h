@@ -24,12 +24,26 @@ namespace mpq::detail {
 /// listed (the first of equal losses is kept, so the paper's fnorm wins a tie).
 const std::vector<std::string>& probedCandidateKinds();
 
+/// The candidate-cost key of the sensitivity cost anchored at `anchor` ("sensitivity@b3g128"):
+/// the floored plans' sensitivity (docs/mxq.md, "A per-matrix floor").
+std::string anchoredSensitivityKind(const MxqConfig& anchor);
+
+/// The widths that can be a floor: every width of `configs` but the smallest, ascending.
+std::vector<int> floorWidths(const std::vector<MxqConfig>& configs);
+
+/// The floor at a budget: the widest width of which some configuration fits the budget on every
+/// matrix of `table` at once (0 when none fits).
+int budgetFloor(const MxqCostTable& table, double budgetBits);
+
 /// The index of the candidate with the lowest loss, the first among equal ones. Throws mpq::Error
 /// when there is none or a loss is not finite.
 int lowestLossCandidate(const std::vector<MxqProbedCandidate>& candidates);
 
 /// The candidate plans of a "probed" table at `budget`, losses not yet measured: each kind of
-/// table.candidateCosts (in probedCandidateKinds() order) solved by solveMxq(), then "uniform
+/// table.candidateCosts (in probedCandidateKinds() order) solved by solveMxq(); then, where the
+/// budget's floor (budgetFloor) is above the narrowest width, the same kinds without the narrower
+/// configurations ("fnorm, floor 3 bits", …; sensitivity from its cost anchored at the smallest
+/// configuration left, where the table has it); then "uniform
 /// bXgY", the configuration that fits the budget on every matrix with the smallest summed fnorm
 /// cost (none when no configuration fits on its own). Throws mpq::Error when the budget is
 /// infeasible or a solve fails; mpq::Cancelled from `ctx`.
