@@ -654,8 +654,16 @@ private Q_SLOTS:
         const MxqCostTable t = computeMxqCosts(p, ctx);
         QCOMPARE(t.costKind, std::string("probed"));
         QCOMPARE(stages, (std::vector<std::string>{"mxq costs", "mxq probe"}));
-        QCOMPARE(t.candidateCosts.size(), size_t(6));
+        // The six kinds, and the sensitivity anchored at each floor's smallest configuration.
+        QCOMPARE(t.candidateCosts.size(), size_t(8));
+        QVERIFY(t.candidateCosts.count("sensitivity@b3g64") && t.candidateCosts.count("sensitivity@b4g128"));
         QCOMPARE(t.selections.size(), size_t(2));
+        QCOMPARE(mpq::detail::floorWidths(t.configs), (std::vector<int>{3, 4}));
+        const double params = double(t.totalParameters());
+        QCOMPARE(mpq::detail::budgetFloor(t, 2.0 * params), 0);  // nothing fits on every matrix
+        QCOMPARE(mpq::detail::budgetFloor(t, 3.0 * params), 2);  // b2g32 (2.51 bits) only
+        QCOMPARE(mpq::detail::budgetFloor(t, 3.6 * params), 3);  // b3g64 (3.25 bits)
+        QCOMPARE(mpq::detail::budgetFloor(t, 4.4 * params), 4);  // b4g128 (its groups span these short rows)
 
         // One HQQ pass gives the candidate kinds' costs exactly as their own tables have them
         // with the cost windows.
@@ -670,13 +678,46 @@ private Q_SLOTS:
         }
         for (size_t m = 0; m < t.matrices.size(); ++m)
             QCOMPARE(t.matrices[m].cost, t.candidateCosts.at("sensitivity")[m]);
+        // The anchored sensitivity is what the sensitivity kind computes with only the configurations
+        // from that floor up (its probe then is their smallest).
+        {
+            MxqCostParams q = p;
+            q.costKind = "sensitivity";
+            q.budgets.clear();
+            q.calibration.tokensFile = firstTokens;
+            q.configs = {{3, 64}, {4, 128}};
+            const MxqCostTable own = computeMxqCosts(q, ctx);
+            for (size_t m = 0; m < own.matrices.size(); ++m)
+                for (size_t k = 0; k < 2; ++k)
+                    QCOMPARE(t.candidateCosts.at("sensitivity@b3g64")[m][k + 1], own.matrices[m].cost[k]);
+        }
 
         const mpq::detail::LossProbe probe(source, last.windows, at::kCPU, 4);
         QVERIFY(probe.baseline() != mpq::detail::LossProbe(source, first.windows, at::kCPU, 4).baseline());
         for (const MxqProbedSelection& sel : t.selections) {
-            // Every kind's plan and the best uniform configuration that fits (b2g32 alone at 3.0
-            // bits; at 3.6 the better of b2g32 and b3g64 by fnorm), the lowest loss kept.
-            QCOMPARE(sel.candidates.size(), size_t(7));
+            // Every kind's plan, at 3.6 bits (floor 3) every kind's plan without b2g32 as well, and
+            // the best uniform configuration that fits (b2g32 alone at 3.0 bits; at 3.6 the better
+            // of b2g32 and b3g64 by fnorm), the lowest loss kept.
+            const bool floored = sel.budgetBitsPerParameter > 3.1;
+            QCOMPARE(sel.candidates.size(), size_t(floored ? 13 : 7));
+            for (size_t i = 0; i + 1 < sel.candidates.size(); ++i) {
+                const MxqProbedCandidate& c = sel.candidates[i];
+                const std::string kind = mpq::detail::probedCandidateKinds()[i % 6];
+                QCOMPARE(c.name, i < 6 ? kind : kind + ", floor 3 bits");
+                if (i >= 6)
+                    for (int k : c.choice)
+                        QVERIFY2(t.configs[size_t(k)].bits >= 3, c.name.c_str());
+            }
+            if (floored) {
+                // The floored fnorm plan is the fnorm program over b3g64 and b4g128 alone: no plan of
+                // those within the budget has a smaller summed fnorm (here: uniform b3g64).
+                double plan = 0, uniform = 0;
+                for (size_t m = 0; m < t.matrices.size(); ++m) {
+                    plan += t.candidateCosts.at("fnorm")[m][size_t(sel.candidates[6].choice[m])];
+                    uniform += t.candidateCosts.at("fnorm")[m][1];
+                }
+                QVERIFY(plan <= uniform);
+            }
             QCOMPARE(sel.candidates.back().name.rfind("uniform ", 0), size_t(0));
             if (sel.budgetBitsPerParameter < 3.1)
                 QCOMPARE(sel.candidates.back().name, std::string("uniform b2g32"));
