@@ -11,17 +11,20 @@
 namespace mpq::detail {
 
 #ifdef MPQ_WITH_CUDA
-struct CapturedStep::Impl {
-    explicit Impl(const at::Device& device)
+namespace {
+
+/// The calling thread's work on `device` on a pool stream, from construction (after what the
+/// caller's stream had queued) to destruction (which makes the caller's stream wait for it).
+struct StreamSwitch {
+    explicit StreamSwitch(const at::Device& device)
         : caller(c10::cuda::getCurrentCUDAStream(device.index())),
           side(c10::cuda::getStreamFromPool(false, device.index())), guard(side)
     {
-        // The side stream starts after everything queued so far on the caller's stream.
         at::cuda::CUDAEvent ready;
         ready.record(caller);
         ready.block(side);
     }
-    ~Impl()
+    ~StreamSwitch()
     {
         at::cuda::CUDAEvent done;
         done.record(side);
@@ -29,25 +32,19 @@ struct CapturedStep::Impl {
     }
     c10::cuda::CUDAStream caller, side;
     c10::cuda::CUDAStreamGuard guard;
-    std::optional<at::cuda::CUDAGraph> graph;
 };
+
+} // namespace
+
+struct CapturedStep::Impl {
+    explicit Impl(const at::Device& device) : streams(device) {}
+    std::optional<at::cuda::CUDAGraph> graph; // declared first: outlives the switch back
+    StreamSwitch streams;
+};
+
 struct SideStream::Impl {
-    explicit Impl(const at::Device& device)
-        : caller(c10::cuda::getCurrentCUDAStream(device.index())),
-          side(c10::cuda::getStreamFromPool(false, device.index())), guard(side)
-    {
-        at::cuda::CUDAEvent ready;
-        ready.record(caller);
-        ready.block(side);
-    }
-    ~Impl()
-    {
-        at::cuda::CUDAEvent done;
-        done.record(side);
-        done.block(caller);
-    }
-    c10::cuda::CUDAStream caller, side;
-    c10::cuda::CUDAStreamGuard guard;
+    explicit Impl(const at::Device& device) : streams(device) {}
+    StreamSwitch streams;
 };
 #else
 struct CapturedStep::Impl {};
