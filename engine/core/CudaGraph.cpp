@@ -11,8 +11,6 @@
 namespace mpq::detail {
 
 #ifdef MPQ_WITH_CUDA
-namespace {
-
 /// The calling thread's work on `device` on a pool stream, from construction (after what the
 /// caller's stream had queued) to destruction (which makes the caller's stream wait for it).
 struct StreamSwitch {
@@ -33,8 +31,6 @@ struct StreamSwitch {
     c10::cuda::CUDAStream caller, side;
     c10::cuda::CUDAStreamGuard guard;
 };
-
-} // namespace
 
 struct CapturedStep::Impl {
     explicit Impl(const at::Device& device) : streams(device) {}
