@@ -285,7 +285,7 @@ void validateMgptqOptions(const MgptqOptions& opt, bool needsNetwork)
     if (opt.restarts < 1)
         throw SettingError("mgptq.restarts", "mgptq: restarts must be at least 1");
     if (opt.epochs < 0)
-        throw SettingError("mgptq.epochs", "mgptq: epochs must be positive (or 0 for the default)");
+        throw SettingError("mgptq.epochs", "mgptq: epochs must be at least 1, or 0 for the mode's default");
     if (!(opt.learningRate > 0))
         throw SettingError("mgptq.learningRate", "mgptq: the learning rate must be positive");
     if (!(opt.tauStart > 0 && opt.tauEnd > 0))
