@@ -108,6 +108,15 @@ std::string anchoredSensitivityKind(const MxqConfig& anchor)
     return "sensitivity@" + anchor.label();
 }
 
+MxqConfig floorAnchor(const std::vector<MxqConfig>& configs, int width)
+{
+    std::vector<MxqConfig> from;
+    for (const MxqConfig& c : configs)
+        if (c.bits >= width)
+            from.push_back(c);
+    return sensitivityProbe(from);
+}
+
 std::vector<int> floorWidths(const std::vector<MxqConfig>& configs)
 {
     std::vector<int> widths;
@@ -174,12 +183,9 @@ std::vector<MxqProbedCandidate> probedCandidates(const MxqCostTable& table, cons
     const int floorBits = budgetFloor(table, budgetBits);
     const std::vector<size_t> kept = configsFrom(table, floorBits);
     if (floorBits > 0 && kept.size() < table.configs.size()) {
-        std::vector<MxqConfig> keptConfigs;
-        for (size_t k : kept)
-            keptConfigs.push_back(table.configs[k]);
+        const std::string anchoredKind = anchoredSensitivityKind(floorAnchor(table.configs, floorBits));
         for (const std::string& kind : probedCandidateKinds()) {
-            const std::string costKind =
-                kind == "sensitivity" ? anchoredSensitivityKind(sensitivityProbe(keptConfigs)) : kind;
+            const std::string costKind = kind == "sensitivity" ? anchoredKind : kind;
             const auto costs = table.candidateCosts.find(costKind);
             if (costs == table.candidateCosts.end())
                 continue;
@@ -340,13 +346,8 @@ MxqCostTable computeProbedMxqCosts(const MxqCostParams& params, JobContext& ctx)
     // The floored plans' sensitivity costs: one more probe per matrix at the smallest
     // configuration of each floor (b3g128, b4g128, b8g128 for the default set).
     std::vector<size_t> anchors;
-    for (int width : floorWidths(table.configs)) {
-        std::vector<MxqConfig> from;
-        for (const MxqConfig& c : table.configs)
-            if (c.bits >= width)
-                from.push_back(c);
-        anchors.push_back(indexOf(sensitivityProbe(from)));
-    }
+    for (int width : floorWidths(table.configs))
+        anchors.push_back(indexOf(floorAnchor(table.configs, width)));
 
     c10::InferenceMode guard;
     MxqPlanProber prober(source, windows.selection, device, batch);

@@ -28,6 +28,10 @@ const std::vector<std::string>& probedCandidateKinds();
 /// the floored plans' sensitivity (docs/mxq.md, "A per-matrix floor").
 std::string anchoredSensitivityKind(const MxqConfig& anchor);
 
+/// The anchor of the sensitivity cost at floor `width`: the smallest configuration of at least
+/// that many bits (sensitivityProbe over them). Throws mpq::Error when there is none.
+MxqConfig floorAnchor(const std::vector<MxqConfig>& configs, int width);
+
 /// The widths that can be a floor: every width of `configs` but the smallest, ascending.
 std::vector<int> floorWidths(const std::vector<MxqConfig>& configs);
 
