@@ -7,6 +7,7 @@
 #include "core/detail/CudaGraph.h"
 
 #include "core/Error.h"
+#include "core/Memory.h"
 #include "core/SettingError.h"
 #include "core/detail/TorchDevice.h"
 #include "quant/detail/Gptq.h"
@@ -551,7 +552,11 @@ MgptqResult allocateMgptq(const at::Tensor& W, const at::Tensor& H, const MgptqO
             ownError = at::stack(own, 1).contiguous();
         }
         errs.clear();
-        proxy = ProxyGram::dense(Gstep, K);
+        // The host polish's rows from a host copy of G (MgptqOptions::hostRows), where the copy
+        // takes at most 1/16 of this machine's memory: up to three matrices of a group polish at once.
+        const int64_t hostBytes = Gstep.numel() * int64_t(Gstep.element_size());
+        const int64_t physical = physicalHostBytes();
+        proxy = ProxyGram::dense(Gstep, K, opt.hostRows && physical > 0 && hostBytes <= physical / 16);
     }
     if (!(Z > 0))
         Z = 1;

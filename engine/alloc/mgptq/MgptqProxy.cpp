@@ -81,7 +81,8 @@ struct ScanBlock {
 
 class DenseGram final : public ProxyGram {
 public:
-    DenseGram(const at::Tensor& G, int64_t k) : ProxyGram(G.size(0) / std::max<int64_t>(1, k), k), m_G(G)
+    DenseGram(const at::Tensor& G, int64_t k, bool hostRows = false)
+        : ProxyGram(G.size(0) / std::max<int64_t>(1, k), k), m_G(G), m_hostRows(hostRows && !G.is_cpu())
     {
         TORCH_CHECK(G.dim() == 2 && G.size(0) == m_k * m_n && G.size(1) == m_k * m_n, "polish: G must be [K·n, K·n]");
     }
@@ -102,13 +103,18 @@ public:
         // Both rows in one copy of G's own type (on CUDA: 2 × K·n bf16 instead of an fp64
         // difference formed on the device), then the difference in fp64 on the host: the same
         // values, since every bf16 or fp32 entry is exact in fp64.
+        if (m_hostRows) {
+            const at::Tensor& Gh = hostCopy();
+            return (Gh.select(0, to).to(at::kDouble) - Gh.select(0, from).to(at::kDouble)).contiguous();
+        }
         const at::Tensor two = m_G.index_select(0, indexTensor({to, from}, m_G.device())).to(at::kCPU).to(at::kDouble);
         return (two[0] - two[1]).contiguous();
     }
     at::Tensor block(const std::vector<int64_t>& rows, const std::vector<int64_t>& cols) const override
     {
-        return cpuDouble(m_G.index_select(0, indexTensor(rows, m_G.device()))
-                             .index_select(1, indexTensor(cols, m_G.device())));
+        const at::Tensor& from = m_hostRows ? hostCopy() : m_G;
+        return cpuDouble(from.index_select(0, indexTensor(rows, from.device()))
+                             .index_select(1, indexTensor(cols, from.device())));
     }
     at::Tensor columnBlocks() const override
     {
@@ -138,15 +144,24 @@ private:
             rows[size_t(j)] = int64_t(choice[size_t(j)]) * m_n + j;
         return rows;
     }
+    /// G in host memory, in its own type, copied at the first use.
+    const at::Tensor& hostCopy() const
+    {
+        if (!m_host.defined())
+            m_host = m_G.to(at::kCPU).contiguous();
+        return m_host;
+    }
     at::Tensor m_G;
     bool m_half = halfProductInFloat(m_G);
+    bool m_hostRows = false;
+    mutable at::Tensor m_host;
 };
 
 } // namespace
 
-std::unique_ptr<ProxyGram> ProxyGram::dense(const at::Tensor& G, int64_t candidates)
+std::unique_ptr<ProxyGram> ProxyGram::dense(const at::Tensor& G, int64_t candidates, bool hostRows)
 {
-    return std::make_unique<DenseGram>(G, candidates);
+    return std::make_unique<DenseGram>(G, candidates, hostRows);
 }
 
 double proxyCost(const std::vector<int>& choice, const at::Tensor& G)
@@ -424,18 +439,42 @@ void projectBudget(const std::vector<double>& Y, std::vector<double>& P, const s
 /// Three mat-vecs rather than one product with three columns: on an H100 a mat-vec reads the
 /// 13.8 GiB bf16 G of LLaMA-70B's down projection in 5.3 ms, where the [m, m] × [m, 3] product
 /// took 26–32 ms (session 13's trace, docs/mgptq.md).
-at::Tensor splitTimes(const at::Tensor& G, const at::Tensor& v)
+/// The pieces are cut on the host and go to the device in one copy. With the trace on, `split`
+/// accumulates the seconds of the copy there, of the products and of the copy back, each timed
+/// to the device's completion.
+struct SplitSeconds {
+    double upload = 0, products = 0, download = 0;
+};
+
+at::Tensor splitTimes(const at::Tensor& G, const at::Tensor& v, SplitSeconds* split = nullptr)
 {
     const int64_t m = G.size(0);
-    at::Tensor out = at::zeros({3, m}, G.options().dtype(at::kFloat));
+    at::Tensor pieces = at::empty({3, m}, v.options().dtype(G.scalar_type()));
     at::Tensor rest = v;
     for (int64_t i = 0; i < 3; ++i) {
-        const at::Tensor piece = rest.to(G.scalar_type());
-        rest = rest - piece.to(at::kDouble);
-        at::Tensor row = out[i].view({m, 1});
-        addHalfProduct(row, G, piece.to(G.device()).view({m, 1}));
+        pieces[i].copy_(rest);
+        rest = rest - pieces[i].to(at::kDouble);
     }
-    return out.to(at::kCPU, at::kDouble).sum(0);
+    auto mark = [&](double* seconds, Clock::time_point& t) {
+        if (!split)
+            return;
+        synchronize(G.device());
+        const auto now = Clock::now();
+        *seconds += std::chrono::duration<double>(now - t).count();
+        t = now;
+    };
+    auto t = Clock::now();
+    const at::Tensor onDevice = pieces.to(G.device());
+    mark(split ? &split->upload : nullptr, t);
+    at::Tensor out = at::zeros({3, m}, G.options().dtype(at::kFloat));
+    for (int64_t i = 0; i < 3; ++i) {
+        at::Tensor row = out[i].view({m, 1});
+        addHalfProduct(row, G, onDevice[i].view({m, 1}));
+    }
+    mark(split ? &split->products : nullptr, t);
+    const at::Tensor sum = out.to(at::kCPU, at::kDouble).sum(0);
+    mark(split ? &split->download : nullptr, t);
+    return sum;
 }
 
 constexpr double kHalfTolerance = 1e-6;
@@ -467,6 +506,7 @@ RelaxedOptimum relaxedProxyOptimum(const at::Tensor& G, const at::Tensor& P0, co
     const at::Tensor Gc = cpuDense ? G.contiguous() : at::Tensor();
     const int64_t m = K * n;
     std::vector<double> v(static_cast<size_t>(m)), gOut(static_cast<size_t>(m));
+    SplitSeconds split; // for the trace
     auto gradient = [&](const std::vector<double>& P) -> const std::vector<double>& {
         if (cpuDense) { // a plain mat-vec: thousands of small ones, where tensor overhead dominates
             for (int64_t j = 0; j < n; ++j)
@@ -512,7 +552,8 @@ RelaxedOptimum relaxedProxyOptimum(const at::Tensor& G, const at::Tensor& P0, co
         }
         const at::Tensor Pt = at::from_blob(const_cast<double*>(P.data()), {n, K}, at::kDouble);
         const at::Tensor vt = Pt.t().reshape({-1}).contiguous();
-        const at::Tensor Gv = half ? splitTimes(G, vt) : at::mv(G, vt.to(G.device(), G.scalar_type())).to(at::kCPU, at::kDouble);
+        const at::Tensor Gv = half ? splitTimes(G, vt, traceMgptq() ? &split : nullptr)
+                                   : at::mv(G, vt.to(G.device(), G.scalar_type())).to(at::kCPU, at::kDouble);
         const at::Tensor g = (2.0 * (Gv + eps * vt)).view({K, n}).t().contiguous();
         gOut.assign(g.data_ptr<double>(), g.data_ptr<double>() + n * K);
         return gOut;
@@ -606,9 +647,10 @@ RelaxedOptimum relaxedProxyOptimum(const at::Tensor& G, const at::Tensor& P0, co
             break;
     }
     if (trace)
-        std::fprintf(stderr, "[mgptq] relax n=%lld: step size %.2f s, %lld iterations %.2f s (gradients %.2f s, "
-                     "projections %.2f s)\n", (long long)n, powerSeconds, (long long)r.iterations, secondsSince(t0),
-                     gradSeconds, projectSeconds);
+        std::fprintf(stderr, "[mgptq] relax n=%lld: step size %.2f s, %lld iterations %.2f s (gradients %.2f s: "
+                     "upload %.3f s, products %.3f s, download %.3f s; projections %.2f s)\n", (long long)n,
+                     powerSeconds, (long long)r.iterations, secondsSince(t0), gradSeconds, split.upload,
+                     split.products, split.download, projectSeconds);
     r.P = at::tensor(x).view({n, K});
     return r;
 }
