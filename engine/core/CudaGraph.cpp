@@ -120,6 +120,12 @@ bool CapturedStep::capture(const std::function<void()>& step, std::string* why)
 #endif
 }
 
+std::mutex& CapturedStep::captureTurn()
+{
+    static std::mutex m;
+    return m;
+}
+
 void CapturedStep::replay()
 {
 #ifdef MPQ_WITH_CUDA

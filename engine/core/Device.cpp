@@ -148,6 +148,34 @@ void synchronize(const at::Device& device)
         (void)at::zeros({1}, at::TensorOptions().device(device)).sum().item<float>();
 }
 
+at::Tensor PinnedTransfer::staging(const at::Tensor& like)
+{
+    const int64_t bytes = like.numel() * int64_t(like.element_size());
+    if (!m_buffer.defined() || m_buffer.numel() < bytes)
+        m_buffer = at::empty({std::max<int64_t>(bytes, 1)}, at::TensorOptions().dtype(at::kByte).pinned_memory(true));
+    return m_buffer.narrow(0, 0, bytes).view(like.scalar_type()).view(like.sizes());
+}
+
+at::Tensor PinnedTransfer::toHost(const at::Tensor& src)
+{
+    if (src.is_cpu())
+        return src;
+    at::Tensor out = staging(src);
+    out.copy_(src); // not non_blocking: the copy, then the current stream's synchronisation
+    return out;
+}
+
+void PinnedTransfer::toDevice(const at::Tensor& src, at::Tensor& dst)
+{
+    if (dst.is_cpu()) {
+        dst.copy_(src);
+        return;
+    }
+    at::Tensor in = staging(src);
+    in.copy_(src);
+    dst.copy_(in); // not non_blocking: the buffer is free again when it returns
+}
+
 Tf32Scope::Tf32Scope(bool enable) : m_active(enable)
 {
     if (m_active) {

@@ -106,7 +106,7 @@ QuantizeReport benchmarkQuantization(const SyntheticModelSpec& spec, const Quant
     report.deviceName = deviceDescription(p.device);
     // MG-PTQ and its baselines; null for plain GPTQ
     const auto allocator =
-        detail::makeColumnAllocator(p.allocator, detail::allocatorOptions(p), p.symmetric, p.actOrder, p.staticGroups);
+        detail::makeColumnAllocator(p.allocator, p.mgptq, p.symmetric, p.actOrder, p.staticGroups);
     detail::runSequential(provider, windows, plan, p, ctx, {}, report, allocator.get());
     report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     report.warnings = ctx.warnings();

@@ -300,7 +300,7 @@ void runDriver(const QuantizeParams& p, const ModelSource& source, const Allocat
             detail::runDataFree(provider, plan, p, ctx, sink, report, resumeState);
         } else {
             const auto allocator =
-                detail::makeColumnAllocator(p.allocator, detail::allocatorOptions(p), p.symmetric, p.actOrder, p.staticGroups);
+                detail::makeColumnAllocator(p.allocator, p.mgptq, p.symmetric, p.actOrder, p.staticGroups);
             detail::runSequential(provider, calib.windows, plan, p, ctx, sink, report, allocator.get(),
                                   resumeState);
         }

@@ -180,18 +180,6 @@ void restoreLayer(QuantizeReport& report, const LayerRecord& record)
     report.layers.push_back(record.timing);
 }
 
-} // namespace
-
-MgptqOptions allocatorOptions(const QuantizeParams& params)
-{
-    MgptqOptions o = params.mgptq;
-    if (params.budget.limitsHost())
-        o.hostRows = false;
-    return o;
-}
-
-namespace {
-
 /// Linears of one layer that share an input, hence a Hessian: q/k/v, gate/up of the dense MLP,
 /// of the shared expert or of one routed expert, a down projection, o.
 struct Site {

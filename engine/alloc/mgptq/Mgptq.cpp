@@ -7,7 +7,6 @@
 #include "core/detail/CudaGraph.h"
 
 #include "core/Error.h"
-#include "core/Memory.h"
 #include "core/SettingError.h"
 #include "core/detail/TorchDevice.h"
 #include "quant/detail/Gptq.h"
@@ -175,13 +174,6 @@ private:
     std::vector<at::Tensor> m_params, m_m, m_v;
     double m_lr;
 };
-
-/// Serialises the eager start and the capture of MG-PTQ's training steps across threads.
-std::mutex& captureMutex()
-{
-    static std::mutex m;
-    return m;
-}
 
 } // namespace
 
@@ -387,7 +379,7 @@ Training trainOnce(const at::Tensor& X, const HessianGraph& graph, const at::Ten
         std::unique_lock<std::mutex> captureTurn;
         const bool captureSteps = opt.cudaGraph && !observer; // an observer looks after each step
         if (captureSteps && device.is_cuda() && epochs > kEagerSteps)
-            captureTurn = std::unique_lock<std::mutex>(captureMutex());
+            captureTurn = std::unique_lock<std::mutex>(CapturedStep::captureTurn());
         for (int epoch = 0; epoch < epochs; ++epoch) {
             if (ctx)
                 ctx->checkCancelled();
@@ -552,11 +544,7 @@ MgptqResult allocateMgptq(const at::Tensor& W, const at::Tensor& H, const MgptqO
             ownError = at::stack(own, 1).contiguous();
         }
         errs.clear();
-        // The host polish's rows from a host copy of G (MgptqOptions::hostRows), where the copy
-        // takes at most 1/16 of this machine's memory: up to three matrices of a group polish at once.
-        const int64_t hostBytes = Gstep.numel() * int64_t(Gstep.element_size());
-        const int64_t physical = physicalHostBytes();
-        proxy = ProxyGram::dense(Gstep, K, opt.hostRows && physical > 0 && hostBytes <= physical / 16);
+        proxy = ProxyGram::dense(Gstep, K);
     }
     if (!(Z > 0))
         Z = 1;

@@ -34,12 +34,6 @@ struct MgptqOptions {
     /// On CUDA, capture one training step as a CUDA graph and replay it (same kernels, far less
     /// host time per step). A speed switch only: not stored with results.
     bool cudaGraph = true;
-    /// On CUDA, the host polish (matrices below the device polish's size) reads G's rows from a
-    /// host copy of G, made once per matrix ((K·n)² × 2 bytes: 1.1 GiB at n = 8192, K = 3), instead
-    /// of copying two rows back from the device at every move, which waits on the device and on
-    /// the other matrices' threads (docs/mgptq.md, "LLaMA-70B", session 15). The same values
-    /// either way. A speed switch only: the pipeline turns it off under a host memory limit.
-    bool hostRows = true;
     double dampPercent = 0.01;             ///< Hessian damping for the adjacency (as GPTQ's)
     /// Target mode: the penalty weight on the excess max(0, E[avg bits] − target) when `alpha`
     /// is not given (an exact penalty); a greedy repair of the argmax then meets the target

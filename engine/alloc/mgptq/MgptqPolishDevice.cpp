@@ -4,11 +4,17 @@
 // packet comes back per step instead of two rows of G and a scan of K·n candidates on the host.
 #include "alloc/mgptq/detail/MgptqProxy.h"
 
+#include "core/detail/CudaGraph.h"
+#include "core/detail/TorchDevice.h"
+
 #include <torch/torch.h>
 
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <string>
 #include <limits>
 #include <utility>
 
@@ -68,15 +74,21 @@ int64_t polishToTargetOnDevice(std::vector<int>& choice, const at::Tensor& G, co
     }
     const double limit = target * double(n) + 1e-9;
 
-    // One step's scan on the device; the packet is read back in one copy.
-    auto scan = [&](double slack) {
+    // One step's scan on the device, into `packet`; it reads the budget's slack from `slackT`, so
+    // that it can be recorded once as a CUDA graph and replayed (its tens of small kernels and
+    // two sorts cost about 0.4 ms of launches per step eagerly); the packet is read back in one
+    // copy through page-locked memory (a pageable read-back waits on other threads' copies).
+    const at::Tensor slackT = at::zeros({}, f64);
+    const int64_t m = std::min<int64_t>(kPolishPairs, n);
+    at::Tensor packet;
+    auto scanOnDevice = [&] {
         const at::Tensor a = ch.view({1, n});
         const at::Tensor ua = u.gather(0, a), Daa = Dcc.gather(0, a);
         const at::Tensor Dac = D.gather(0, a.view({1, 1, n}).expand({1, K, n})).squeeze(0); // [K, n]
         // Δ of moving column j from a to c: 2(u_c − u_a) + G_cc + G_aa − 2G_ac, in the host's order.
         const at::Tensor delta = (u - ua).mul_(2.0).add_(Dcc).add_(Daa).sub_(Dac * 2.0); // [K, n]
         const at::Tensor same = cand.eq(a);
-        const at::Tensor fits = (bits - bits.view({K}).index_select(0, ch).view({1, n})).le(slack);
+        const at::Tensor fits = (bits - bits.view({K}).index_select(0, ch).view({1, n})).le(slackT);
         const at::Tensor single = at::where(same.logical_not().logical_and(fits), delta, inf);
         // Column-major order (j, then c), so the first minimum is the host scan's first one.
         const auto [bestV, bestI] = single.t().contiguous().view({-1}).min(0);
@@ -87,7 +99,6 @@ int64_t polishToTargetOnDevice(std::vector<int>& choice, const at::Tensor& G, co
             const at::Tensor ok = c.ge(0).logical_and(c.lt(K));
             const at::Tensor d = delta.gather(0, c.clamp(0, K - 1).view({1, n})).view({n});
             const auto [v, idx] = at::sort(at::where(ok, d, inf), /*stable=*/true, 0, false);
-            const int64_t m = std::min<int64_t>(kPolishPairs, n);
             return std::make_pair(v.narrow(0, 0, m), idx.narrow(0, 0, m));
         };
         const auto [dv, di] = oneStep(-1);
@@ -97,11 +108,13 @@ int64_t polishToTargetOnDevice(std::vector<int>& choice, const at::Tensor& G, co
         const at::Tensor rIdx = at::stack({(ad - 1).clamp_min(0) * n + di, ad * n + di}, 1).view({-1});
         const at::Tensor cIdx = at::stack({(au + 1).clamp_max(K - 1) * n + ui, au * n + ui}, 1).view({-1});
         const at::Tensor sub = G.index_select(0, rIdx).index_select(1, cIdx).to(at::kDouble).view({-1});
-        const at::Tensor packet = at::cat({bestV.view({1}), bestI.to(at::kDouble).view({1}), dv, di.to(at::kDouble),
-                                           uv, ui.to(at::kDouble), sub})
-                                      .cpu();
-        const double* p = packet.data_ptr<double>();
-        const int64_t m = dv.size(0);
+        packet = at::cat({bestV.view({1}), bestI.to(at::kDouble).view({1}), dv, di.to(at::kDouble), uv,
+                          ui.to(at::kDouble), sub});
+    };
+    PinnedTransfer transfer;
+    auto readPacket = [&] {
+        const at::Tensor back = transfer.toHost(packet);
+        const double* p = back.data_ptr<double>();
         StepPacket s;
         s.best = p[0];
         if (std::isfinite(s.best)) {
@@ -127,7 +140,22 @@ int64_t polishToTargetOnDevice(std::vector<int>& choice, const at::Tensor& G, co
         choice[size_t(j)] = c;
     };
 
-    int64_t moves = 0;
+    // The steps after the first two (eager: libraries set up their workspaces) replay the scan
+    // recorded as a CUDA graph; where recording fails, every step runs eagerly (the same kernels,
+    // the same moves). MPQ_POLISH_GRAPH=0 keeps every step eager, for comparison.
+    static const bool graphs = [] {
+        const char* e = std::getenv("MPQ_POLISH_GRAPH");
+        return !(e && std::string(e) == "0");
+    }();
+    constexpr int64_t kEagerSteps = 2;
+    CapturedStep captured(G.device()); // after the state above: its stream waits for it
+    bool replaying = false;
+    std::string graphFailure = graphs ? "" : "MPQ_POLISH_GRAPH=0";
+    // As the training's: the eager steps and the capture of one thread at a time.
+    std::unique_lock<std::mutex> turn;
+    if (graphs && G.is_cuda())
+        turn = std::unique_lock<std::mutex>(CapturedStep::captureTurn());
+    int64_t moves = 0, steps = 0;
     double stepSeconds = 0;
     const auto t0 = Clock::now();
     while (moves < maxMoves) {
@@ -136,7 +164,17 @@ int64_t polishToTargetOnDevice(std::vector<int>& choice, const at::Tensor& G, co
         const double slack = limit - total;
         const double eps = 1e-9 * std::abs(cost) + 1e-300;
         const auto tStep = Clock::now();
-        const StepPacket s = scan(slack);
+        slackT.fill_(slack);
+        if (turn.owns_lock() && steps == kEagerSteps) {
+            replaying = captured.capture(scanOnDevice, &graphFailure);
+            turn.unlock();
+        }
+        if (replaying)
+            captured.replay();
+        else
+            scanOnDevice();
+        const StepPacket s = readPacket();
+        ++steps;
         stepSeconds += secondsSince(tStep);
         PolishStep step{-eps, -1, -1, -1, -1};
         if (s.bj >= 0 && s.best < step.best)
@@ -151,8 +189,11 @@ int64_t polishToTargetOnDevice(std::vector<int>& choice, const at::Tensor& G, co
         cost += step.best;
     }
     if (traceMgptq())
-        std::fprintf(stderr, "[mgptq] polish n=%lld on %s: %lld moves, %.2f s (steps %.2f s)\n", (long long)n,
-                     G.device().str().c_str(), (long long)moves, secondsSince(t0), stepSeconds);
+        std::fprintf(stderr, "[mgptq] polish n=%lld on %s: %lld moves, %.2f s (steps %.2f s; %s)\n", (long long)n,
+                     G.device().str().c_str(), (long long)moves, secondsSince(t0), stepSeconds,
+                     replaying              ? "replayed as a CUDA graph"
+                     : graphFailure.empty() ? "eager: ended before the recording"
+                                            : ("eager: " + graphFailure).c_str());
     return moves;
 }
 

@@ -81,8 +81,7 @@ struct ScanBlock {
 
 class DenseGram final : public ProxyGram {
 public:
-    DenseGram(const at::Tensor& G, int64_t k, bool hostRows = false)
-        : ProxyGram(G.size(0) / std::max<int64_t>(1, k), k), m_G(G), m_hostRows(hostRows && !G.is_cpu())
+    DenseGram(const at::Tensor& G, int64_t k) : ProxyGram(G.size(0) / std::max<int64_t>(1, k), k), m_G(G)
     {
         TORCH_CHECK(G.dim() == 2 && G.size(0) == m_k * m_n && G.size(1) == m_k * m_n, "polish: G must be [K·n, K·n]");
     }
@@ -100,21 +99,31 @@ public:
     }
     at::Tensor rowDifference(int64_t to, int64_t from) const override
     {
-        // Both rows in one copy of G's own type (on CUDA: 2 × K·n bf16 instead of an fp64
-        // difference formed on the device), then the difference in fp64 on the host: the same
-        // values, since every bf16 or fp32 entry is exact in fp64.
-        if (m_hostRows) {
-            const at::Tensor& Gh = hostCopy();
-            return (Gh.select(0, to).to(at::kDouble) - Gh.select(0, from).to(at::kDouble)).contiguous();
-        }
-        const at::Tensor two = m_G.index_select(0, indexTensor({to, from}, m_G.device())).to(at::kCPU).to(at::kDouble);
+        // Both rows in G's own type (on CUDA: two row copies, 2 × K·n bf16, through page-locked
+        // memory; no kernel, no index upload), then the difference in fp64 on the host: the same
+        // values as an fp64 difference, since every bf16 or fp32 entry is exact in fp64.
+        if (m_G.is_cpu())
+            return (m_G.select(0, to).to(at::kDouble) - m_G.select(0, from).to(at::kDouble)).contiguous();
+        if (!m_rows.defined())
+            m_rows = at::empty({2, m_G.size(1)}, m_G.options());
+        m_rows[0].copy_(m_G.select(0, to));
+        m_rows[1].copy_(m_G.select(0, from));
+        const at::Tensor two = m_transfer.toHost(m_rows).to(at::kDouble);
         return (two[0] - two[1]).contiguous();
     }
     at::Tensor block(const std::vector<int64_t>& rows, const std::vector<int64_t>& cols) const override
     {
-        const at::Tensor& from = m_hostRows ? hostCopy() : m_G;
-        return cpuDouble(from.index_select(0, indexTensor(rows, from.device()))
-                             .index_select(1, indexTensor(cols, from.device())));
+        if (m_G.is_cpu())
+            return cpuDouble(m_G.index_select(0, indexTensor(rows, m_G.device()))
+                                 .index_select(1, indexTensor(cols, m_G.device())));
+        // Both index lists up in one copy, the block back in one.
+        std::vector<int64_t> both(rows);
+        both.insert(both.end(), cols.begin(), cols.end());
+        at::Tensor idx = at::empty({int64_t(both.size())}, m_G.options().dtype(at::kLong));
+        m_transfer.toDevice(at::tensor(both), idx);
+        const int64_t r = int64_t(rows.size());
+        const at::Tensor sub = m_G.index_select(0, idx.narrow(0, 0, r)).index_select(1, idx.narrow(0, r, idx.size(0) - r));
+        return m_transfer.toHost(sub).to(at::kDouble).contiguous();
     }
     at::Tensor columnBlocks() const override
     {
@@ -144,24 +153,17 @@ private:
             rows[size_t(j)] = int64_t(choice[size_t(j)]) * m_n + j;
         return rows;
     }
-    /// G in host memory, in its own type, copied at the first use.
-    const at::Tensor& hostCopy() const
-    {
-        if (!m_host.defined())
-            m_host = m_G.to(at::kCPU).contiguous();
-        return m_host;
-    }
     at::Tensor m_G;
     bool m_half = halfProductInFloat(m_G);
-    bool m_hostRows = false;
-    mutable at::Tensor m_host;
+    mutable at::Tensor m_rows;             // two rows of G on its device
+    mutable PinnedTransfer m_transfer;     // read-backs through page-locked memory
 };
 
 } // namespace
 
-std::unique_ptr<ProxyGram> ProxyGram::dense(const at::Tensor& G, int64_t candidates, bool hostRows)
+std::unique_ptr<ProxyGram> ProxyGram::dense(const at::Tensor& G, int64_t candidates)
 {
-    return std::make_unique<DenseGram>(G, candidates, hostRows);
+    return std::make_unique<DenseGram>(G, candidates);
 }
 
 double proxyCost(const std::vector<int>& choice, const at::Tensor& G)
@@ -439,14 +441,15 @@ void projectBudget(const std::vector<double>& Y, std::vector<double>& P, const s
 /// Three mat-vecs rather than one product with three columns: on an H100 a mat-vec reads the
 /// 13.8 GiB bf16 G of LLaMA-70B's down projection in 5.3 ms, where the [m, m] × [m, 3] product
 /// took 26–32 ms (session 13's trace, docs/mgptq.md).
-/// The pieces are cut on the host and go to the device in one copy. With the trace on, `split`
+/// The pieces are cut on the host and go to the device in one copy, through page-locked memory
+/// as the products come back (`transfer`). With the trace on, `split`
 /// accumulates the seconds of the copy there, of the products and of the copy back, each timed
 /// to the device's completion.
 struct SplitSeconds {
     double upload = 0, products = 0, download = 0;
 };
 
-at::Tensor splitTimes(const at::Tensor& G, const at::Tensor& v, SplitSeconds* split = nullptr)
+at::Tensor splitTimes(const at::Tensor& G, const at::Tensor& v, PinnedTransfer& transfer, SplitSeconds* split = nullptr)
 {
     const int64_t m = G.size(0);
     at::Tensor pieces = at::empty({3, m}, v.options().dtype(G.scalar_type()));
@@ -464,7 +467,8 @@ at::Tensor splitTimes(const at::Tensor& G, const at::Tensor& v, SplitSeconds* sp
         t = now;
     };
     auto t = Clock::now();
-    const at::Tensor onDevice = pieces.to(G.device());
+    at::Tensor onDevice = at::empty({3, m}, G.options());
+    transfer.toDevice(pieces, onDevice);
     mark(split ? &split->upload : nullptr, t);
     at::Tensor out = at::zeros({3, m}, G.options().dtype(at::kFloat));
     for (int64_t i = 0; i < 3; ++i) {
@@ -472,7 +476,7 @@ at::Tensor splitTimes(const at::Tensor& G, const at::Tensor& v, SplitSeconds* sp
         addHalfProduct(row, G, onDevice[i].view({m, 1}));
     }
     mark(split ? &split->products : nullptr, t);
-    const at::Tensor sum = out.to(at::kCPU, at::kDouble).sum(0);
+    const at::Tensor sum = transfer.toHost(out).to(at::kDouble).sum(0);
     mark(split ? &split->download : nullptr, t);
     return sum;
 }
@@ -507,6 +511,7 @@ RelaxedOptimum relaxedProxyOptimum(const at::Tensor& G, const at::Tensor& P0, co
     const int64_t m = K * n;
     std::vector<double> v(static_cast<size_t>(m)), gOut(static_cast<size_t>(m));
     SplitSeconds split; // for the trace
+    PinnedTransfer transfer;
     auto gradient = [&](const std::vector<double>& P) -> const std::vector<double>& {
         if (cpuDense) { // a plain mat-vec: thousands of small ones, where tensor overhead dominates
             for (int64_t j = 0; j < n; ++j)
@@ -552,7 +557,7 @@ RelaxedOptimum relaxedProxyOptimum(const at::Tensor& G, const at::Tensor& P0, co
         }
         const at::Tensor Pt = at::from_blob(const_cast<double*>(P.data()), {n, K}, at::kDouble);
         const at::Tensor vt = Pt.t().reshape({-1}).contiguous();
-        const at::Tensor Gv = half ? splitTimes(G, vt, traceMgptq() ? &split : nullptr)
+        const at::Tensor Gv = half ? splitTimes(G, vt, transfer, traceMgptq() ? &split : nullptr)
                                    : at::mv(G, vt.to(G.device(), G.scalar_type())).to(at::kCPU, at::kDouble);
         const at::Tensor g = (2.0 * (Gv + eps * vt)).view({K, n}).t().contiguous();
         gOut.assign(g.data_ptr<double>(), g.data_ptr<double>() + n * K);

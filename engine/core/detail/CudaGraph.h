@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
 namespace mpq::detail {
@@ -33,6 +34,9 @@ public:
     bool capture(const std::function<void()>& step, std::string* why);
     /// Runs the recorded step on the side stream (asynchronously).
     void replay();
+    /// Held around capture(): threads record one at a time (concurrent captures crashed), while
+    /// replays run concurrently.
+    static std::mutex& captureTurn();
 
 private:
     struct Impl;

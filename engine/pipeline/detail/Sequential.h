@@ -31,10 +31,6 @@ struct LayerSink {
     std::function<void(LayerRecord&)> layer;
 };
 
-/// The allocator's settings for a job: the job's MG-PTQ options, less the speed switches its
-/// memory budget rules out (a host limit: no host copy of G for the polish).
-MgptqOptions allocatorOptions(const QuantizeParams& params);
-
 /// The sequential driver proper: layer-0 inputs from the calibration windows, then per layer
 /// the true-sequential groups (Hessians → quantize → recompute), then the quantized outputs.
 /// Fills matrices, timings and averages of the report.

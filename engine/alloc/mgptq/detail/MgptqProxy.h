@@ -20,10 +20,8 @@ namespace mpq::detail {
 class ProxyGram {
 public:
     virtual ~ProxyGram() = default;
-    /// G [K·n, K·n] fp32, or bf16 / fp16 on CUDA (kept by reference). With `hostRows` and G on a
-    /// device, rowDifference and block read a host copy of G, made at the first such call (the
-    /// same values; no device round trip per polish move).
-    static std::unique_ptr<ProxyGram> dense(const at::Tensor& G, int64_t candidates, bool hostRows = false);
+    /// G [K·n, K·n] fp32, or bf16 / fp16 on CUDA (kept by reference).
+    static std::unique_ptr<ProxyGram> dense(const at::Tensor& G, int64_t candidates);
 
     int64_t cols() const { return m_n; }
     int64_t candidates() const { return m_k; }
