@@ -13,9 +13,9 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <mutex>
 #include <string>
-#include <limits>
 #include <utility>
 
 namespace mpq::detail {

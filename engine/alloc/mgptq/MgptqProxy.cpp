@@ -441,10 +441,10 @@ void projectBudget(const std::vector<double>& Y, std::vector<double>& P, const s
 /// Three mat-vecs rather than one product with three columns: on an H100 a mat-vec reads the
 /// 13.8 GiB bf16 G of LLaMA-70B's down projection in 5.3 ms, where the [m, m] × [m, 3] product
 /// took 26–32 ms (session 13's trace, docs/mgptq.md).
-/// The pieces are cut on the host and go to the device in one copy, through page-locked memory
-/// as the products come back (`transfer`). With the trace on, `split`
-/// accumulates the seconds of the copy there, of the products and of the copy back, each timed
-/// to the device's completion.
+/// The pieces are cut on the host; they go to the device in one copy and the products come back in
+/// one, both through page-locked memory (`transfer`). With the trace on, `split` accumulates the
+/// seconds of the copy there, of the products and of the copy back, each timed to the completion
+/// of the calling thread's stream.
 struct SplitSeconds {
     double upload = 0, products = 0, download = 0;
 };
