@@ -9,6 +9,7 @@
 #include "JobRunner.h"
 #include "MainWindow.h"
 #include "RunDialog.h"
+#include "alloc/mgptq/MgptqOptions.h"
 
 #include "session/Session.h"
 
@@ -23,6 +24,7 @@
 #include <QPlainTextEdit>
 #include <QSettings>
 #include <QSignalSpy>
+#include <QSpinBox>
 #include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTimer>
@@ -362,6 +364,36 @@ private Q_SLOTS:
             dialog.show();
             QVERIFY(QTest::qWaitForWindowExposed(&dialog));
             dialog.grab().save(QDir(qEnvironmentVariable("MPQ_SCREENSHOT_DIR")).filePath("run-dialog-mxq.png"));
+        }
+    }
+
+    // MG-PTQ's epochs in the dialog: "auto" (0, the mode's default: mgptqEpochs) unless set.
+    void runDialogShowsAutoEpochs()
+    {
+        RunDialog dialog;
+        dialog.preset(QStringLiteral("mgptq"), {2.5});
+        QSpinBox* epochs = nullptr;
+        for (QSpinBox* b : dialog.findChildren<QSpinBox*>())
+            if (b->specialValueText() == QStringLiteral("auto"))
+                epochs = b;
+        QVERIFY(epochs);
+        QCOMPARE(epochs->value(), 0);
+        QCOMPARE(epochs->text(), QStringLiteral("auto"));
+        QString error;
+        std::optional<JobRequest> r = dialog.request(m_model, QString(), &error);
+        QVERIFY2(r, qPrintable(error));
+        QCOMPARE(r->params.mgptq.epochs, 0);
+        QCOMPARE(mpq::mgptqEpochs(r->params.mgptq), r->params.mgptq.targetBits ? mpq::kMgptqRelaxedEpochs : mpq::kMgptqEpochs);
+        epochs->setValue(120);
+        r = dialog.request(m_model, QString(), &error);
+        QVERIFY2(r, qPrintable(error));
+        QCOMPARE(r->params.mgptq.epochs, 120);
+        QCOMPARE(mpq::mgptqEpochs(r->params.mgptq), 120);
+        epochs->setValue(0);
+        if (!qEnvironmentVariableIsEmpty("MPQ_SCREENSHOT_DIR")) { // for a person to look at
+            dialog.show();
+            QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+            dialog.grab().save(QDir(qEnvironmentVariable("MPQ_SCREENSHOT_DIR")).filePath("run-dialog-mgptq.png"));
         }
     }
 

@@ -75,6 +75,17 @@ void checkDevice(const std::string& device)
     }
 }
 
+namespace {
+
+/// "1 thread", "16 threads": torch's intra-op threads.
+std::string threadCount()
+{
+    const int n = at::get_num_threads();
+    return std::to_string(n) + (n == 1 ? " thread" : " threads");
+}
+
+} // namespace
+
 std::string deviceDescription(const std::string& device)
 {
     if (device.rfind("cuda", 0) != 0) {
@@ -84,10 +95,9 @@ std::string deviceDescription(const std::string& device)
             if (line.rfind("model name", 0) == 0) {
                 auto colon = line.find(':');
                 if (colon != std::string::npos)
-                    return "CPU: " + line.substr(colon + 2) + " (" +
-                           std::to_string(at::get_num_threads()) + " threads)";
+                    return "CPU: " + line.substr(colon + 2) + " (" + threadCount() + ")";
             }
-        return "CPU (" + std::to_string(at::get_num_threads()) + " threads)";
+        return "CPU (" + threadCount() + ")";
     }
     // The driver lists each GPU's model under /proc (one folder per PCI address); this avoids a
     // CUDA runtime dependency. cuda:N is taken as the N-th in PCI order (CUDA's order when
