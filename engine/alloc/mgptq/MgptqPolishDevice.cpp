@@ -150,7 +150,7 @@ int64_t polishToTargetOnDevice(std::vector<int>& choice, const at::Tensor& G, co
     constexpr int64_t kEagerSteps = 2;
     CapturedStep captured(G.device()); // after the state above: its stream waits for it
     bool replaying = false;
-    std::string graphFailure = graphs ? "" : "MPQ_POLISH_GRAPH=0";
+    std::string graphFailure = !graphs ? "MPQ_POLISH_GRAPH=0" : G.is_cuda() ? "" : "not a CUDA device";
     // As the training's: the eager steps and the capture of one thread at a time.
     std::unique_lock<std::mutex> turn;
     if (graphs && G.is_cuda())

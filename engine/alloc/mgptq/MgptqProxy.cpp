@@ -458,26 +458,26 @@ at::Tensor splitTimes(const at::Tensor& G, const at::Tensor& v, PinnedTransfer& 
         pieces[i].copy_(rest);
         rest = rest - pieces[i].to(at::kDouble);
     }
-    auto mark = [&](double* seconds, Clock::time_point& t) {
+    auto mark = [&](double SplitSeconds::*seconds, Clock::time_point& t) {
         if (!split)
             return;
         synchronize(G.device());
         const auto now = Clock::now();
-        *seconds += std::chrono::duration<double>(now - t).count();
+        split->*seconds += std::chrono::duration<double>(now - t).count();
         t = now;
     };
     auto t = Clock::now();
     at::Tensor onDevice = at::empty({3, m}, G.options());
     transfer.toDevice(pieces, onDevice);
-    mark(split ? &split->upload : nullptr, t);
+    mark(&SplitSeconds::upload, t);
     at::Tensor out = at::zeros({3, m}, G.options().dtype(at::kFloat));
     for (int64_t i = 0; i < 3; ++i) {
         at::Tensor row = out[i].view({m, 1});
         addHalfProduct(row, G, onDevice[i].view({m, 1}));
     }
-    mark(split ? &split->products : nullptr, t);
+    mark(&SplitSeconds::products, t);
     const at::Tensor sum = transfer.toHost(out).to(at::kDouble).sum(0);
-    mark(split ? &split->download : nullptr, t);
+    mark(&SplitSeconds::download, t);
     return sum;
 }
 
