@@ -81,6 +81,24 @@ at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor&
 #endif
 }
 
+/// Attention of T new queries at positions P..P+T-1 over keys 0..P+T-1 (decoding with a cache):
+/// causal, windowed when `window` > 0; softmax in fp32. q: [B, nh, T, hd]; k, v: [B, nh, P+T, hd].
+at::Tensor cachedAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t window)
+{
+    const int64_t T = q.size(2), S = k.size(2), P = S - T;
+    const at::ScalarType work = q.device().is_cpu() ? at::kFloat : q.scalar_type();
+    const double scale = 1.0 / std::sqrt(double(q.size(-1)));
+    at::Tensor scores = at::matmul(q.to(work), k.to(work).transpose(-1, -2)) * scale; // [B, nh, T, S]
+    const auto longs = at::TensorOptions().dtype(at::kLong).device(q.device());
+    const at::Tensor qi = at::arange(P, S, longs).unsqueeze(1), kc = at::arange(0, S, longs).unsqueeze(0);
+    at::Tensor masked = kc.gt(qi);
+    if (window > 0)
+        masked = masked.logical_or(kc.le(qi - window));
+    scores.masked_fill_(masked, -std::numeric_limits<float>::infinity());
+    const at::Tensor probs = at::softmax(scores, -1, at::kFloat).to(work);
+    return at::matmul(probs, v.to(work)).to(q.scalar_type());
+}
+
 /// down(silu(gate(x)) · up(x)), reporting the hidden activation to the observer.
 at::Tensor swiglu(const MlpWeights& m, const at::Tensor& x, const LinearInputObserver& observer, int expert,
                   bool* stop)
@@ -379,12 +397,13 @@ Routing route(const ModelConfig& c, const LayerWeights& w, const at::Tensor& fla
 }
 
 at::Tensor decoderLayer(const ModelConfig& c, const LayerWeights& w, const at::Tensor& hidden,
-                        const Rope& rope, const LinearInputObserver& observer)
+                        const Rope& rope, const LinearInputObserver& observer, LayerKv* kv, int64_t capacity)
 {
     using llama::Stage;
     const int64_t B = hidden.size(0), T = hidden.size(1);
     const int64_t nh = c.numHeads, nkv = c.numKvHeads, hd = c.headDim;
-    TORCH_CHECK(T <= rope.cos.size(0), "sequence of ", T, " tokens exceeds the rotary table (",
+    const int64_t P = kv ? kv->length : 0; // positions already decoded
+    TORCH_CHECK(P + T <= rope.cos.size(0), "sequence of ", P + T, " tokens exceeds the rotary table (",
                 rope.cos.size(0), " positions)");
 
     // Attention block.
@@ -400,16 +419,31 @@ at::Tensor decoderLayer(const ModelConfig& c, const LayerWeights& w, const at::T
     q = q.transpose(1, 2);
     k = k.transpose(1, 2);
     at::Tensor v = applyLinear(x, w.v, w.vBias).view({B, T, nkv, hd}).transpose(1, 2);
-    const at::Tensor cos = rope.cos.slice(0, 0, T).to(q.scalar_type());
-    const at::Tensor sin = rope.sin.slice(0, 0, T).to(q.scalar_type());
+    const at::Tensor cos = rope.cos.slice(0, P, P + T).to(q.scalar_type());
+    const at::Tensor sin = rope.sin.slice(0, P, P + T).to(q.scalar_type());
     q = q * cos + rotateHalf(q) * sin;
     k = k * cos + rotateHalf(k) * sin;
+    if (kv) {
+        if (!kv->k.defined()) {
+            TORCH_CHECK(capacity >= T, "key/value cache of ", capacity, " positions for ", T, " tokens");
+            kv->k = at::empty({B, nkv, capacity, hd}, k.options());
+            kv->v = at::empty({B, nkv, capacity, hd}, v.options());
+        }
+        TORCH_CHECK(P + T <= kv->k.size(2), "key/value cache of ", kv->k.size(2), " positions is full");
+        kv->k.slice(2, P, P + T).copy_(k);
+        kv->v.slice(2, P, P + T).copy_(v);
+        kv->length = P + T;
+        k = kv->k.slice(2, 0, P + T);
+        v = kv->v.slice(2, 0, P + T);
+    }
+    const int64_t S = P + T; // keys
     if (nkv != nh) { // grouped-query attention: each key/value head serves nh/nkv query heads
         const int64_t rep = nh / nkv;
-        k = k.unsqueeze(2).expand({B, nkv, rep, T, hd}).reshape({B, nh, T, hd});
-        v = v.unsqueeze(2).expand({B, nkv, rep, T, hd}).reshape({B, nh, T, hd});
+        k = k.unsqueeze(2).expand({B, nkv, rep, S, hd}).reshape({B, nh, S, hd});
+        v = v.unsqueeze(2).expand({B, nkv, rep, S, hd}).reshape({B, nh, S, hd});
     }
-    const at::Tensor attn = attention(q, k, v, c.windowOf(w.layer)).transpose(1, 2).reshape({B, T, nh * hd});
+    const at::Tensor heads = kv ? cachedAttention(q, k, v, c.windowOf(w.layer)) : attention(q, k, v, c.windowOf(w.layer));
+    const at::Tensor attn = heads.transpose(1, 2).reshape({B, T, nh * hd});
     if (observer && !observer({Stage::AttentionOutput, llama::kDense, attn}))
         return {};
     const at::Tensor h = hidden + applyLinear(attn, w.o, w.oBias);
@@ -476,6 +510,17 @@ at::Tensor LlamaModel::tokenNll(const at::Tensor& ids) const
     for (int64_t i = 0; i < m_config.numLayers; ++i)
         h = layer(i, h);
     return nllFromHidden(m_config, m_finalNorm, m_lmHead, h, ids);
+}
+
+at::Tensor LlamaModel::nextLogits(const at::Tensor& ids, std::vector<LayerKv>& cache, int64_t capacity) const
+{
+    if (cache.empty())
+        cache.resize(size_t(m_config.numLayers));
+    ensureRope(cache.front().length + ids.size(1));
+    at::Tensor h = embed(ids);
+    for (int64_t i = 0; i < m_config.numLayers; ++i)
+        h = decoderLayer(m_config, m_layers.at(size_t(i)), h, m_rope, {}, &cache[size_t(i)], capacity);
+    return logits(h.slice(1, h.size(1) - 1)).squeeze(1).to(at::kFloat);
 }
 
 at::Tensor nllFromHidden(const ModelConfig& c, const at::Tensor& finalNorm, const at::Tensor& lmHead,

@@ -90,10 +90,21 @@ struct LinearInput {
 /// to compute only what a stage needs.
 using LinearInputObserver = std::function<bool(const LinearInput&)>;
 
+/// One layer's keys and values of the tokens seen so far (after rope, before grouped-query
+/// repetition), for decoding a token at a time: [batch, kv heads, capacity, head dim] each, the
+/// first `length` positions filled.
+struct LayerKv {
+    at::Tensor k, v;
+    int64_t length = 0;
+};
+
 /// One decoder layer on hidden states [batch, tokens, hidden] (positions 0..tokens-1, causal,
-/// windowed where the config says). Pure function of its arguments.
+/// windowed where the config says). Pure function of its arguments. With `kv`, the tokens are
+/// positions kv->length.. of sequences whose earlier keys and values `kv` holds (it allocates
+/// them for `capacity` positions on first use); their keys and values are appended to it.
 at::Tensor decoderLayer(const ModelConfig& c, const LayerWeights& w, const at::Tensor& hidden,
-                        const Rope& rope, const LinearInputObserver& observer = {});
+                        const Rope& rope, const LinearInputObserver& observer = {}, LayerKv* kv = nullptr,
+                        int64_t capacity = 0);
 
 /// Per-expert routing of tokens [N, hidden] through a MoE layer's router, as transformers routes
 /// them: softmax in fp32, top-k, optional renormalisation.
@@ -131,6 +142,10 @@ public:
     at::Tensor logits(const at::Tensor& hidden) const;             ///< final norm + lm_head
     /// Next-token negative log-likelihood in fp32: ids [B,T] → [B,T-1].
     at::Tensor tokenNll(const at::Tensor& ids) const;
+    /// Decodes tokens ids [B,T] that follow what `cache` holds (one entry per decoder layer; empty
+    /// on the first call, then sized for `capacity` positions) and returns the logits of the last
+    /// position [B, vocab] in fp32.
+    at::Tensor nextLogits(const at::Tensor& ids, std::vector<LayerKv>& cache, int64_t capacity) const;
 
 private:
     ModelConfig m_config;
