@@ -132,6 +132,7 @@ class TestCli : public QObject
     void version();
     void demoEvalQuantizeInfo();
     void demoNotFound();
+    void calibrationSampledFromTheModel();
     void sigintStopsEval_data();
     void sigintStopsEval();
     void tokenize();
@@ -462,6 +463,90 @@ void TestCli::demoEvalQuantizeInfo()
 }
 
 // MPQ_DEMO_DIR names where the demo model is; a folder without it is an error naming the place.
+namespace
+{
+/// The windows of a calibration.bin (MPQCAL01, int64 count, int64 length, int32 ids); empty when
+/// the file is missing or malformed.
+std::vector<std::vector<int32_t>> calibrationWindows(const QString& path)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly))
+        return {};
+    const QByteArray b = f.readAll();
+    int64_t n = 0, len = 0;
+    if (b.size() < 24 || !b.startsWith("MPQCAL01"))
+        return {};
+    std::memcpy(&n, b.constData() + 8, 8);
+    std::memcpy(&len, b.constData() + 16, 8);
+    if (n < 1 || len < 1 || b.size() != 24 + n * len * 4)
+        return {};
+    std::vector<std::vector<int32_t>> w;
+    const char* ids = b.constData() + 24;
+    for (int64_t i = 0; i < n; ++i) {
+        std::vector<int32_t> window;
+        for (int64_t t = 0; t < len; ++t) {
+            int32_t id = 0;
+            std::memcpy(&id, ids + (i * len + t) * 4, 4);
+            window.push_back(id);
+        }
+        w.push_back(std::move(window));
+    }
+    return w;
+}
+} // namespace
+
+/// `--calib self` and mixtures such as `c4+self` (docs/data.md): windows sampled from the model,
+/// the same for the same seed; a mixture alternates the windows that each part gives alone; a bad
+/// part is an error naming it, with a non-zero exit.
+void TestCli::calibrationSampledFromTheModel()
+{
+    MPQ_DEMO_MODEL(demo);
+    QTemporaryDir dir;
+    const auto quantize = [&](const QString& calib, int windows, const QString& name) {
+        QProcess p;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("MPQ_DATA_DIR", dir.filePath("no-data"));
+        env.insert("MPQ_THREADS", "1");
+        p.setProcessEnvironment(env);
+        p.start(mpqPath(), {"quantize", "--demo", "--method", "gptq", "--bits", "4", "--calib", calib, "--nsamples",
+                            QString::number(windows), "--seqlen", "24", "--out", dir.filePath(name)});
+        Result r;
+        r.finished = p.waitForStarted(10000) && p.waitForFinished(120000);
+        r.status = p.exitStatus();
+        r.exitCode = p.exitCode();
+        r.out = QString::fromUtf8(p.readAllStandardOutput());
+        r.err = QString::fromUtf8(p.readAllStandardError());
+        return r;
+    };
+    Result r = quantize("self", 2, "self");
+    QVERIFY2(r.finished && r.exitCode == 0, qPrintable(r.describe()));
+    const auto self = calibrationWindows(dir.filePath("self/calibration.bin"));
+    QCOMPARE(self.size(), size_t(2));
+    QCOMPARE(self[0].size(), size_t(24));
+    QCOMPARE(self[0][0], 1); // the demo model's documents start with BOS (1)
+    QVERIFY(self[0] != self[1]);
+    r = quantize("self", 2, "again");
+    QVERIFY2(r.finished && r.exitCode == 0, qPrintable(r.describe()));
+    QVERIFY(calibrationWindows(dir.filePath("again/calibration.bin")) == self);
+
+    const QString text = QString::fromStdString(demo.calibText);
+    r = quantize(text, 2, "text");
+    QVERIFY2(r.finished && r.exitCode == 0, qPrintable(r.describe()));
+    const auto fromText = calibrationWindows(dir.filePath("text/calibration.bin"));
+    r = quantize(text + "+self", 4, "mixed");
+    QVERIFY2(r.finished && r.exitCode == 0, qPrintable(r.describe()));
+    const auto mixed = calibrationWindows(dir.filePath("mixed/calibration.bin"));
+    QCOMPARE(mixed.size(), size_t(4));
+    QVERIFY(mixed[0] == fromText[0] && mixed[1] == self[0] && mixed[2] == fromText[1] && mixed[3] == self[1]);
+
+    for (const QString& bad : {QStringLiteral("c4+self"), QStringLiteral("self+")}) {
+        r = quantize(bad, 2, "bad");
+        QVERIFY2(r.finished && r.status == QProcess::NormalExit && r.exitCode != 0, qPrintable(r.describe()));
+        QVERIFY2(r.err.contains(bad.startsWith("c4") ? "c4" : "empty part"), qPrintable(r.err));
+        QVERIFY(!QFileInfo::exists(dir.filePath("bad")));
+    }
+}
+
 void TestCli::demoNotFound()
 {
     QTemporaryDir dir;

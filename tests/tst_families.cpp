@@ -5,6 +5,7 @@
 #include "core/Error.h"
 #include "core/JobContext.h"
 #include "data/Calibration.h"
+#include "eval/ModelSampler.h"
 #include "model/LlamaArch.h"
 #include "model/ModelSource.h"
 #include "model/detail/LlamaModel.h"
@@ -73,6 +74,10 @@ private Q_SLOTS:
     void meanNllMatchesTransformers();
     void routingMatchesTransformers_data();
     void routingMatchesTransformers();
+    void cachedDecodingMatchesTheFullForward_data();
+    void cachedDecodingMatchesTheFullForward();
+    void samplesFromTheModel_data();
+    void samplesFromTheModel();
     void ropeTablesMatchTransformers_data();
     void ropeTablesMatchTransformers();
     void linearsOfMoeLayers();
@@ -203,6 +208,125 @@ void TestFamilies::routingMatchesTransformers()
         h = model.layer(i, h);
     }
     QCOMPARE(checked, expected.size());
+}
+
+void TestFamilies::cachedDecodingMatchesTheFullForward_data()
+{
+    QTest::addColumn<QString>("family");
+    for (const QString& f : kFamilies)
+        QTest::newRow(qPrintable(f)) << f;
+}
+
+/// Decoding a token at a time with the key/value cache (LlamaModel::nextLogits, which
+/// sampleFromModel uses) gives the full forward's logits at every position: rope offsets, the
+/// sliding window (mistral's 8 and qwen2's sliding layer, over 32 positions), q/k norms, biases,
+/// grouped-query heads and routing each see one token at a time here.
+void TestFamilies::cachedDecodingMatchesTheFullForward()
+{
+    QFETCH(QString, family);
+    const QJsonObject ref = readJson(fixtureDir(family) + "/reference.json");
+    const ModelSource source = ModelSource::open(fixtureDir(family).toStdString());
+    c10::InferenceMode guard;
+    const mpq::detail::LlamaModel model(source, kCpu, at::kFloat);
+    const int64_t seqlen = ref["seqlen"].toInt();
+    const at::Tensor ids = windowsOf(idsOf(ref), seqlen, 2); // two sequences: a batch of 2
+    at::Tensor h = model.embed(ids);
+    for (int64_t i = 0; i < source.config().numLayers; ++i)
+        h = model.layer(i, h);
+    const at::Tensor full = model.logits(h).to(at::kFloat);
+    std::vector<mpq::detail::LayerKv> cache;
+    double worst = 0, scale = 0;
+    for (int64_t t = 0; t < seqlen; ++t) {
+        const at::Tensor step = model.nextLogits(ids.slice(1, t, t + 1), cache, seqlen);
+        QCOMPARE(step.sizes().vec(), (std::vector<int64_t>{2, full.size(2)}));
+        worst = std::max(worst, (step - full.select(1, t)).abs().max().item<double>());
+        scale = std::max(scale, full.select(1, t).abs().max().item<double>());
+    }
+    QCOMPARE(cache.front().length, seqlen);
+    qInfo("%s: max |cached - full| logit %.2e over %lld positions (logits up to %.2f)", qPrintable(family), worst,
+          (long long)seqlen, scale);
+    QVERIFY2(worst <= 1e-4 * std::max(1.0, scale), qPrintable(QString("difference %1").arg(worst)));
+    // A cache is for `capacity` positions: one more token is an error, not a silent overwrite.
+    QVERIFY_EXCEPTION_THROWN(model.nextLogits(ids.slice(1, 0, 1), cache, seqlen), c10::Error);
+}
+
+void TestFamilies::samplesFromTheModel_data()
+{
+    QTest::addColumn<QString>("family");
+    QTest::newRow("llama3 (BOS)") << QString("llama3");
+    QTest::newRow("qwen2 (no BOS: documents start after end-of-text)") << QString("qwen2");
+}
+
+/// `--calib self`: windows sampled from the model. Same seed, same windows; another seed, other
+/// windows; each window starts as the model's documents do; and the draws follow the model's
+/// distribution: at a temperature near 0 every token is the full forward's argmax of what came
+/// before, and at temperature 1 the sampled text's mean NLL under the model is near its mean
+/// entropy (they are equal in expectation), far below the NLL of uniformly random tokens.
+void TestFamilies::samplesFromTheModel()
+{
+    QFETCH(QString, family);
+    const ModelSource source = ModelSource::open(fixtureDir(family).toStdString());
+    const ModelConfig& c = source.config();
+    JobContext ctx;
+    ModelSampleParams p;
+    p.windows = 6;
+    p.seqlen = 24;
+    const CalibrationSet a = sampleFromModel(source, p, ctx);
+    const CalibrationSet again = sampleFromModel(source, p, ctx);
+    p.seed = 1;
+    const CalibrationSet other = sampleFromModel(source, p, ctx);
+    QCOMPARE(int64_t(a.windows.size()), p.windows);
+    for (const auto& w : a.windows) {
+        QCOMPARE(int64_t(w.size()), p.seqlen);
+        for (int32_t t : w)
+            QVERIFY(t >= 0 && t < c.vocabSize);
+    }
+    QVERIFY(a.windows == again.windows);
+    QVERIFY(a.windows != other.windows);
+    const int32_t first = c.bosTokenId >= 0 ? c.bosTokenId : c.eosTokenId;
+    for (const auto& w : a.windows)
+        QCOMPARE(w.front(), first);
+    QVERIFY(QString::fromStdString(a.description).contains("sampled from the model"));
+
+    c10::InferenceMode guard;
+    const mpq::detail::LlamaModel model(source, kCpu, at::kFloat);
+    auto idsOfSet = [](const CalibrationSet& s) {
+        at::Tensor t = at::empty({int64_t(s.windows.size()), int64_t(s.windows[0].size())}, at::kLong);
+        for (size_t b = 0; b < s.windows.size(); ++b)
+            for (size_t i = 0; i < s.windows[b].size(); ++i)
+                t[int64_t(b)][int64_t(i)] = int64_t(s.windows[b][i]);
+        return t;
+    };
+    // Temperature near 0: greedy decoding (ties aside, which random weights do not produce).
+    p.temperature = 1e-6;
+    const at::Tensor greedy = idsOfSet(sampleFromModel(source, p, ctx));
+    at::Tensor h = model.embed(greedy);
+    for (int64_t i = 0; i < c.numLayers; ++i)
+        h = model.layer(i, h);
+    const at::Tensor argmax = model.logits(h).argmax(-1);
+    int64_t followed = 0, checked = 0;
+    for (int64_t b = 0; b < greedy.size(0); ++b)
+        for (int64_t t = 0; t + 1 < greedy.size(1); ++t) {
+            if (greedy[b][t].item<int64_t>() == c.eosTokenId && c.bosTokenId >= 0)
+                continue; // a new document's BOS follows, not a draw
+            ++checked;
+            followed += greedy[b][t + 1].item<int64_t>() == argmax[b][t].item<int64_t>();
+        }
+    QCOMPARE(followed, checked);
+    // Temperature 1: the sample's NLL against the model's entropy at the same positions.
+    p.temperature = 1.0;
+    p.windows = 16;
+    const at::Tensor sampled = idsOfSet(sampleFromModel(source, p, ctx));
+    h = model.embed(sampled);
+    for (int64_t i = 0; i < c.numLayers; ++i)
+        h = model.layer(i, h);
+    const at::Tensor logp = at::log_softmax(model.logits(h).to(at::kDouble), -1).slice(1, 0, p.seqlen - 1);
+    const double nll = -logp.gather(-1, sampled.slice(1, 1).unsqueeze(-1)).mean().item<double>();
+    const double entropy = -(logp.exp() * logp).sum(-1).mean().item<double>();
+    const double uniform = -logp.mean().item<double>(); // expected NLL of a uniformly random token
+    qInfo("%s: sampled NLL %.4f, model entropy %.4f, random tokens' NLL %.4f", qPrintable(family), nll, entropy, uniform);
+    QVERIFY2(std::abs(nll - entropy) < 0.25 * (uniform - entropy),
+             qPrintable(QString("sampled NLL %1 vs entropy %2 (random %3)").arg(nll).arg(entropy).arg(uniform)));
 }
 
 void TestFamilies::ropeTablesMatchTransformers_data()

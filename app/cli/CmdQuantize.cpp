@@ -49,7 +49,10 @@ void addQuantizeOptions(Args& args)
                              "to RTN (recorded per matrix; docs/quantization.md)", "0.01");
     args.option("block-size", "N", "GPTQ lazy-batch block size", "128");
     args.option("plan", "FILE", "allocation plan (JSON) giving per-matrix bits and group sizes");
-    args.option("calib", "SET", "calibration text: c4 (train excerpt), wikitext2, or a file", "c4");
+    args.option("calib", "SET",
+                "calibration text: c4 (train excerpt), wikitext2, a file, self (text sampled from the model "
+                "itself), or a mixture A+B (windows alternate: c4+self)",
+                "c4");
     args.option("nsamples", "N", "calibration windows", "128");
     args.option("seqlen", "L", "tokens per calibration window", "2048");
     args.option("seed", "S", "seed of the window draw (Python's random, as GPTQ's scripts)", "0");

@@ -2,6 +2,7 @@
 #include "SettingFlags.h"
 
 #include "core/Files.h"
+#include "data/Calibration.h"
 #include "data/TextSources.h"
 
 #include <unistd.h>
@@ -69,7 +70,9 @@ void checkEvalDataset(const std::string& nameOrPath, const std::string& dataDir,
 void checkCalibrationSet(const std::string& nameOrPath, const std::string& dataDir, const std::string& option)
 {
     try {
-        data::resolveCalibrationSet(nameOrPath, dataDirOf(dataDir));
+        for (const std::string& part : calibrationSourceParts(nameOrPath))
+            if (part != kSelfCalibration) // sampled from the model: needs no data folder
+                data::resolveCalibrationSet(part, dataDirOf(dataDir));
     } catch (const Error& e) {
         throw Error(option + " " + nameOrPath + ": " + e.what() + flagsSuffix(e));
     }

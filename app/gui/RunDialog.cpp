@@ -52,7 +52,8 @@ RunDialog::RunDialog(QWidget* parent) : QDialog(parent)
     m_symmetric = new QCheckBox(tr("symmetric grid"), this);
     form->addRow(tr("Grid"), m_symmetric);
     m_calib = new QLineEdit(QString::fromStdString(defaults.calib), this);
-    m_calib->setToolTip(tr("c4, wikitext2, or a text / JSON-lines file"));
+    m_calib->setToolTip(tr("c4, wikitext2, a text / JSON-lines file, self (text sampled from the model itself), "
+                            "or a mixture such as c4+self (windows alternate)"));
     form->addRow(tr("Calibration"), m_calib);
     m_nsamples = new QSpinBox(this);
     m_nsamples->setRange(1, 4096);

@@ -12,7 +12,7 @@
 #include "model/ModelSource.h"
 #include "model/detail/WeightLoader.h"
 #include "quant/detail/GgmlWeight.h"
-#include "tokenizer/ModelTokenizer.h"
+#include "eval/ModelSampler.h"
 
 #include <c10/core/InferenceMode.h>
 #include <nlohmann/json.hpp>
@@ -59,13 +59,7 @@ GgufCostTable computeGgufCosts(const GgufCostParams& params, JobContext& ctx)
     std::unique_ptr<detail::FpHessianPass> pass;
     CalibrationSet calib;
     if (params.costKind == "hessian") {
-        if (!params.calibration.tokensFile.empty()) {
-            calib = loadCalibrationTokens(params.calibration.tokensFile, int32_t(cfg.vocabSize));
-        } else {
-            CalibrationParams cp = params.calibration;
-            cp.seqlen = std::min(cp.seqlen, cfg.maxPositions);
-            calib = sampleCalibration(cp, *openModelTokenizer(source), ctx);
-        }
+        calib = modelCalibration(source, params.calibration, params.device, ctx);
         const at::ScalarType act = device.is_cuda() ? at::kHalf : at::kFloat;
         const int64_t batch = params.batchSize > 0 ? params.batchSize : (device.is_cuda() ? 16 : 4);
         pass = std::make_unique<detail::FpHessianPass>(source, calib.windows, device, act, batch);

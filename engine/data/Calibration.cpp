@@ -13,12 +13,31 @@
 
 namespace mpq {
 
+std::vector<std::string> calibrationSourceParts(const std::string& source)
+{
+    if (files::exists(source))
+        return {source}; // a file whose name holds a '+'
+    std::vector<std::string> parts;
+    size_t from = 0;
+    for (;;) {
+        const size_t plus = source.find('+', from);
+        parts.push_back(source.substr(from, plus == std::string::npos ? std::string::npos : plus - from));
+        if (parts.back().empty())
+            throw Error("calibration source '" + source + "': an empty part (write A+B, e.g. c4+self)");
+        if (plus == std::string::npos)
+            return parts;
+        from = plus + 1;
+    }
+}
+
 CalibrationSet sampleCalibration(const CalibrationParams& p, const Tokenizer& tok, JobContext& ctx)
 {
     if (!p.tokensFile.empty())
         return loadCalibrationTokens(p.tokensFile, tok.vocabSize());
     if (p.nsamples < 1 || p.seqlen < 2)
         throw Error("calibration needs nsamples >= 1 and seqlen >= 2");
+    if (p.source == kSelfCalibration || calibrationSourceParts(p.source).size() > 1)
+        throw Error("calibration source '" + p.source + "' needs the model (modelCalibration)");
     CalibrationSet set;
     const std::string dir = p.dataDir.empty() ? data::dataDirectory() : p.dataDir;
     set.sourcePath = data::resolveCalibrationSet(p.source, dir);

@@ -10,8 +10,12 @@ namespace mpq {
 
 class Tokenizer;
 
+/// The calibration source that names text sampled from the model itself (`--calib self`;
+/// eval/ModelSampler.h): it needs the model, so sampleCalibration does not take it.
+inline constexpr const char* kSelfCalibration = "self";
+
 struct CalibrationParams {
-    std::string source = "c4";  ///< "c4" (train excerpt), "wikitext2", or a text / JSON-lines file
+    std::string source = "c4";  ///< "c4" (train excerpt), "wikitext2", kSelfCalibration, or a text / JSON-lines file
     int64_t nsamples = 128;
     int64_t seqlen = 2048;
     uint64_t seed = 0;
@@ -24,6 +28,12 @@ struct CalibrationSet {
     std::string sourcePath;
     std::string description;
 };
+
+/// The parts of a mixed source "A+B" (e.g. "c4+self": windows alternating between C4 and text
+/// sampled from the model; eval/ModelSampler.h's modelCalibration draws them); {source} otherwise,
+/// and where a file of that very name exists.
+/// Throws mpq::Error on an empty part.
+std::vector<std::string> calibrationSourceParts(const std::string& source);
 
 /// GPTQ's calibration protocol. JSON lines (C4): draw a random document until one is longer
 /// than seqlen tokens (tok.encodeForModel: BOS + encoding where the model has one), then a

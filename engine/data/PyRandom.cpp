@@ -76,6 +76,12 @@ uint32_t PyRandom::getrandbits(int k)
     return next() >> (32 - k);
 }
 
+double PyRandom::random()
+{
+    const uint32_t a = next() >> 5, b = next() >> 6;
+    return (double(a) * 67108864.0 + double(b)) * (1.0 / 9007199254740992.0);
+}
+
 int64_t PyRandom::randint(int64_t a, int64_t b)
 {
     if (b < a)

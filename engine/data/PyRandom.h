@@ -14,6 +14,8 @@ public:
     uint32_t getrandbits(int k);
     /// random.randint(a, b): uniform in [a, b], b ≥ a.
     int64_t randint(int64_t a, int64_t b);
+    /// random.random(): uniform in [0, 1) with 53 random bits.
+    double random();
 
 private:
     uint32_t next();

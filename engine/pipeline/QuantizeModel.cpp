@@ -20,6 +20,7 @@
 #include "runs/detail/ResultFolderFiles.h"
 #include "session/detail/RunJournal.h"
 #include "session/detail/Sha256.h"
+#include "eval/ModelSampler.h"
 #include "tokenizer/ModelTokenizer.h"
 
 #include <c10/core/InferenceMode.h>
@@ -221,7 +222,7 @@ CalibrationSet calibrationFor(const QuantizeParams& p, const ModelSource& source
     cp.seqlen = std::min(p.seqlen, source.config().maxPositions);
     cp.seed = p.seed;
     cp.dataDir = p.dataDir;
-    return sampleCalibration(cp, *openModelTokenizer(source), ctx);
+    return modelCalibration(source, cp, p.device, ctx);
 }
 
 /// Memory: the batch that fits the limits (set in p when a limit is given and no batch), or a

@@ -56,10 +56,13 @@ MxqCostChoice chooseMxqCost(const ModelConfig& c, const MxqCostParams& asked, co
         } else {
             const std::string dir =
                 params.calibration.dataDir.empty() ? data::dataDirectory() : params.calibration.dataDir;
-            source = data::resolveCalibrationSet(params.calibration.source, dir);
+            for (const std::string& part : calibrationSourceParts(params.calibration.source))
+                source += (source.empty() ? "" : " + ") +
+                          (part == kSelfCalibration ? std::string("text sampled from the model")
+                                                    : data::resolveCalibrationSet(part, dir));
         }
     } catch (const Error& e) {
-        return fnorm("no calibration data for probed (" + (source.empty() ? params.calibration.source : source) +
+        return fnorm("no calibration data for probed (" + (params.calibration.tokensFile.empty() ? params.calibration.source : source) +
                      ": " + e.what() + "); give --calib or --calib-tokens for it");
     }
     const int64_t need = probedMxqBytes(c, params);

@@ -8,7 +8,7 @@
 #include "core/detail/TorchDevice.h"
 #include "model/detail/WeightLoader.h"
 #include "quant/detail/Hqq.h"
-#include "tokenizer/ModelTokenizer.h"
+#include "eval/ModelSampler.h"
 
 #include <c10/core/InferenceMode.h>
 
@@ -19,12 +19,7 @@ namespace mpq::detail {
 
 CalibrationSet mxqCalibration(const ModelSource& source, const MxqCostParams& params, JobContext& ctx)
 {
-    const ModelConfig& cfg = source.config();
-    if (!params.calibration.tokensFile.empty())
-        return loadCalibrationTokens(params.calibration.tokensFile, int32_t(cfg.vocabSize));
-    CalibrationParams cp = params.calibration;
-    cp.seqlen = std::min(cp.seqlen, cfg.maxPositions);
-    return sampleCalibration(cp, *openModelTokenizer(source), ctx);
+    return modelCalibration(source, params.calibration, params.device, ctx);
 }
 
 int64_t mxqBatch(const MxqCostParams& params)
