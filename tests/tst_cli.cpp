@@ -77,6 +77,27 @@ Result runMpq(const QStringList& args, int timeoutMs = 120000)
     return r;
 }
 
+/// mpq run in `dir` without shared data (MPQ_DATA_DIR names a missing folder) and on one thread: a
+/// tiny model's many small kernels gain nothing from two, and OpenMP's spinning threads crawl when
+/// the cores are shared (measured: 37 tokens/s vs ~1,400).
+Result runMpqWithoutData(const QTemporaryDir& dir, const QStringList& args)
+{
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("MPQ_DATA_DIR", dir.filePath("no-data"));
+    env.insert("MPQ_THREADS", "1");
+    p.setProcessEnvironment(env);
+    p.setWorkingDirectory(dir.path());
+    p.start(mpqPath(), args);
+    Result r;
+    r.finished = p.waitForStarted(10000) && p.waitForFinished(120000);
+    r.status = p.exitStatus();
+    r.exitCode = p.exitCode();
+    r.out = QString::fromUtf8(p.readAllStandardOutput());
+    r.err = QString::fromUtf8(p.readAllStandardError());
+    return r;
+}
+
 bool writeFile(const QString& path, const QByteArray& bytes)
 {
     QFile f(path);
@@ -391,24 +412,7 @@ void TestCli::demoEvalQuantizeInfo()
 {
     MPQ_DEMO_MODEL(demo);
     QTemporaryDir dir;
-    const auto run = [&](const QStringList& args) {
-        QProcess p;
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.insert("MPQ_DATA_DIR", dir.filePath("no-data"));
-        // One thread: a tiny model's many small kernels gain nothing from two, and OpenMP's
-        // spinning threads crawl when the cores are shared (measured: 37 tokens/s vs ~1,400).
-        env.insert("MPQ_THREADS", "1");
-        p.setProcessEnvironment(env);
-        p.setWorkingDirectory(dir.path());
-        p.start(mpqPath(), args);
-        Result r;
-        r.finished = p.waitForStarted(10000) && p.waitForFinished(120000);
-        r.status = p.exitStatus();
-        r.exitCode = p.exitCode();
-        r.out = QString::fromUtf8(p.readAllStandardOutput());
-        r.err = QString::fromUtf8(p.readAllStandardError());
-        return r;
-    };
+    const auto run = [&](const QStringList& args) { return runMpqWithoutData(dir, args); };
     Result r = run({"eval", "--demo", "--json"});
     QVERIFY2(r.finished && r.exitCode == 0, qPrintable(r.describe()));
     QJsonObject j = QJsonDocument::fromJson(r.out.toUtf8()).object();
@@ -503,20 +507,9 @@ void TestCli::calibrationSampledFromTheModel()
     MPQ_DEMO_MODEL(demo);
     QTemporaryDir dir;
     const auto quantize = [&](const QString& calib, int windows, const QString& name) {
-        QProcess p;
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.insert("MPQ_DATA_DIR", dir.filePath("no-data"));
-        env.insert("MPQ_THREADS", "1");
-        p.setProcessEnvironment(env);
-        p.start(mpqPath(), {"quantize", "--demo", "--method", "gptq", "--bits", "4", "--calib", calib, "--nsamples",
-                            QString::number(windows), "--seqlen", "24", "--out", dir.filePath(name)});
-        Result r;
-        r.finished = p.waitForStarted(10000) && p.waitForFinished(120000);
-        r.status = p.exitStatus();
-        r.exitCode = p.exitCode();
-        r.out = QString::fromUtf8(p.readAllStandardOutput());
-        r.err = QString::fromUtf8(p.readAllStandardError());
-        return r;
+        return runMpqWithoutData(dir, {"quantize", "--demo", "--method", "gptq", "--bits", "4", "--calib", calib,
+                                       "--nsamples", QString::number(windows), "--seqlen", "24", "--out",
+                                       dir.filePath(name)});
     };
     Result r = quantize("self", 2, "self");
     QVERIFY2(r.finished && r.exitCode == 0, qPrintable(r.describe()));

@@ -839,6 +839,16 @@ private Q_SLOTS:
         choice = chooseMxqCost(c, p, {});
         QCOMPARE(choice.kind, std::string("fnorm"));
         QVERIFY2(choice.reason.find("no calibration data") != std::string::npos, choice.reason.c_str());
+        // Text sampled from the model needs no data folder; a mixture needs each of its parts.
+        p.calibration.source = kSelfCalibration;
+        choice = chooseMxqCost(c, p, {});
+        QCOMPARE(choice.kind, std::string("probed"));
+        QVERIFY2(choice.reason.find("sampled from the model") != std::string::npos, choice.reason.c_str());
+        p.calibration.source = "c4+self";
+        choice = chooseMxqCost(c, p, {});
+        QCOMPARE(choice.kind, std::string("fnorm"));
+        QVERIFY2(choice.reason.find("c4+self") != std::string::npos, choice.reason.c_str());
+        p.calibration.source = "c4";
         // Data, but a host limit below what probed holds (the estimate counts the file's windows).
         p.calibration.tokensFile = tokens;
         p.calibration.nsamples = 4;
