@@ -8,11 +8,11 @@
 #include "core/Error.h"
 #include "core/detail/JsonInt.h"
 #include "core/detail/TorchDevice.h"
+#include "eval/ModelSampler.h"
 #include "model/LlamaArch.h"
 #include "model/ModelSource.h"
 #include "model/detail/WeightLoader.h"
 #include "quant/detail/GgmlWeight.h"
-#include "eval/ModelSampler.h"
 
 #include <c10/core/InferenceMode.h>
 #include <nlohmann/json.hpp>

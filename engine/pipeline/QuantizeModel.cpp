@@ -4,11 +4,12 @@
 #include "pipeline/QuantizeJob.h"
 
 #include "core/Error.h"
-#include "core/SettingError.h"
 #include "core/Files.h"
+#include "core/SettingError.h"
 #include "core/detail/DeviceMemory.h"
 #include "core/detail/TorchDevice.h"
 #include "data/Calibration.h"
+#include "eval/ModelSampler.h"
 #include "model/MemoryPlan.h"
 #include "model/ModelSource.h"
 #include "model/detail/LlamaModel.h"
@@ -20,8 +21,6 @@
 #include "runs/detail/ResultFolderFiles.h"
 #include "session/detail/RunJournal.h"
 #include "session/detail/Sha256.h"
-#include "eval/ModelSampler.h"
-#include "tokenizer/ModelTokenizer.h"
 
 #include <c10/core/InferenceMode.h>
 #include <nlohmann/json.hpp>

@@ -62,8 +62,9 @@ MxqCostChoice chooseMxqCost(const ModelConfig& c, const MxqCostParams& asked, co
                                                     : data::resolveCalibrationSet(part, dir));
         }
     } catch (const Error& e) {
-        return fnorm("no calibration data for probed (" + (params.calibration.tokensFile.empty() ? params.calibration.source : source) +
-                     ": " + e.what() + "); give --calib or --calib-tokens for it");
+        const std::string& named = params.calibration.tokensFile.empty() ? params.calibration.source : source;
+        return fnorm("no calibration data for probed (" + named + ": " + e.what() +
+                     "); give --calib or --calib-tokens for it");
     }
     const int64_t need = probedMxqBytes(c, params);
     const bool cpu = params.device.rfind("cuda", 0) != 0;

@@ -6,9 +6,9 @@
 #include "core/Device.h"
 #include "core/Error.h"
 #include "core/detail/TorchDevice.h"
+#include "eval/ModelSampler.h"
 #include "model/detail/WeightLoader.h"
 #include "quant/detail/Hqq.h"
-#include "eval/ModelSampler.h"
 
 #include <c10/core/InferenceMode.h>
 
