@@ -5,11 +5,20 @@
 # with its keyboard data and a font, and GLPK for MXQ. They travel in .gpudebs/ (about 41 MB) and
 # bench/gpu/build-cuda.sh unpacks them with dpkg -x, keeping the machine's own copy of every
 # library it already has. docs/packaging.md, "The workbench on a CUDA workstation".
+# With CLI_ONLY=1: only what `mpq` needs (GLPK, the ICU 72 runtime that Debian's ICU headers
+# match, and the development tarball below) into .gpudebs-cli/ (about 13 MB), for
+# `GUI=0 DEBS=.gpudebs-cli bench/gpu/build-cuda.sh`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mkdir -p .gpudebs
-cd .gpudebs
-packages=(
+if [ "${CLI_ONLY:-0}" = 1 ]; then
+  folder=.gpudebs-cli
+  packages=(libglpk40 libglpk-dev libamd2 libcolamd2 libsuitesparseconfig5 libltdl7 libgmp10 libicu72 libpcre2-8-0)
+else
+  folder=.gpudebs
+fi
+mkdir -p $folder
+cd $folder
+[ "${CLI_ONLY:-0}" = 1 ] || packages=(
   # Qt 6 and QCustomPlot: runtime, development files and tools
   libqt6core6 libqt6gui6 libqt6widgets6 libqt6printsupport6 libqt6dbus6 libqt6network6 libqt6opengl6
   libqt6openglwidgets6 libqt6svg6 libqt6svgwidgets6 libqt6concurrent6 libqt6sql6 libqt6test6 libqt6xml6

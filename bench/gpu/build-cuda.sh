@@ -7,7 +7,8 @@
 #   GUI=1     also build the workbench (needs Qt in .gpudebs/) and the Qt Test suites
 #   TARGETS   the targets to build (default: all)
 #   CMAKE_ARGS  extra CMake arguments (e.g. -DCMAKE_CXX_FLAGS=-g1 for backtraces with names)
-#   DEBS      the folder of .debs (default .gpudebs; .gpudebs-cli: only what the CLI needs)
+#   DEBS      the folder of .debs (default .gpudebs; .gpudebs-cli: only what the CLI needs, from
+#             CLI_ONLY=1 packaging/gpu-debs.sh)
 # Source bench/gpu/env.sh afterwards for LD_LIBRARY_PATH, PATH and QT_PLUGIN_PATH.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
