@@ -62,6 +62,24 @@ at::Tensor windowsOf(const std::vector<int32_t>& ids, int64_t seqlen, int64_t co
     return t;
 }
 
+/// The windows of a calibration set as ids [windows, length].
+at::Tensor windowsOf(const CalibrationSet& set)
+{
+    std::vector<int32_t> flat;
+    for (const auto& w : set.windows)
+        flat.insert(flat.end(), w.begin(), w.end());
+    return windowsOf(flat, int64_t(set.windows.front().size()), int64_t(set.windows.size()));
+}
+
+/// The full forward pass's logits [B, T, vocab] (every position at once, no cache).
+at::Tensor fullLogits(const mpq::detail::LlamaModel& model, const at::Tensor& ids)
+{
+    at::Tensor h = model.embed(ids);
+    for (int64_t i = 0; i < model.config().numLayers; ++i)
+        h = model.layer(i, h);
+    return model.logits(h);
+}
+
 const QStringList kFamilies = {"llama3", "llama2-linear", "mistral", "qwen2", "qwen3", "mixtral", "qwen2_moe", "qwen3_moe"};
 
 } // namespace
@@ -230,10 +248,7 @@ void TestFamilies::cachedDecodingMatchesTheFullForward()
     const mpq::detail::LlamaModel model(source, kCpu, at::kFloat);
     const int64_t seqlen = ref["seqlen"].toInt();
     const at::Tensor ids = windowsOf(idsOf(ref), seqlen, 2); // two sequences: a batch of 2
-    at::Tensor h = model.embed(ids);
-    for (int64_t i = 0; i < source.config().numLayers; ++i)
-        h = model.layer(i, h);
-    const at::Tensor full = model.logits(h).to(at::kFloat);
+    const at::Tensor full = fullLogits(model, ids).to(at::kFloat);
     std::vector<mpq::detail::LayerKv> cache;
     double worst = 0, scale = 0;
     for (int64_t t = 0; t < seqlen; ++t) {
@@ -290,20 +305,10 @@ void TestFamilies::samplesFromTheModel()
 
     c10::InferenceMode guard;
     const mpq::detail::LlamaModel model(source, kCpu, at::kFloat);
-    auto idsOfSet = [](const CalibrationSet& s) {
-        at::Tensor t = at::empty({int64_t(s.windows.size()), int64_t(s.windows[0].size())}, at::kLong);
-        for (size_t b = 0; b < s.windows.size(); ++b)
-            for (size_t i = 0; i < s.windows[b].size(); ++i)
-                t[int64_t(b)][int64_t(i)] = int64_t(s.windows[b][i]);
-        return t;
-    };
     // Temperature near 0: greedy decoding (ties aside, which random weights do not produce).
     p.temperature = 1e-6;
-    const at::Tensor greedy = idsOfSet(sampleFromModel(source, p, ctx));
-    at::Tensor h = model.embed(greedy);
-    for (int64_t i = 0; i < c.numLayers; ++i)
-        h = model.layer(i, h);
-    const at::Tensor argmax = model.logits(h).argmax(-1);
+    const at::Tensor greedy = windowsOf(sampleFromModel(source, p, ctx));
+    const at::Tensor argmax = fullLogits(model, greedy).argmax(-1);
     int64_t followed = 0, checked = 0;
     for (int64_t b = 0; b < greedy.size(0); ++b)
         for (int64_t t = 0; t + 1 < greedy.size(1); ++t) {
@@ -316,11 +321,8 @@ void TestFamilies::samplesFromTheModel()
     // Temperature 1: the sample's NLL against the model's entropy at the same positions.
     p.temperature = 1.0;
     p.windows = 16;
-    const at::Tensor sampled = idsOfSet(sampleFromModel(source, p, ctx));
-    h = model.embed(sampled);
-    for (int64_t i = 0; i < c.numLayers; ++i)
-        h = model.layer(i, h);
-    const at::Tensor logp = at::log_softmax(model.logits(h).to(at::kDouble), -1).slice(1, 0, p.seqlen - 1);
+    const at::Tensor sampled = windowsOf(sampleFromModel(source, p, ctx));
+    const at::Tensor logp = at::log_softmax(fullLogits(model, sampled).to(at::kDouble), -1).slice(1, 0, p.seqlen - 1);
     const double nll = -logp.gather(-1, sampled.slice(1, 1).unsqueeze(-1)).mean().item<double>();
     const double entropy = -(logp.exp() * logp).sum(-1).mean().item<double>();
     const double uniform = -logp.mean().item<double>(); // expected NLL of a uniformly random token
