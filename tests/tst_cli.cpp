@@ -393,6 +393,7 @@ void TestCli::evalJson()
     QVERIFY2(std::abs(j["mean_nll"].toDouble() - 1.266) <= 0.0005, qPrintable(r.out));
     QCOMPARE(j["tokens"].toInteger(), qint64(1804));
     QCOMPARE(j["windows"].toInteger(), qint64(5));
+    QCOMPARE(j["window_mean_nll"].toArray().size(), 5); // one mean NLL per window (story)
     QCOMPARE(j["protocol"].toString(), QStringLiteral("documents"));
     qDebug("mpq eval stories260K --json: %lld ms", r.ms);
 }

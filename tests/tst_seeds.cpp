@@ -989,6 +989,10 @@ private Q_SLOTS:
             QCOMPARE(run["seed"].toInt(), i);
             QVERIFY(QFileInfo::exists(run["result"].toString()));
             values.push_back(run["perplexity"].toObject()[ds].toDouble());
+            const QJsonArray windows = run["window_mean_nll"].toObject()[ds].toArray(); // for paired comparisons
+            QVERIFY(!windows.isEmpty());
+            for (const QJsonValue& w : windows)
+                QVERIFY(w.isDouble() && std::isfinite(w.toDouble()) && w.toDouble() > 0);
         }
         const SeedStatistics s = seedStatistics(values);
         QCOMPARE(point["perplexity"].toObject()[ds].toDouble(), s.mean);

@@ -16,6 +16,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -54,6 +55,31 @@ void compareFigures(const mpq::EvalResult& resident, const mpq::EvalResult& stre
              qPrintable(QString("streamed mean NLL %1 vs resident %2")
                             .arg(streamed.meanNll, 0, 'g', 17)
                             .arg(resident.meanNll, 0, 'g', 17)));
+    QVERIFY(streamed.windowMeanNll == resident.windowMeanNll);
+}
+
+/// Each window's mean NLL (EvalResult::windowMeanNll): one per window, within the range of the
+/// whole text's mean, and the first equal to an evaluation of that window alone.
+void checkWindowNll(const mpq::EvalResult& r, mpq::EvalParams p, bool equalWindows)
+{
+    QCOMPARE(int64_t(r.windowMeanNll.size()), r.windows);
+    const auto [lo, hi] = std::minmax_element(r.windowMeanNll.begin(), r.windowMeanNll.end());
+    QVERIFY(std::isfinite(*lo) && std::isfinite(*hi));
+    QVERIFY(*lo <= r.meanNll && r.meanNll <= *hi);
+    if (equalWindows) { // every window scores as many tokens: the mean of the means is the mean
+        double sum = 0;
+        for (double w : r.windowMeanNll)
+            sum += w;
+        QVERIFY2(std::abs(sum / double(r.windows) - r.meanNll) <= 1e-12 * r.meanNll,
+                 qPrintable(QString("mean of window means %1, mean NLL %2").arg(sum / double(r.windows), 0, 'g', 17)
+                                .arg(r.meanNll, 0, 'g', 17)));
+    }
+    p.maxWindows = 1;
+    const mpq::EvalResult first = evaluate(p, false);
+    QCOMPARE(first.windowMeanNll.size(), size_t(1));
+    QVERIFY2(std::abs(first.meanNll - r.windowMeanNll[0]) <= 1e-12 * first.meanNll,
+             qPrintable(QString("first window alone %1, in the whole text %2").arg(first.meanNll, 0, 'g', 17)
+                            .arg(r.windowMeanNll[0], 0, 'g', 17)));
 }
 
 /// A synthetic LLaMA big enough that its weights (about 112 MB in fp32) stand out of the
@@ -128,6 +154,7 @@ private Q_SLOTS:
         p.maxWindows = 12;
         const mpq::EvalResult resident = evaluate(p, false);
         QVERIFY(resident.windows >= 2);
+        checkWindowNll(resident, p, protocol == "gptq");
         const mpq::EvalResult streamed = evaluate(p, true);
         compareFigures(resident, streamed);
         QCOMPARE(streamed.windowsPerPass, streamed.windows);

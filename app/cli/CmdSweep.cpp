@@ -217,8 +217,10 @@ int runSweep(const std::vector<std::string>& argv)
             point["seed"] = *run.seed;
         if (!run.params.solver.empty())
             point["solver"] = nlohmann::json::parse(run.params.solver.toJson());
-        for (const auto& [ds, er] : run.evaluations)
+        for (const auto& [ds, er] : run.evaluations) {
             point["perplexity"][ds] = er.perplexity;
+            point["window_mean_nll"][ds] = er.windowMeanNll; // for paired comparisons of points
+        }
         seedRuns.push_back(point);
         if (run.seed && !outDir.empty()) { // an interrupted sweep keeps the seeds it finished
             const nlohmann::json partial = {{"value", run.value}, {"seeds", seedRuns}};

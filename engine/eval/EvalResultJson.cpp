@@ -21,7 +21,7 @@ std::string EvalResult::toJson() const
                          {"windows_per_pass", windowsPerPass}, {"reason", streamedReason},
                          {"breakdown", memoryPlan}}},
         {"peak_host_bytes", peakHostBytes}, {"start_host_bytes", startHostBytes},
-        {"peak_device_bytes", peakDeviceBytes}};
+        {"peak_device_bytes", peakDeviceBytes}, {"window_mean_nll", windowMeanNll}};
     return j.dump();
 }
 

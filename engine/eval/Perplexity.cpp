@@ -250,6 +250,7 @@ EvalResult evaluatePerplexity(const EvalParams& p, JobContext& ctx)
     r.tokens = sums.tokens;
     r.windows = int64_t(windows.size());
     r.meanNll = sums.nll / double(sums.tokens);
+    r.windowMeanNll = std::move(sums.windowMeanNll);
     r.perplexity = std::exp(r.meanNll);
     if (!std::isfinite(r.meanNll))
         throw Error(p.model + ": perplexity on " + p.dataset + " is not a finite number (mean NLL " +

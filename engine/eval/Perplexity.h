@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace mpq {
 
@@ -58,6 +59,9 @@ struct EvalResult {
     int64_t peakHostBytes = -1;     ///< the process's peak RSS at the end (-1: unknown)
     int64_t startHostBytes = -1;    ///< its RSS when the job's peak was reset, before any weight was read
     int64_t peakDeviceBytes = -1;   ///< CUDA only
+    /// Each window's mean NLL over its scored tokens, in window order: what paired comparisons of two
+    /// evaluations of one text need (docs/eval-protocols.md, "Per-window NLL").
+    std::vector<double> windowMeanNll;
 
     /// The whole result as one compact JSON object (perplexity, mean_nll, tokens, windows,
     /// protocol, data set, device, dtype, seconds, memory plan and peaks): what `mpq eval --json`

@@ -18,13 +18,19 @@ at::Tensor idsOf(const std::vector<Window>& windows, size_t i, size_t j)
     return ids;
 }
 
-/// Adds a batch's NLL [B, T-1] (column t-1 predicts token t) over its scored tokens.
+/// Adds a batch's NLL [B, T-1] (column t-1 predicts token t) over its scored tokens, and each
+/// window's mean (windows [i, j) of `windows.size()`).
 void addBatch(NllSums& sums, const at::Tensor& nll, const std::vector<Window>& windows, size_t i, size_t j)
 {
     const int64_t first = windows[i].firstScored;
     const int64_t T = int64_t(windows[i].ids.size());
-    sums.nll += nll.slice(1, first - 1).to(at::kDouble).sum().item<double>();
+    const at::Tensor scored = nll.slice(1, first - 1).to(at::kDouble);
+    sums.nll += scored.sum().item<double>(); // the total exactly as before: one sum per batch
     sums.tokens += int64_t(j - i) * (T - first);
+    sums.windowMeanNll.resize(windows.size());
+    const at::Tensor perWindow = scored.mean(1).cpu();
+    for (size_t b = 0; b < j - i; ++b)
+        sums.windowMeanNll[i + b] = perWindow[int64_t(b)].item<double>();
 }
 
 } // namespace

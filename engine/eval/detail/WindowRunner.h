@@ -13,6 +13,8 @@ namespace mpq::eval::detail {
 struct NllSums {
     double nll = 0;     ///< summed over scored tokens, in fp64
     int64_t tokens = 0;
+    /// Per window, in the order of the windows: its mean NLL over its scored tokens (fp64).
+    std::vector<double> windowMeanNll;
 };
 
 /// The automatic batch (windows per forward pass) for windows of T tokens: 1 on the CPU; on a GPU
