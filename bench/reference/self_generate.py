@@ -17,28 +17,13 @@ usage: self_generate.py MODEL_DIR OUT.bin --windows 16 --seqlen 512 [--seed 0] [
 Sampling: BOS, then tokens drawn from softmax(logits / T) (no top-k, no top-p) until seqlen tokens;
 an EOS is kept and followed by BOS, so a window may hold several documents. Used on the GPU machine.
 """
-import argparse, struct, time
+import argparse, time
 
 import numpy as np
 import torch
 from transformers import AutoModelForCausalLM
 
-
-def read_cal(path):
-    with open(path, "rb") as f:
-        magic = f.read(8)
-        assert magic == b"MPQCAL01", magic
-        n, seqlen = struct.unpack("<qq", f.read(16))
-        ids = np.frombuffer(f.read(), dtype="<i4").reshape(n, seqlen)
-    return ids
-
-
-def write_cal(path, ids):
-    ids = np.ascontiguousarray(ids, dtype="<i4")
-    with open(path, "wb") as f:
-        f.write(b"MPQCAL01")
-        f.write(struct.pack("<qq", ids.shape[0], ids.shape[1]))
-        f.write(ids.tobytes())
+from mpq_calibration import read_calibration, write_calibration
 
 
 def main():
@@ -73,14 +58,14 @@ def main():
     ours = ids.cpu().numpy().astype(np.int32)
     eos_count = int((ours == eos).sum())
     if a.mix:
-        other = read_cal(a.mix)
+        other = np.array(read_calibration(a.mix), dtype=np.int32)
         assert other.shape[1] == a.seqlen, (other.shape, a.seqlen)
         ho, hs = other.shape[0] // 2, ours.shape[0] // 2
         if a.layout == "mix":
             ours = np.concatenate([other[:ho], ours[:hs], other[ho:], ours[hs:]])
         else:
             ours = np.concatenate([other[:ho], ours])
-    write_cal(a.out, ours)
+    write_calibration(a.out, ours.tolist())
     print(f"{a.out}: {ours.shape[0]} windows of {a.seqlen} ({a.windows} sampled in {time.time() - t0:.1f} s, "
           f"T={a.temperature}, seed {a.seed}, {eos_count} EOS){' with ' + a.mix + ' (' + a.layout + ')' if a.mix else ''}")
 

@@ -15,18 +15,12 @@ difference of a boundary; the script reports each window's agreeing prefix.
 usage: self_sample_reference.py MODEL_DIR CALIBRATION_BIN [--seed 0] [--temperature 1]
 Prints one JSON line. Used on the GPU machine (it has transformers); not part of the build.
 """
-import argparse, json, math, random, struct
+import argparse, json, math, random
 
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-
-def read_cal(path):
-    with open(path, "rb") as f:
-        assert f.read(8) == b"MPQCAL01"
-        n, length = struct.unpack("<qq", f.read(16))
-        flat = struct.unpack("<%di" % (n * length), f.read())
-    return [list(flat[i * length:(i + 1) * length]) for i in range(n)]
+from mpq_calibration import read_calibration
 
 
 def draw(logits, temperature, u):
@@ -49,7 +43,7 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--temperature", type=float, default=1.0)
     a = ap.parse_args()
-    theirs = read_cal(a.calibration)
+    theirs = read_calibration(a.calibration)
     B, L = len(theirs), len(theirs[0])
     model = AutoModelForCausalLM.from_pretrained(a.model, dtype=torch.float32).eval()
     tok = AutoTokenizer.from_pretrained(a.model)
