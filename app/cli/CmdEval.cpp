@@ -101,7 +101,8 @@ int runEval(const std::vector<std::string>& argv)
     addEvalOptions(args);
     args.option("session", "FILE", "store the evaluation in this session (SESSION#RUN: stored in SESSION by default)");
     args.flag("no-store", "SESSION#RUN: do not store the evaluation in the session");
-    args.flag("json", "print one JSON object on stdout (perplexity, mean_nll, tokens, ...)");
+    args.flag("json", "print one JSON object on stdout (perplexity, mean_nll, tokens, ..., and window_mean_nll: each "
+                      "window's mean NLL, for paired comparisons; docs/eval-protocols.md)");
     addDemoFlag(args, DemoUse::Eval);
     if (!args.parse(argv))
         return 0;
