@@ -36,6 +36,7 @@
 #include <QtTest>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -99,6 +100,51 @@ double bitsOf(const std::vector<int>& choice, const std::vector<int>& bitsSet)
     for (int c : choice)
         s += bitsSet[size_t(c)];
     return s / double(choice.size());
+}
+
+/// A two-configuration candidate of a probed selection (session 18): named for LO and HI, every
+/// matrix at one of them, within the budget, and of the least sensitivity cost anchored at LO's
+/// width among every such plan (all 2^n enumerated).
+void checkPairCandidate(const MxqCostTable& t, const MxqProbedSelection& sel, const MxqProbedCandidate& c,
+                        const std::string& lo, const std::string& hi)
+{
+    QCOMPARE(c.name, "sensitivity between " + lo + " and " + hi);
+    size_t klo = t.configs.size(), khi = t.configs.size();
+    for (size_t k = 0; k < t.configs.size(); ++k) {
+        if (t.configs[k].label() == lo)
+            klo = k;
+        if (t.configs[k].label() == hi)
+            khi = k;
+    }
+    QVERIFY(klo < t.configs.size() && khi < t.configs.size());
+    // With this test's configurations (b2g32, b3g64, b4g128) the narrowest width is config 0's, and
+    // each wider one is its width's own anchor.
+    const auto& costs = t.candidateCosts.at(klo == 0 ? std::string("sensitivity") : "sensitivity@" + lo);
+    const size_t n = t.matrices.size();
+    QVERIFY(n <= 16);
+    double best = INFINITY, planCost = 0, planStorage = 0;
+    for (size_t m = 0; m < n; ++m) {
+        const size_t k = size_t(c.choice[m]);
+        QVERIFY2(k == klo || k == khi, c.name.c_str());
+        planCost += costs[m][k];
+        planStorage += t.matrices[m].storageBits[k];
+    }
+    for (uint32_t mask = 0; mask < (1u << n); ++mask) {
+        double cost = 0, storage = 0;
+        for (size_t m = 0; m < n; ++m) {
+            const size_t k = (mask >> m) & 1u ? khi : klo;
+            cost += costs[m][k];
+            storage += t.matrices[m].storageBits[k];
+        }
+        if (storage <= sel.budgetBits)
+            best = std::min(best, cost);
+    }
+    QVERIFY(planStorage <= sel.budgetBits);
+    QVERIFY2(planCost <= best + 1e-9 * std::abs(best), c.name.c_str());
+    QCOMPARE(c.bitsPerParameter, planStorage / double(t.totalParameters()));
+    // Some matrices at each: a point between the two uniform ones, not either of them.
+    QVERIFY(std::count(c.choice.begin(), c.choice.end(), int(khi)) > 0);
+    QVERIFY(std::count(c.choice.begin(), c.choice.end(), int(klo)) > 0);
 }
 
 } // namespace
@@ -695,12 +741,16 @@ private Q_SLOTS:
         const mpq::detail::LossProbe probe(source, last.windows, at::kCPU, 4);
         QVERIFY(probe.baseline() != mpq::detail::LossProbe(source, first.windows, at::kCPU, 4).baseline());
         for (const MxqProbedSelection& sel : t.selections) {
-            // Every kind's plan, at 3.6 bits (floor 3) every kind's plan without b2g32 as well, and
-            // the best uniform configuration that fits (b2g32 alone at 3.0 bits; at 3.6 the better
-            // of b2g32 and b3g64 by fnorm), the lowest loss kept.
+            // Every kind's plan, at 3.6 bits (floor 3) every kind's plan without b2g32 as well, the
+            // plan between the two configurations around the budget, and the best uniform
+            // configuration that fits (b2g32 alone at 3.0 bits; at 3.6 the better of b2g32 and b3g64
+            // by fnorm), the lowest loss kept.
             const bool floored = sel.budgetBitsPerParameter > 3.1;
-            QCOMPARE(sel.candidates.size(), size_t(floored ? 13 : 7));
-            for (size_t i = 0; i + 1 < sel.candidates.size(); ++i) {
+            QCOMPARE(sel.candidates.size(), size_t(floored ? 14 : 8));
+            const MxqProbedCandidate& pair = sel.candidates[sel.candidates.size() - 2];
+            checkPairCandidate(t, sel, pair, floored ? std::string("b3g64") : std::string("b2g32"),
+                               floored ? std::string("b4g128") : std::string("b3g64"));
+            for (size_t i = 0; i + 2 < sel.candidates.size(); ++i) {
                 const MxqProbedCandidate& c = sel.candidates[i];
                 const std::string kind = mpq::detail::probedCandidateKinds()[i % 6];
                 QCOMPARE(c.name, i < 6 ? kind : kind + ", floor 3 bits");

@@ -68,8 +68,10 @@ void addAllocatorOptions(Args& args)
         "tr(W H W^T), each layer output's noise-to-signal ratio summed over the weights; mxq only) or sensitivity "
         "(calibration data: each matrix's calibration-loss increase measured with only it at the smallest "
         "candidate, b2g128 by default, scaled to each configuration by its squared error; mxq only) or probed "
-        "(calibration data: at each budget the plans of the six costs above and the best uniform configuration "
-        "that fits are measured by the quantized model's calibration loss, the lowest kept; mxq only; "
+        "(calibration data: at each budget the plans of the six costs above, the same without the widths "
+        "below the budget's floor, the plans of two configurations around the budget and the best uniform "
+        "configuration that fits are measured by the quantized model's calibration loss, the lowest kept; "
+        "mxq only; "
         "docs/mxq.md). The data-aware costs calibrate on --nsamples x --seqlen where given, else on "
         "8 windows of 512 tokens (probed: 8 more to judge the plans); gguf-mxq: auto (= fnorm), fnorm or "
         "hessian",

@@ -109,8 +109,9 @@ RunDialog::RunDialog(QWidget* parent) : QDialog(parent)
     m_mxqCost->addItem(tr("sensitivity (calibration)"), QStringLiteral("sensitivity"));
     m_mxqCost->addItem(tr("probed (calibration: plans measured)"), QStringLiteral("probed"));
     m_mxqCost->setToolTip(
-        tr("What the program minimises. probed solves the program of every cost and keeps the plan "
-           "with the lowest calibration loss (8 + 8 windows of 512 tokens of the calibration set "
+        tr("What the program minimises. probed solves the program of every cost (also with a floor, "
+           "and over two configurations around the budget) and keeps the plan with the lowest "
+           "calibration loss (8 + 8 windows of 512 tokens of the calibration set "
            "above); auto takes it where the set is found and the model fits twice in fp32, else "
            "the data-free fnorm (docs/mxq.md)"));
     mxForm->addRow(tr("Cost"), m_mxqCost);

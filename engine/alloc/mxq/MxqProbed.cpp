@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <optional>
 
 namespace mpq::detail {
@@ -106,6 +107,55 @@ MxqCostTable restrictedTable(const MxqCostTable& table, const std::string& kind,
 std::string anchoredSensitivityKind(const MxqConfig& anchor)
 {
     return "sensitivity@" + anchor.label();
+}
+
+void appendPairCandidates(const MxqCostTable& table, const MxqBudget& budget, double budgetBits, JobContext* ctx,
+                          std::vector<MxqProbedCandidate>& out)
+{
+    const double parameters = double(table.totalParameters());
+    std::vector<double> storage(table.configs.size(), 0.0);
+    int narrowest = std::numeric_limits<int>::max();
+    for (size_t k = 0; k < table.configs.size(); ++k) {
+        for (const MxqMatrixCosts& m : table.matrices)
+            storage[k] += m.storageBits[k];
+        narrowest = std::min(narrowest, table.configs[k].bits);
+    }
+    // LO fits the budget on every matrix, at most one bit per parameter below it; HI does not fit,
+    // at most one bit above it (else the cheapest above).
+    std::vector<size_t> lows, highs;
+    std::optional<size_t> cheapestAbove;
+    for (size_t k = 0; k < table.configs.size(); ++k) {
+        if (storage[k] <= budgetBits) {
+            if (storage[k] >= budgetBits - parameters)
+                lows.push_back(k);
+        } else {
+            if (storage[k] <= budgetBits + parameters)
+                highs.push_back(k);
+            if (!cheapestAbove || storage[k] < storage[*cheapestAbove])
+                cheapestAbove = k;
+        }
+    }
+    if (highs.empty() && cheapestAbove)
+        highs.push_back(*cheapestAbove);
+    for (size_t lo : lows)
+        for (size_t hi : highs) {
+            const MxqConfig& low = table.configs[lo];
+            const std::string costKind =
+                low.bits == narrowest ? "sensitivity" : anchoredSensitivityKind(floorAnchor(table.configs, low.bits));
+            const auto costs = table.candidateCosts.find(costKind);
+            if (costs == table.candidateCosts.end())
+                continue;
+            const std::vector<size_t> two = {lo, hi};
+            const MxqSolution s = solveMxq(restrictedTable(table, costKind, costs->second, two), budget, {}, ctx);
+            if (!s.hasSolution())
+                throw Error("MXQ probed: the plan between " + low.label() + " and " + table.configs[hi].label() +
+                            " at " + budget.describe() + ": " + s.message);
+            std::vector<int> choice;
+            for (int c : s.choice)
+                choice.push_back(int(two.at(size_t(c))));
+            out.push_back({"sensitivity between " + low.label() + " and " + table.configs[hi].label(), choice,
+                           s.bitsPerParameter, 0.0});
+        }
 }
 
 MxqConfig floorAnchor(const std::vector<MxqConfig>& configs, int width)
@@ -199,6 +249,7 @@ std::vector<MxqProbedCandidate> probedCandidates(const MxqCostTable& table, cons
             out.push_back({kind + ", floor " + std::to_string(floorBits) + " bits", choice, s.bitsPerParameter, 0.0});
         }
     }
+    appendPairCandidates(table, budget, budgetBits, ctx, out);
     // The best uniform configuration that fits: where the budget allows one, no mixed plan should
     // be kept unless it measures better than it.
     const auto fnorm = table.candidateCosts.find("fnorm");

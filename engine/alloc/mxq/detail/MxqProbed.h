@@ -43,11 +43,22 @@ int budgetFloor(const MxqCostTable& table, double budgetBits);
 /// when there is none or a loss is not finite.
 int lowestLossCandidate(const std::vector<MxqProbedCandidate>& candidates);
 
+/// Appends the two-configuration plans at `budget` (`budgetBits` over the table's matrices;
+/// docs/mxq.md, "Two-configuration plans among the candidates", session 18): for every LO that fits the
+/// budget on every matrix, at most one bit per parameter below it, and every HI that does not, at
+/// most one bit above it (else the cheapest above), the program over LO and HI alone with the
+/// sensitivity cost anchored at LO's width (floorAnchor; the plain sensitivity where LO has the
+/// narrowest width), named "sensitivity between LO and HI". Pairs whose cost the table lacks are
+/// skipped. Throws mpq::Error when a solve fails; mpq::Cancelled from `ctx`.
+void appendPairCandidates(const MxqCostTable& table, const MxqBudget& budget, double budgetBits, JobContext* ctx,
+                          std::vector<MxqProbedCandidate>& out);
+
 /// The candidate plans of a "probed" table at `budget`, losses not yet measured: each kind of
 /// table.candidateCosts (in probedCandidateKinds() order) solved by solveMxq(); then, where the
 /// budget's floor (budgetFloor) is above the narrowest width, the same kinds without the narrower
 /// configurations ("fnorm, floor 3 bits", …; sensitivity from its cost anchored at the smallest
-/// configuration left, where the table has it); then "uniform
+/// configuration left, where the table has it); then the two-configuration plans
+/// (appendPairCandidates); then "uniform
 /// bXgY", the configuration that fits the budget on every matrix with the smallest summed fnorm
 /// cost (none when no configuration fits on its own). Throws mpq::Error when the budget is
 /// infeasible or a solve fails; mpq::Cancelled from `ctx`.
