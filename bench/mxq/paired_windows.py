@@ -15,13 +15,21 @@ usage:
   paired_windows.py DATASET A B                 A minus B
   paired_windows.py DATASET A --line U1 U2 X    A minus the line from U1 to U2 at bits X, with the
                                                 points' bits given as U1@BITS (e.g. u.json:4.127@4.156)
-A point is SWEEP.json:VALUE (the point whose "value" is VALUE) or an `mpq eval --json` output file.
+A point is SWEEP.json:VALUE (the point whose "value" is VALUE) or an `mpq eval --json` output file;
+either may be gzip-compressed (.json.gz).
 Standard library only; no third-party modules.
 """
+import gzip
 import json
 import math
 import sys
 
+
+
+def read_json(path):
+    """A JSON file, gzip-compressed where its name ends in .gz (docs/measurements keeps large ones so)."""
+    with (gzip.open(path, 'rt') if path.endswith('.gz') else open(path)) as f:
+        return json.load(f)
 
 def load(spec, dataset):
     bits = None
@@ -31,7 +39,7 @@ def load(spec, dataset):
     path, value = spec, ''
     if ':' in spec:
         path, value = spec.rsplit(':', 1)
-    j = json.load(open(path))
+    j = read_json(path)
     if value:
         points = [p for p in j['points'] if abs(float(p['value']) - float(value)) < 1e-9]
         if len(points) != 1:

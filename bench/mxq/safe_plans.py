@@ -14,8 +14,12 @@ the table's candidate costs; "sensitivity@" takes the sensitivity cost anchored 
 Each OUT selection holds one candidate, kept, at its own budget; --uniform adds uniform plans
 (CONFIG@BUDGET, e.g. b4g32@4.508) and --kept the plan the source table kept at a budget
 (SOURCE_BUDGET@NEW_BUDGET), each at a budget of its own, so that one sweep evaluates them all.
+--pair adds two-configuration plans (LO/HI@BUDGET, e.g. b3g64/b4g128@3.75, session 18): every matrix
+at LO or HI, the budget's remaining bits spent on HI where KIND (sensitivity@ anchored at LO's width)
+gains most, exactly as above; a point between two uniform points made of those two alone.
 
-usage: safe_plans.py TABLE OUT BUDGETS [--kind KIND] [--uniform C@B,...] [--kept B@B2,...] [--unit BITS]
+usage: safe_plans.py TABLE OUT BUDGETS [--kind KIND] [--uniform C@B,...] [--kept B@B2,...] [--pair LO/HI@B,...]
+                     [--unit BITS]
 Standard library only.
 """
 import argparse
@@ -32,6 +36,7 @@ def main():
     ap.add_argument('--kind', default='sensitivity@')
     ap.add_argument('--uniform', default='')
     ap.add_argument('--kept', default='')
+    ap.add_argument('--pair', default='')
     ap.add_argument('--unit', type=int, default=0, help='storage unit of the dynamic program in bits '
                     '(default: the parameter count / 8000)')
     a = ap.parse_args()
@@ -83,17 +88,26 @@ def main():
                            'chosen': 0, 'candidates': [{'name': name, 'choice': plan, 'bits_per_parameter': bits,
                                                         'loss': 0.0, 'kl': 0.0}]})
 
+    def anchored(k):
+        if a.kind != 'sensitivity@':
+            return a.kind
+        smallest = min(c['bits'] for c in cf)
+        return 'sensitivity' if cf[k]['bits'] == smallest else 'sensitivity@b%dg128' % cf[k]['bits']
+
     for b in [float(x) for x in a.budgets.split(',') if x]:
         fits = [k for k in range(len(cf)) if storage([k] * len(M)) <= b * params]
         if not fits:
             raise SystemExit('no configuration fits %g bits on every matrix' % b)
         base = min(fits, key=lambda k: sum(fn[m][k] for m in range(len(M))))
-        kind = a.kind
-        if kind == 'sensitivity@':
-            smallest = min(c['bits'] for c in cf)
-            kind = 'sensitivity' if cf[base]['bits'] == smallest else 'sensitivity@b%dg128' % cf[base]['bits']
+        kind = anchored(base)
         allowed = [[k for k in range(len(cf)) if fn[m][k] <= fn[m][base]] for m in range(len(M))]
         add(b, '%s over uniform %s' % (kind, label[base]), solve(C[kind], allowed, b * params))
+    for item in [x for x in a.pair.split(',') if x]:
+        pair, b = item.split('@')
+        lo, hi = (label.index(c) for c in pair.split('/'))
+        kind = anchored(lo)
+        add(float(b), '%s between %s and %s' % (kind, label[lo], label[hi]),
+            solve(C[kind], [[lo, hi]] * len(M), float(b) * params))
     for item in [x for x in a.uniform.split(',') if x]:
         c, b = item.split('@')
         add(float(b), 'uniform ' + c, [label.index(c)] * len(M))
