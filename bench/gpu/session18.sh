@@ -9,7 +9,7 @@
 #     default MXQ sweep at 8 budgets, then the pair plans and uniform points of .gpuwork/m42_pairs.json.
 # .gpuwork/{m42,s260}_pairs.json: written here by bench/mxq/pair_tables.py from session 14's stored tables
 # (docs/measurements/issue14-16-s14/{m42,s260}auto14_mxq-costs.json; list .gpuwork in .git/info/exclude).
-#   parts s260b and 42mb (the same carries): the default again after the pair plans joined the probed
+#   parts s260b (carry .gpudebs-cli .gpudata .gpu42a) and 42mb (carry .gpu42b): the default again after the pair plans joined the probed
 #     kind's candidates: stories260K (s260_default2) after the build, then mpq-llama-42m (m42_default2).
 # usage: [DEADLINE=epoch] session18.sh s260|42m|s260b|42mb OUT_DIR
 set -uo pipefail
