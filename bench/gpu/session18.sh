@@ -18,32 +18,34 @@ part=$1; O=$2; mkdir -p "$O/r"
 B=3.13,3.25,3.5,3.75,4.0,4.25,4.5,4.6
 budgets() { python3 -c "import json,sys; print(','.join(repr(s['budget_bits_per_parameter']) for s in json.load(open(sys.argv[1]))['selections']))" "$1"; }
 left() { local l=${1}; [ -n "${DEADLINE:-}" ] && l=$(( DEADLINE - $(date +%s) - 15 )); echo $l; }
-if [ "$part" = s260b ]; then
-  mkdir -p /root/stage42 && cp -r .gpu42a .gpudata /root/stage42/
+# Stages the carried folders for the second run, builds mpq, unpacks the data (the first run of two).
+build_and_stage() {
+  mkdir -p /root/stage42 && cp -r "$@" /root/stage42/
   nvidia-smi --query-gpu=name,memory.total --format=csv > "$O/r/gpu.txt"
   GUI=0 TARGETS=mpq DEBS=.gpudebs-cli bash bench/gpu/build-cuda.sh > "$O/r/build.log" 2>&1 || { tail -30 "$O/r/build.log"; exit 1; }
   source bench/gpu/env.sh
   D=/root/data42; W=/root/s18; mkdir -p $D $W
   tar xzf .gpudata/data.tar.gz -C $D && tar xzf .gpudata/s260.tar.gz -C $D
   export MPQ_DATA_DIR=$D
+}
+# Unpacks mpq-llama-42m from what the first run staged and this run carries (.gpu42b).
+unpack42() {
+  STAGE=/root/stage42 bash bench/gpu/seeds42m.sh "$O/r/unpack" none > "$O/r/unpack.log" 2>&1 || { cat "$O/r/unpack.log"; exit 1; }
+  source bench/gpu/env.sh
+  export MPQ_DATA_DIR=/root/data42
+}
+if [ "$part" = s260b ]; then
+  build_and_stage .gpu42a .gpudata
   { time timeout $(left 200) build-cuda/app/cli/mpq sweep $D/models/stories260K/stories260K.bin --device cuda --method mxq \
       --budget $B --eval-datasets wikitext2,c4 --eval-seqlen 512 --out $W/s260_default2; } > "$O/r/s260b.log" 2>&1
   cp $W/s260_default2/sweep.json "$O/r/s260_default2_sweep.json"; cp $W/s260_default2/mxq-costs.json "$O/r/s260_default2_mxq-costs.json"
 elif [ "$part" = 42mb ]; then
-  STAGE=/root/stage42 bash bench/gpu/seeds42m.sh "$O/r/unpack" none > "$O/r/unpack.log" 2>&1 || { cat "$O/r/unpack.log"; exit 1; }
-  source bench/gpu/env.sh
-  export MPQ_DATA_DIR=/root/data42
+  unpack42
   W=/root/s18; mkdir -p $W
   { time timeout $(left 300) build-cuda/app/cli/mpq sweep /root/m42 --device cuda --method mxq --budget $B --out $W/m42_default2; } > "$O/r/m42b.log" 2>&1
   cp $W/m42_default2/sweep.json "$O/r/m42_default2_sweep.json"; cp $W/m42_default2/mxq-costs.json "$O/r/m42_default2_mxq-costs.json"
 elif [ "$part" = s260 ]; then
-  mkdir -p /root/stage42 && cp -r .gpu42a .gpudata .gpuwork /root/stage42/
-  nvidia-smi --query-gpu=name,memory.total --format=csv > "$O/r/gpu.txt"
-  GUI=0 TARGETS=mpq DEBS=.gpudebs-cli bash bench/gpu/build-cuda.sh > "$O/r/build.log" 2>&1 || { tail -30 "$O/r/build.log"; exit 1; }
-  source bench/gpu/env.sh
-  D=/root/data42; W=/root/s18; mkdir -p $D $W
-  tar xzf .gpudata/data.tar.gz -C $D && tar xzf .gpudata/s260.tar.gz -C $D
-  export MPQ_DATA_DIR=$D
+  build_and_stage .gpu42a .gpudata .gpuwork
   mpq=build-cuda/app/cli/mpq; S=$D/models/stories260K/stories260K.bin
   for dev in cpu cuda; do
     $mpq eval $S --device $dev --dtype fp32 --seqlen 512 --dataset wikitext2 --json > "$O/r/s260_eval_$dev.json" 2> $W/eval_$dev.err
@@ -54,9 +56,7 @@ elif [ "$part" = s260 ]; then
       --budget "$(budgets .gpuwork/s260_pairs.json)" $E --out $W/s260_pairs; } >> "$O/r/s260.log" 2>&1
   for n in s260_default s260_pairs; do cp $W/$n/sweep.json "$O/r/${n}_sweep.json" 2>/dev/null; done
 else
-  STAGE=/root/stage42 bash bench/gpu/seeds42m.sh "$O/r/unpack" none > "$O/r/unpack.log" 2>&1 || { cat "$O/r/unpack.log"; exit 1; }
-  source bench/gpu/env.sh
-  export MPQ_DATA_DIR=/root/data42
+  unpack42
   mpq=build-cuda/app/cli/mpq; M=/root/m42; W=/root/s18; G=/root/stage42/.gpuwork; mkdir -p $W
   nvidia-smi --query-gpu=name,memory.total --format=csv > "$O/r/gpu.txt"
   { time timeout $(left 200) $mpq sweep $M --device cuda --method mxq --budget $B --out $W/m42_default; } > "$O/r/m42.log" 2>&1
