@@ -30,6 +30,16 @@ std::string bitsText(double bits)
     return buf;
 }
 
+/// Per configuration of `table`, the storage of every matrix at it (bits; summed in matrix order).
+std::vector<double> uniformStorageBits(const MxqCostTable& table)
+{
+    std::vector<double> storage(table.configs.size(), 0.0);
+    for (size_t k = 0; k < table.configs.size(); ++k)
+        for (const MxqMatrixCosts& m : table.matrices)
+            storage[k] += m.storageBits[k];
+    return storage;
+}
+
 /// The probed kind's two sets of calibration windows (docs/mxq.md): the costs' (the first n, the
 /// very windows the other data-aware kinds use with the same options) and the selection's (the
 /// next n of the same sampler), so that no plan is judged on the windows that shaped its costs.
@@ -113,13 +123,10 @@ void appendPairCandidates(const MxqCostTable& table, const MxqBudget& budget, do
                           std::vector<MxqProbedCandidate>& out)
 {
     const double parameters = double(table.totalParameters());
-    std::vector<double> storage(table.configs.size(), 0.0);
+    const std::vector<double> storage = uniformStorageBits(table);
     int narrowest = std::numeric_limits<int>::max();
-    for (size_t k = 0; k < table.configs.size(); ++k) {
-        for (const MxqMatrixCosts& m : table.matrices)
-            storage[k] += m.storageBits[k];
-        narrowest = std::min(narrowest, table.configs[k].bits);
-    }
+    for (const MxqConfig& c : table.configs)
+        narrowest = std::min(narrowest, c.bits);
     // LO fits the budget on every matrix, at most one bit per parameter below it; HI does not fit,
     // at most one bit above it (else the cheapest above).
     std::vector<size_t> lows, highs;
@@ -182,13 +189,10 @@ std::vector<int> floorWidths(const std::vector<MxqConfig>& configs)
 int budgetFloor(const MxqCostTable& table, double budgetBits)
 {
     int floor = 0;
-    for (size_t k = 0; k < table.configs.size(); ++k) {
-        double storage = 0;
-        for (const MxqMatrixCosts& m : table.matrices)
-            storage += m.storageBits[k];
-        if (storage <= budgetBits)
+    const std::vector<double> storage = uniformStorageBits(table);
+    for (size_t k = 0; k < table.configs.size(); ++k)
+        if (storage[k] <= budgetBits)
             floor = std::max(floor, table.configs[k].bits);
-    }
     return floor;
 }
 
@@ -254,22 +258,20 @@ std::vector<MxqProbedCandidate> probedCandidates(const MxqCostTable& table, cons
     // be kept unless it measures better than it.
     const auto fnorm = table.candidateCosts.find("fnorm");
     int best = -1;
-    double bestCost = 0, bestStorage = 0;
+    double bestCost = 0;
+    const std::vector<double> storage = uniformStorageBits(table);
     for (size_t k = 0; k < table.configs.size(); ++k) {
-        double storage = 0, cost = 0;
-        for (size_t m = 0; m < table.matrices.size(); ++m) {
-            storage += table.matrices[m].storageBits[k];
+        double cost = 0;
+        for (size_t m = 0; m < table.matrices.size(); ++m)
             cost += fnorm != table.candidateCosts.end() ? fnorm->second[m][k] : table.matrices[m].cost[k];
-        }
-        if (storage <= budgetBits && (best < 0 || cost < bestCost)) {
+        if (storage[k] <= budgetBits && (best < 0 || cost < bestCost)) {
             best = int(k);
             bestCost = cost;
-            bestStorage = storage;
         }
     }
     if (best >= 0)
         out.push_back({"uniform " + table.configs[size_t(best)].label(), std::vector<int>(table.matrices.size(), best),
-                       bestStorage / double(parameters), 0.0});
+                       storage[size_t(best)] / double(parameters), 0.0});
     if (out.empty())
         throw Error("MXQ probed: the table has no candidate costs");
     return out;
