@@ -10,19 +10,13 @@ SWEEP.json, a plain `mpq sweep --method mxq --budget ...`), every pair plan, and
 oracle judge on C4 would keep (the lowest C4 perplexity of the budget's pairs).
 
 usage: pair_report.py TABLE PAIRS_SWEEP.json [--default SWEEP.json] [--datasets wikitext2,c4]
-Standard library only.
+Standard library only (and read_json of paired_windows.py beside it).
 """
 import argparse
-import gzip
-import json
 import re
 
+from paired_windows import read_json
 
-
-def read_json(path):
-    """A JSON file, gzip-compressed where its name ends in .gz (docs/measurements keeps large ones so)."""
-    with (gzip.open(path, 'rt') if path.endswith('.gz') else open(path)) as f:
-        return json.load(f)
 
 def hull(points):
     """Lower convex hull of (x, y) points, sorted by x."""

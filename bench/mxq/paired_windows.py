@@ -25,11 +25,11 @@ import math
 import sys
 
 
-
 def read_json(path):
     """A JSON file, gzip-compressed where its name ends in .gz (docs/measurements keeps large ones so)."""
     with (gzip.open(path, 'rt') if path.endswith('.gz') else open(path)) as f:
         return json.load(f)
+
 
 def load(spec, dataset):
     bits = None
