@@ -88,6 +88,20 @@ def main():
                            'chosen': 0, 'candidates': [{'name': name, 'choice': plan, 'bits_per_parameter': bits,
                                                         'loss': 0.0, 'kl': 0.0}]})
 
+    def config(name):
+        if name not in label:
+            raise SystemExit('unknown configuration %r: the table has %s' % (name, ', '.join(label)))
+        return label.index(name)
+
+    def spec(item, option, parts):
+        """`item` of --OPTION split at '@' into its configuration part and its budget."""
+        head, _, b = item.partition('@')
+        try:
+            budget = float(b)
+        except ValueError:
+            raise SystemExit('--%s %r: expected %s@BUDGET' % (option, item, parts))
+        return head, budget
+
     def anchored(k):
         if a.kind != 'sensitivity@':
             return a.kind
@@ -103,16 +117,21 @@ def main():
         allowed = [[k for k in range(len(cf)) if fn[m][k] <= fn[m][base]] for m in range(len(M))]
         add(b, '%s over uniform %s' % (kind, label[base]), solve(C[kind], allowed, b * params))
     for item in [x for x in a.pair.split(',') if x]:
-        pair, b = item.split('@')
-        lo, hi = (label.index(c) for c in pair.split('/'))
+        pair, b = spec(item, 'pair', 'LO/HI')
+        if pair.count('/') != 1:
+            raise SystemExit('--pair %r: expected LO/HI@BUDGET' % item)
+        lo, hi = (config(c) for c in pair.split('/'))
         kind = anchored(lo)
-        add(float(b), '%s between %s and %s' % (kind, label[lo], label[hi]),
-            solve(C[kind], [[lo, hi]] * len(M), float(b) * params))
+        add(b, '%s between %s and %s' % (kind, label[lo], label[hi]), solve(C[kind], [[lo, hi]] * len(M), b * params))
     for item in [x for x in a.uniform.split(',') if x]:
-        c, b = item.split('@')
-        add(float(b), 'uniform ' + c, [label.index(c)] * len(M))
+        c, b = spec(item, 'uniform', 'CONFIG')
+        add(b, 'uniform ' + c, [config(c)] * len(M))
     for item in [x for x in a.kept.split(',') if x]:
-        src, b = (float(x) for x in item.split('@'))
+        src, b = spec(item, 'kept', 'SOURCE_BUDGET')
+        try:
+            src = float(src)
+        except ValueError:
+            raise SystemExit('--kept %r: expected SOURCE_BUDGET@BUDGET' % item)
         sel = [s for s in t.get('selections', []) if abs(s['budget_bits_per_parameter'] - src) < 1e-9]
         if len(sel) != 1:
             raise SystemExit('%s: no selection at %g' % (a.table, src))
